@@ -1,0 +1,130 @@
+//! Redis's number rules: strict integer parsing (as `string2ll`) and `%.17g` doubles.
+
+/// Parses a signed 64-bit integer the way Redis does: optional `-`, digits, no `+`,
+/// no leading zeros (except `0` itself), no spaces, no overflow. `-0` is rejected.
+pub fn parse_i64(s: &[u8]) -> Option<i64> {
+    let (neg, digits) = match s {
+        [] => return None,
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, s),
+    };
+    match digits {
+        [] => return None,
+        [b'0'] if !neg => return Some(0),
+        [b'0', ..] => return None,
+        _ => {}
+    }
+    if digits.len() > 20 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+    }
+    if neg {
+        if v > i64::MAX as u64 + 1 {
+            None
+        } else {
+            Some((v as i64).wrapping_neg())
+        }
+    } else if v > i64::MAX as u64 {
+        None
+    } else {
+        Some(v as i64)
+    }
+}
+
+/// Parses a length/count that must be a non-negative i64 (Redis's protocol lengths).
+pub fn parse_len(s: &[u8]) -> Option<i64> {
+    parse_i64(s)
+}
+
+/// Formats a double as C's `printf("%.17g")` does (the form Redis uses for doubles in
+/// replies), with `inf`/`-inf`/`nan` spelled as Redis spells them.
+pub fn format_double(d: f64) -> String {
+    format_g(d, 17)
+}
+
+/// C's `%.{precision}g`: `precision` significant digits, trailing zeros removed,
+/// scientific notation when the exponent is < -4 or >= precision.
+pub fn format_g(d: f64, precision: usize) -> String {
+    if d.is_nan() {
+        return "nan".to_string();
+    }
+    if d.is_infinite() {
+        return if d > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let precision = precision.max(1);
+    if d == 0.0 {
+        return if d.is_sign_negative() { "-0".into() } else { "0".into() };
+    }
+    // Scientific form with `precision` significant digits tells the decimal exponent
+    // after rounding, which decides the style exactly as C does.
+    let sci = format!("{:.*e}", precision - 1, d);
+    let (mantissa, exp) = sci.split_once('e').expect("exponent in {:e} output");
+    let exp: i32 = exp.parse().expect("integer exponent");
+    if exp < -4 || exp >= precision as i32 {
+        let m = strip_fraction_zeros(mantissa);
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{m}e{sign}{:02}", exp.abs())
+    } else {
+        let decimals = (precision as i32 - 1 - exp).max(0) as usize;
+        strip_fraction_zeros(&format!("{:.*}", decimals, d)).to_string()
+    }
+}
+
+fn strip_fraction_zeros(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strict_integers() {
+        assert_eq!(parse_i64(b"0"), Some(0));
+        assert_eq!(parse_i64(b"-1"), Some(-1));
+        assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        for bad in [
+            &b""[..],
+            b"-",
+            b"+1",
+            b"01",
+            b"-0",
+            b" 1",
+            b"1 ",
+            b"1a",
+            b"9223372036854775808",
+            b"-9223372036854775809",
+            b"99999999999999999999999",
+        ] {
+            assert_eq!(parse_i64(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn percent_17g() {
+        assert_eq!(format_double(1.5), "1.5");
+        assert_eq!(format_double(0.1), "0.10000000000000001");
+        assert_eq!(format_double(3.0), "3");
+        assert_eq!(format_double(-2.5), "-2.5");
+        assert_eq!(format_double(1e20), "1e+20");
+        assert_eq!(format_double(1.0e16), "10000000000000000");
+        assert_eq!(format_double(1.0e17), "1e+17");
+        assert_eq!(format_double(0.0001), "0.0001");
+        assert_eq!(format_double(0.00001), "1.0000000000000001e-05");
+        assert_eq!(format_double(f64::INFINITY), "inf");
+        assert_eq!(format_double(f64::NEG_INFINITY), "-inf");
+        assert_eq!(format_double(123456789.123), "123456789.123");
+        assert_eq!(format_g(1.0 / 3.0, 6), "0.333333");
+    }
+}
