@@ -431,7 +431,7 @@ fn run_proc(p: GetKeysProc, argv: &[&[u8]]) -> Vec<KeyRef> {
                 return Vec::new();
             };
             let num = argc - pos - 1;
-            if num == 0 || num % 2 != 0 {
+            if num == 0 || num & 1 != 0 {
                 return Vec::new();
             }
             (pos + 1..pos + 1 + num / 2)
