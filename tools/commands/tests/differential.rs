@@ -78,7 +78,8 @@ struct Client {
 impl Client {
     fn new(port: u16, proto: ProtoVersion) -> Client {
         let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
         let mut c = Client {
             sock,
             dec: ReplyDecoder::new(),
@@ -122,7 +123,8 @@ fn in_order(spec: &CommandSpec, names: &[String]) -> CommandSpec {
         .iter()
         .map(|n| {
             let sub = spec.subcommands.iter().find(|c| &c.name == n);
-            sub.unwrap_or_else(|| panic!("unknown subcommand {n}")).clone()
+            sub.unwrap_or_else(|| panic!("unknown subcommand {n}"))
+                .clone()
         })
         .collect();
     s
@@ -131,7 +133,9 @@ fn in_order(spec: &CommandSpec, names: &[String]) -> CommandSpec {
 fn info_sub_order(v: &RespValue) -> Vec<String> {
     let entry = &v.as_slice().unwrap()[0];
     let subs = entry.as_slice().unwrap()[9].as_slice().unwrap();
-    subs.iter().map(|s| text(&s.as_slice().unwrap()[0])).collect()
+    subs.iter()
+        .map(|s| text(&s.as_slice().unwrap()[0]))
+        .collect()
 }
 
 fn docs_sub_order(v: &RespValue) -> Vec<String> {
@@ -212,8 +216,14 @@ fn our_getkeys(argv: &[Vec<u8>], with_flags: bool, proto: ProtoVersion) -> Vec<u
     };
     if argv.len() < 2 {
         // COMMAND GETKEYS's own arity (-3), checked by the dispatcher before it runs.
-        let sub = if with_flags { "getkeysandflags" } else { "getkeys" };
-        r.error(&format!("ERR wrong number of arguments for 'command|{sub}' command"));
+        let sub = if with_flags {
+            "getkeysandflags"
+        } else {
+            "getkeys"
+        };
+        r.error(&format!(
+            "ERR wrong number of arguments for 'command|{sub}' command"
+        ));
         return r.buf;
     }
     let Some(spec) = table().lookup(argv) else {
@@ -252,7 +262,9 @@ fn check_getkeys(c: &mut Client, proto: ProtoVersion, argv: &[Vec<u8>]) -> bool 
         if real != ours {
             eprintln!(
                 "COMMAND {sub} {:?} ({proto:?}):\n real {:?}\n ours {:?}",
-                argv.iter().map(|a| String::from_utf8_lossy(a)).collect::<Vec<_>>(),
+                argv.iter()
+                    .map(|a| String::from_utf8_lossy(a))
+                    .collect::<Vec<_>>(),
                 String::from_utf8_lossy(&real),
                 String::from_utf8_lossy(&ours)
             );
@@ -431,9 +443,16 @@ fn getkeys_matches_redis_for_synthesized_lines_of_every_command() {
             continue;
         }
         for optional in [false, true] {
-            let mut argv: Vec<Vec<u8>> =
-                spec.name.split('|').map(|p| p.as_bytes().to_vec()).collect();
-            synthesize(spec.doc.arguments.as_deref().unwrap_or(&[]), optional, &mut argv);
+            let mut argv: Vec<Vec<u8>> = spec
+                .name
+                .split('|')
+                .map(|p| p.as_bytes().to_vec())
+                .collect();
+            synthesize(
+                spec.doc.arguments.as_deref().unwrap_or(&[]),
+                optional,
+                &mut argv,
+            );
             lines += 1;
             if !check_getkeys(&mut c, ProtoVersion::Resp3, &argv) {
                 disagreements += 1;
@@ -442,4 +461,40 @@ fn getkeys_matches_redis_for_synthesized_lines_of_every_command() {
     }
     eprintln!("{lines} synthesized lines, {disagreements} disagreements");
     assert_eq!(disagreements, 0, "see the lines printed above");
+}
+
+/// `redis-cli help @<group>` (Debian's) against our names and synopses, for every group.
+#[test]
+fn help_synopses_match_redis_cli() {
+    let Some(server) = start_server() else { return };
+    let t = table();
+    let mut seen = 0;
+    for group in t.doc_groups() {
+        let out = Command::new("redis-cli")
+            .args(["-p", &server.port.to_string(), "help", &format!("@{group}")])
+            .output()
+            .expect("redis-cli on PATH beside redis-server");
+        let out = String::from_utf8(out.stdout).unwrap();
+        // Entries look like `  \x1b[1mNAME\x1b[0m \x1b[90mPARAMS\x1b[0m\r\n`.
+        let mut theirs: Vec<(String, String)> = out
+            .lines()
+            .filter_map(|l| l.strip_prefix("  \x1b[1m"))
+            .map(|l| {
+                let (name, rest) = l.split_once("\x1b[0m \x1b[90m").unwrap();
+                let params = rest.trim_end_matches('\r').strip_suffix("\x1b[0m").unwrap();
+                (name.to_string(), params.to_string())
+            })
+            .collect();
+        let mut ours: Vec<(String, String)> = t
+            .all()
+            .filter(|c| c.doc.group == group)
+            .map(|c| (c.help_name(), c.synopsis()))
+            .collect();
+        theirs.sort();
+        ours.sort();
+        assert!(!ours.is_empty());
+        assert_eq!(ours, theirs, "help @{group}");
+        seen += ours.len();
+    }
+    assert_eq!(seen, t.len_all());
 }
