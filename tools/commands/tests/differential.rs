@@ -498,3 +498,74 @@ fn help_synopses_match_redis_cli() {
     }
     assert_eq!(seen, t.len_all());
 }
+
+/// Pseudo-random argument lists for every command (many for those whose keys move or whose
+/// key flags vary), drawn from the words their key rules look at.
+#[test]
+fn getkeys_matches_redis_for_random_lines() {
+    let Some(server) = start_server() else { return };
+    let mut c = Client::new(server.port, ProtoVersion::Resp2);
+    const WORDS: &[&str] = &[
+        "STORE",
+        "storedist",
+        "KEYS",
+        "limit",
+        "GET",
+        "by",
+        "STREAMS",
+        "count",
+        "BLOCK",
+        "group",
+        "NOACK",
+        "auth",
+        "AUTH2",
+        "copy",
+        "REPLACE",
+        "WEIGHTS",
+        "0",
+        "1",
+        "2",
+        "3",
+        "-1",
+        "x",
+        "",
+        "set",
+        "INCRBY",
+        "OVERFLOW",
+        "u8",
+        "get\u{0}x",
+    ];
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = |n: usize| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((seed >> 33) as usize) % n
+    };
+    let (mut lines, mut disagreements) = (0, 0);
+    for spec in table().all() {
+        let movable = spec.has_flag(redis_commands::CommandFlags::MOVABLEKEYS);
+        let variable = spec.key_specs.iter().any(|k| {
+            k.flag_bits
+                .contains(redis_commands::KeyFlags::VARIABLE_FLAGS)
+        });
+        let rounds = if movable || variable { 150 } else { 20 };
+        for _ in 0..rounds {
+            let mut argv: Vec<Vec<u8>> = spec
+                .name
+                .split('|')
+                .map(|p| p.as_bytes().to_vec())
+                .collect();
+            for _ in 0..next(12) {
+                argv.push(WORDS[next(WORDS.len())].as_bytes().to_vec());
+            }
+            lines += 1;
+            if !check_getkeys(&mut c, ProtoVersion::Resp2, &argv) {
+                disagreements += 1;
+            }
+        }
+    }
+    eprintln!("{lines} random lines, {disagreements} disagreements");
+    assert!(lines > 10000);
+    assert_eq!(disagreements, 0, "see the lines printed above");
+}
