@@ -154,7 +154,6 @@ impl CommandSpec {
     /// The keys of `argv` (the command name included) as Redis finds them for cluster
     /// routing, ACLs and `COMMAND GETKEYS` (no arity check; empty when none are found).
     pub fn keys<A: AsRef<[u8]>>(&self, argv: &[A]) -> Vec<KeyRef> {
-        let argv: Vec<&[u8]> = argv.iter().map(|a| a.as_ref()).collect();
         let has_keyspec = self
             .key_specs
             .iter()
@@ -164,12 +163,12 @@ impl CommandSpec {
             .iter()
             .any(|k| k.flag_bits.contains(KeyFlags::VARIABLE_FLAGS));
         if has_keyspec && !has_varflags {
-            if let Some(keys) = self.keys_from_specs(&argv) {
+            if let Some(keys) = self.keys_from_specs(argv) {
                 return keys;
             }
         }
         match self.getkeys {
-            Some(p) => run_proc(p, &argv),
+            Some(p) => run_proc(p, argv),
             None => Vec::new(),
         }
     }
@@ -206,7 +205,7 @@ impl CommandSpec {
 
     /// Keys from the key specs; `None` when a spec cannot be applied (Redis then falls back
     /// to the command's own rules).
-    fn keys_from_specs(&self, argv: &[&[u8]]) -> Option<Vec<KeyRef>> {
+    fn keys_from_specs<A: AsRef<[u8]>>(&self, argv: &[A]) -> Option<Vec<KeyRef>> {
         let mut out = Vec::new();
         for spec in &self.key_specs {
             if spec.flag_bits.contains(KeyFlags::NOT_KEY) {
@@ -246,7 +245,7 @@ enum Range {
     },
 }
 
-fn spec_range(spec: &KeySpec, argv: &[&[u8]]) -> Range {
+fn spec_range<A: AsRef<[u8]>>(spec: &KeySpec, argv: &[A]) -> Range {
     let argc = argv.len() as i64;
     let mut first = match &spec.begin_search {
         BeginSearch::Index { index } => *index,
@@ -264,7 +263,7 @@ fn spec_range(spec: &KeySpec, argv: &[&[u8]]) -> Range {
                 if i >= argc || i < 1 {
                     break;
                 }
-                if is(argv[i as usize], keyword) {
+                if is(argv[i as usize].as_ref(), keyword) {
                     found = i + 1;
                     break;
                 }
@@ -306,7 +305,7 @@ fn spec_range(spec: &KeySpec, argv: &[&[u8]]) -> Range {
             else {
                 return Range::Invalid;
             };
-            let numkeys = match parse_i64(arg) {
+            let numkeys = match parse_i64(arg.as_ref()) {
                 Some(n) if n >= 0 => n,
                 _ => return Range::Invalid,
             };
@@ -321,7 +320,7 @@ fn spec_range(spec: &KeySpec, argv: &[&[u8]]) -> Range {
     Range::Keys { first, last, step }
 }
 
-fn run_proc(p: GetKeysProc, argv: &[&[u8]]) -> Vec<KeyRef> {
+fn run_proc<A: AsRef<[u8]>>(p: GetKeysProc, argv: &[A]) -> Vec<KeyRef> {
     let argc = argv.len();
     let key = |pos: usize, flags: KeyFlags| KeyRef { pos, flags };
     match p {
@@ -331,7 +330,7 @@ fn run_proc(p: GetKeysProc, argv: &[&[u8]]) -> Vec<KeyRef> {
             first,
             step,
         } => {
-            let Some(n) = argv.get(count).map(|a| atoi(a)) else {
+            let Some(n) = argv.get(count).map(|a| atoi(a.as_ref())) else {
                 return Vec::new();
             };
             // No keys when the command is going to reply with a syntax error anyway.
@@ -352,7 +351,7 @@ fn run_proc(p: GetKeysProc, argv: &[&[u8]]) -> Vec<KeyRef> {
             let mut store = None;
             let mut i = 2;
             while i < argc {
-                let a = argv[i];
+                let a = argv[i].as_ref();
                 if is(a, "limit") {
                     i += 2;
                 } else if is(a, "store") && i + 1 < argc {
@@ -374,9 +373,9 @@ fn run_proc(p: GetKeysProc, argv: &[&[u8]]) -> Vec<KeyRef> {
             if argc > 6 {
                 let mut i = 6;
                 while i < argc {
-                    let a = argv[i];
+                    let a = argv[i].as_ref();
                     if is(a, "keys") {
-                        if !argv[3].is_empty() {
+                        if !argv[3].as_ref().is_empty() {
                             // A key and KEYS together: MIGRATE replies with a syntax error.
                             num = 0;
                         } else {
@@ -399,7 +398,8 @@ fn run_proc(p: GetKeysProc, argv: &[&[u8]]) -> Vec<KeyRef> {
             let mut stored = None;
             let mut i = 5;
             while i < argc {
-                if (is(argv[i], "store") || is(argv[i], "storedist")) && i + 1 < argc {
+                let a = argv[i].as_ref();
+                if (is(a, "store") || is(a, "storedist")) && i + 1 < argc {
                     // With both options the later one wins, as in GEORADIUS itself.
                     stored = Some(i + 1);
                     i += 1;
@@ -414,7 +414,7 @@ fn run_proc(p: GetKeysProc, argv: &[&[u8]]) -> Vec<KeyRef> {
             let mut streams = None;
             let mut i = 1;
             while i < argc {
-                let a = argv[i];
+                let a = argv[i].as_ref();
                 if is(a, "block") || is(a, "count") {
                     i += 1;
                 } else if is(a, "group") {
@@ -431,7 +431,7 @@ fn run_proc(p: GetKeysProc, argv: &[&[u8]]) -> Vec<KeyRef> {
                 return Vec::new();
             };
             let num = argc - pos - 1;
-            if num == 0 || num % 2 != 0 {
+            if num == 0 || num & 1 != 0 {
                 return Vec::new();
             }
             (pos + 1..pos + 1 + num / 2)
@@ -440,7 +440,7 @@ fn run_proc(p: GetKeysProc, argv: &[&[u8]]) -> Vec<KeyRef> {
         }
         GetKeysProc::Set => {
             // Redis tests for exactly "get" (three letters, any case) here.
-            let get = argv.iter().skip(3).any(|a| is(a, "get"));
+            let get = argv.iter().skip(3).any(|a| is(a.as_ref(), "get"));
             let flags = if get {
                 KeyFlags::RW | KeyFlags::ACCESS | KeyFlags::UPDATE
             } else {
@@ -453,7 +453,7 @@ fn run_proc(p: GetKeysProc, argv: &[&[u8]]) -> Vec<KeyRef> {
             let mut i = 2;
             while i < argc {
                 let rem = argc - i - 1;
-                let a = argv[i];
+                let a = argv[i].as_ref();
                 if is(a, "get") && rem >= 2 {
                     i += 2;
                 } else if (is(a, "set") || is(a, "incrby")) && rem >= 3 {
