@@ -2,6 +2,14 @@
 
 use crate::dispatch::{errors, CmdResult, Ctx};
 
+/// The commands of this module.
+pub const HANDLERS: &[(&str, super::Handler)] = &[
+    ("echo", echo),
+    ("ping", ping),
+    ("quit", quit),
+    ("select", select),
+];
+
 /// PING [message]
 pub fn ping(ctx: &mut Ctx) -> CmdResult {
     match ctx.argc() {

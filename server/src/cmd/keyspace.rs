@@ -2,6 +2,15 @@
 
 use crate::dispatch::{errors, CmdResult, Ctx};
 
+/// The commands of this module.
+pub const HANDLERS: &[(&str, super::Handler)] = &[
+    ("dbsize", dbsize),
+    ("del", del),
+    ("exists", exists),
+    ("flushall", flushall),
+    ("flushdb", flushdb),
+];
+
 /// DBSIZE
 pub fn dbsize(ctx: &mut Ctx) -> CmdResult {
     let n = ctx.db().len();

@@ -3,6 +3,18 @@
 use crate::dispatch::{errors, CmdError, CmdResult, Ctx};
 use crate::object::Value;
 
+/// The commands of this module.
+pub const HANDLERS: &[(&str, super::Handler)] = &[
+    ("decr", decr),
+    ("decrby", decrby),
+    ("get", get),
+    ("incr", incr),
+    ("incrby", incrby),
+    ("mget", mget),
+    ("mset", mset),
+    ("set", set),
+];
+
 /// The string value of `key` for reading, or WRONGTYPE.
 fn read_string<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a Value>, CmdError> {
     match ctx.read_key(key) {
