@@ -6,7 +6,8 @@
 //! same range), `\x` the byte `x` literally (also inside a set). An unterminated set
 //! (`[abc`) behaves as if closed at the end of the pattern. `nocase` compares ASCII
 //! letters case-insensitively, except for `\`-escaped bytes inside a set, which Redis
-//! compares exactly.
+//! compares exactly. As in Redis, no pattern but the empty one matches the empty
+//! string (callers special-case a lone `*`, as KEYS and SCAN do).
 
 /// Returns whether `s` matches the glob `pattern` with Redis's rules.
 ///
@@ -148,7 +149,9 @@ mod tests {
 
     #[test]
     fn basics() {
-        assert!(m("*", ""));
+        // As stringmatchlen: nothing matches the empty string but the empty pattern
+        // (KEYS and SCAN special-case a lone `*` before matching, as Redis does).
+        assert!(!m("*", ""));
         assert!(m("*", "anything"));
         assert!(m("", ""));
         assert!(!m("", "a"));
@@ -213,7 +216,8 @@ mod tests {
         // As in C with signed chars: [a-\xff] is the range -1..=97.
         assert!(!glob_match(b"[a-\xff]", b"b", false));
         assert!(glob_match(b"[a-\xff]", b"A", false));
-        assert!(glob_match(b"[a-\xff]", b"\xc3", false));
+        assert!(glob_match(b"[a-\xff]", b"\xff", false));
+        assert!(!glob_match(b"[a-\xff]", b"\xc3", false));
     }
 
     #[test]

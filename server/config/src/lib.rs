@@ -18,6 +18,8 @@ mod load;
 mod rewrite;
 mod runtime;
 mod table;
+#[cfg(test)]
+mod tests;
 mod types;
 mod util;
 mod value;
