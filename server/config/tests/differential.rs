@@ -437,10 +437,12 @@ fn config_set_errors_and_values_match() {
     let dir = tmpdir("set");
     let (_g, mut c) = start_real(&redis, &dir, &["--save", "", "--appendonly", "no"]);
     let port = c.s.peer_addr().unwrap().port();
-    let mut ours = Config::default();
-    ours.port = port;
-    ours.bind = vec![b"127.0.0.1".to_vec()];
-    ours.save.clear();
+    let mut ours = Config {
+        port,
+        bind: vec![b"127.0.0.1".to_vec()],
+        save: Vec::new(),
+        ..Config::default()
+    };
     let cases: &[&[&str]] = &[
         &["foo", "bar"],
         &["port", "99999"],
