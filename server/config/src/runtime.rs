@@ -230,7 +230,12 @@ impl Config {
         for (e, (_, value)) in entries.iter().zip(pairs) {
             let d = e.def();
             let args: Vec<Vec<u8>> = if d.flags & flags::MULTI_ARG != 0 {
-                value.split(|&c| c == b' ').map(|a| a.to_vec()).collect()
+                // Split at each single space; an empty value has no arguments at all.
+                if value.is_empty() {
+                    Vec::new()
+                } else {
+                    value.split(|&c| c == b' ').map(|a| a.to_vec()).collect()
+                }
             } else {
                 vec![value.to_vec()]
             };

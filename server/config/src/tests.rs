@@ -266,6 +266,33 @@ fn set_round_trips() {
 }
 
 #[test]
+fn multi_arg_empty_value_has_no_arguments() {
+    let mut c = Config::default();
+    // As Redis's split of "": zero arguments, so no class is changed.
+    set(&mut c, &[("client-output-buffer-limit", "")]).unwrap();
+    assert_eq!(
+        c.client_output_buffer_limit,
+        Config::default().client_output_buffer_limit
+    );
+    assert!(set(&mut c, &[("oom-score-adj-values", "")])
+        .unwrap_err()
+        .ends_with("wrong number of arguments"));
+    assert!(set(&mut c, &[("shutdown-on-sigint", "")]).is_err());
+    set(&mut c, &[("bind", "")]).unwrap();
+    assert!(c.bind.is_empty());
+}
+
+#[test]
+fn debug_config_dump() {
+    let c = Config::default();
+    let text = c.debug_config_lines();
+    assert!(text.contains("proto-max-bulk-len 512mb\n"), "{}", text);
+    assert!(text.contains("client-query-buffer-limit 1gb\n"), "{}", text);
+    assert!(text.contains("io-threads 1\n"), "{}", text);
+    assert!(!text.contains("port"), "{}", text);
+}
+
+#[test]
 fn load_file_and_options() {
     let c = load("# comment\n\n  port 7000  \nsave 900 1\nsave 300 10\nbind 127.0.0.1\nmaxmemory 100mb\nslaveof 10.0.0.1 6380\n").unwrap();
     assert_eq!(c.port, 7000);

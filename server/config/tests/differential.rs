@@ -515,6 +515,17 @@ fn config_set_errors_and_values_match() {
         ],
         &["rdb-key-save-delay", "abc"],
         &["watchdog-period", "-1"],
+        &["client-output-buffer-limit", ""],
+        &["oom-score-adj-values", ""],
+        &["notify-keyspace-events", ""],
+        &["unixsocketperm", ""],
+        &["maxmemory", "kb"],
+        &["maxmemory-clients", "0%"],
+        &["maxmemory-clients", "%"],
+        &["maxmemory-clients", "0"],
+        &["hash-max-ziplist-value", "1k"],
+        &["zset-max-ziplist-value", "1K"],
+        &["stream-node-max-bytes", "1.5kb"],
     ];
     let mut failures = Vec::new();
     for case in cases {
@@ -701,4 +712,31 @@ impl redis_server_config::Directives for Accept {
     fn loadmodule(&mut self, _: &[u8], _: &[Vec<u8>]) -> Result<(), String> {
         Ok(())
     }
+}
+
+#[test]
+fn command_line_forms_match() {
+    // Each form goes through Redis's option synthesis: a lone --save (last, or followed
+    // by another option) means `save ""`, quoted multi-value options, "--name value" in
+    // one argument, stdin-less `-` placement rules.
+    compare_all("cl1", None, &["--hz", "20", "--save"]);
+    compare_all("cl2", None, &["--save", "--hz", "20"]);
+    compare_all("cl3", None, &["--save", "900 1 300 10", "--maxmemory 5mb"]);
+    compare_all(
+        "cl4",
+        Some("save 1 1\ninclude /dev/null\nsave 2 2\n"),
+        &["--loglevel", "debug"],
+    );
+    compare_all(
+        "cl5",
+        Some("timeout 1\n"),
+        &[
+            "--oom-score-adj-values",
+            "-5",
+            "6",
+            "7",
+            "--notify-keyspace-events",
+            "Ex",
+        ],
+    );
 }
