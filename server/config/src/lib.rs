@@ -9,6 +9,43 @@
 //!   REWRITE; the server writes the replies.
 //! - [`glob_match`]: Redis's glob rules, shared with KEYS / SCAN MATCH.
 //!
+//! The server's start-up, in short:
+//!
+//! ```
+//! use redis_server_config::*;
+//!
+//! struct Mine; // the server's command table and ACL handle these directives
+//! impl Directives for Mine {
+//!     fn rename_command(&mut self, _: &[u8], _: &[u8]) -> Result<(), String> { Ok(()) }
+//!     fn user(&mut self, _: &[Vec<u8>]) -> Result<(), String> { Ok(()) }
+//!     fn loadmodule(&mut self, _: &[u8], _: &[Vec<u8>]) -> Result<(), String> {
+//!         Err("modules are not supported".into())
+//!     }
+//! }
+//!
+//! let args: Vec<Vec<u8>> = vec![b"--port".to_vec(), b"7000".to_vec(), b"--save".to_vec(), b"".to_vec()];
+//! let StartupCommand::Run(opts) = parse_command_line(&args) else { unreachable!() };
+//! let loaded = match load_config(&opts, &mut std::io::empty(), &mut Mine) {
+//!     Ok(l) => l,
+//!     Err(e) => {
+//!         // main: write e.stderr_text() to stderr (or log e.log_message()), exit(1)
+//!         unreachable!("{:?}", e)
+//!     }
+//! };
+//! let mut cfg = loaded.config;
+//! assert_eq!(cfg.port, 7000);
+//! assert!(cfg.save.is_empty());
+//!
+//! // CONFIG SET maxmemory 100mb maxmemory-policy allkeys-lru
+//! let changed = cfg.set(&[(b"maxmemory", b"100mb"), (b"maxmemory-policy", b"allkeys-lru")]).unwrap();
+//! assert_eq!(changed, ["maxmemory", "maxmemory-policy"]);
+//! assert_eq!(cfg.get(&[b"maxmemory"]), [("maxmemory".to_string(), b"104857600".to_vec())]);
+//! assert_eq!(
+//!     cfg.set(&[(b"port", b"99999")]).unwrap_err(),
+//!     "ERR CONFIG SET failed (possibly related to argument 'port') - argument must be between 0 and 65535 inclusive"
+//! );
+//! ```
+//!
 //! No networking and no I/O besides reading config files (and `--include`d ones),
 //! checking the log file can be opened (as Redis does at start-up), changing the
 //! working directory for `dir`, and writing the rewritten config file.

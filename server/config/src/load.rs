@@ -149,21 +149,42 @@ fn atoi(s: &[u8]) -> i32 {
 }
 
 /// Redis's `getAbsolutePath`: the path made absolute against the current directory,
-/// with leading `../` components resolved textually.
+/// with leading `../` components resolved textually (nothing else is normalized).
 fn absolute_path(p: &[u8]) -> PathBuf {
-    use std::os::unix::ffi::OsStrExt;
-    let t = p.trim_ascii();
-    let path = Path::new(std::ffi::OsStr::from_bytes(t));
-    if path.is_absolute() {
-        return path.to_path_buf();
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    let is = |c: &u8| matches!(c, b' ' | b'\r' | b'\n' | b'\t');
+    let start = p.iter().position(|c| !is(c)).unwrap_or(p.len());
+    let end = p
+        .iter()
+        .rposition(|c| !is(c))
+        .map(|e| e + 1)
+        .unwrap_or(start)
+        .max(start);
+    let mut rel = &p[start..end];
+    if rel.first() == Some(&b'/') {
+        return PathBuf::from(std::ffi::OsStr::from_bytes(rel));
     }
-    let mut base = std::env::current_dir().unwrap_or_default();
-    let mut rel = t;
-    while rel.starts_with(b"../") || rel == b".." {
-        base.pop();
-        rel = if rel.len() > 3 { &rel[3..] } else { b"" };
+    let mut abs = std::env::current_dir()
+        .unwrap_or_default()
+        .into_os_string()
+        .into_vec();
+    if !abs.is_empty() && !abs.ends_with(b"/") {
+        abs.push(b'/');
     }
-    base.join(std::ffi::OsStr::from_bytes(rel))
+    while rel.starts_with(b"../") {
+        rel = &rel[3..];
+        if abs.len() > 1 {
+            // Drop the last component of the directory, keeping its leading '/'.
+            let cut = abs[..abs.len() - 1]
+                .iter()
+                .rposition(|&c| c == b'/')
+                .map(|i| i + 1)
+                .unwrap_or(0);
+            abs.truncate(cut);
+        }
+    }
+    abs.extend_from_slice(rel);
+    PathBuf::from(std::ffi::OsString::from_vec(abs))
 }
 
 /// Directives the config file may contain that belong to other parts of the server.

@@ -358,6 +358,14 @@ fn command_line() {
         String::from_utf8(o.options.unwrap()).unwrap(),
         "port 7000 \nloglevel \"debug\" "
     );
+    let cwd = std::env::current_dir().unwrap();
+    let o = run(&["../x.conf"]);
+    assert_eq!(o.config_file.unwrap(), cwd.parent().unwrap().join("x.conf"));
+    let o = run(&["./x.conf"]);
+    assert_eq!(
+        o.config_file.unwrap().as_os_str(),
+        std::path::Path::new(&format!("{}/./x.conf", cwd.display())).as_os_str()
+    );
     assert!(version_line("jemalloc-5.3.0", 0xabc).starts_with(
         "Redis server v=7.0.15 sha=00000000:0 malloc=jemalloc-5.3.0 bits=64 build=abc"
     ));

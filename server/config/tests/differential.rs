@@ -394,6 +394,8 @@ fn cant_open_config_file_matches() {
     for args in [
         &["/nonexistent-dir/r.conf"][..],
         &["--include", "/nonexistent-dir/r.conf"][..],
+        &["../missing.conf"][..],
+        &["missing.conf", "--port", "1"][..],
     ] {
         let theirs = run_bounded(Command::new(&redis).current_dir(&dir).args(args), b"");
         let ours = run_bounded(Command::new(ours()).current_dir(&dir).args(args), b"");
