@@ -9,7 +9,7 @@ use crate::value::{set_value, SetCtx};
 use crate::REDIS_VERSION;
 use redis_formats::request::split_args;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// What `redis-server <args>` asks for.
 #[derive(Debug, Clone, PartialEq)]
