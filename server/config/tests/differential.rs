@@ -742,3 +742,132 @@ fn command_line_forms_match() {
         ],
     );
 }
+
+#[test]
+fn glob_matches_keys_on_real_redis() {
+    // Random patterns over a small alphabet (with every special character), checked
+    // against KEYS on the real server (case-sensitive stringmatchlen).
+    let Some(redis) = real_redis() else { return };
+    let dir = tmpdir("glob");
+    let (_g, mut c) = start_real(&redis, &dir, &["--save", "", "--appendonly", "no"]);
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut rnd = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let key_alpha = b"abAB-]^\\[*?\xc3";
+    let mut keys: Vec<Vec<u8>> = Vec::new();
+    for _ in 0..60 {
+        let len = 1 + rnd(5);
+        let k: Vec<u8> = (0..len).map(|_| key_alpha[rnd(key_alpha.len())]).collect();
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    for k in &keys {
+        assert_eq!(c.cmd(&[b"SET", k, b"1"]), RespValue::Status(b"OK".to_vec()));
+    }
+    let pat_alpha = b"abAB*?[]^-\\\xc3";
+    let mut failures = Vec::new();
+    let mut matched = 0;
+    for _ in 0..3000 {
+        let len = 1 + rnd(7);
+        let p: Vec<u8> = (0..len).map(|_| pat_alpha[rnd(pat_alpha.len())]).collect();
+        if p == b"*" {
+            continue; // KEYS special-cases a lone `*`
+        }
+        let mut theirs: Vec<Vec<u8>> = match c.cmd(&[b"KEYS", &p]) {
+            RespValue::Array(v) => v
+                .into_iter()
+                .map(|x| x.as_bytes().unwrap().to_vec())
+                .collect(),
+            other => panic!("{:?}", other),
+        };
+        theirs.sort();
+        let mut mine: Vec<Vec<u8>> = keys
+            .iter()
+            .filter(|k| redis_server_config::glob_match(&p, k, false))
+            .cloned()
+            .collect();
+        mine.sort();
+        matched += theirs.len();
+        if mine != theirs {
+            failures.push(format!(
+                "{:?}: theirs {:?} ours {:?}",
+                String::from_utf8_lossy(&p),
+                theirs,
+                mine
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        matched > 500,
+        "the patterns must match something ({})",
+        matched
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn nocase_globs_match_config_get_on_real_redis() {
+    let Some(redis) = real_redis() else { return };
+    let dir = tmpdir("nocase");
+    let (_g, mut c) = start_real(&redis, &dir, &["--save", "", "--appendonly", "no"]);
+    let ours = Config::default();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut rnd = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let alpha = b"aAeEmMpPsSxX-**?[]^\\";
+    let mut failures = Vec::new();
+    let mut matched = 0;
+    for _ in 0..1500 {
+        let len = 2 + rnd(8);
+        let mut p: Vec<u8> = (0..len).map(|_| alpha[rnd(alpha.len())]).collect();
+        if !p.iter().any(|c| matches!(c, b'*' | b'?' | b'[')) {
+            p.push(b'*');
+        }
+        let names = |v: Vec<(Vec<u8>, Vec<u8>)>| -> Vec<Vec<u8>> {
+            v.into_iter().map(|(k, _)| k).collect()
+        };
+        let theirs = names(pairs(c.cmd(&[b"CONFIG", b"GET", &p])));
+        let mut mine: Vec<Vec<u8>> = ours
+            .get(&[&p])
+            .into_iter()
+            .map(|(k, _)| k.into_bytes())
+            .collect();
+        mine.sort();
+        matched += theirs.len();
+        if mine != theirs {
+            failures.push(format!(
+                "{:?}: theirs {} ours {}",
+                String::from_utf8_lossy(&p),
+                theirs.len(),
+                mine.len()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        matched > 1000,
+        "the patterns must match something ({})",
+        matched
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
