@@ -1,0 +1,60 @@
+//! Command handlers, bound to the command table by name.
+//!
+//! The table (crate `redis-commands`) declares every command once: name, arity, flags,
+//! key specs and docs. This module binds a handler to each name the server implements.
+//! Adding a command is its table entry plus one line here and its handler.
+
+use crate::dispatch::{CmdResult, Ctx};
+use redis_commands::CommandSpec;
+use std::sync::OnceLock;
+
+mod connection;
+mod keyspace;
+mod strings;
+
+/// A command implementation.
+pub type Handler = fn(&mut Ctx) -> CmdResult;
+
+/// Every module's handler list. Each module declares `pub const HANDLERS` with the full
+/// command names (`get`, `config|get`) it implements.
+const GROUPS: &[&[(&str, Handler)]] =
+    &[connection::HANDLERS, keyspace::HANDLERS, strings::HANDLERS];
+
+fn by_id() -> &'static [Option<Handler>] {
+    static BY_ID: OnceLock<Vec<Option<Handler>>> = OnceLock::new();
+    BY_ID.get_or_init(|| {
+        let table = redis_commands::table();
+        let mut v = vec![None; table.len_all()];
+        for (name, h) in GROUPS.iter().flat_map(|g| g.iter()) {
+            let spec = table
+                .get_by_fullname(name.as_bytes())
+                .unwrap_or_else(|| panic!("handler for unknown command {name}"));
+            v[spec.id] = Some(*h);
+        }
+        v
+    })
+}
+
+/// The handler of `spec`, if the server implements it.
+#[inline]
+pub fn handler(spec: &CommandSpec) -> Option<Handler> {
+    by_id()[spec.id]
+}
+
+/// True if the server implements `spec` (for a container: any of its subcommands).
+pub fn is_implemented(spec: &CommandSpec) -> bool {
+    handler(spec).is_some() || spec.subcommands.iter().any(|s| handler(s).is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_handler_names_a_table_command() {
+        let declared: usize = super::GROUPS.iter().map(|g| g.len()).sum();
+        assert_eq!(
+            super::by_id().iter().flatten().count(),
+            declared,
+            "a name is bound twice"
+        );
+    }
+}

@@ -1,0 +1,100 @@
+//! Basic end-to-end checks of our server, and replies compared with Debian's.
+
+mod common;
+use common::*;
+use redis_formats::RespValue;
+
+#[test]
+fn ping_set_get_roundtrip() {
+    let s = Server::start(&our_server(), &[]);
+    let mut c = s.client();
+    assert_eq!(
+        c.cmd(&["PING"]).unwrap(),
+        RespValue::Status(b"PONG".to_vec())
+    );
+    assert_eq!(
+        c.cmd(&["SET", "k", "v"]).unwrap(),
+        RespValue::Status(b"OK".to_vec())
+    );
+    assert_eq!(
+        c.cmd(&["GET", "k"]).unwrap(),
+        RespValue::Bulk(b"v".to_vec())
+    );
+}
+
+#[test]
+fn pipelined_and_inline_commands() {
+    let s = Server::start(&our_server(), &[]);
+    let mut c = s.client();
+    c.send_raw(b"*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\nINCR a\r\nGET a\r\n");
+    assert_eq!(c.read_reply().unwrap(), RespValue::Status(b"OK".to_vec()));
+    assert_eq!(c.read_reply().unwrap(), RespValue::Integer(2));
+    assert_eq!(c.read_reply().unwrap(), RespValue::Bulk(b"2".to_vec()));
+}
+
+#[test]
+fn protocol_error_replies_then_closes() {
+    let s = Server::start(&our_server(), &[]);
+    let mut c = s.client();
+    c.send_raw(b"*1\r\nfoo\r\n");
+    let all = c.read_to_close();
+    assert_eq!(all, b"-ERR Protocol error: expected '$', got 'f'\r\n");
+    // Other clients keep being served.
+    assert_eq!(
+        s.client().cmd(&["PING"]).unwrap(),
+        RespValue::Status(b"PONG".to_vec())
+    );
+}
+
+#[test]
+fn same_replies_as_redis() {
+    let Some(real_bin) = real_server() else {
+        return;
+    };
+    let ours = Server::start(&our_server(), &[]);
+    let real = Server::start(&real_bin, &[]);
+    let lines = [
+        "PING",
+        "PING hello",
+        "ECHO",
+        "SET k v",
+        "GET k",
+        "SET k v NX",
+        "SET k v XX GET",
+        "SET k v EX 0",
+        "SET k v EX -1",
+        "SET k v EX abc",
+        "SET k v PX 100 EX 100",
+        "SET k v NX XX",
+        "SET k v KEEPTTL",
+        "SET k 123",
+        "INCR k",
+        "INCRBY k abc",
+        "DECRBY k -9223372036854775808",
+        "SET big 9223372036854775807",
+        "INCR big",
+        "MSET a 1 b",
+        "MSET a 1 b 2",
+        "MGET a b nosuch",
+        "EXISTS a b nosuch a",
+        "DEL a b nosuch",
+        "DBSIZE",
+        "SELECT 99",
+        "SELECT x",
+        "nosuchcommand a b c",
+        "FLUSHDB",
+        "FLUSHALL ASYNC",
+        "FLUSHALL foo",
+    ];
+    let cmds: Vec<Vec<Vec<u8>>> = lines.iter().map(|l| args(l)).collect();
+    let mut a = ours.client();
+    let mut b = real.client();
+    for c in &cmds {
+        assert_eq!(
+            a.cmd_raw(c),
+            b.cmd_raw(c),
+            "{:?}",
+            String::from_utf8_lossy(&c.join(&b' '))
+        );
+    }
+}
