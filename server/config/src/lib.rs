@@ -46,6 +46,19 @@
 //! );
 //! ```
 //!
+//! Where this differs from Redis 7.0.15 (everything else is checked byte for byte
+//! against Debian's redis-server by tests/differential.rs):
+//! - CONFIG GET and CONFIG REWRITE's appended lines come in our table order; Redis's
+//!   order is its hash table's and changes from run to run.
+//! - `activedefrag yes` is refused with Redis's message, as Debian's build (no
+//!   defrag-capable jemalloc) refuses it.
+//! - `latency-tracking-info-percentiles` does not take C99 hex floats ("0x1p3").
+//! - `dir` reads back the directory recorded when it was last set (Redis asks getcwd).
+//! - Sentinel mode is not implemented: `sentinel ...` lines fail as they do outside
+//!   sentinel mode; [`StartupOptions::sentinel`] tells the server `--sentinel` was given.
+//! - `rename-command`, `user` and `loadmodule` lines are handed to the server through
+//!   [`Directives`] at their line, so their errors are reported as Redis does.
+//!
 //! No networking and no I/O besides reading config files (and `--include`d ones),
 //! checking the log file can be opened (as Redis does at start-up), changing the
 //! working directory for `dir`, and writing the rewritten config file.

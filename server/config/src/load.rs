@@ -38,6 +38,9 @@ pub struct StartupOptions {
     /// The `--name value` options turned into config lines; None when redis-server was
     /// started without arguments (then nothing is loaded at all).
     pub options: Option<Vec<u8>>,
+    /// `--sentinel` was among the arguments: Redis would run as Sentinel (so would a
+    /// binary named redis-sentinel; checking the program name is the caller's part).
+    pub sentinel: bool,
 }
 
 /// redis-server's `--help` text (on stderr, exit code 1).
@@ -95,7 +98,10 @@ pub fn parse_command_line(args: &[Vec<u8>]) -> StartupCommand {
         b"--check-system" => return StartupCommand::CheckSystem,
         _ => {}
     }
-    let mut opts = StartupOptions::default();
+    let mut opts = StartupOptions {
+        sentinel: args.iter().any(|a| a.as_slice() == b"--sentinel"),
+        ..StartupOptions::default()
+    };
     let mut j = 0;
     if args[0].first() != Some(&b'-') {
         opts.config_file = Some(absolute_path(&args[0]));

@@ -358,6 +358,8 @@ fn command_line() {
         String::from_utf8(o.options.unwrap()).unwrap(),
         "port 7000 \nloglevel \"debug\" "
     );
+    assert!(run(&["/x.conf", "--sentinel"]).sentinel);
+    assert!(!run(&["/x.conf"]).sentinel);
     let cwd = std::env::current_dir().unwrap();
     let o = run(&["../x.conf"]);
     assert_eq!(o.config_file.unwrap(), cwd.parent().unwrap().join("x.conf"));
