@@ -52,7 +52,6 @@
 //!   order is its hash table's and changes from run to run.
 //! - `activedefrag yes` is refused with Redis's message, as Debian's build (no
 //!   defrag-capable jemalloc) refuses it.
-//! - `latency-tracking-info-percentiles` does not take C99 hex floats ("0x1p3").
 //! - `dir` reads back the directory recorded when it was last set (Redis asks getcwd).
 //! - Sentinel mode is not implemented: `sentinel ...` lines fail as they do outside
 //!   sentinel mode; [`StartupOptions::sentinel`] tells the server `--sentinel` was given.

@@ -583,6 +583,13 @@ fn config_set_errors_and_values_match() {
         &["cluster-link-sendbuf-limit", "18446744073709551616"],
         &["repl-backlog-ttl", "-1"],
         &["auto-aof-rewrite-min-size", "1tb"],
+        &[
+            "latency-tracking-info-percentiles",
+            "0x1p3 0X1.8p1 1e1 +5 .5 5.",
+        ],
+        &["latency-tracking-info-percentiles", "0x1p"],
+        &["latency-tracking-info-percentiles", "inf"],
+        &["latency-tracking-info-percentiles", "nan"],
     ];
     let mut failures = Vec::new();
     for case in cases {
@@ -925,4 +932,29 @@ fn nocase_globs_match_config_get_on_real_redis() {
         matched
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn shipped_config_files_load_the_same() {
+    // Redis's reference redis.conf and Debian's, when present on this machine, with
+    // the options that would detach, log to a file or write a pid file overridden.
+    let overrides = [
+        "--daemonize",
+        "no",
+        "--logfile",
+        "",
+        "--pidfile",
+        "",
+        "--dir",
+        ".",
+    ];
+    for (i, path) in ["/tmp/redis-src/redis.conf", "/etc/redis/redis.conf"]
+        .iter()
+        .enumerate()
+    {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        compare_all(&format!("shipped{}", i), Some(&text), &overrides);
+    }
 }
