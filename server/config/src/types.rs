@@ -9,7 +9,9 @@ use std::path::PathBuf;
 macro_rules! cfg_enum {
     ($(#[$m:meta])* $name:ident { $($var:ident),+ $(,)? } names [ $($s:literal => $v:ident),+ $(,)? ]) => {
         $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        /// Variants are ordered as Redis lists them (for `LogLevel`, most verbose first,
+        /// so `level >= config.loglevel` selects what to log).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum $name { $($var),+ }
         impl $name {
             /// Accepted names, in Redis's order.
