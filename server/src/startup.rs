@@ -197,6 +197,16 @@ fn daemonize() {
     }
 }
 
+/// The C library's text for an I/O error, as Redis logs it (Rust's Display adds
+/// " (os error N)").
+pub fn os_error_text(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" (os error ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
 /// The accept tasks of the TCP listeners, replaced when `port` or `bind` change.
 pub struct Listeners {
     tasks: Vec<JoinHandle<()>>,
@@ -259,7 +269,8 @@ pub fn open_listeners(
             }
             Err(e) => {
                 return Err(format!(
-                    "Warning: Could not create server TCP listening socket {addr}:{port}: bind: {e}"
+                    "Warning: Could not create server TCP listening socket {addr}:{port}: bind: {}",
+                    os_error_text(&e)
                 ))
             }
         }
