@@ -386,10 +386,14 @@ impl Ctx<'_> {
         crate::object::Object::new(value, crate::evict::initial_lru(self.srv, self.now_ms))
     }
 
-    /// Stores a value (SET semantics: the TTL is dropped unless `keep_ttl`).
+    /// Stores a value (SET semantics: the TTL is dropped unless `keep_ttl`). An
+    /// expired old value is removed first, as Redis's setKey looks the key up for
+    /// writing: KEEPTTL must not keep a TTL that already passed.
     pub fn set_key(&mut self, key: &[u8], value: crate::object::Value, keep_ttl: bool) {
         let lru = crate::evict::initial_lru(self.srv, self.now_ms);
-        self.srv.keyspace.dbs[self.client.db].set(key, value, lru, keep_ttl);
+        let db = &mut self.srv.keyspace.dbs[self.client.db];
+        db.expire_if_needed(key, self.now_ms);
+        db.set(key, value, lru, keep_ttl);
     }
 
     /// Deletes a key; true if it existed.

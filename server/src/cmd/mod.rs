@@ -8,9 +8,13 @@ use crate::dispatch::{CmdResult, Ctx};
 use redis_commands::CommandSpec;
 use std::sync::OnceLock;
 
+pub mod args;
+mod bitfield;
+mod bits;
 mod config;
 mod connection;
 mod keyspace;
+mod lcs;
 mod strings;
 
 /// A command implementation.
@@ -19,6 +23,7 @@ pub type Handler = fn(&mut Ctx) -> CmdResult;
 /// Every module's handler list. Each module declares `pub const HANDLERS` with the full
 /// command names (`get`, `config|get`) it implements.
 const GROUPS: &[&[(&str, Handler)]] = &[
+    bits::HANDLERS,
     config::HANDLERS,
     connection::HANDLERS,
     keyspace::HANDLERS,
