@@ -14,6 +14,32 @@ pub enum MaxmemoryPolicy {
     NoEviction,
 }
 
+impl MaxmemoryPolicy {
+    /// The policy named as in redis.conf (`allkeys-lru`...).
+    pub fn from_name(s: &str) -> Option<Self> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "volatile-lru" => Self::VolatileLru,
+            "volatile-lfu" => Self::VolatileLfu,
+            "volatile-random" => Self::VolatileRandom,
+            "volatile-ttl" => Self::VolatileTtl,
+            "allkeys-lru" => Self::AllkeysLru,
+            "allkeys-lfu" => Self::AllkeysLfu,
+            "allkeys-random" => Self::AllkeysRandom,
+            "noeviction" => Self::NoEviction,
+            _ => return None,
+        })
+    }
+}
+
+/// `enable-debug-command` / `enable-module-command`: who may run the command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProtectedAction {
+    No,
+    Yes,
+    /// Only clients on a unix socket or from 127.0.0.1 / ::1.
+    Local,
+}
+
 /// The parameters the server reads.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -42,6 +68,8 @@ pub struct Config {
     pub latency_monitor_threshold: i64,
     pub latency_tracking: bool,
     pub active_expire_effort: u32,
+    pub lazyfree_lazy_user_flush: bool,
+    pub enable_debug_command: ProtectedAction,
     pub loglevel: String,
     pub logfile: String,
     pub pidfile: Option<String>,
@@ -77,6 +105,8 @@ impl Default for Config {
             latency_monitor_threshold: 0,
             latency_tracking: true,
             active_expire_effort: 1,
+            lazyfree_lazy_user_flush: false,
+            enable_debug_command: ProtectedAction::No,
             loglevel: "notice".into(),
             logfile: String::new(),
             pidfile: None,

@@ -43,6 +43,30 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
             "timeout" => c.timeout = num(&v)?,
             "hz" => c.hz = num(&v)? as u32,
             "maxmemory" => c.maxmemory = num(&v)?,
+            "maxmemory-policy" => {
+                c.maxmemory_policy =
+                    crate::config::MaxmemoryPolicy::from_name(&v).ok_or_else(|| {
+                        format!("Invalid argument '{v}' for CONFIG SET 'maxmemory-policy'")
+                    })?
+            }
+            "maxmemory-samples" => c.maxmemory_samples = num(&v)? as u32,
+            "maxmemory-eviction-tenacity" => c.maxmemory_eviction_tenacity = num(&v)? as u32,
+            "lfu-log-factor" => c.lfu_log_factor = num(&v)? as u32,
+            "lfu-decay-time" => c.lfu_decay_time = num(&v)? as u32,
+            "active-expire-effort" => c.active_expire_effort = num(&v)? as u32,
+            "lazyfree-lazy-user-flush" => c.lazyfree_lazy_user_flush = v == "yes",
+            "enable-debug-command" => {
+                c.enable_debug_command = match v.to_ascii_lowercase().as_str() {
+                    "yes" => crate::config::ProtectedAction::Yes,
+                    "no" => crate::config::ProtectedAction::No,
+                    "local" => crate::config::ProtectedAction::Local,
+                    _ => {
+                        return Err(
+                            "argument(s) must be one of the following: no, yes, local".into()
+                        )
+                    }
+                }
+            }
             "loglevel" => c.loglevel = v,
             "logfile" => c.logfile = v,
             "dir" => {

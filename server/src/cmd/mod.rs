@@ -9,16 +9,24 @@ use redis_commands::CommandSpec;
 use std::sync::OnceLock;
 
 mod connection;
-mod keyspace;
+pub mod debug;
+mod expire;
+pub mod keyspace;
 mod strings;
+pub mod util;
 
 /// A command implementation.
 pub type Handler = fn(&mut Ctx) -> CmdResult;
 
 /// Every module's handler list. Each module declares `pub const HANDLERS` with the full
 /// command names (`get`, `config|get`) it implements.
-const GROUPS: &[&[(&str, Handler)]] =
-    &[connection::HANDLERS, keyspace::HANDLERS, strings::HANDLERS];
+const GROUPS: &[&[(&str, Handler)]] = &[
+    connection::HANDLERS,
+    debug::HANDLERS,
+    expire::HANDLERS,
+    keyspace::HANDLERS,
+    strings::HANDLERS,
+];
 
 fn by_id() -> &'static [Option<Handler>] {
     static BY_ID: OnceLock<Vec<Option<Handler>>> = OnceLock::new();

@@ -105,7 +105,7 @@ impl<V> Dict<V> {
 
     /// The entry for `key`.
     pub fn get_entry(&self, key: &[u8]) -> Option<&Entry<V>> {
-        if self.len() == 0 {
+        if self.is_empty() {
             return None;
         }
         let h = self.hash(key);
@@ -130,7 +130,7 @@ impl<V> Dict<V> {
 
     /// The value of `key`, mutable.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
-        if self.len() == 0 {
+        if self.is_empty() {
             return None;
         }
         let h = self.hash(key);
@@ -180,7 +180,7 @@ impl<V> Dict<V> {
 
     /// Removes `key`; returns its key and value.
     pub fn remove(&mut self, key: &[u8]) -> Option<(SmallBytes, V)> {
-        if self.len() == 0 {
+        if self.is_empty() {
             return None;
         }
         self.rehash_step();
@@ -325,7 +325,7 @@ impl<V> Dict<V> {
     /// One SCAN step from `cursor`: calls `f` for the entries of the buckets the cursor
     /// stands for and returns the next cursor (0 when the scan is complete).
     pub fn scan(&self, cursor: u64, mut f: impl FnMut(&Entry<V>)) -> u64 {
-        if self.len() == 0 {
+        if self.is_empty() {
             return 0;
         }
         let visit = |t: &Table<V>, idx: usize, f: &mut dyn FnMut(&Entry<V>)| {
@@ -364,7 +364,7 @@ impl<V> Dict<V> {
 
     /// A random entry (RANDOMKEY): a random non-empty bucket, then a random link of it.
     pub fn random_entry(&self) -> Option<&Entry<V>> {
-        if self.len() == 0 {
+        if self.is_empty() {
             return None;
         }
         let head = loop {
@@ -402,7 +402,7 @@ impl<V> Dict<V> {
     /// Up to `count` entries from consecutive buckets starting at a random one (what
     /// eviction and active expiry sample), visiting at most `count * 10` buckets.
     pub fn sample(&self, count: usize, mut f: impl FnMut(&Entry<V>)) -> usize {
-        if self.len() == 0 || count == 0 {
+        if self.is_empty() || count == 0 {
             return 0;
         }
         let mut found = 0;
@@ -428,6 +428,66 @@ impl<V> Dict<V> {
             steps -= 1;
         }
         found
+    }
+}
+
+impl<V> Dict<V> {
+    /// DEBUG HTSTATS text of the main table and, while rehashing, of the target, in
+    /// Redis's format (sizes, chain lengths and their distribution).
+    pub fn stats_text(&self) -> String {
+        let mut s = self.table_stats_text(0);
+        if self.is_rehashing() {
+            s.push_str(&self.table_stats_text(1));
+        }
+        s
+    }
+
+    fn table_stats_text(&self, idx: usize) -> String {
+        use std::fmt::Write;
+        const VECTLEN: usize = 50;
+        let name = if idx == 0 {
+            "main hash table"
+        } else {
+            "rehashing target"
+        };
+        let t = &self.t[idx];
+        if t.used == 0 {
+            return format!(
+                "Hash table {idx} stats ({name}):\nNo stats available for empty dictionaries\n"
+            );
+        }
+        let mut clvector = [0usize; VECTLEN];
+        let (mut slots, mut maxchain, mut totchain) = (0usize, 0usize, 0usize);
+        for b in &t.buckets {
+            let mut len = 0;
+            let mut cur = b.as_deref();
+            while let Some(e) = cur {
+                len += 1;
+                cur = e.next.as_deref();
+            }
+            if len == 0 {
+                clvector[0] += 1;
+                continue;
+            }
+            slots += 1;
+            clvector[len.min(VECTLEN - 1)] += 1;
+            maxchain = maxchain.max(len);
+            totchain += len;
+        }
+        let size = t.buckets.len();
+        let mut s = format!(
+            "Hash table {idx} stats ({name}):\n table size: {size}\n number of elements: {}\n different slots: {slots}\n max chain length: {maxchain}\n avg chain length (counted): {:.2}\n avg chain length (computed): {:.2}\n Chain length distribution:\n",
+            t.used,
+            totchain as f32 / slots as f32,
+            t.used as f32 / slots as f32
+        );
+        for (i, &n) in clvector.iter().enumerate().take(VECTLEN - 1) {
+            if n == 0 {
+                continue;
+            }
+            let _ = writeln!(s, "   {i}: {n} ({:.2}%)", (n as f32 / size as f32) * 100.0);
+        }
+        s
     }
 }
 
