@@ -194,7 +194,17 @@ fn run(
     now: i64,
 ) {
     let table = redis_commands::table();
-    let spec = table.lookup(argv).filter(|s| cmd::handler(s).is_some());
+    let found = table.lookup(argv);
+    // A container named alone (`OBJECT`): Redis finds it and fails its arity check.
+    if let Some(c) = found.filter(|c| !c.subcommands.is_empty() && cmd::is_implemented(c)) {
+        if !c.arity_ok(argv.len()) {
+            client.last_cmd = c.name.clone();
+            let msg = format!("ERR wrong number of arguments for '{}' command", c.name);
+            reject(srv, out, None, &msg);
+            return;
+        }
+    }
+    let spec = found.filter(|s| cmd::handler(s).is_some());
     let Some(spec) = spec else {
         client.last_cmd = "NULL".into();
         let msg = unknown_command_error(argv);

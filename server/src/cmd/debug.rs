@@ -393,33 +393,43 @@ fn rdb_int_size(n: i64) -> Option<usize> {
     }
 }
 
+/// Bytes of a string as RDB writes it with `rdbcompression yes`: strings over 20 bytes
+/// are LZF-compressed when that saves at least 4 bytes.
+fn rdb_raw_string_size(b: &[u8]) -> usize {
+    if b.len() <= 11 {
+        if let Some(sz) = redis_formats::num::parse_i64(b).and_then(rdb_int_size) {
+            return sz;
+        }
+    }
+    if b.len() > 20 {
+        if let Ok(c) = lzf::compress(b) {
+            if c.len() <= b.len() - 4 {
+                return 1 + rdb_len_size(c.len() as u64) + rdb_len_size(b.len() as u64) + c.len();
+            }
+        }
+    }
+    rdb_len_size(b.len() as u64) + b.len()
+}
+
 /// The size of a value as RDB would write it (DEBUG OBJECT's serializedlength).
-/// Strings over 20 bytes that LZF would shrink are counted uncompressed (no LZF yet).
 pub fn serialized_length(v: &Value) -> usize {
     match v {
         Value::Int(n) => rdb_int_size(*n).unwrap_or_else(|| {
             let len = n.to_string().len();
             rdb_len_size(len as u64) + len
         }),
-        Value::Str(_) | Value::Raw(_) => v.with_bytes(|b| {
-            if b.len() <= 11 {
-                if let Some(sz) = redis_formats::num::parse_i64(b).and_then(rdb_int_size) {
-                    return sz;
-                }
-            }
-            rdb_len_size(b.len() as u64) + b.len()
-        }),
+        Value::Str(_) | Value::Raw(_) => v.with_bytes(rdb_raw_string_size),
     }
 }
 
 /// DEBUG POPULATE count [prefix] [size]
 fn populate(ctx: &mut Ctx) -> CmdResult {
+    // Redis's getPositiveLongFromObjectOrReply: one message for both failures.
     let positive = |ctx: &Ctx, i: usize| -> Result<u64, CmdError> {
-        let n = ctx.arg_i64(i)?;
-        if n < 0 {
-            return Err("ERR value is out of range, must be positive".into());
+        match redis_formats::num::parse_i64(&ctx.argv[i]) {
+            Some(n) if n >= 0 => Ok(n as u64),
+            _ => Err("ERR value is out of range, must be positive".into()),
         }
-        Ok(n as u64)
     };
     let count = positive(ctx, 2)?;
     let size = if ctx.argc() == 5 {

@@ -31,13 +31,16 @@ pub fn subcommand_syntax_error(ctx: &Ctx) -> CmdError {
 }
 
 /// Argument `i` as a C `int` (Redis's getIntFromObjectOrReply): "not an integer" when
-/// it does not parse, "value is out of range" outside 32 bits; `msg` replaces both
+/// it does not parse, "value is out of range, value must between..." outside 32 bits; `msg` replaces both
 /// messages when given (as SWAPDB's "invalid first DB index").
 pub fn arg_i32(ctx: &Ctx, i: usize, msg: Option<&'static str>) -> Result<i32, CmdError> {
     let Some(n) = redis_formats::num::parse_i64(&ctx.argv[i]) else {
         return Err(msg.unwrap_or(errors::NOT_INTEGER).into());
     };
-    i32::try_from(n).map_err(|_| msg.unwrap_or("ERR value is out of range").into())
+    i32::try_from(n).map_err(|_| {
+        msg.unwrap_or("ERR value is out of range, value must between -2147483648 and 2147483647")
+            .into()
+    })
 }
 
 /// A database index argument checked against `databases`: "DB index is out of range".
