@@ -14,6 +14,7 @@ pub mod config;
 pub mod cron;
 pub mod dispatch;
 pub mod evict;
+pub mod glob;
 pub mod introspection;
 pub mod keyspace;
 pub mod log;

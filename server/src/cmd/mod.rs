@@ -13,9 +13,12 @@ mod bitfield;
 mod bits;
 mod config;
 mod connection;
-mod keyspace;
+pub mod debug;
+mod expire;
+pub mod keyspace;
 mod lcs;
 mod strings;
+pub mod util;
 
 /// A command implementation.
 pub type Handler = fn(&mut Ctx) -> CmdResult;
@@ -26,6 +29,8 @@ const GROUPS: &[&[(&str, Handler)]] = &[
     bits::HANDLERS,
     config::HANDLERS,
     connection::HANDLERS,
+    debug::HANDLERS,
+    expire::HANDLERS,
     keyspace::HANDLERS,
     strings::HANDLERS,
 ];
