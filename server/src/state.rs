@@ -131,6 +131,8 @@ pub struct Server {
     pub active_expire_enabled: bool,
     /// Peak of used memory.
     pub peak_memory: u64,
+    /// Memory in use once the server was set up (INFO used_memory_startup).
+    pub startup_memory: u64,
     /// Connected clients that are blocked (INFO clients).
     pub blocked_clients: usize,
     /// Ops per second samples for instantaneous_ops_per_sec.
@@ -179,6 +181,7 @@ impl Server {
             run_id,
             active_expire_enabled: true,
             peak_memory: 0,
+            startup_memory: crate::alloc::used_memory(),
             blocked_clients: 0,
             ops_samples: Default::default(),
             net_in_samples: Default::default(),

@@ -8,8 +8,12 @@ use crate::dispatch::{CmdResult, Ctx};
 use redis_commands::CommandSpec;
 use std::sync::OnceLock;
 
-mod connection;
+pub mod client;
+mod command;
+pub mod connection;
+pub mod info;
 mod keyspace;
+pub mod server;
 mod strings;
 
 /// A command implementation.
@@ -17,8 +21,15 @@ pub type Handler = fn(&mut Ctx) -> CmdResult;
 
 /// Every module's handler list. Each module declares `pub const HANDLERS` with the full
 /// command names (`get`, `config|get`) it implements.
-const GROUPS: &[&[(&str, Handler)]] =
-    &[connection::HANDLERS, keyspace::HANDLERS, strings::HANDLERS];
+const GROUPS: &[&[(&str, Handler)]] = &[
+    client::HANDLERS,
+    command::HANDLERS,
+    connection::HANDLERS,
+    info::HANDLERS,
+    keyspace::HANDLERS,
+    server::HANDLERS,
+    strings::HANDLERS,
+];
 
 fn by_id() -> &'static [Option<Handler>] {
     static BY_ID: OnceLock<Vec<Option<Handler>>> = OnceLock::new();
