@@ -60,7 +60,7 @@ fn tick(shared: &Shared, srv: &mut Server, ticks: u64) {
         }
     }
     // INFO's instantaneous rates, sampled every 100 ms like Redis.
-    if ticks % (hz / 10).max(1) == 0 {
+    if ticks.is_multiple_of((hz / 10).max(1)) {
         let ops = srv.stats.total_commands_processed;
         let inb = srv.stats.net_input_bytes;
         let outb = srv.stats.net_output_bytes;

@@ -52,11 +52,7 @@ pub fn lfu_decayed_counter(lru: u32, now_ms: i64, decay_time: u32) -> u8 {
     } else {
         65535 - last + now
     };
-    let periods = if decay_time > 0 {
-        elapsed / decay_time
-    } else {
-        0
-    };
+    let periods = elapsed.checked_div(decay_time).unwrap_or(0);
     if periods as u64 > counter as u64 {
         0
     } else {
@@ -102,9 +98,13 @@ struct Candidate {
     key: Vec<u8>,
 }
 
+/// Memory is over `maxmemory` and eviction could not bring it under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OverMaxmemory;
+
 /// Frees memory by evicting keys until `used_memory` is under `maxmemory`.
-/// `Err(())` when it cannot (noeviction, or nothing left to evict).
-pub fn perform_evictions(srv: &mut Server, now_ms: i64) -> Result<(), ()> {
+/// `Err` when it cannot (noeviction, or nothing left to evict).
+pub fn perform_evictions(srv: &mut Server, now_ms: i64) -> Result<(), OverMaxmemory> {
     let maxmemory = srv.config.maxmemory;
     if maxmemory == 0 {
         return Ok(());
@@ -115,7 +115,7 @@ pub fn perform_evictions(srv: &mut Server, now_ms: i64) -> Result<(), ()> {
     }
     let policy = srv.config.maxmemory_policy;
     if policy == MaxmemoryPolicy::NoEviction {
-        return Err(());
+        return Err(OverMaxmemory);
     }
     let start = std::time::Instant::now();
     let mut pool: Vec<Candidate> = Vec::with_capacity(POOL_SIZE);
@@ -135,7 +135,7 @@ pub fn perform_evictions(srv: &mut Server, now_ms: i64) -> Result<(), ()> {
             _ => pooled_victim(srv, &mut pool, policy, volatile, samples, now_ms),
         };
         let Some((db, key)) = victim else {
-            return Err(());
+            return Err(OverMaxmemory);
         };
         srv.keyspace.dbs[db].remove(&key);
         srv.stats.evicted_keys += 1;

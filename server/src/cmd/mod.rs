@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 
 pub mod client;
 mod command;
+mod config;
 pub mod connection;
 pub mod info;
 mod keyspace;
@@ -24,6 +25,7 @@ pub type Handler = fn(&mut Ctx) -> CmdResult;
 const GROUPS: &[&[(&str, Handler)]] = &[
     client::HANDLERS,
     command::HANDLERS,
+    config::HANDLERS,
     connection::HANDLERS,
     info::HANDLERS,
     keyspace::HANDLERS,
@@ -44,6 +46,21 @@ fn by_id() -> &'static [Option<Handler>] {
         }
         v
     })
+}
+
+/// Replies to `<COMMAND> HELP` as Redis's addReplyHelp: a first line naming the
+/// command, the given lines, then HELP's own two lines, all as status replies.
+pub fn reply_help(ctx: &mut Ctx, lines: &[&str]) {
+    let name = ctx.cmd.container_name().to_uppercase();
+    ctx.out.array(lines.len() + 3);
+    ctx.out.simple(
+        format!("{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:").as_bytes(),
+    );
+    for l in lines {
+        ctx.out.simple(l.as_bytes());
+    }
+    ctx.out.simple(b"HELP");
+    ctx.out.simple(b"    Prints this help.");
 }
 
 /// The handler of `spec`, if the server implements it.

@@ -105,7 +105,7 @@ impl<V> Dict<V> {
 
     /// The entry for `key`.
     pub fn get_entry(&self, key: &[u8]) -> Option<&Entry<V>> {
-        if self.len() == 0 {
+        if self.is_empty() {
             return None;
         }
         let h = self.hash(key);
@@ -130,7 +130,7 @@ impl<V> Dict<V> {
 
     /// The value of `key`, mutable.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
-        if self.len() == 0 {
+        if self.is_empty() {
             return None;
         }
         let h = self.hash(key);
@@ -180,7 +180,7 @@ impl<V> Dict<V> {
 
     /// Removes `key`; returns its key and value.
     pub fn remove(&mut self, key: &[u8]) -> Option<(SmallBytes, V)> {
-        if self.len() == 0 {
+        if self.is_empty() {
             return None;
         }
         self.rehash_step();
@@ -325,7 +325,7 @@ impl<V> Dict<V> {
     /// One SCAN step from `cursor`: calls `f` for the entries of the buckets the cursor
     /// stands for and returns the next cursor (0 when the scan is complete).
     pub fn scan(&self, cursor: u64, mut f: impl FnMut(&Entry<V>)) -> u64 {
-        if self.len() == 0 {
+        if self.is_empty() {
             return 0;
         }
         let visit = |t: &Table<V>, idx: usize, f: &mut dyn FnMut(&Entry<V>)| {
@@ -364,7 +364,7 @@ impl<V> Dict<V> {
 
     /// A random entry (RANDOMKEY): a random non-empty bucket, then a random link of it.
     pub fn random_entry(&self) -> Option<&Entry<V>> {
-        if self.len() == 0 {
+        if self.is_empty() {
             return None;
         }
         let head = loop {
@@ -402,7 +402,7 @@ impl<V> Dict<V> {
     /// Up to `count` entries from consecutive buckets starting at a random one (what
     /// eviction and active expiry sample), visiting at most `count * 10` buckets.
     pub fn sample(&self, count: usize, mut f: impl FnMut(&Entry<V>)) -> usize {
-        if self.len() == 0 || count == 0 {
+        if self.is_empty() || count == 0 {
             return 0;
         }
         let mut found = 0;
