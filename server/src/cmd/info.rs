@@ -34,9 +34,6 @@ const DEFAULT_SECTIONS: &[&str] = &[
     "keyspace",
 ];
 
-/// Redis's percentiles for INFO latencystats (`latency-tracking-info-percentiles`).
-const LATENCY_PERCENTILES: &[f64] = &[50.0, 99.0, 99.9];
-
 /// What an idle Redis 7.0.15 reports for its Lua and functions engines.
 const IDLE_LUA_VM: u64 = 32768;
 const IDLE_FUNCTIONS_VM: u64 = 33792;
@@ -571,7 +568,12 @@ pub fn info_string(
                     continue;
                 }
                 let _ = write!(s, "latency_percentiles_usec_{}:", spec.name);
-                for (i, p) in LATENCY_PERCENTILES.iter().enumerate() {
+                for (i, p) in srv
+                    .config
+                    .latency_tracking_info_percentiles
+                    .iter()
+                    .enumerate()
+                {
                     if i > 0 {
                         s.push(',');
                     }

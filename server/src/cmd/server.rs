@@ -119,8 +119,9 @@ pub fn monitor(ctx: &mut Ctx) -> CmdResult {
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
 ///
-/// There is no persistence yet, so there is nothing to save: an explicit SAVE fails
-/// as a failed save does in Redis (unless FORCE), anything else exits at once.
+/// There is no persistence yet. When Redis would save (SAVE, or save points
+/// configured and no NOSAVE) the save cannot happen, so SHUTDOWN fails as Redis's does
+/// when its final save fails, unless FORCE; otherwise the server exits at once.
 pub fn shutdown(ctx: &mut Ctx) -> CmdResult {
     let (mut nosave, mut save, mut now, mut force, mut abort) = (false, false, false, false, false);
     for i in 1..ctx.argc() {
@@ -145,24 +146,27 @@ pub fn shutdown(ctx: &mut Ctx) -> CmdResult {
         // Shutdown never waits (no replicas to wait for), so none is ever in progress.
         return Err("ERR No shutdown in progress.".into());
     }
-    log(Level::Warning, "User requested shutdown...");
-    if save {
+    let wants_save = save || (!nosave && !ctx.srv.config.save.is_empty());
+    if wants_save {
+        log(Level::Warning, "User requested shutdown...");
         log(
             Level::Warning,
-            "Error trying to save the DB: this server has no persistence yet.",
+            "Saving the final RDB snapshot before exiting: not possible, this server has no persistence yet.",
         );
-        if !force {
+        if force {
+            log(Level::Warning, "Error trying to save the DB. Exit anyway.");
+        } else {
             log(Level::Warning, "Error trying to save the DB, can't exit.");
             return Err("ERR Errors trying to SHUTDOWN. Check logs.".into());
         }
     }
     ctx.srv.shutdown = Some(ShutdownRequest {
-        save: Some(save && !nosave),
+        save: Some(wants_save),
         now,
         force,
     });
     ctx.shared.shutdown.notify_one();
-    // Redis exits without replying: the connection is closed by the exit.
+    // Redis exits without replying: the connection closes with the process.
     ctx.client.close_after_reply = true;
     Ok(())
 }
