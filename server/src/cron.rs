@@ -110,14 +110,15 @@ fn tick(shared: &Shared, srv: &mut Server, ticks: u64, expire_state: &mut Expire
             && start.elapsed() < Duration::from_millis(1)
         {}
     }
-    // Client idle timeouts.
+    // Client idle timeouts, and idle clients' query buffers freed after 2 s.
     let timeout = srv.config.timeout;
-    if timeout > 0 {
-        for c in srv.clients.iter() {
-            if now - c.last_interaction_ms > timeout as i64 * 1000 && !c.outbox.is_killed() {
-                log(Level::Verbose, "Closing idle client");
-                c.outbox.kill();
-            }
+    for c in srv.clients.iter() {
+        let idle_ms = now - c.last_interaction_ms;
+        if timeout > 0 && idle_ms > timeout as i64 * 1000 && !c.outbox.is_killed() && !c.monitor {
+            log(Level::Verbose, "Closing idle client");
+            c.outbox.kill();
+        } else if idle_ms > 2000 && c.qbuf == 0 && c.qbuf_free > 0 {
+            c.outbox.request_shrink();
         }
     }
     if let Some((_, until)) = srv.pause {

@@ -59,6 +59,8 @@ pub struct Ctx<'a> {
     pub cmd: &'static CommandSpec,
     /// Unix ms when the command started (one clock reading per command).
     pub now_ms: i64,
+    /// Arguments to show as `(redacted)` in SLOWLOG and MONITOR (bit i: argv[i]).
+    pub redacted: u64,
 }
 
 impl Ctx<'_> {
@@ -93,6 +95,15 @@ impl Ctx<'_> {
     /// Adds `n` to the server's count of changes (save points, INFO).
     pub fn dirty(&mut self, n: u64) {
         self.srv.dirty += n;
+    }
+
+    /// Hides argument `i` (a password) from SLOWLOG and MONITOR, as Redis's
+    /// redactClientCommandArgument. Arguments past the 63rd are never secrets in
+    /// Redis's commands (AUTH, HELLO, MIGRATE put them first).
+    pub fn redact(&mut self, i: usize) {
+        if i < 64 {
+            self.redacted |= 1 << i;
+        }
     }
 }
 
@@ -264,7 +275,7 @@ fn run(
     }
 
     let start = Instant::now();
-    let result = {
+    let (result, redacted) = {
         let mut ctx = Ctx {
             shared,
             srv,
@@ -273,8 +284,10 @@ fn run(
             out,
             cmd: spec,
             now_ms: now,
+            redacted: 0,
         };
-        handler(&mut ctx)
+        let r = handler(&mut ctx);
+        (r, ctx.redacted)
     };
     let duration_us = start.elapsed().as_micros() as u64;
     client.commands += 1;
@@ -311,13 +324,14 @@ fn run(
             client,
             srv.config.slowlog_log_slower_than,
             srv.config.slowlog_max_len as i64,
+            redacted,
         );
     }
     if !srv.monitors.is_empty()
         && !spec.has_flag(CommandFlags::SKIP_MONITOR)
         && !spec.has_flag(CommandFlags::ADMIN)
     {
-        crate::introspection::feed_monitors(srv, client, argv);
+        crate::introspection::feed_monitors(srv, client, argv, redacted);
     }
 }
 

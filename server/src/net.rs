@@ -35,14 +35,14 @@ it with the '--protected-mode no' option. \
 NOTE: You only need to do one of the above things in order for \
 the server to start accepting connections from the outside.\r\n";
 
+/// Redis's islocalClient: the unix socket, or a peer address of exactly 127.0.0.1
+/// or ::1 (not the rest of 127.0.0.0/8, nor IPv4-mapped forms).
 fn is_local(peer: &Peer) -> bool {
     match peer {
         Peer::Unix { .. } => true,
         Peer::Tcp { addr, .. } => match addr.ip() {
-            std::net::IpAddr::V4(ip) => ip.is_loopback(),
-            std::net::IpAddr::V6(ip) => {
-                ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-            }
+            std::net::IpAddr::V4(ip) => ip == std::net::Ipv4Addr::LOCALHOST,
+            std::net::IpAddr::V6(ip) => ip == std::net::Ipv6Addr::LOCALHOST,
         },
     }
 }
@@ -52,6 +52,15 @@ pub async fn serve<S>(shared: Arc<Shared>, mut sock: S, peer: Peer, fd: i64)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    if crate::log::enabled(Level::Verbose) {
+        match &peer {
+            Peer::Tcp { addr, .. } => log(
+                Level::Verbose,
+                &format!("Accepted {}:{}", addr.ip(), addr.port()),
+            ),
+            Peer::Unix { path } => log(Level::Verbose, &format!("Accepted connection to {path}")),
+        }
+    }
     let registered = {
         let mut st = shared.state.lock();
         if st.clients.len() >= st.config.maxclients as usize {
@@ -96,8 +105,15 @@ where
         authenticated: true,
         max_bulk_len: 0,
     };
-    conn.run(&mut sock).await;
+    let eof = conn.run(&mut sock).await;
     let mut st = shared.state.lock();
+    if eof && crate::log::enabled(Level::Verbose) {
+        let now = now_ms();
+        if let Some(c) = st.clients.iter().find(|c| c.id == id) {
+            let info = crate::cmd::client::info_line(c, now, None);
+            log(Level::Verbose, &format!("Client closed connection {info}"));
+        }
+    }
     st.stats.net_input_bytes += conn.net_in;
     st.stats.net_output_bytes += conn.net_out;
     st.clients.remove(slot);
@@ -127,7 +143,8 @@ enum Step {
 }
 
 impl Connection {
-    async fn run<S: AsyncRead + AsyncWrite + Unpin>(&mut self, sock: &mut S) {
+    /// Serves until the connection ends; true when the peer closed it.
+    async fn run<S: AsyncRead + AsyncWrite + Unpin>(&mut self, sock: &mut S) -> bool {
         {
             let mut st = self.shared.state.lock();
             self.max_bulk_len = st.config.proto_max_bulk_len;
@@ -150,24 +167,33 @@ impl Connection {
             match read {
                 None => {
                     if self.outbox.is_killed() {
-                        return;
+                        return false;
+                    }
+                    if self.outbox.take_shrink_request() {
+                        self.free_idle_query_buffer();
                     }
                     let pending = std::mem::take(&mut *self.outbox.pending.lock());
                     if !pending.is_empty() {
                         if sock.write_all(&pending).await.is_err() {
-                            return;
+                            return false;
                         }
                         self.net_out += pending.len() as u64;
                     }
                     continue;
                 }
-                Some(Ok(0)) | Some(Err(_)) => return,
+                Some(Ok(0)) => return true,
+                Some(Err(_)) => return false,
                 Some(Ok(n)) => self.net_in += n as u64,
             }
             let step = self.process().await;
+            // After a big request, give the memory back once the buffer is drained
+            // (Redis resizes query buffers whose peak use has dropped).
+            if self.rbuf.is_empty() && self.rbuf.capacity() > 2 * READ_CHUNK {
+                self.rbuf = BytesMut::with_capacity(READ_CHUNK);
+            }
             if !self.out.is_empty() {
                 if sock.write_all(&self.out.buf).await.is_err() {
-                    return;
+                    return false;
                 }
                 self.net_out += self.out.len() as u64;
                 self.out.buf.clear();
@@ -176,9 +202,23 @@ impl Connection {
                 }
             }
             if matches!(step, Step::Close) || self.outbox.is_killed() {
-                return;
+                return false;
             }
         }
+    }
+
+    /// Frees the query buffer of an idle client (asked by the cron, as Redis's
+    /// clientsCronResizeQueryBuffer does after 2 s idle).
+    fn free_idle_query_buffer(&mut self) {
+        if !self.rbuf.is_empty() || self.parser.in_command() {
+            return;
+        }
+        self.rbuf = BytesMut::new();
+        let mut st = self.shared.state.lock();
+        let mut c = st.clients.take(self.slot);
+        c.qbuf = 0;
+        c.qbuf_free = 0;
+        st.clients.put(c);
     }
 
     /// Parses what was read and runs every complete command.
@@ -280,6 +320,8 @@ impl Connection {
                 self.max_bulk_len = st.config.proto_max_bulk_len;
                 let close = client.close_after_reply;
                 client.obuf = self.out.len();
+                client.rbs = self.out.buf.capacity().max(READ_CHUNK);
+                client.rbp = self.out.len();
                 st.clients.put(client);
                 if close {
                     self.reqs.clear();
