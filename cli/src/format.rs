@@ -124,7 +124,7 @@ fn tty_aggregate(out: &mut Vec<u8>, v: &RespValue, prefix: &[u8]) {
     }
     let width = count.to_string().len();
     let mut child = prefix.to_vec();
-    child.extend(std::iter::repeat_n(b' ', width + 2));
+    child.resize(child.len() + width + 2, b' ');
     for idx in 0..count {
         if idx > 0 {
             out.extend_from_slice(prefix);

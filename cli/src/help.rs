@@ -336,7 +336,7 @@ pub fn hint(buf: &str) -> Option<String> {
                     .iter()
                     .zip(&argv)
                     .all(|(a, w)| a.as_bytes().eq_ignore_ascii_case(w))
-                && best.as_ref().is_none_or(|(m, _)| n > *m)
+                && best.as_ref().map_or(true, |(m, _)| n > *m)
             {
                 best = Some((n, e.params.clone()));
             }

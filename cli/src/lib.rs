@@ -67,7 +67,7 @@ fn noninteractive(s: &mut Session, args: Vec<Vec<u8>>) -> i32 {
     let repeat = s.cfg.repeat;
     match s.issue_command(&argv, repeat) {
         Ok(()) => 0,
-        Err(()) => 1,
+        Err(_) => 1,
     }
 }
 

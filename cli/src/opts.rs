@@ -309,11 +309,13 @@ fn percent_decode(s: &[u8]) -> Result<Vec<u8>, String> {
     let mut i = 0;
     while i < s.len() {
         if s[i] == b'%' {
-            if s.len() - i < 3 {
+            // Redis only calls a lone trailing '%' incomplete; "%4" at the
+            // end reads the terminator as the second digit (illegal).
+            if s.len() - i < 2 {
                 return Err("Incomplete URI encoding\n".into());
             }
             let h = (s[i + 1] as char).to_ascii_lowercase();
-            let l = (s[i + 2] as char).to_ascii_lowercase();
+            let l = (*s.get(i + 2).unwrap_or(&0) as char).to_ascii_lowercase();
             match (h.to_digit(16), l.to_digit(16)) {
                 (Some(a), Some(b)) => out.push((a * 16 + b) as u8),
                 _ => return Err("Illegal character in URI encoding\n".into()),

@@ -81,13 +81,11 @@ pub fn is_sensitive(argv: &[Vec<u8>]) -> bool {
         return false;
     }
     if argc > 7 && eq(&argv[0], "migrate") {
-        for j in 6..argc {
+        for (j, a) in argv.iter().enumerate().skip(6) {
             let more = argc - 1 - j;
-            if eq(&argv[j], "auth") && more > 0 {
+            if (eq(a, "auth") && more > 0) || (eq(a, "auth2") && more >= 2) {
                 return true;
-            } else if eq(&argv[j], "auth2") && more >= 2 {
-                return true;
-            } else if eq(&argv[j], "keys") && more > 0 {
+            } else if eq(a, "keys") && more > 0 {
                 return false;
             }
         }

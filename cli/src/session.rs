@@ -19,8 +19,12 @@ pub enum LastType {
     Other,
 }
 
+/// A failed step (connect, command); the message was already printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failed;
+
 /// Outcome of a command send: `Err` means the link is gone.
-pub type SendResult = Result<(), ()>;
+pub type SendResult = Result<(), Failed>;
 
 /// Connection flags (Redis's CC_FORCE / CC_QUIET).
 #[derive(Debug, Clone, Copy, Default)]
@@ -134,7 +138,7 @@ impl Session {
 
     /// Connects (Redis's `cliConnect`): AUTH, SELECT and HELLO 3 as configured.
     /// Errors are printed unless `quiet`.
-    pub fn connect(&mut self, flags: ConnectFlags) -> Result<(), ()> {
+    pub fn connect(&mut self, flags: ConnectFlags) -> Result<(), Failed> {
         if self.conn.is_some() && !flags.force {
             return Ok(());
         }
@@ -156,7 +160,7 @@ impl Session {
             }
             Err(ConnError::Tls(e)) => {
                 err(format!("Could not negotiate a TLS connection: {e}\n").as_bytes());
-                return Err(());
+                return Err(Failed);
             }
             Err(e) => {
                 if !flags.quiet {
@@ -166,7 +170,7 @@ impl Session {
                     };
                     err(format!("Could not connect to Redis at {at}: {}\n", e.errstr()).as_bytes());
                 }
-                return Err(());
+                return Err(Failed);
             }
         }
         self.auth()?;
@@ -188,7 +192,7 @@ impl Session {
         }
     }
 
-    fn auth(&mut self) -> Result<(), ()> {
+    fn auth(&mut self) -> Result<(), Failed> {
         let Some(pass) = self.cfg.auth.clone() else {
             return Ok(());
         };
@@ -197,23 +201,23 @@ impl Session {
             None => self.side_command(&[b"AUTH", &pass]),
         };
         match reply {
-            None => Err(()),
+            None => Err(Failed),
             Some(RespValue::Error(e)) => {
                 err(&[b"AUTH failed: ", &e[..], b"\n"].concat());
-                Err(())
+                Err(Failed)
             }
             Some(_) => Ok(()),
         }
     }
 
     /// SELECT the asked-for db when it differs from the current one.
-    pub fn select(&mut self) -> Result<(), ()> {
+    pub fn select(&mut self) -> Result<(), Failed> {
         if self.cfg.input_dbnum == self.dbnum {
             return Ok(());
         }
         let n = self.cfg.input_dbnum.to_string();
         match self.side_command(&[b"SELECT", n.as_bytes()]) {
-            None => Err(()),
+            None => Err(Failed),
             Some(RespValue::Error(e)) => {
                 err(format!(
                     "SELECT {} failed: {}\n",
@@ -221,7 +225,7 @@ impl Session {
                     String::from_utf8_lossy(&e)
                 )
                 .as_bytes());
-                Err(())
+                Err(Failed)
             }
             Some(_) => {
                 self.dbnum = self.cfg.input_dbnum;
@@ -230,16 +234,16 @@ impl Session {
         }
     }
 
-    fn switch_proto(&mut self) -> Result<(), ()> {
+    fn switch_proto(&mut self) -> Result<(), Failed> {
         if self.cfg.resp3 == Resp3::Off || self.cfg.resp2 {
             return Ok(());
         }
         match self.side_command(&[b"HELLO", b"3"]) {
-            None => Err(()),
+            None => Err(Failed),
             Some(RespValue::Error(e)) => {
                 err(&[b"HELLO 3 failed: ", &e[..], b"\n"].concat());
                 if self.cfg.resp3 == Resp3::Required {
-                    Err(())
+                    Err(Failed)
                 } else {
                     Ok(())
                 }
@@ -310,7 +314,7 @@ impl Session {
     }
 
     /// Redis's `cliReadReply`: read, handle redirections and -e, print.
-    pub fn read_and_print(&mut self, raw_strings: bool) -> Result<(), ()> {
+    pub fn read_and_print(&mut self, raw_strings: bool) -> Result<(), Failed> {
         let reply = match self.read_raw_reply() {
             Ok(v) => v,
             Err(e) => {
@@ -329,7 +333,7 @@ impl Session {
                 let es = e.errstr();
                 self.link_lost(e);
                 if self.interactive {
-                    return Err(());
+                    return Err(Failed);
                 }
                 err(format!("Error: {es}\n").as_bytes());
                 std::process::exit(1);
@@ -393,7 +397,7 @@ impl Session {
     /// negative), with MONITOR / SUBSCRIBE streaming and replica output.
     pub fn send_command(&mut self, argv: &[Vec<u8>], mut repeat: i64) -> SendResult {
         if self.conn.is_none() {
-            return Err(());
+            return Err(Failed);
         }
         let cmd = &argv[0];
         let argc = argv.len();
@@ -419,9 +423,9 @@ impl Session {
                 Some(Ok(())) => {}
                 Some(Err(e)) => {
                     self.link_lost(e);
-                    return Err(());
+                    return Err(Failed);
                 }
-                None => return Err(()),
+                None => return Err(Failed),
             }
             if self.monitor_mode {
                 signals::set_blocking(true);
@@ -463,7 +467,7 @@ impl Session {
                 out(b"Entering replica output mode...  (press Ctrl-C to quit)\n");
                 crate::modes::rdb::replica_stream(self);
                 self.slave_mode = false;
-                return Err(());
+                return Err(Failed);
             }
             self.read_and_print(raw_strings)?;
             self.after_reply(argv, argc);
@@ -524,17 +528,17 @@ impl Session {
                 });
                 if r.is_err() {
                     self.cluster_reissue = false;
-                    return Err(());
+                    return Err(Failed);
                 }
             }
             self.cluster_reissue = false;
             if self.cluster_send_asking {
                 self.cluster_send_asking = false;
                 match self.side_command(&[b"ASKING"]) {
-                    None => return Err(()),
+                    None => return Err(Failed),
                     Some(RespValue::Error(e)) => {
                         err(&[b"ASKING failed: ", &e[..], b"\n"].concat());
-                        return Err(());
+                        return Err(Failed);
                     }
                     Some(_) => {}
                 }
@@ -543,7 +547,7 @@ impl Session {
                 self.print_context_error();
                 self.conn = None;
                 signals::set_conn_fd(-1);
-                return Err(());
+                return Err(Failed);
             }
             if self.cfg.cluster_mode && self.cluster_reissue {
                 continue;
@@ -564,7 +568,7 @@ pub fn parse_redirect(e: &[u8]) -> Option<(i64, String, i64)> {
     Some((
         slot,
         addr[..colon].to_string(),
-        crate::opts::atoi32(addr[colon + 1..].as_bytes()),
+        crate::opts::atoi32(&addr.as_bytes()[colon + 1..]),
     ))
 }
 

@@ -126,7 +126,12 @@ fn pct_text(p: f64) -> String {
 /// `--bigkeys` (sizes by element count) or `--memkeys` (MEMORY USAGE).
 pub fn find_big_keys(s: &mut Session, memkeys: bool) -> i32 {
     signals::install_cancel();
-    // The summary order is the order Redis's dict iterates these names in.
+    // The summary lists types in the order Redis's stats table iterates
+    // them, which `TypeTable` reproduces.
+    let mut table = super::typeorder::TypeTable::new();
+    for n in ["string", "list", "set", "hash", "zset", "stream"] {
+        table.add(n);
+    }
     let mut types = vec![
         TypeInfo::new("list", Some("LLEN"), "items"),
         TypeInfo::new("hash", Some("HLEN"), "fields"),
@@ -180,9 +185,11 @@ pub fn find_big_keys(s: &mut Session, memkeys: bool) -> i32 {
                 )),
             };
             let idx = types.iter().position(|x| x.name == t);
+            table.find();
             kinds.push(match idx {
                 Some(i) => Some(i),
                 None if t != "none" => {
+                    table.add(&t);
                     types.push(TypeInfo::new(&t, None, "?"));
                     Some(types.len() - 1)
                 }
@@ -289,6 +296,8 @@ pub fn find_big_keys(s: &mut Session, memkeys: bool) -> i32 {
     o.extend_from_slice(
         format!("Total key length in bytes is {totlen} (avg len {avg:.2})\n\n").as_bytes(),
     );
+    let order = table.order();
+    types.sort_by_key(|t| order.iter().position(|n| *n == t.name));
     for t in &types {
         if let Some(k) = &t.biggest_key {
             o.extend_from_slice(format!("Biggest {:>6} found '", t.name).as_bytes());

@@ -7,6 +7,7 @@ pub mod latency;
 pub mod pipe;
 pub mod rdb;
 pub mod stat;
+pub mod typeorder;
 
 use crate::conn::Conn;
 use crate::session::{out, Session};

@@ -162,12 +162,10 @@ fn count(
                         err(&[&e[..], b"\n"].concat());
                         *errors += 1;
                     }
-                    RespValue::Bulk(b) if b.len() == 20 && eof.load(Ordering::SeqCst) => {
-                        if b.as_slice() == m {
-                            out(b"Last reply received from server.\n");
-                            *done = true;
-                            *replies = replies.wrapping_sub(1);
-                        }
+                    RespValue::Bulk(b) if b.as_slice() == m && eof.load(Ordering::SeqCst) => {
+                        out(b"Last reply received from server.\n");
+                        *done = true;
+                        *replies = replies.wrapping_sub(1);
                     }
                     _ => {}
                 }
