@@ -59,6 +59,21 @@ impl Server {
         panic!("server {} did not answer PING", bin.display());
     }
 
+    /// Starts a server on a given port (to restart one where it was);
+    /// None if it does not answer PING within 10 s.
+    pub fn start_on(bin: &std::path::Path, port: u16, args: &[&str]) -> Option<Server> {
+        let child = Command::new(bin)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let mut s = Server { port, child };
+        s.wait_ready(Duration::from_secs(10)).then_some(s)
+    }
+
     fn wait_ready(&mut self, limit: Duration) -> bool {
         let t = Instant::now();
         while t.elapsed() < limit {
@@ -285,5 +300,122 @@ pub fn run_tty(
         stdout: o.join().unwrap_or_default(),
         stderr: e.join().unwrap_or_default(),
         code,
+    }
+}
+
+/// An interactive program on a pseudo-terminal (stdin, stdout and stderr).
+/// Cursor-position queries are answered so line editors do not stall.
+pub struct PtySession {
+    child: Child,
+    writer: std::fs::File,
+    output: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    mark: usize,
+}
+
+impl PtySession {
+    /// Spawns `bin args` on a fresh pty with the given environment.
+    pub fn spawn(bin: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> PtySession {
+        use std::os::fd::AsFd;
+        let (master, slave) = open_pty();
+        let mut cmd = Command::new(bin);
+        cmd.args(args)
+            .env_remove("REDISCLI_AUTH")
+            .stdin(Stdio::from(
+                slave.as_fd().try_clone_to_owned().expect("dup"),
+            ))
+            .stdout(Stdio::from(
+                slave.as_fd().try_clone_to_owned().expect("dup"),
+            ))
+            .stderr(Stdio::from(slave));
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        // Make the pty the child's controlling terminal so Ctrl-C raises
+        // SIGINT as in a real terminal.
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            cmd.pre_exec(|| {
+                libc::setsid();
+                libc::ioctl(0, libc::TIOCSCTTY as _, 0);
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().expect("spawn on pty");
+        drop(cmd);
+        let writer = std::fs::File::from(master.try_clone().expect("dup master"));
+        let mut answer = std::fs::File::from(master.try_clone().expect("dup master"));
+        let mut reader = std::fs::File::from(master);
+        let output = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let out2 = output.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let chunk = &buf[..n];
+                if chunk.windows(4).any(|w| w == b"\x1b[6n") {
+                    let _ = answer.write_all(b"\x1b[1;1R");
+                }
+                out2.lock().unwrap().extend_from_slice(chunk);
+            }
+        });
+        PtySession {
+            child,
+            writer,
+            output,
+            mark: 0,
+        }
+    }
+
+    /// Types bytes as a user would (with a short pause per call).
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("write to pty");
+        std::thread::sleep(Duration::from_millis(60));
+    }
+
+    /// Waits (≤ 5 s) until `needle` shows up after the last match; returns
+    /// everything seen since then. Panics with the screen so far on timeout.
+    pub fn expect(&mut self, needle: &str) -> String {
+        let t = Instant::now();
+        loop {
+            {
+                let out = self.output.lock().unwrap();
+                let seen = &out[self.mark..];
+                if let Some(p) = seen
+                    .windows(needle.len())
+                    .position(|w| w == needle.as_bytes())
+                {
+                    let text = String::from_utf8_lossy(&seen[..p + needle.len()]).into_owned();
+                    self.mark += p + needle.len();
+                    return text;
+                }
+                if t.elapsed() > Duration::from_secs(5) {
+                    panic!(
+                        "timed out waiting for {needle:?}; output since last match:\n{}",
+                        String::from_utf8_lossy(seen)
+                    );
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Everything printed so far.
+    pub fn all_output(&self) -> String {
+        String::from_utf8_lossy(&self.output.lock().unwrap()).into_owned()
+    }
+
+    /// Waits (≤ 5 s) for the program to exit; its exit code.
+    pub fn wait(&mut self) -> Option<i32> {
+        wait_limited(&mut self.child, Duration::from_secs(5))
+    }
+}
+
+impl Drop for PtySession {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
