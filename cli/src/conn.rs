@@ -190,7 +190,10 @@ impl Conn {
                 set_keepalive(&sock);
                 match tls {
                     Some(opts) => Stream::Tls(Box::new(
-                        crate::tls::wrap(sock, host, opts).map_err(ConnError::Tls)?,
+                        crate::tls::wrap(sock, host, opts).map_err(|e| match e {
+                            crate::tls::TlsError::Config(m) => ConnError::Tls(m),
+                            crate::tls::TlsError::Handshake(m) => ConnError::Io(m),
+                        })?,
                     )),
                     None => Stream::Tcp(sock),
                 }
