@@ -219,6 +219,23 @@ fn cluster_redirection() {
     if let Some(reference) = find_binary("redis-cli") {
         assert_eq!(mine, run_pipe(&reference, &args, b"", &[]));
     }
+    // Beyond Redis: with -c, --scan and --bigkeys walk every master.
+    a.command(&["SET", "bar", "1"])
+        .expect("bar lives on a (slot 5061)");
+    let walk = |mode: &str| {
+        let args: Vec<Vec<u8>> = ["-c", "-p", &a.port.to_string(), mode]
+            .iter()
+            .map(|x| x.as_bytes().to_vec())
+            .collect();
+        let r = run_pipe(&ours(), &args, b"", &[]);
+        assert_eq!(r.code, Some(0), "{}", r.describe());
+        String::from_utf8_lossy(&r.stdout).into_owned()
+    };
+    let mut keys: Vec<String> = walk("--scan").lines().map(str::to_string).collect();
+    keys.sort();
+    assert_eq!(keys, ["bar", "foo"]);
+    assert!(walk("--bigkeys").contains("Sampled 2 keys in the keyspace!"));
+    assert!(walk("--memkeys").contains("2 strings with"));
     // Without -c the MOVED error is printed.
     let args: Vec<Vec<u8>> = ["-p", &a.port.to_string(), "get", "foo"]
         .iter()

@@ -11,13 +11,6 @@ fn die(msg: String) -> ! {
     std::process::exit(1);
 }
 
-fn conn(s: &mut Session) -> &mut Conn {
-    match s.conn.as_mut() {
-        Some(c) => c,
-        None => die("\nI/O error\n".into()),
-    }
-}
-
 /// One SCAN step; returns the next cursor and the keys.
 fn scan(c: &mut Conn, cursor: u64, pattern: Option<&[u8]>) -> (u64, Vec<Vec<u8>>) {
     let cur = cursor.to_string();
@@ -57,6 +50,101 @@ fn dbsize(c: &mut Conn) -> u64 {
     }
 }
 
+/// The nodes a keyspace walk covers: the connected server, or with -c every
+/// master of the cluster (a beyond-Redis extension), walked one after the
+/// other with their own SCAN cursors.
+struct Nodes {
+    conns: Vec<Conn>,
+    idx: usize,
+    cursor: u64,
+}
+
+impl Nodes {
+    fn open(s: &mut Session) -> Nodes {
+        let first = s.conn.take().unwrap_or_else(|| die("\nI/O error\n".into()));
+        let mut nodes = Nodes {
+            conns: vec![first],
+            idx: 0,
+            cursor: 0,
+        };
+        if !s.cfg.cluster_mode {
+            return nodes;
+        }
+        let masters = match nodes.conns[0].command(&[&b"CLUSTER"[..], b"SLOTS"]) {
+            Ok(RespValue::Array(ranges)) => cluster_masters(&ranges, &s.cfg.host),
+            // Not a cluster: walk this one server.
+            _ => return nodes,
+        };
+        if masters.is_empty() {
+            return nodes;
+        }
+        // Walk the masters only (the seed may be a replica, or the same
+        // node under another name).
+        nodes.conns.clear();
+        for (host, port) in masters {
+            let mut sub = Session::new(s.cfg.clone());
+            sub.cfg.host = host;
+            sub.cfg.port = port;
+            sub.cfg.socket = None;
+            if sub
+                .connect(crate::session::ConnectFlags::default())
+                .is_err()
+            {
+                std::process::exit(1);
+            }
+            if let Some(c) = sub.conn.take() {
+                nodes.conns.push(c);
+            }
+        }
+        nodes
+    }
+
+    fn total_keys(&mut self) -> u64 {
+        self.conns.iter_mut().map(dbsize).sum()
+    }
+
+    /// The next SCAN batch: the node it came from and its keys.
+    fn next_batch(&mut self, pattern: Option<&[u8]>) -> (usize, Vec<Vec<u8>>) {
+        let node = self.idx;
+        let (next, keys) = scan(&mut self.conns[node], self.cursor, pattern);
+        self.cursor = next;
+        if next == 0 {
+            self.idx += 1;
+        }
+        (node, keys)
+    }
+
+    fn done(&self) -> bool {
+        self.idx >= self.conns.len()
+    }
+}
+
+/// Distinct master addresses from a CLUSTER SLOTS reply (an empty IP means
+/// "the address you reached me on").
+fn cluster_masters(ranges: &[RespValue], seed_host: &str) -> Vec<(String, i64)> {
+    let mut out: Vec<(String, i64)> = Vec::new();
+    for r in ranges {
+        let Some(items) = r.as_slice() else { continue };
+        let Some(master) = items.get(2).and_then(|m| m.as_slice()) else {
+            continue;
+        };
+        let host = master
+            .first()
+            .and_then(|h| h.as_bytes())
+            .map(|h| String::from_utf8_lossy(h).into_owned())
+            .filter(|h| !h.is_empty() && h != "?")
+            .unwrap_or_else(|| seed_host.to_string());
+        let port = match master.get(1) {
+            Some(RespValue::Integer(p)) => *p,
+            _ => continue,
+        };
+        if !out.iter().any(|(h, p)| *h == host && *p == port) {
+            out.push((host, port));
+        }
+    }
+    out
+}
+
 fn sleep_every_100(s: &Session, loops: u64) {
     if s.cfg.interval_us > 0 && loops % 100 == 0 {
         std::thread::sleep(std::time::Duration::from_micros(s.cfg.interval_us as u64));
@@ -68,9 +156,9 @@ pub fn scan_mode(s: &mut Session) -> i32 {
     signals::install_cancel();
     let pattern = s.cfg.pattern.clone();
     let quote = s.cfg.output == crate::opts::OutputMode::Standard;
-    let mut cursor = 0;
+    let mut nodes = Nodes::open(s);
     loop {
-        let (next, keys) = scan(conn(s), cursor, pattern.as_deref());
+        let (_, keys) = nodes.next_batch(pattern.as_deref());
         let mut o = Vec::new();
         for k in keys {
             if quote {
@@ -83,12 +171,11 @@ pub fn scan_mode(s: &mut Session) -> i32 {
             o.push(b'\n');
         }
         out(&o);
-        cursor = next;
         // Redis sleeps between SCAN calls when -i is given.
         if s.cfg.interval_us > 0 {
             std::thread::sleep(std::time::Duration::from_micros(s.cfg.interval_us as u64));
         }
-        if cursor == 0 || signals::cancelled() {
+        if nodes.done() || signals::cancelled() {
             break;
         }
     }
@@ -142,20 +229,20 @@ pub fn find_big_keys(s: &mut Session, memkeys: bool) -> i32 {
     ];
     let samples = s.cfg.memkeys_samples;
     let pattern = s.cfg.pattern.clone();
-    let total_keys = dbsize(conn(s));
+    let mut nodes = Nodes::open(s);
+    let total_keys = nodes.total_keys();
     out(
         b"\n# Scanning the entire keyspace to find biggest keys as well as\n\
 # average sizes per key type.  You can use -i 0.1 to sleep 0.1 sec\n\
 # per 100 SCAN commands (not usually needed).\n\n",
     );
-    let (mut sampled, mut totlen, mut cursor, mut loops) = (0u64, 0u64, 0u64, 0u64);
+    let (mut sampled, mut totlen, mut loops) = (0u64, 0u64, 0u64);
     let mut pct;
     loop {
         pct = 100.0 * sampled as f64 / total_keys as f64;
-        let (next, keys) = scan(conn(s), cursor, pattern.as_deref());
-        cursor = next;
+        let (node, keys) = nodes.next_batch(pattern.as_deref());
         loops += 1;
-        let c = conn(s);
+        let c = &mut nodes.conns[node];
         // Pipeline TYPE for the batch.
         let mut buf = Vec::new();
         for k in &keys {
@@ -278,7 +365,7 @@ pub fn find_big_keys(s: &mut Session, memkeys: bool) -> i32 {
             }
         }
         sleep_every_100(s, loops);
-        if signals::cancelled() || cursor == 0 {
+        if signals::cancelled() || nodes.done() {
             break;
         }
     }
@@ -348,20 +435,20 @@ pub fn find_hot_keys(s: &mut Session) -> i32 {
     let mut counters = [0u64; HOTKEYS_SAMPLE];
     let mut hot: [Option<Vec<u8>>; HOTKEYS_SAMPLE] = Default::default();
     let pattern = s.cfg.pattern.clone();
-    let total_keys = dbsize(conn(s));
+    let mut nodes = Nodes::open(s);
+    let total_keys = nodes.total_keys();
     out(
         b"\n# Scanning the entire keyspace to find hot keys as well as\n\
 # average sizes per key type.  You can use -i 0.1 to sleep 0.1 sec\n\
 # per 100 SCAN commands (not usually needed).\n\n",
     );
-    let (mut sampled, mut cursor, mut loops) = (0u64, 0u64, 0u64);
+    let (mut sampled, mut loops) = (0u64, 0u64);
     let mut pct;
     loop {
         pct = 100.0 * sampled as f64 / total_keys as f64;
-        let (next, keys) = scan(conn(s), cursor, pattern.as_deref());
-        cursor = next;
+        let (node, keys) = nodes.next_batch(pattern.as_deref());
         loops += 1;
-        let c = conn(s);
+        let c = &mut nodes.conns[node];
         let mut buf = Vec::new();
         for k in &keys {
             redis_formats::command::encode_command(&[&b"OBJECT"[..], b"FREQ", k], &mut buf);
@@ -418,7 +505,7 @@ pub fn find_hot_keys(s: &mut Session) -> i32 {
             hot[pos] = Some(name);
         }
         sleep_every_100(s, loops);
-        if signals::cancelled() || cursor == 0 {
+        if signals::cancelled() || nodes.done() {
             break;
         }
     }
@@ -439,4 +526,36 @@ pub fn find_hot_keys(s: &mut Session) -> i32 {
     }
     out(&o);
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use RespValue::*;
+
+    fn node(h: &str, p: i64) -> RespValue {
+        Array(vec![
+            Bulk(h.as_bytes().to_vec()),
+            Integer(p),
+            Bulk(b"id".to_vec()),
+        ])
+    }
+
+    #[test]
+    fn masters_from_cluster_slots() {
+        let r = vec![
+            Array(vec![
+                Integer(0),
+                Integer(100),
+                node("10.0.0.1", 7000),
+                node("10.0.0.2", 7001),
+            ]),
+            Array(vec![Integer(101), Integer(200), node("", 7002)]),
+            Array(vec![Integer(201), Integer(300), node("10.0.0.1", 7000)]),
+        ];
+        assert_eq!(
+            cluster_masters(&r, "seed"),
+            vec![("10.0.0.1".to_string(), 7000), ("seed".to_string(), 7002)]
+        );
+    }
 }
