@@ -229,13 +229,19 @@ pub fn replica_stream(s: &mut Session) {
             .as_bytes());
             std::thread::sleep(std::time::Duration::from_secs(1));
             err(b"sending REPLCONF ACK 0\n");
-            if c.send(&[&b"REPLCONF"[..], b"ACK", b"0"]).is_err() {
+            c.feed(&rest);
+            // Redis sends this as a request and waits for "its reply": the
+            // master never answers ACKs, so the first propagated command
+            // is taken as the reply and not shown. Do the same.
+            if c.command(&[&b"REPLCONF"[..], b"ACK", b"0"]).is_err() {
                 die("\nI/O error\n");
             }
         }
-        Payload::Len(_) => err(b"SYNC done. Logging commands from master.\n"),
+        Payload::Len(_) => {
+            err(b"SYNC done. Logging commands from master.\n");
+            c.feed(&rest);
+        }
     }
-    c.feed(&rest);
     let original = s.cfg.output;
     s.cfg.output = OutputMode::Csv;
     while s.read_and_print(false).is_ok() {}
