@@ -285,3 +285,29 @@ fn subscribe_ctrl_c_and_colour() {
     s.send(b"\x04"); // Ctrl-D on an empty line exits
     assert_eq!(s.wait(), Some(0));
 }
+
+#[test]
+fn warns_before_keys_star_on_a_big_keyspace() {
+    let Some(bin) = find_binary("redis-server") else {
+        return;
+    };
+    let server = Server::start(&bin, &["--enable-debug-command", "yes"]);
+    server
+        .command(&["DEBUG", "POPULATE", "100000"])
+        .expect("populate");
+    let home = scratch("warn");
+    let mut s = repl(server.port, &home, &[]);
+    let prompt = format!("127.0.0.1:{}> ", server.port);
+    s.expect(&prompt);
+    s.send(b"keys *\r");
+    s.expect("Warning: this database has 100000 keys. Run 'keys *' anyway? (y/N) ");
+    s.send(b"n\r");
+    let seen = s.expect(&prompt);
+    assert!(!seen.contains("key:"), "KEYS ran after a no: {seen:?}");
+    s.send(b"flushall\r");
+    s.expect("anyway? (y/N) ");
+    s.send(b"y\r");
+    s.expect("OK");
+    s.send(b"dbsize\r");
+    s.expect("(integer) 0");
+}
