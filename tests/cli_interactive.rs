@@ -70,15 +70,19 @@ fn prompt_multi_hints_completion() {
     // :set nohints turns them off.
     s.send(b":set nohints\r");
     s.send(b"lpush");
-    std::thread::sleep(Duration::from_millis(200));
-    let seen = s.expect("lpush");
+    s.expect("lpush");
+    std::thread::sleep(Duration::from_millis(300));
+    let after = s.since_mark();
     assert!(
-        !seen.contains("element"),
-        "hint shown after :set nohints: {seen:?}"
+        !after.contains("element"),
+        "hint shown after :set nohints: {after:?}"
     );
+    // ... and :set hints brings them back.
     s.send(b"\x15:set hints\r");
+    s.send(b"lpush");
+    s.expect("key element [element ...]");
     // Tab completes command names.
-    s.send(b"hge\t");
+    s.send(b"\x15hge\t");
     s.expect("HGET");
     s.send(b"\x15help @hash\r");
     s.expect("HSETNX");
@@ -310,4 +314,24 @@ fn warns_before_keys_star_on_a_big_keyspace() {
     s.expect("OK");
     s.send(b"dbsize\r");
     s.expect("(integer) 0");
+}
+
+#[test]
+fn rc_file_preferences() {
+    let Some(bin) = find_binary("redis-server") else {
+        return;
+    };
+    let server = Server::start(&bin, &[]);
+    let home = scratch("rc");
+    std::fs::write(home.join("rc"), ":set nohints\n:set bogus\n").unwrap();
+    let mut s = repl(server.port, &home, &[]);
+    s.expect(".redisclirc: unknown redis-cli preference 'bogus'");
+    s.expect(&format!("127.0.0.1:{}> ", server.port));
+    s.send(b"lpush");
+    s.expect("lpush");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !s.since_mark().contains("element"),
+        "rc :set nohints ignored"
+    );
 }

@@ -402,6 +402,11 @@ impl PtySession {
         }
     }
 
+    /// What was printed after the last `expect` match.
+    pub fn since_mark(&self) -> String {
+        String::from_utf8_lossy(&self.output.lock().unwrap()[self.mark..]).into_owned()
+    }
+
     /// Everything printed so far.
     pub fn all_output(&self) -> String {
         String::from_utf8_lossy(&self.output.lock().unwrap()).into_owned()
