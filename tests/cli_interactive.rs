@@ -84,6 +84,9 @@ fn prompt_multi_hints_completion() {
     // Tab completes command names.
     s.send(b"\x15hge\t");
     s.expect("HGET");
+    // ... and subcommands.
+    s.send(b"\x15config rew\t");
+    s.expect("CONFIG REWRITE");
     s.send(b"\x15help @hash\r");
     s.expect("HSETNX");
     s.send(b"quit\r");
