@@ -129,6 +129,8 @@ struct Shared {
     lat_sum: AtomicU64,
     lat_count: AtomicU64,
     live: AtomicUsize,
+    /// Clients that left because writing to the server failed.
+    write_failures: AtomicUsize,
     stop: AtomicBool,
     start: Instant,
     deadline: Option<Instant>,
@@ -152,6 +154,7 @@ pub fn run_test(rt: &tokio::runtime::Runtime, run: &Arc<RunCtx>, plan: Plan) -> 
         lat_sum: AtomicU64::new(0),
         lat_count: AtomicU64::new(0),
         live: AtomicUsize::new(run.clients),
+        write_failures: AtomicUsize::new(0),
         stop: AtomicBool::new(false),
         start,
         deadline: run.duration.map(|d| start + d),
@@ -278,7 +281,7 @@ async fn progress(
     let (mut prev_finished, mut prev_sum, mut prev_count) = (0u64, 0u64, 0u64);
     loop {
         let finished = sh.finished.load(Relaxed);
-        if sh.live.load(Relaxed) == 0 && finished != run.requests && !idle {
+        if sh.live.load(Relaxed) == 0 && sh.write_failures.load(Relaxed) > 0 && !idle {
             fatal("All clients disconnected... aborting.");
         }
         if !run.csv {
@@ -430,6 +433,7 @@ async fn client(
                 if e.kind() != std::io::ErrorKind::BrokenPipe {
                     eprintln!("Error writing to the server: {}", conn::errstr(&e));
                 }
+                sh.write_failures.fetch_add(1, Relaxed);
                 sh.live.fetch_sub(1, Relaxed);
                 return;
             }
@@ -570,6 +574,7 @@ pub fn run_idle(rt: &tokio::runtime::Runtime, run: &Arc<RunCtx>) -> ! {
         lat_sum: AtomicU64::new(0),
         lat_count: AtomicU64::new(0),
         live: AtomicUsize::new(0),
+        write_failures: AtomicUsize::new(0),
         stop: AtomicBool::new(false),
         start: Instant::now(),
         deadline: None,
