@@ -545,3 +545,47 @@ pub fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
     ctx.dirty(1);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn getrange_index_rules() {
+        assert_eq!(getrange_bounds(0, -1, 5), Some((0, 4)));
+        assert_eq!(getrange_bounds(-3, -1, 5), Some((2, 4)));
+        assert_eq!(getrange_bounds(-1, -3, 5), None);
+        assert_eq!(getrange_bounds(3, 1, 5), None);
+        assert_eq!(getrange_bounds(-100, 100, 5), Some((0, 4)));
+        assert_eq!(getrange_bounds(10, 20, 5), None);
+        assert_eq!(getrange_bounds(0, 0, 0), None);
+        assert_eq!(getrange_bounds(i64::MIN, i64::MAX, 3), Some((0, 2)));
+    }
+
+    fn parse(line: &str, is_set: bool) -> Result<ExtOptions, CmdError> {
+        let argv: Vec<Bytes> = line
+            .split(' ')
+            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+            .collect();
+        parse_ext_options(&argv, is_set)
+    }
+
+    #[test]
+    fn extended_options_follow_redis_conflict_rules() {
+        assert!(parse("SET k v NX GET EX 10", true).is_ok());
+        assert!(parse("SET k v EX 10 EX 20", true).is_ok());
+        assert!(parse("SET k v nx NX", true).is_ok());
+        assert!(parse("SET k v NX XX", true).is_err());
+        assert!(parse("SET k v EX 10 PX 10", true).is_err());
+        assert!(parse("SET k v KEEPTTL EX 10", true).is_err());
+        assert!(parse("SET k v EX", true).is_err());
+        assert!(parse("SET k v PERSIST", true).is_err());
+        assert!(parse("GETEX k PERSIST", false).is_ok());
+        assert!(parse("GETEX k PERSIST EX 1", false).is_err());
+        assert!(parse("GETEX k NX", false).is_err());
+        assert!(parse("GETEX k KEEPTTL", false).is_err());
+        let o = parse("SET k v PXAT 5 GET", true).expect("valid");
+        assert!(o.get);
+        assert_eq!(o.expire, Some((ExpireOpt::PxAt, 4)));
+    }
+}
