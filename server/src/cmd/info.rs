@@ -289,7 +289,9 @@ pub fn info_string(
     }
     if sections.has("clients") {
         head(&mut s, "Clients");
-        let connected = srv.clients.len();
+        // Killed clients are gone for Redis (freed at once); ours until their task ends.
+        let killed = srv.clients.iter().filter(|c| c.outbox.is_killed()).count();
+        let connected = srv.clients.len() - killed;
         let max_in = srv
             .clients
             .iter()
