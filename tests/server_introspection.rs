@@ -108,7 +108,11 @@ fn auth_like_redis() {
     let Some((ours, real)) = both(&[]) else {
         return;
     };
-    same(&ours, &real, &["AUTH foo", "AUTH a b c", "AUTH default x", "AUTH bob x"]);
+    same(
+        &ours,
+        &real,
+        &["AUTH foo", "AUTH a b c", "AUTH default x", "AUTH bob x"],
+    );
 
     // (Started without a password: the start-up probe PINGs.)
     same(&ours, &real, &["CONFIG SET requirepass foobar"]);
@@ -135,7 +139,10 @@ fn auth_like_redis() {
     );
     // Unauthenticated clients get the smaller multibulk limits.
     for (input, expect) in [
-        (&b"*100\r\n"[..], &b"-ERR Protocol error: unauthenticated multibulk length\r\n"[..]),
+        (
+            &b"*100\r\n"[..],
+            &b"-ERR Protocol error: unauthenticated multibulk length\r\n"[..],
+        ),
         (
             b"*1\r\n$100000000\r\n",
             b"-ERR Protocol error: unauthenticated bulk length\r\n",
@@ -226,7 +233,11 @@ fn client_list_and_info_format() {
         let la = text(&a.cmd(&cmd).unwrap());
         let lb = text(&b.cmd(&cmd).unwrap());
         assert!(la.ends_with('\n'));
-        assert_eq!(field_names(la.trim_end()), field_names(lb.trim_end()), "{cmd:?}");
+        assert_eq!(
+            field_names(la.trim_end()),
+            field_names(lb.trim_end()),
+            "{cmd:?}"
+        );
         // The values that do not depend on the process.
         for f in [
             "name=",
@@ -323,14 +334,20 @@ fn client_pause_holds_writes() {
     a.cmd(&["CLIENT", "PAUSE", "300", "WRITE"]).unwrap();
     let t = std::time::Instant::now();
     assert_eq!(b.cmd(&["GET", "x"]).unwrap(), RespValue::Nil);
-    assert!(t.elapsed() < Duration::from_millis(200), "reads are not paused");
+    assert!(
+        t.elapsed() < Duration::from_millis(200),
+        "reads are not paused"
+    );
     b.cmd(&["SET", "x", "1"]).unwrap();
     assert!(t.elapsed() >= Duration::from_millis(250), "writes wait");
     // ALL holds every command, CLIENT UNPAUSE included, until the timeout.
     a.cmd(&["CLIENT", "PAUSE", "300", "ALL"]).unwrap();
     let t = std::time::Instant::now();
     let mut c = s.client();
-    assert_eq!(c.cmd(&["PING"]).unwrap(), RespValue::Status(b"PONG".to_vec()));
+    assert_eq!(
+        c.cmd(&["PING"]).unwrap(),
+        RespValue::Status(b"PONG".to_vec())
+    );
     assert!(t.elapsed() >= Duration::from_millis(250));
     assert!(t.elapsed() < Duration::from_secs(2));
     // UNPAUSE ends a WRITE pause at once.
@@ -407,7 +424,10 @@ fn info_fields(s: &str) -> Vec<(String, Vec<String>)> {
         if let Some(h) = line.strip_prefix("# ") {
             out.push((h.to_string(), Vec::new()));
         } else if let Some((k, _)) = line.split_once(':') {
-            out.last_mut().expect("a section first").1.push(k.to_string());
+            out.last_mut()
+                .expect("a section first")
+                .1
+                .push(k.to_string());
         }
     }
     out
@@ -446,13 +466,25 @@ fn info_fields_like_redis() {
         assert!(ia.is_empty() || ia.ends_with("\r\n"));
     }
     // Data-dependent sections: same shape for the same commands.
-    same(&ours, &real, &["CONFIG RESETSTAT", "SET k v", "GET k", "NOSUCH", "SET k"]);
-    let ia = text(&a.cmd(&["INFO", "commandstats", "errorstats", "keyspace"]).unwrap());
-    let ib = text(&b.cmd(&["INFO", "commandstats", "errorstats", "keyspace"]).unwrap());
+    same(
+        &ours,
+        &real,
+        &["CONFIG RESETSTAT", "SET k v", "GET k", "NOSUCH", "SET k"],
+    );
+    let ia = text(
+        &a.cmd(&["INFO", "commandstats", "errorstats", "keyspace"])
+            .unwrap(),
+    );
+    let ib = text(
+        &b.cmd(&["INFO", "commandstats", "errorstats", "keyspace"])
+            .unwrap(),
+    );
     let strip = |s: &str| {
         let mut v: Vec<String> = s
             .split("\r\n")
-            .filter(|l| l.starts_with("cmdstat_set") || l.starts_with("errorstat") || l.starts_with("db0"))
+            .filter(|l| {
+                l.starts_with("cmdstat_set") || l.starts_with("errorstat") || l.starts_with("db0")
+            })
             .map(|l| {
                 // usec values differ; keep the counts.
                 l.split(',')
@@ -509,8 +541,14 @@ fn slowlog_like_redis() {
         assert_eq!(argv(1), [b"SET".to_vec(), b"k".to_vec(), b"v".to_vec()]);
         assert_eq!(argv(2)[1], b"(redacted)");
         assert_eq!(argv(2)[2], b"(redacted)");
-        assert_eq!(e[1].as_slice().unwrap()[5], RespValue::Bulk(b"slowcl".to_vec()));
-        assert_eq!(c.cmd(&["SLOWLOG", "GET", "0"]).unwrap(), RespValue::Array(vec![]));
+        assert_eq!(
+            e[1].as_slice().unwrap()[5],
+            RespValue::Bulk(b"slowcl".to_vec())
+        );
+        assert_eq!(
+            c.cmd(&["SLOWLOG", "GET", "0"]).unwrap(),
+            RespValue::Array(vec![])
+        );
     }
 }
 
@@ -557,16 +595,17 @@ fn latency_like_redis() {
 fn monitor_lines() {
     let s = Server::start(&our_server(), &[]);
     let mut m = s.client();
-    assert_eq!(m.cmd(&["MONITOR"]).unwrap(), RespValue::Status(b"OK".to_vec()));
+    assert_eq!(
+        m.cmd(&["MONITOR"]).unwrap(),
+        RespValue::Status(b"OK".to_vec())
+    );
     let mut c = s.client();
     c.cmd(&["SET", "foo", "b\"a\nr\x01"]).unwrap();
     c.cmd(&["AUTH", "not-real", "pw"]).unwrap_err_or_error();
     c.cmd(&["SELECT", "3"]).unwrap();
     c.cmd(&["GET", "foo"]).unwrap();
     let port = c.stream.local_addr().unwrap().port();
-    let lines: Vec<String> = (0..4)
-        .map(|_| text(&m.read_reply().unwrap()))
-        .collect();
+    let lines: Vec<String> = (0..4).map(|_| text(&m.read_reply().unwrap())).collect();
     let re_prefix = |l: &str, db: u32| {
         let (ts, rest) = l.split_once(' ').unwrap();
         let (sec, usec) = ts.split_once('.').unwrap();
@@ -578,7 +617,10 @@ fn monitor_lines() {
         rest.split_once("] ").unwrap().1.to_string()
     };
     assert_eq!(re_prefix(&lines[0], 0), r#""SET" "foo" "b\"a\nr\x01""#);
-    assert_eq!(re_prefix(&lines[1], 0), r#""AUTH" "(redacted)" "(redacted)""#);
+    assert_eq!(
+        re_prefix(&lines[1], 0),
+        r#""AUTH" "(redacted)" "(redacted)""#
+    );
     // Redis feeds MONITOR after the command ran: SELECT shows the new db.
     assert_eq!(re_prefix(&lines[2], 3), r#""SELECT" "3""#);
     assert_eq!(re_prefix(&lines[3], 3), r#""GET" "foo""#);
@@ -663,7 +705,10 @@ fn shutdown_exits() {
         c.cmd(&["SHUTDOWN"]).unwrap(),
         RespValue::Error(b"ERR Errors trying to SHUTDOWN. Check logs.".to_vec())
     );
-    assert_eq!(c.cmd(&["PING"]).unwrap(), RespValue::Status(b"PONG".to_vec()));
+    assert_eq!(
+        c.cmd(&["PING"]).unwrap(),
+        RespValue::Status(b"PONG".to_vec())
+    );
 }
 
 /// Sends raw bytes and reads everything until the server closes the connection.
@@ -723,7 +768,8 @@ fn protocol_errors_like_redis() {
 /// connection open (complete commands without a protocol error).
 fn raw_until_close_or_timeout(port: u16, input: &[u8]) -> Vec<u8> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
     let _ = s.write_all(input);
     let mut out = Vec::new();
     let mut buf = [0u8; 4096];
@@ -746,8 +792,14 @@ fn maxclients_like_redis() {
         let mut b = s.client();
         // Both registered (the start-up probe connection is gone by then).
         std::thread::sleep(Duration::from_millis(100));
-        assert_eq!(a.cmd(&["PING"]).unwrap(), RespValue::Status(b"PONG".to_vec()));
-        assert_eq!(b.cmd(&["PING"]).unwrap(), RespValue::Status(b"PONG".to_vec()));
+        assert_eq!(
+            a.cmd(&["PING"]).unwrap(),
+            RespValue::Status(b"PONG".to_vec())
+        );
+        assert_eq!(
+            b.cmd(&["PING"]).unwrap(),
+            RespValue::Status(b"PONG".to_vec())
+        );
         let mut c = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
         c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         let mut out = Vec::new();
@@ -783,9 +835,33 @@ fn fuzzed_streams_never_crash_or_hang() {
     let mut s = Server::start(&our_server(), &[]);
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let pieces: &[&[u8]] = &[
-        b"*", b"$", b"\r\n", b"-1", b"0", b"3", b"99999999999", b"PING", b"SET", b"GET", b"k",
-        b"\"", b"'", b" ", b"\n", b"\x00", b"CLIENT", b"LIST", b"HELLO", b"3", b"INFO",
-        b"COMMAND", b"+", b":", b"\\x4", b"MONITOR", b"QUIT",
+        b"*",
+        b"$",
+        b"\r\n",
+        b"-1",
+        b"0",
+        b"3",
+        b"99999999999",
+        b"PING",
+        b"SET",
+        b"GET",
+        b"k",
+        b"\"",
+        b"'",
+        b" ",
+        b"\n",
+        b"\x00",
+        b"CLIENT",
+        b"LIST",
+        b"HELLO",
+        b"3",
+        b"INFO",
+        b"COMMAND",
+        b"+",
+        b":",
+        b"\\x4",
+        b"MONITOR",
+        b"QUIT",
     ];
     let mut watcher = s.client();
     for round in 0..150 {

@@ -372,7 +372,8 @@ pub fn latency_doctor(ctx: &mut Ctx) -> CmdResult {
         return Ok(());
     }
     let (mut slowlog_enabled, mut slowlog_tuning, mut slowlog_inspect) = (false, false, false);
-    let (mut scheduler, mut hz, mut large_objects, mut mass_eviction) = (false, false, false, false);
+    let (mut scheduler, mut hz, mut large_objects, mut mass_eviction) =
+        (false, false, false, false);
     let mut advices = 0;
     let now_s = ctx.now_ms / 1000;
     for (i, (name, ev)) in evs.iter().enumerate() {
