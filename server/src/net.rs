@@ -104,6 +104,7 @@ where
         net_out: 0,
         authenticated: true,
         max_bulk_len: 0,
+        buf_alloc: 0,
     };
     let eof = conn.run(&mut sock).await;
     let mut st = shared.state.lock();
@@ -135,6 +136,9 @@ struct Connection {
     authenticated: bool,
     /// `proto-max-bulk-len` as of the last batch.
     max_bulk_len: i64,
+    /// Size of the query buffer when it was last read into (CLIENT LIST reports
+    /// qbuf + qbuf-free as the buffer's allocation, as Redis's sds).
+    buf_alloc: usize,
 }
 
 enum Step {
@@ -183,7 +187,10 @@ impl Connection {
                 }
                 Some(Ok(0)) => return true,
                 Some(Err(_)) => return false,
-                Some(Ok(n)) => self.net_in += n as u64,
+                Some(Ok(n)) => {
+                    self.net_in += n as u64;
+                    self.buf_alloc = self.rbuf.capacity();
+                }
             }
             let step = self.process().await;
             // After a big request, give the memory back once the buffer is drained
@@ -214,6 +221,7 @@ impl Connection {
             return;
         }
         self.rbuf = BytesMut::new();
+        self.buf_alloc = 0;
         let mut st = self.shared.state.lock();
         let mut c = st.clients.take(self.slot);
         c.qbuf = 0;
@@ -301,7 +309,7 @@ impl Connection {
                 st.stats.net_output_bytes += std::mem::take(&mut self.net_out);
                 let mut client = st.clients.take(self.slot);
                 client.qbuf = self.rbuf.len();
-                client.qbuf_free = self.rbuf.capacity() - self.rbuf.len();
+                client.qbuf_free = self.buf_alloc.saturating_sub(self.rbuf.len());
                 self.out.proto = client.resp;
                 while i < self.reqs.len() {
                     let now = now_ms();
