@@ -868,7 +868,7 @@ fn fuzzed_streams_never_crash_or_hang() {
         let mut input = Vec::new();
         let n = (rng.next() % 40) as usize;
         for _ in 0..n {
-            if rng.next() % 4 == 0 {
+            if rng.next().is_multiple_of(4) {
                 input.push((rng.next() % 256) as u8);
             } else {
                 input.extend_from_slice(pieces[(rng.next() % pieces.len() as u64) as usize]);

@@ -714,7 +714,7 @@ pub fn memory_stats(ctx: &mut Ctx) -> CmdResult {
         .dbs
         .iter()
         .enumerate()
-        .filter(|(_, d)| d.len() > 0)
+        .filter(|(_, d)| !d.is_empty())
         .map(|(i, d)| {
             let (a, b) = db_overhead(d);
             (i, a, b)
@@ -753,7 +753,7 @@ pub fn memory_stats(ctx: &mut Ctx) -> CmdResult {
     kv(
         out,
         "keys.bytes-per-key",
-        if m.keys > 0 { (net / m.keys) as i64 } else { 0 },
+        net.checked_div(m.keys).unwrap_or(0) as i64,
     );
     kv(out, "dataset.bytes", m.dataset as i64);
     out.bulk(b"dataset.percentage");

@@ -555,6 +555,8 @@ pub fn debug_protocol(ctx: &mut Ctx) -> CmdResult {
     match kind.as_str() {
         "string" => out.bulk(b"Hello World"),
         "integer" => out.int(12345),
+        // Redis's literal value, not an approximation of pi.
+        #[allow(clippy::approx_constant)]
         "double" => out.double(3.141),
         "bignum" => out.big_number(b"1234567999999999999999999999999999999"),
         "null" => out.null(),
