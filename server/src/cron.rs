@@ -139,7 +139,12 @@ pub fn active_expire_cycle(srv: &mut Server, now: i64, budget_us: u64) {
             break;
         }
     }
-    srv.stats.expire_cycle_cpu_milliseconds += start.elapsed().as_millis() as u64;
+    let elapsed_ms = start.elapsed().as_millis() as u64;
+    srv.stats.expire_cycle_cpu_milliseconds += elapsed_ms;
+    // LATENCY's "expire-cycle" event, as Redis records it.
+    let threshold = srv.config.latency_monitor_threshold;
+    srv.latency
+        .add_sample_if_needed("expire-cycle", elapsed_ms, threshold, now / 1000);
     if timed_out {
         srv.stats.expired_time_cap_reached_count += 1;
     }

@@ -280,19 +280,28 @@ impl Connection {
     }
 
     fn check_query_buffer(&mut self) {
-        let limit = self.shared.state.lock().config.client_query_buffer_limit;
-        if self.rbuf.len() > limit {
-            log(
-                Level::Warning,
-                "Closing client that reached max query buffer length",
-            );
-            self.shared
-                .state
-                .lock()
-                .stats
-                .client_qbuf_limit_disconnections += 1;
-            self.outbox.kill();
+        let mut st = self.shared.state.lock();
+        if self.rbuf.len() <= st.config.client_query_buffer_limit {
+            return;
         }
+        st.stats.client_qbuf_limit_disconnections += 1;
+        let info = st
+            .clients
+            .iter()
+            .find(|c| c.slot == self.slot)
+            .map(|c| crate::cmd::client::info_line(c, now_ms(), None))
+            .unwrap_or_default();
+        drop(st);
+        let mut head = Vec::new();
+        crate::introspection::repr(&self.rbuf[..self.rbuf.len().min(64)], &mut head);
+        log(
+            Level::Warning,
+            &format!(
+                "Closing client that reached max query buffer length: {info} (qbuf initial bytes: {})",
+                String::from_utf8_lossy(&head)
+            ),
+        );
+        self.outbox.kill();
     }
 
     /// Runs the parsed requests under one lock; waits (unlocked) while CLIENT PAUSE
