@@ -465,6 +465,17 @@ fn info_fields_like_redis() {
         }
         assert!(ia.is_empty() || ia.ends_with("\r\n"));
     }
+    // RESP3: a verbatim string.
+    a.cmd(&["HELLO", "3"]).unwrap();
+    b.cmd(&["HELLO", "3"]).unwrap();
+    for c in [&mut a, &mut b] {
+        let v = c.cmd(&["INFO", "server"]).unwrap();
+        assert!(
+            matches!(&v, RespValue::Verbatim { format, .. } if format == b"txt"),
+            "{v:?}"
+        );
+        c.cmd(&["HELLO", "2"]).unwrap();
+    }
     // Data-dependent sections: same shape for the same commands.
     same(
         &ours,
@@ -762,6 +773,11 @@ fn protocol_errors_like_redis() {
         raw_until_close(ours.port, &big_count),
         raw_until_close(real.port, &big_count)
     );
+    let mut big_bulk = b"*1\r\n$".to_vec();
+    big_bulk.extend(vec![b'1'; 70 * 1024]);
+    let a = raw_until_close(ours.port, &big_bulk);
+    assert_eq!(a, raw_until_close(real.port, &big_bulk));
+    assert_eq!(a, b"-ERR Protocol error: too big bulk count string\r\n");
 }
 
 /// Like [`raw_until_close`] but stops after a short wait when the server keeps the
