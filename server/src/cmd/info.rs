@@ -117,18 +117,20 @@ fn ratio(a: u64, b: u64) -> f32 {
     a as f32 / b as f32
 }
 
-/// Reads the memory figures (Redis's getMemoryOverheadData).
-pub fn mem_figures(srv: &mut Server) -> MemFigures {
+/// Memory Redis charges to a client (query and reply buffers, the client itself).
+fn client_memory(c: &crate::client::Client) -> u64 {
+    (c.qbuf + c.qbuf_free + c.rbs + std::mem::size_of::<crate::client::Client>()) as u64
+}
+
+/// Reads the memory figures (Redis's getMemoryOverheadData). `me` is the calling
+/// client, which is out of the registry while its command runs.
+pub fn mem_figures(srv: &mut Server, me: Option<&crate::client::Client>) -> MemFigures {
     let used = crate::alloc::used_memory();
     if used > srv.peak_memory {
         srv.peak_memory = used;
     }
     let (allocated, active, resident, _, _) = crate::alloc::allocator_stats();
-    let clients_normal: u64 = srv
-        .clients
-        .iter()
-        .map(|c| (c.qbuf + c.qbuf_free + c.rbs) as u64)
-        .sum();
+    let clients_normal: u64 = srv.clients.iter().chain(me).map(client_memory).sum();
     let mut overhead = srv.startup_memory + clients_normal + IDLE_FUNCTIONS_CACHES;
     for db in &srv.keyspace.dbs {
         let (main, expires) = db_overhead(db);
@@ -310,7 +312,7 @@ pub fn info_string(
     }
     if sections.has("memory") {
         head(&mut s, "Memory");
-        let m = mem_figures(srv);
+        let m = mem_figures(srv, me);
         let net = if m.used > m.startup {
             m.used - m.startup
         } else {
@@ -707,7 +709,7 @@ fn malloc_size(n: usize) -> usize {
 
 /// MEMORY STATS
 pub fn memory_stats(ctx: &mut Ctx) -> CmdResult {
-    let m = mem_figures(ctx.srv);
+    let m = mem_figures(ctx.srv, Some(ctx.client));
     let dbs: Vec<(usize, u64, u64)> = ctx
         .srv
         .keyspace
@@ -788,7 +790,7 @@ pub fn memory_stats(ctx: &mut Ctx) -> CmdResult {
 
 /// MEMORY DOCTOR
 pub fn memory_doctor(ctx: &mut Ctx) -> CmdResult {
-    let m = mem_figures(ctx.srv);
+    let m = mem_figures(ctx.srv, Some(ctx.client));
     let mut issues: Vec<&str> = Vec::new();
     let empty = m.used < 5 * 1024 * 1024;
     if !empty {
