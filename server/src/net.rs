@@ -281,6 +281,11 @@ impl Connection {
 
     fn check_query_buffer(&mut self) {
         let mut st = self.shared.state.lock();
+        // Redis counts any read as interaction (idle time, `timeout`), not only
+        // complete commands: a client sending a big command slowly is not idle.
+        if let Some(c) = st.clients.get_mut(self.slot) {
+            c.last_interaction_ms = now_ms();
+        }
         if self.rbuf.len() <= st.config.client_query_buffer_limit {
             return;
         }
