@@ -102,6 +102,8 @@ where
         reqs: Vec::with_capacity(64),
         net_in: 0,
         net_out: 0,
+        reads: 0,
+        writes: 0,
         authenticated: true,
         max_bulk_len: 0,
         buf_alloc: 0,
@@ -117,6 +119,8 @@ where
     }
     st.stats.net_input_bytes += conn.net_in;
     st.stats.net_output_bytes += conn.net_out;
+    st.stats.total_reads_processed += conn.reads;
+    st.stats.total_writes_processed += conn.writes;
     st.clients.remove(slot);
     st.monitors.retain(|(cid, _)| *cid != id);
 }
@@ -132,6 +136,9 @@ struct Connection {
     /// Bytes read/written since the counters were last folded into the state.
     net_in: u64,
     net_out: u64,
+    /// Socket reads and writes since last folded (INFO total_reads/writes_processed).
+    reads: u64,
+    writes: u64,
     /// The client's authentication state as of the last batch (parse limits).
     authenticated: bool,
     /// `proto-max-bulk-len` as of the last batch.
@@ -182,6 +189,7 @@ impl Connection {
                             return false;
                         }
                         self.net_out += pending.len() as u64;
+                        self.writes += 1;
                     }
                     continue;
                 }
@@ -189,6 +197,7 @@ impl Connection {
                 Some(Err(_)) => return false,
                 Some(Ok(n)) => {
                     self.net_in += n as u64;
+                    self.reads += 1;
                     self.buf_alloc = self.rbuf.capacity();
                 }
             }
@@ -203,6 +212,7 @@ impl Connection {
                     return false;
                 }
                 self.net_out += self.out.len() as u64;
+                self.writes += 1;
                 self.out.buf.clear();
                 if self.out.buf.capacity() > 1024 * 1024 {
                     self.out.buf.shrink_to(READ_CHUNK);
@@ -321,6 +331,8 @@ impl Connection {
                 let st = &mut *st;
                 st.stats.net_input_bytes += std::mem::take(&mut self.net_in);
                 st.stats.net_output_bytes += std::mem::take(&mut self.net_out);
+                st.stats.total_reads_processed += std::mem::take(&mut self.reads);
+                st.stats.total_writes_processed += std::mem::take(&mut self.writes);
                 let mut client = st.clients.take(self.slot);
                 client.qbuf = self.rbuf.len();
                 client.qbuf_free = self.buf_alloc.saturating_sub(self.rbuf.len());
