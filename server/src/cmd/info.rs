@@ -678,19 +678,41 @@ pub fn memory_usage(ctx: &mut Ctx) -> CmdResult {
         ctx.out.null();
         return Ok(());
     };
-    // The object header, its value's heap, the key (an sds: header + bytes + NUL)
-    // and the dict entry, as Redis adds them up.
-    let sds_key = key.len() + sds_header(key.len()) + 1;
-    let usage = 16 + obj.value.heap_size() + malloc_size(sds_key) + 24;
+    // Redis's objectComputeSize for the value, plus the key's sds allocation and
+    // the dict entry: the sizes Redis's own layout would take, so the figures match.
+    let usage = redis_value_size(&obj.value) + sds_alloc(key.len()) + DICT_ENTRY;
     ctx.out.int(usage as i64);
     Ok(())
 }
 
+/// `sizeof(robj)` and `sizeof(dictEntry)` in Redis.
+const ROBJ: usize = 16;
+const DICT_ENTRY: usize = 24;
+
+/// Header size of an sds of `len` bytes (sdsReqType).
 fn sds_header(len: usize) -> usize {
     match len {
-        0..=255 => 3,
+        0..=31 => 1,
+        32..=255 => 3,
         256..=65535 => 5,
         _ => 9,
+    }
+}
+
+/// Allocation of an sds holding `len` bytes (header, bytes, NUL).
+fn sds_alloc(len: usize) -> usize {
+    malloc_size(sds_header(len) + len + 1)
+}
+
+/// Redis's objectComputeSize for a value of the given encoding.
+fn redis_value_size(v: &crate::object::Value) -> usize {
+    let len = v.str_len();
+    match v.encoding() {
+        "int" => ROBJ,
+        // The object and an sdshdr8 in one allocation.
+        "embstr" => malloc_size(ROBJ + 3 + len + 1),
+        "raw" => ROBJ + sds_alloc(len),
+        _ => ROBJ + v.heap_size(),
     }
 }
 
@@ -871,6 +893,17 @@ mod tests {
         assert!(s.has("commandstats") && s.has("cpu"));
         let s = Sections::parse(&[b"commandSTATS".as_slice()]);
         assert!(s.has("commandstats") && !s.has("memory"));
+    }
+
+    #[test]
+    fn usage_like_redis() {
+        use crate::object::Value;
+        // MEMORY USAGE values of Redis 7.0.15 for these values under 2- or 3-byte keys.
+        let usage = |v: Value, key: usize| redis_value_size(&v) + sds_alloc(key) + DICT_ENTRY;
+        assert_eq!(usage(Value::string(b"hello"), 2), 64);
+        assert_eq!(usage(Value::string(b"12345"), 3), 48);
+        assert_eq!(usage(Value::string(&[b'x'; 100]), 3), 160);
+        assert_eq!(usage(Value::string(&[b'y'; 50]), 3), 112);
     }
 
     #[test]
