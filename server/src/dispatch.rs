@@ -254,13 +254,21 @@ fn run(
         reject(srv, out, None, &msg);
         return;
     };
+    // DEBUG is "protected": refused unless enable-debug-command allows this client.
+    if spec.name == "debug" && !protected_action_allowed(srv.config.enable_debug_command, client) {
+        let msg = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
+        reject(srv, out, Some(spec), msg);
+        return;
+    }
     if !client.authenticated && !spec.has_flag(CommandFlags::NO_AUTH) {
         reject(srv, out, Some(spec), errors::NOAUTH);
         return;
     }
+    // As Redis: evict before every command while over maxmemory; only commands that
+    // may grow memory are refused when nothing could be freed.
     if srv.config.maxmemory > 0
-        && spec.has_flag(CommandFlags::DENYOOM)
         && crate::evict::perform_evictions(srv, now).is_err()
+        && spec.has_flag(CommandFlags::DENYOOM)
     {
         reject(srv, out, Some(spec), errors::OOM);
         return;
@@ -327,6 +335,23 @@ fn run(
     }
 }
 
+/// Redis's allowProtectedAction: `yes`, or `local` for a unix socket or a client
+/// connected from 127.0.0.1 / ::1.
+fn protected_action_allowed(setting: crate::config::ProtectedAction, client: &Client) -> bool {
+    use crate::config::ProtectedAction;
+    match setting {
+        ProtectedAction::Yes => true,
+        ProtectedAction::No => false,
+        ProtectedAction::Local => match &client.peer {
+            crate::client::Peer::Unix { .. } => true,
+            crate::client::Peer::Tcp { addr, .. } => {
+                let ip = addr.ip().to_string();
+                ip == "127.0.0.1" || ip == "::1"
+            }
+        },
+    }
+}
+
 /// Commands that Redis marks `may-replicate` (an internal flag COMMAND INFO does not
 /// show): CLIENT PAUSE WRITE holds them like writes.
 const MAY_REPLICATE: &[&str] = &[
@@ -372,6 +397,12 @@ impl Ctx<'_> {
         self.lookup(key, true)
     }
 
+    /// Looks a key up for reading without updating its LRU/LFU data (Redis's
+    /// LOOKUP_NOTOUCH: EXISTS, TYPE, TTL, OBJECT); hits and misses are counted.
+    pub fn read_key_notouch(&mut self, key: &[u8]) -> Option<&mut crate::object::Object> {
+        lookup_key(self.srv, self.client.db, key, self.now_ms, true, false)
+    }
+
     /// Looks a key up for writing (no hit/miss accounting).
     pub fn write_key(&mut self, key: &[u8]) -> Option<&mut crate::object::Object> {
         self.lookup(key, false)
@@ -400,10 +431,15 @@ impl Ctx<'_> {
         crate::object::Object::new(value, crate::evict::initial_lru(self.srv, self.now_ms))
     }
 
-    /// Stores a value (SET semantics: the TTL is dropped unless `keep_ttl`).
+    /// Stores a value (SET semantics: the TTL is dropped unless `keep_ttl`). An
+    /// expired old value is removed first, as Redis's setKey looks the key up for
+    /// writing: KEEPTTL must not keep a TTL that already passed.
     pub fn set_key(&mut self, key: &[u8], value: crate::object::Value, keep_ttl: bool) {
         let lru = crate::evict::initial_lru(self.srv, self.now_ms);
-        self.srv.keyspace.dbs[self.client.db].set(key, value, lru, keep_ttl);
+        let keep_lru = crate::evict::is_lfu(self.srv.config.maxmemory_policy);
+        let db = &mut self.srv.keyspace.dbs[self.client.db];
+        db.expire_if_needed(key, self.now_ms);
+        db.set_with(key, value, lru, keep_ttl, keep_lru);
     }
 
     /// Deletes a key; true if it existed.

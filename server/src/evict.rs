@@ -92,69 +92,150 @@ pub fn touch(
     }
 }
 
+/// True when small integers (0..9999) are shared between keys, as Redis decides when
+/// it creates them: always, unless maxmemory is set with an LRU or LFU policy (those
+/// need a clock per key). OBJECT REFCOUNT and DEBUG OBJECT report it.
+pub fn shares_integers(cfg: &crate::config::Config) -> bool {
+    cfg.maxmemory == 0
+        || matches!(
+            cfg.maxmemory_policy,
+            MaxmemoryPolicy::AllkeysRandom
+                | MaxmemoryPolicy::VolatileRandom
+                | MaxmemoryPolicy::VolatileTtl
+                | MaxmemoryPolicy::NoEviction
+        )
+}
+
+/// True for the policies that only evict keys with a TTL.
+fn is_volatile(p: MaxmemoryPolicy) -> bool {
+    matches!(
+        p,
+        MaxmemoryPolicy::VolatileLru
+            | MaxmemoryPolicy::VolatileLfu
+            | MaxmemoryPolicy::VolatileRandom
+            | MaxmemoryPolicy::VolatileTtl
+    )
+}
+
 struct Candidate {
+    /// Higher is a better victim (idle time, 255 - LFU counter, or inverse expiry).
     score: u64,
     db: usize,
     key: Vec<u8>,
 }
 
-/// Memory is over `maxmemory` and eviction could not bring it under.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OverMaxmemory;
+/// Redis's eviction pool: the best candidates seen by sampling, kept across calls so
+/// each round of sampling refines it. Sorted by ascending score.
+#[derive(Default)]
+pub struct EvictionPool {
+    entries: Vec<Candidate>,
+    /// Set when an eviction run stopped on its time limit with memory still over
+    /// the limit: the cron carries on (Redis's eviction timer proc).
+    pub running: bool,
+    /// When memory was first found over the limit without being freed (INFO's
+    /// current_eviction_exceeded_time).
+    pub exceeded_since: Option<std::time::Instant>,
+}
 
-/// Frees memory by evicting keys until `used_memory` is under `maxmemory`.
-/// `Err` when it cannot (noeviction, or nothing left to evict).
-pub fn perform_evictions(srv: &mut Server, now_ms: i64) -> Result<(), OverMaxmemory> {
+impl EvictionPool {
+    /// Inserts a sampled key if it is better than the worst kept one.
+    fn offer(&mut self, score: u64, db: usize, key: &[u8]) {
+        if let Some(i) = self.entries.iter().position(|c| c.db == db && c.key == key) {
+            self.entries.remove(i);
+        }
+        let k = self.entries.partition_point(|c| c.score < score);
+        let c = Candidate {
+            score,
+            db,
+            key: key.to_vec(),
+        };
+        if self.entries.len() < POOL_SIZE {
+            self.entries.insert(k, c);
+        } else if k > 0 {
+            self.entries.remove(0);
+            self.entries.insert(k - 1, c);
+        }
+    }
+}
+
+/// Memory is over maxmemory and nothing can be evicted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutOfMemory;
+
+/// Frees memory by evicting keys until `used_memory` is under `maxmemory`, as Redis's
+/// performEvictions. `Err(OutOfMemory)` when memory is over the limit and nothing can be
+/// evicted (noeviction, or no candidate keys): write commands then get the OOM error.
+/// When the time limit (maxmemory-eviction-tenacity) is reached first, the rest is
+/// left to the cron and the call succeeds.
+pub fn perform_evictions(srv: &mut Server, now_ms: i64) -> Result<(), OutOfMemory> {
     let maxmemory = srv.config.maxmemory;
-    if maxmemory == 0 {
+    if maxmemory == 0 || crate::alloc::used_memory() <= maxmemory {
+        srv.evict_pool.running = false;
+        if let Some(t) = srv.evict_pool.exceeded_since.take() {
+            srv.stats.total_eviction_exceeded_time_ms += t.elapsed().as_millis() as u64;
+        }
         return Ok(());
     }
-    let used = crate::alloc::used_memory();
-    if used <= maxmemory {
-        return Ok(());
+    if srv.evict_pool.exceeded_since.is_none() {
+        srv.evict_pool.exceeded_since = Some(std::time::Instant::now());
     }
     let policy = srv.config.maxmemory_policy;
     if policy == MaxmemoryPolicy::NoEviction {
-        return Err(OverMaxmemory);
+        return Err(OutOfMemory);
     }
     let start = std::time::Instant::now();
-    let mut pool: Vec<Candidate> = Vec::with_capacity(POOL_SIZE);
-    let volatile = matches!(
-        policy,
-        MaxmemoryPolicy::VolatileLru
-            | MaxmemoryPolicy::VolatileLfu
-            | MaxmemoryPolicy::VolatileRandom
-            | MaxmemoryPolicy::VolatileTtl
-    );
+    let limit_us = eviction_time_limit_us(srv);
+    let volatile = is_volatile(policy);
     let samples = srv.config.maxmemory_samples.max(1) as usize;
+    let mut freed_keys = 0u64;
+    srv.evict_pool.running = false;
     while crate::alloc::used_memory() > maxmemory {
         let victim = match policy {
             MaxmemoryPolicy::AllkeysRandom | MaxmemoryPolicy::VolatileRandom => {
                 random_victim(srv, volatile)
             }
-            _ => pooled_victim(srv, &mut pool, policy, volatile, samples, now_ms),
+            _ => pooled_victim(srv, policy, volatile, samples, now_ms),
         };
         let Some((db, key)) = victim else {
-            return Err(OverMaxmemory);
+            return Err(OutOfMemory);
         };
+        let t0 = std::time::Instant::now();
         srv.keyspace.dbs[db].remove(&key);
+        let del_ms = t0.elapsed().as_millis() as u64;
+        srv.latency.add_sample_if_needed(
+            "eviction-del",
+            del_ms,
+            srv.config.latency_monitor_threshold,
+            now_ms / 1000,
+        );
         srv.stats.evicted_keys += 1;
-        srv.dirty += 1;
-        // Bound the time spent in one call, as Redis's eviction tenacity does.
-        if start.elapsed().as_micros() as u64 > eviction_time_limit_us(srv) {
+        freed_keys += 1;
+        // Check the clock every 16 keys, as Redis does.
+        if freed_keys & 15 == 0 && start.elapsed().as_micros() as u64 > limit_us {
+            srv.evict_pool.running = crate::alloc::used_memory() > maxmemory;
             break;
         }
     }
-    if crate::alloc::used_memory() > maxmemory {
-        srv.stats.total_eviction_exceeded_time_ms += start.elapsed().as_millis() as u64;
+    srv.latency.add_sample_if_needed(
+        "eviction-cycle",
+        start.elapsed().as_millis() as u64,
+        srv.config.latency_monitor_threshold,
+        now_ms / 1000,
+    );
+    if !srv.evict_pool.running {
+        if let Some(t) = srv.evict_pool.exceeded_since.take() {
+            srv.stats.total_eviction_exceeded_time_ms += t.elapsed().as_millis() as u64;
+        }
     }
     Ok(())
 }
 
+/// Microseconds one eviction run may take (maxmemory-eviction-tenacity: 10 is
+/// 500 us, each step above 10 is 15% more, 100 is unlimited).
 fn eviction_time_limit_us(srv: &Server) -> u64 {
     let tenacity = srv.config.maxmemory_eviction_tenacity;
     if tenacity <= 10 {
-        50 * tenacity.max(1) as u64
+        50 * tenacity as u64
     } else if tenacity < 100 {
         (500.0 * 1.15f64.powi(tenacity as i32 - 10)) as u64
     } else {
@@ -164,9 +245,9 @@ fn eviction_time_limit_us(srv: &Server) -> u64 {
 
 fn random_victim(srv: &mut Server, volatile: bool) -> Option<(usize, Vec<u8>)> {
     let n = srv.keyspace.dbs.len();
-    let start = fastrand::usize(..n.max(1));
-    for i in 0..n {
-        let db = (start + i) % n;
+    for _ in 0..n {
+        srv.evict_next_db = (srv.evict_next_db + 1) % n;
+        let db = srv.evict_next_db;
         let d = &srv.keyspace.dbs[db];
         let key = if volatile {
             d.expires.random_entry().map(|e| e.key.to_vec())
@@ -182,69 +263,59 @@ fn random_victim(srv: &mut Server, volatile: bool) -> Option<(usize, Vec<u8>)> {
 
 fn pooled_victim(
     srv: &mut Server,
-    pool: &mut Vec<Candidate>,
     policy: MaxmemoryPolicy,
     volatile: bool,
     samples: usize,
     now_ms: i64,
 ) -> Option<(usize, Vec<u8>)> {
+    let lru_clock = srv.lru_clock;
+    let decay = srv.config.lfu_decay_time;
+    let score_of = |o: &Object, when: Option<i64>| -> u64 {
+        match policy {
+            MaxmemoryPolicy::VolatileTtl => u64::MAX - when.unwrap_or(i64::MAX) as u64,
+            MaxmemoryPolicy::AllkeysLfu | MaxmemoryPolicy::VolatileLfu => {
+                255 - lfu_decayed_counter(o.lru, now_ms, decay) as u64
+            }
+            _ => idle_seconds(lru_clock, o.lru) * 1000,
+        }
+    };
     loop {
-        let mut any = false;
+        let mut total_keys = 0;
+        let mut sampled: Vec<(usize, Vec<u8>, u64)> = Vec::with_capacity(samples);
         for (dbi, db) in srv.keyspace.dbs.iter().enumerate() {
-            let mut sampled: Vec<(Vec<u8>, u64)> = Vec::with_capacity(samples);
-            let score_of = |o: &Object, ttl: Option<i64>| -> u64 {
-                match policy {
-                    MaxmemoryPolicy::VolatileTtl => u64::MAX - ttl.unwrap_or(i64::MAX) as u64,
-                    MaxmemoryPolicy::AllkeysLfu | MaxmemoryPolicy::VolatileLfu => {
-                        255 - lfu_decayed_counter(o.lru, now_ms, srv.config.lfu_decay_time) as u64
-                    }
-                    _ => idle_seconds(srv.lru_clock, o.lru) * 1000,
-                }
-            };
             if volatile {
+                if db.expires.is_empty() {
+                    continue;
+                }
+                total_keys += db.expires.len();
                 db.expires.sample(samples, |e| {
                     if let Some(o) = db.keys.get(&e.key) {
-                        sampled.push((e.key.to_vec(), score_of(o, Some(e.value))));
+                        sampled.push((dbi, e.key.to_vec(), score_of(o, Some(e.value))));
                     }
                 });
             } else {
+                if db.keys.is_empty() {
+                    continue;
+                }
+                total_keys += db.keys.len();
                 db.keys.sample(samples, |e| {
-                    let ttl = if e.value.has_expire {
+                    let when = if e.value.has_expire {
                         db.expires.get(&e.key).copied()
                     } else {
                         None
                     };
-                    sampled.push((e.key.to_vec(), score_of(&e.value, ttl)));
+                    sampled.push((dbi, e.key.to_vec(), score_of(&e.value, when)));
                 });
             }
-            for (key, score) in sampled {
-                any = true;
-                if pool.iter().any(|c| c.db == dbi && c.key == key) {
-                    continue;
-                }
-                if pool.len() < POOL_SIZE {
-                    pool.push(Candidate {
-                        score,
-                        db: dbi,
-                        key,
-                    });
-                } else if let Some(min) = pool.iter_mut().min_by_key(|c| c.score) {
-                    if min.score < score {
-                        *min = Candidate {
-                            score,
-                            db: dbi,
-                            key,
-                        };
-                    }
-                }
-            }
         }
-        if !any && pool.is_empty() {
+        if total_keys == 0 {
             return None;
         }
-        // Best candidate first; skip ones that vanished meanwhile.
-        pool.sort_by_key(|c| c.score);
-        while let Some(c) = pool.pop() {
+        for (db, key, score) in sampled {
+            srv.evict_pool.offer(score, db, &key);
+        }
+        // The best candidate that still exists.
+        while let Some(c) = srv.evict_pool.entries.pop() {
             let db = &srv.keyspace.dbs[c.db];
             let present = if volatile {
                 db.expires.contains_key(&c.key)
@@ -254,9 +325,6 @@ fn pooled_victim(
             if present {
                 return Some((c.db, c.key));
             }
-        }
-        if !any {
-            return None;
         }
     }
 }

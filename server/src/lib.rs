@@ -7,15 +7,18 @@
 //! encode replies into a `ReplyBuf`, which [`net`] writes back in one batch.
 
 pub mod alloc;
+pub mod bitmap;
 pub mod client;
 pub mod cmd;
 pub mod config;
 pub mod cron;
 pub mod dispatch;
 pub mod evict;
+pub mod glob;
 pub mod introspection;
 pub mod keyspace;
 pub mod log;
+pub mod longdouble;
 pub mod net;
 pub mod object;
 pub mod startup;

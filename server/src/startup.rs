@@ -151,14 +151,12 @@ pub fn main() {
             log(Level::Warning, &format!("Failed to write PID file: {path}"));
         }
     }
-    let threads = std::env::var("REDIS_RS_THREADS")
-        .ok()
-        .and_then(|s| s.parse::<usize>().ok())
-        .unwrap_or(1);
-    let runtime = if threads <= 1 {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
+    // `io-threads` (default 1, as Redis): one thread runs everything, as Redis's main
+    // thread does; more spread connections' parsing, encoding and socket I/O over a
+    // multi-threaded runtime while commands still execute one at a time under the lock.
+    let threads = config.io_threads.max(1) as usize;
+    let runtime = if threads == 1 {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
     } else {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
@@ -194,6 +192,16 @@ fn daemonize() {
                 libc::close(null);
             }
         }
+    }
+}
+
+/// The C library's text for an I/O error, as Redis logs it (Rust's Display adds
+/// " (os error N)").
+pub fn os_error_text(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" (os error ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
     }
 }
 
@@ -259,7 +267,8 @@ pub fn open_listeners(
             }
             Err(e) => {
                 return Err(format!(
-                    "Warning: Could not create server TCP listening socket {addr}:{port}: bind: {e}"
+                    "Warning: Could not create server TCP listening socket {addr}:{port}: bind: {}",
+                    os_error_text(&e)
                 ))
             }
         }

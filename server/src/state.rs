@@ -131,6 +131,10 @@ pub struct Server {
     pub active_expire_enabled: bool,
     /// Peak of used memory.
     pub peak_memory: u64,
+    /// maxmemory eviction candidates, kept across runs (Redis's eviction pool).
+    pub evict_pool: crate::evict::EvictionPool,
+    /// Database where random eviction looks first next time (rotates).
+    pub evict_next_db: usize,
     /// Memory in use once the server was set up (INFO used_memory_startup).
     pub startup_memory: u64,
     /// Connected clients that are blocked (INFO clients).
@@ -185,6 +189,8 @@ impl Server {
             run_id,
             active_expire_enabled: true,
             peak_memory: 0,
+            evict_pool: Default::default(),
+            evict_next_db: 0,
             startup_memory: crate::alloc::used_memory(),
             blocked_clients: 0,
             renames: Default::default(),

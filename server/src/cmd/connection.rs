@@ -47,13 +47,7 @@ pub fn quit(ctx: &mut Ctx) -> CmdResult {
 
 /// SELECT index
 pub fn select(ctx: &mut Ctx) -> CmdResult {
-    let Some(n) = redis_formats::num::parse_i64(&ctx.argv[1]) else {
-        return Err(errors::NOT_INTEGER.into());
-    };
-    if n < 0 || n as usize >= ctx.srv.keyspace.dbs.len() {
-        return Err(errors::DB_INDEX.into());
-    }
-    ctx.client.db = n as usize;
+    ctx.client.db = super::util::arg_db_index(ctx, 1)?;
     ctx.out.ok();
     Ok(())
 }

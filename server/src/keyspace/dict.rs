@@ -431,6 +431,66 @@ impl<V> Dict<V> {
     }
 }
 
+impl<V> Dict<V> {
+    /// DEBUG HTSTATS text of the main table and, while rehashing, of the target, in
+    /// Redis's format (sizes, chain lengths and their distribution).
+    pub fn stats_text(&self) -> String {
+        let mut s = self.table_stats_text(0);
+        if self.is_rehashing() {
+            s.push_str(&self.table_stats_text(1));
+        }
+        s
+    }
+
+    fn table_stats_text(&self, idx: usize) -> String {
+        use std::fmt::Write;
+        const VECTLEN: usize = 50;
+        let name = if idx == 0 {
+            "main hash table"
+        } else {
+            "rehashing target"
+        };
+        let t = &self.t[idx];
+        if t.used == 0 {
+            return format!(
+                "Hash table {idx} stats ({name}):\nNo stats available for empty dictionaries\n"
+            );
+        }
+        let mut clvector = [0usize; VECTLEN];
+        let (mut slots, mut maxchain, mut totchain) = (0usize, 0usize, 0usize);
+        for b in &t.buckets {
+            let mut len = 0;
+            let mut cur = b.as_deref();
+            while let Some(e) = cur {
+                len += 1;
+                cur = e.next.as_deref();
+            }
+            if len == 0 {
+                clvector[0] += 1;
+                continue;
+            }
+            slots += 1;
+            clvector[len.min(VECTLEN - 1)] += 1;
+            maxchain = maxchain.max(len);
+            totchain += len;
+        }
+        let size = t.buckets.len();
+        let mut s = format!(
+            "Hash table {idx} stats ({name}):\n table size: {size}\n number of elements: {}\n different slots: {slots}\n max chain length: {maxchain}\n avg chain length (counted): {:.2}\n avg chain length (computed): {:.2}\n Chain length distribution:\n",
+            t.used,
+            totchain as f32 / slots as f32,
+            t.used as f32 / slots as f32
+        );
+        for (i, &n) in clvector.iter().enumerate().take(VECTLEN - 1) {
+            if n == 0 {
+                continue;
+            }
+            let _ = writeln!(s, "   {i}: {n} ({:.2}%)", (n as f32 / size as f32) * 100.0);
+        }
+        s
+    }
+}
+
 impl<V> Drop for Dict<V> {
     fn drop(&mut self) {
         self.clear();

@@ -89,10 +89,18 @@ impl Db {
 
     /// Stores `value` at `key`. The TTL is dropped unless `keep_ttl`.
     pub fn set(&mut self, key: &[u8], value: Value, lru: u32, keep_ttl: bool) {
+        self.set_with(key, value, lru, keep_ttl, false);
+    }
+
+    /// [`set`](Self::set) that leaves an existing key's `lru` as it is when
+    /// `keep_lru` (LFU policies keep the access counter across overwrites).
+    pub fn set_with(&mut self, key: &[u8], value: Value, lru: u32, keep_ttl: bool, keep_lru: bool) {
         match self.keys.get_mut(key) {
             Some(o) => {
                 o.value = value;
-                o.lru = lru;
+                if !keep_lru {
+                    o.lru = lru;
+                }
                 if o.has_expire && !keep_ttl {
                     o.has_expire = false;
                     self.expires.remove(key);
@@ -158,23 +166,17 @@ impl Db {
         n
     }
 
-    /// A random live key, skipping expired ones (bounded tries, as Redis does).
+    /// A random live key (RANDOMKEY). Expired keys met on the way are removed, so
+    /// this ends: each try either returns a key or removes one.
     pub fn random_key(&mut self, now_ms: i64) -> Option<Vec<u8>> {
-        let all_volatile = self.keys.len() == self.expires.len();
-        for _ in 0..100 {
-            let key = self.keys.random_entry()?.key.to_vec();
-            if self.is_expired(&key, now_ms) {
-                if all_volatile {
-                    // Every key may be expired: remove and keep trying, bounded.
-                    self.remove(&key);
-                    self.expired_keys += 1;
-                    continue;
-                }
+        loop {
+            let e = self.keys.random_entry()?;
+            let key = e.key.to_vec();
+            if e.value.has_expire && self.expire_if_needed(&key, now_ms) {
                 continue;
             }
             return Some(key);
         }
-        None
     }
 }
 
