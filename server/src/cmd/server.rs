@@ -1,5 +1,5 @@
-//! Server introspection and control: TIME, SLOWLOG, LATENCY, MONITOR, SHUTDOWN, and
-//! the DEBUG subcommands of this area (bound by cmd/debug.rs, which owns DEBUG).
+//! Server introspection and control: TIME, SLOWLOG, LATENCY, MONITOR, SHUTDOWN.
+//! (DEBUG SLEEP / PROTOCOL, which this area's tests use, live in cmd/debug.rs.)
 
 use super::client::reply_help;
 use crate::dispatch::{errors, CmdResult, Ctx};
@@ -25,11 +25,6 @@ pub const HANDLERS: &[(&str, super::Handler)] = &[
     ("slowlog|reset", slowlog_reset),
     ("time", time),
 ];
-
-/// DEBUG subcommands of this area, by lowercase name, for cmd/debug.rs to dispatch
-/// (`DEBUG <name> ...`: the handler sees the whole argv).
-pub const DEBUG_SUBCOMMANDS: &[(&str, super::Handler)] =
-    &[("sleep", debug_sleep), ("protocol", debug_protocol)];
 
 /// TIME
 pub fn time(ctx: &mut Ctx) -> CmdResult {
@@ -531,83 +526,6 @@ pub fn latency_histogram(ctx: &mut Ctx) -> CmdResult {
     for (s, h) in with {
         ctx.out.bulk(s.name.as_bytes());
         write_cdf(ctx.out, h);
-    }
-    Ok(())
-}
-
-/// DEBUG SLEEP seconds: blocks the server (the lock is held) for that long.
-pub fn debug_sleep(ctx: &mut Ctx) -> CmdResult {
-    let secs: f64 = std::str::from_utf8(&ctx.argv[2])
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(0.0);
-    if secs > 0.0 && secs.is_finite() {
-        std::thread::sleep(std::time::Duration::from_secs_f64(secs));
-    }
-    ctx.out.ok();
-    Ok(())
-}
-
-/// DEBUG PROTOCOL type: replies of each RESP3 type, for client tests.
-pub fn debug_protocol(ctx: &mut Ctx) -> CmdResult {
-    let kind = String::from_utf8_lossy(&ctx.argv[2]).to_ascii_lowercase();
-    let out = &mut *ctx.out;
-    match kind.as_str() {
-        "string" => out.bulk(b"Hello World"),
-        "integer" => out.int(12345),
-        // Redis's literal value, not an approximation of pi.
-        #[allow(clippy::approx_constant)]
-        "double" => out.double(3.141),
-        "bignum" => out.big_number(b"1234567999999999999999999999999999999"),
-        "null" => out.null(),
-        "array" => {
-            out.array(3);
-            for i in 0..3 {
-                out.int(i);
-            }
-        }
-        "set" => {
-            out.set(3);
-            for i in 0..3 {
-                out.int(i);
-            }
-        }
-        "map" => {
-            out.map(3);
-            for i in 0..3 {
-                out.int(i);
-                out.boolean(i == 1);
-            }
-        }
-        "attrib" => {
-            if out.resp3() {
-                out.raw(b"|1\r\n");
-                out.bulk(b"key-popularity");
-                out.array(2);
-                out.bulk(b"key:123");
-                out.int(90);
-            }
-            out.bulk(b"Some real reply following the attribute");
-        }
-        "push" => {
-            if !out.resp3() {
-                return Err("ERR RESP2 is not supported by this command".into());
-            }
-            out.push(2);
-            out.bulk(b"server-cpu-usage");
-            out.int(42);
-            out.bulk(b"Some real reply following the push reply");
-        }
-        "true" => out.boolean(true),
-        "false" => out.boolean(false),
-        "verbatim" => out.verbatim(b"txt", b"This is a verbatim\nstring"),
-        _ => {
-            return Err(
-                "ERR Wrong protocol type name. Please use one of the following: \
-string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false"
-                    .into(),
-            )
-        }
     }
     Ok(())
 }
