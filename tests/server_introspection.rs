@@ -635,6 +635,25 @@ fn monitor_lines() {
     // Redis feeds MONITOR after the command ran: SELECT shows the new db.
     assert_eq!(re_prefix(&lines[2], 3), r#""SELECT" "3""#);
     assert_eq!(re_prefix(&lines[3], 3), r#""GET" "foo""#);
+    // A MONITOR client is a replica for Redis: no keyspace access, its own
+    // commands are fed to itself after their reply.
+    assert_eq!(
+        m.cmd(&["GET", "foo"]).unwrap(),
+        RespValue::Error(b"ERR Replica can't interact with the keyspace".to_vec())
+    );
+    assert_eq!(
+        m.cmd(&["PING"]).unwrap(),
+        RespValue::Status(b"PONG".to_vec())
+    );
+    assert!(text(&m.read_reply().unwrap()).ends_with("] \"PING\""));
+    assert_eq!(
+        m.cmd(&["RESET"]).unwrap(),
+        RespValue::Status(b"RESET".to_vec())
+    );
+    assert_eq!(
+        m.cmd(&["GET", "foo"]).unwrap(),
+        RespValue::Bulk(b"b\"a\nr\x01".to_vec())
+    );
 }
 
 trait ErrOk {

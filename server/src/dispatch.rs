@@ -273,6 +273,20 @@ fn run(
         reject(srv, out, Some(spec), errors::OOM);
         return;
     }
+    // MONITOR makes a client a replica for Redis: it may not touch the keyspace.
+    if client.monitor
+        && (spec.has_flag(CommandFlags::WRITE)
+            || spec.has_flag(CommandFlags::READONLY)
+            || MAY_REPLICATE.contains(&spec.name.as_str()))
+    {
+        reject(
+            srv,
+            out,
+            Some(spec),
+            "ERR Replica can't interact with the keyspace",
+        );
+        return;
+    }
 
     let start = Instant::now();
     let (result, redacted) = {
