@@ -279,3 +279,41 @@ fn pipe_mode_gives_up_after_pipe_timeout() {
         r.describe()
     );
 }
+
+/// A port that answers anything with `reply` and closes.
+fn fake_server(reply: &'static [u8]) -> u16 {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for c in l.incoming().flatten() {
+            let mut c = c;
+            let mut buf = [0u8; 4096];
+            let _ = c.read(&mut buf);
+            let _ = c.write_all(reply);
+        }
+    });
+    port
+}
+
+#[test]
+fn non_redis_peers_give_hiredis_errors() {
+    let Some(reference) = find_binary("redis-cli") else {
+        return;
+    };
+    for reply in [
+        &b"HTTP/1.1 400 Bad Request\r\n\r\n"[..],
+        b"\x00abc\r\n",
+        b"+OK\r\n",
+    ] {
+        let port = fake_server(reply).to_string();
+        for extra in [&[][..], &["-3"][..], &["-r", "2"][..]] {
+            let mut a = vec!["-p", port.as_str()];
+            a.extend_from_slice(extra);
+            a.push("ping");
+            let mine = run_pipe(&ours(), &args(&a), b"", &[]);
+            let theirs = run_pipe(&reference, &args(&a), b"", &[]);
+            assert_eq!(mine, theirs, "{a:?}");
+        }
+    }
+}
