@@ -8,7 +8,7 @@ use crate::session::{out, ConnectFlags, Session};
 use rustyline::completion::{Completer, Pair};
 use rustyline::highlight::{CmdKind, Highlighter};
 use rustyline::hint::Hinter;
-use rustyline::history::{DefaultHistory, History, SearchDirection};
+use rustyline::history::{DefaultHistory, History};
 use rustyline::validate::Validator;
 use rustyline::{Context, Editor, Helper};
 use std::borrow::Cow;
@@ -558,15 +558,6 @@ pub fn ask_password(msg: &str) -> Vec<u8> {
     unsafe { libc::tcsetattr(0, libc::TCSAFLUSH, &old) };
     out(b"\n");
     pw
-}
-
-/// History search helper used by tests: the newest entry containing `needle`.
-pub fn history_search(h: &DefaultHistory, needle: &str) -> Option<String> {
-    let last = h.len().checked_sub(1)?;
-    h.search(needle, last, SearchDirection::Reverse)
-        .ok()
-        .flatten()
-        .map(|r| r.entry.into_owned())
 }
 
 #[cfg(test)]
