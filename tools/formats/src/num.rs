@@ -59,11 +59,7 @@ pub fn format_g(d: f64, precision: usize) -> String {
     }
     let precision = precision.max(1);
     if d == 0.0 {
-        return if d.is_sign_negative() {
-            "-0".into()
-        } else {
-            "0".into()
-        };
+        return if d.is_sign_negative() { "-0".into() } else { "0".into() };
     }
     // Scientific form with `precision` significant digits tells the decimal exponent
     // after rounding, which decides the style exactly as C does.

@@ -57,10 +57,7 @@ impl ReplyBuf {
     /// A status reply (`+text`). Newlines in `s` are replaced with spaces, as Redis does.
     pub fn simple(&mut self, s: &[u8]) {
         self.buf.push(b'+');
-        self.buf.extend(
-            s.iter()
-                .map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }),
-        );
+        self.buf.extend(s.iter().map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }));
         self.buf.extend_from_slice(b"\r\n");
     }
 
@@ -73,10 +70,7 @@ impl ReplyBuf {
     /// [`error`](Self::error) for byte strings (errors that echo user input).
     pub fn simple_error_bytes(&mut self, msg: &[u8]) {
         self.buf.push(b'-');
-        self.buf.extend(
-            msg.iter()
-                .map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }),
-        );
+        self.buf.extend(msg.iter().map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }));
         self.buf.extend_from_slice(b"\r\n");
     }
 
@@ -165,8 +159,7 @@ impl ReplyBuf {
     /// A boolean: `#t`/`#f` in RESP3, `:1`/`:0` in RESP2.
     pub fn boolean(&mut self, b: bool) {
         if self.resp3() {
-            self.buf
-                .extend_from_slice(if b { b"#t\r\n" } else { b"#f\r\n" });
+            self.buf.extend_from_slice(if b { b"#t\r\n" } else { b"#f\r\n" });
         } else {
             self.int(b as i64);
         }
@@ -286,14 +279,8 @@ mod tests {
         assert_eq!(both(|r| r.null_array()), ("*-1\r\n".into(), "_\r\n".into()));
         assert_eq!(both(|r| r.map(2)), ("*4\r\n".into(), "%2\r\n".into()));
         assert_eq!(both(|r| r.set(3)), ("*3\r\n".into(), "~3\r\n".into()));
-        assert_eq!(
-            both(|r| r.double(1.5)),
-            ("$3\r\n1.5\r\n".into(), ",1.5\r\n".into())
-        );
-        assert_eq!(
-            both(|r| r.boolean(true)),
-            (":1\r\n".into(), "#t\r\n".into())
-        );
+        assert_eq!(both(|r| r.double(1.5)), ("$3\r\n1.5\r\n".into(), ",1.5\r\n".into()));
+        assert_eq!(both(|r| r.boolean(true)), (":1\r\n".into(), "#t\r\n".into()));
         assert_eq!(
             both(|r| r.verbatim(b"txt", b"hi")),
             ("$2\r\nhi\r\n".into(), "=6\r\ntxt:hi\r\n".into())

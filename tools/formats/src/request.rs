@@ -78,9 +78,7 @@ impl ProtocolError {
             ProtocolError::UnauthenticatedMultibulkLength => {
                 "ERR Protocol error: unauthenticated multibulk length".into()
             }
-            ProtocolError::TooBigBulkCount => {
-                "ERR Protocol error: too big bulk count string".into()
-            }
+            ProtocolError::TooBigBulkCount => "ERR Protocol error: too big bulk count string".into(),
             ProtocolError::ExpectedDollar(c) => {
                 format!("ERR Protocol error: expected '$', got '{}'", *c as char)
             }
@@ -129,10 +127,7 @@ pub struct RequestParser {
 }
 
 fn find(buf: &[u8], from: usize, byte: u8) -> Option<usize> {
-    buf[from..]
-        .iter()
-        .position(|&b| b == byte)
-        .map(|i| i + from)
+    buf[from..].iter().position(|&b| b == byte).map(|i| i + from)
 }
 
 impl RequestParser {
@@ -206,11 +201,7 @@ impl RequestParser {
             }
             let frame = buf.split_to(self.pos).freeze();
             self.pos = 0;
-            let argv = self
-                .args
-                .drain(..)
-                .map(|(s, e)| frame.slice(s..e))
-                .collect();
+            let argv = self.args.drain(..).map(|(s, e)| frame.slice(s..e)).collect();
             return Ok(Some(Request {
                 argv,
                 inline: false,
@@ -476,28 +467,13 @@ set a \"b\\x41\\n\" 'c\\'d'\n*1\r\n$0\r\n\r\n";
     #[test]
     fn errors_match_redis() {
         let cases: &[(&[u8], &str)] = &[
-            (
-                b"*3000000000\r\n",
-                "ERR Protocol error: invalid multibulk length",
-            ),
+            (b"*3000000000\r\n", "ERR Protocol error: invalid multibulk length"),
             (b"*abc\r\n", "ERR Protocol error: invalid multibulk length"),
-            (
-                b"*1\r\nfoo\r\n",
-                "ERR Protocol error: expected '$', got 'f'",
-            ),
+            (b"*1\r\nfoo\r\n", "ERR Protocol error: expected '$', got 'f'"),
             (b"*1\r\n$-1\r\n", "ERR Protocol error: invalid bulk length"),
-            (
-                b"*1\r\n$600000000\r\n",
-                "ERR Protocol error: invalid bulk length",
-            ),
-            (
-                b"set \"a\"b\r\n",
-                "ERR Protocol error: unbalanced quotes in request",
-            ),
-            (
-                b"set \"ab\r\n",
-                "ERR Protocol error: unbalanced quotes in request",
-            ),
+            (b"*1\r\n$600000000\r\n", "ERR Protocol error: invalid bulk length"),
+            (b"set \"a\"b\r\n", "ERR Protocol error: unbalanced quotes in request"),
+            (b"set \"ab\r\n", "ERR Protocol error: unbalanced quotes in request"),
         ];
         for (input, msg) in cases {
             let err = parse_all(input).unwrap_err();
@@ -507,10 +483,7 @@ set a \"b\\x41\\n\" 'c\\'d'\n*1\r\n$0\r\n\r\n";
         assert_eq!(parse_all(&big).unwrap_err(), ProtocolError::TooBigInline);
         let mut big = b"*".to_vec();
         big.extend(vec![b'1'; INLINE_MAX_SIZE + 1]);
-        assert_eq!(
-            parse_all(&big).unwrap_err(),
-            ProtocolError::TooBigMbulkCount
-        );
+        assert_eq!(parse_all(&big).unwrap_err(), ProtocolError::TooBigMbulkCount);
         let mut big = b"*1\r\n$".to_vec();
         big.extend(vec![b'1'; INLINE_MAX_SIZE + 1]);
         assert_eq!(parse_all(&big).unwrap_err(), ProtocolError::TooBigBulkCount);
@@ -539,10 +512,7 @@ set a \"b\\x41\\n\" 'c\\'d'\n*1\r\n$0\r\n\r\n";
     #[test]
     fn split_args_rules() {
         assert_eq!(split_args(b"  a  b ").unwrap(), v(&["a", "b"]));
-        assert_eq!(
-            split_args(b"a\"b c\"d").unwrap_or_default(),
-            Vec::<Vec<u8>>::new()
-        );
+        assert_eq!(split_args(b"a\"b c\"d").unwrap_or_default(), Vec::<Vec<u8>>::new());
         assert_eq!(split_args(b"\"\\x4g\"").unwrap(), v(&["x4g"]));
         assert_eq!(split_args(b"''").unwrap(), v(&[""]));
         assert!(split_args(b"'a").is_none());

@@ -27,10 +27,7 @@ mod tests {
 
     #[test]
     fn crc16_reference_value() {
-        assert_eq!(
-            crc16::State::<crc16::XMODEM>::calculate(b"123456789"),
-            0x31C3
-        );
+        assert_eq!(crc16::State::<crc16::XMODEM>::calculate(b"123456789"), 0x31C3);
     }
 
     #[test]
@@ -42,10 +39,7 @@ mod tests {
 
     #[test]
     fn hash_tags() {
-        assert_eq!(
-            key_hash_slot(b"{user1000}.following"),
-            key_hash_slot(b"user1000")
-        );
+        assert_eq!(key_hash_slot(b"{user1000}.following"), key_hash_slot(b"user1000"));
         assert_eq!(key_hash_slot(b"foo{}{bar}"), key_hash_slot(b"foo{}{bar}"));
         assert_eq!(hash_tag(b"foo{}{bar}"), b"foo{}{bar}");
         assert_eq!(hash_tag(b"foo{{bar}}zap"), b"{bar");
