@@ -223,6 +223,16 @@ fn with_table<R>(f: impl FnOnce(&[HelpEntry]) -> R) -> R {
     f(g.as_deref().unwrap_or(&[]))
 }
 
+/// Whether the table is missing or empty (e.g. started while the server
+/// was down), so the REPL can load it once a link exists.
+pub fn needs_init() -> bool {
+    TABLE
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+        .map_or(true, |v| v.is_empty())
+}
+
 fn loaded() -> bool {
     TABLE.lock().unwrap_or_else(|p| p.into_inner()).is_some()
 }

@@ -251,15 +251,32 @@ fn confirm_dangerous(s: &mut Session, argv: &[Vec<u8>]) -> bool {
     let Some(conn) = s.conn.as_mut() else {
         return true;
     };
-    let n = match conn.command(&[&b"DBSIZE"[..]]) {
-        Ok(redis_formats::RespValue::Integer(n)) => n,
-        _ => return true,
+    // FLUSHALL empties every db: count them all.
+    let n = if eq(&argv[0], "flushall") {
+        match conn.command(&[&b"INFO"[..], b"keyspace"]) {
+            Ok(v) => String::from_utf8_lossy(v.as_bytes().unwrap_or(b""))
+                .lines()
+                .filter_map(|l| l.split_once(":keys=").map(|x| x.1))
+                .map(|rest| crate::opts::atoi(rest.as_bytes()))
+                .sum(),
+            Err(_) => return true,
+        }
+    } else {
+        match conn.command(&[&b"DBSIZE"[..]]) {
+            Ok(redis_formats::RespValue::Integer(n)) => n,
+            _ => return true,
+        }
     };
     if n < MANY_KEYS {
         return true;
     }
     out(format!(
-        "Warning: this database has {n} keys. Run '{}' anyway? (y/N) ",
+        "Warning: {} {n} keys. Run '{}' anyway? (y/N) ",
+        if eq(&argv[0], "flushall") {
+            "this server has"
+        } else {
+            "this database has"
+        },
         String::from_utf8_lossy(&argv.join(&b' '))
     )
     .as_bytes());
@@ -361,6 +378,11 @@ pub fn repl(s: &mut Session) -> i32 {
         }
     }
     loop {
+        // Started while the server was down: load help and hints as soon as
+        // a link exists (Redis keeps its static table in that case).
+        if s.conn.is_some() && help::needs_init() {
+            help::init(s);
+        }
         let prompt = if s.conn.is_some() {
             s.prompt()
         } else {
