@@ -202,10 +202,14 @@ pub fn init(s: &mut Session) {
     .is_ok()
     {
         if let Some(c) = s.conn.as_mut() {
-            if let Ok(v) = c.command(&[&b"COMMAND"[..], b"DOCS"]) {
-                if matches!(v, RespValue::Map(_) | RespValue::Array(_)) {
+            match c.command(&[&b"COMMAND"[..], b"DOCS"]) {
+                Ok(v) if matches!(v, RespValue::Map(_) | RespValue::Array(_)) => {
                     table = Some(table_from_docs(&v));
                 }
+                Ok(_) => {}
+                // The link died (e.g. a Lua debugging session closed it):
+                // the next command reconnects.
+                Err(_) => s.conn = None,
             }
         }
     }

@@ -285,9 +285,38 @@ fn confirm_dangerous(s: &mut Session, argv: &[Vec<u8>]) -> bool {
     matches!(ans.trim(), "y" | "Y" | "yes" | "YES")
 }
 
+/// Splits a typed line; in the Lua debugger `e`/`eval` keep the rest of the
+/// line verbatim as one argument (Redis's rule).
+fn split_line(s: &Session, line: &str) -> Option<Vec<Vec<u8>>> {
+    if s.cfg.eval_ldb && (line.starts_with("eval ") || line.starts_with("e ")) {
+        let n = if line.as_bytes()[1] == b' ' { 2 } else { 5 };
+        return Some(vec![
+            line.as_bytes()[..n - 1].to_vec(),
+            line.as_bytes()[n..].to_vec(),
+        ]);
+    }
+    redis_formats::request::split_args(line.as_bytes())
+}
+
+/// After a reply that ended a Lua debugging session: show the script's
+/// final reply and say so.
+fn finish_ldb_session(s: &mut Session) {
+    s.ldb_end = false;
+    let _ = s.read_and_print(false);
+    out(format!(
+        "\n(Lua debugging session ended{})\n\n",
+        if s.cfg.eval_ldb_sync {
+            ""
+        } else {
+            " -- dataset changes rolled back"
+        }
+    )
+    .as_bytes());
+}
+
 fn handle_line(s: &mut Session, line: &str, tty: bool) -> (Next, bool) {
     // Returns whether the line may go to history.
-    let Some(argv) = redis_formats::request::split_args(line.as_bytes()) else {
+    let Some(argv) = split_line(s, line) else {
         out(b"Invalid argument(s)\n");
         return (Next::Continue, true);
     };
@@ -335,6 +364,10 @@ fn handle_line(s: &mut Session, line: &str, tty: bool) -> (Next, bool) {
         }
         let start = Instant::now();
         let _ = s.issue_command(&argv[skip..], repeat);
+        if s.ldb_end {
+            finish_ldb_session(s);
+            help::init(s);
+        }
         let el = start.elapsed().as_millis();
         if el >= 500 && s.cfg.output == OutputMode::Standard {
             out(format!("({:.2}s)\n", el as f64 / 1000.0).as_bytes());
@@ -476,17 +509,7 @@ pub fn ldb_repl(s: &mut Session) -> LdbOutcome {
         }
         let _ = s.issue_command(&argv, 1);
         if s.ldb_end {
-            s.ldb_end = false;
-            let _ = s.read_and_print(false);
-            out(format!(
-                "\n(Lua debugging session ended{})\n\n",
-                if s.cfg.eval_ldb_sync {
-                    ""
-                } else {
-                    " -- dataset changes rolled back"
-                }
-            )
-            .as_bytes());
+            finish_ldb_session(s);
             return LdbOutcome::Exit(repl(s));
         }
     }
