@@ -189,6 +189,9 @@ pub struct Conn {
     pub stream: Stream,
     dec: ReplyDecoder,
     rbuf: Vec<u8>,
+    /// Set once the peer sent bytes that are not RESP: like a hiredis
+    /// context in an error state, every later call fails with this text.
+    poisoned: Option<String>,
 }
 
 fn resolve(host: &str, port: i64) -> Result<Vec<SocketAddr>, ConnError> {
@@ -243,6 +246,7 @@ impl Conn {
             stream,
             dec: ReplyDecoder::new(),
             rbuf: vec![0; 64 * 1024],
+            poisoned: None,
         })
     }
 
@@ -255,6 +259,9 @@ impl Conn {
 
     /// Writes raw bytes.
     pub fn write_all(&mut self, buf: &[u8]) -> Result<(), ConnError> {
+        if let Some(p) = &self.poisoned {
+            return Err(ConnError::Protocol(p.clone()));
+        }
         self.stream
             .write_all(buf)
             .and_then(|_| self.stream.flush())
@@ -263,9 +270,14 @@ impl Conn {
 
     /// A reply already buffered, without reading the socket.
     pub fn buffered_reply(&mut self) -> Result<Option<RespValue>, ConnError> {
-        self.dec
-            .next()
-            .map_err(|e| ConnError::Protocol(protocol_text(&e.0)))
+        if let Some(p) = &self.poisoned {
+            return Err(ConnError::Protocol(p.clone()));
+        }
+        self.dec.next().map_err(|e| {
+            let text = protocol_text(&e.0);
+            self.poisoned = Some(text.clone());
+            ConnError::Protocol(text)
+        })
     }
 
     /// Reads until one full reply is decoded.

@@ -209,6 +209,7 @@ pub fn init(s: &mut Session) {
                 Ok(_) => {}
                 // The link died (e.g. a Lua debugging session closed it):
                 // the next command reconnects.
+                Err(crate::conn::ConnError::Protocol(_)) => {}
                 Err(_) => s.conn = None,
             }
         }

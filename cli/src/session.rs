@@ -190,10 +190,13 @@ impl Session {
             Err(e) => {
                 self.last_err = Some(e.errstr());
                 err(b"\nI/O error\n");
-                // A broken link is replaced on the next command, as hiredis
-                // contexts in an error state are.
-                self.conn = None;
-                signals::set_conn_fd(-1);
+                // A closed link is replaced on the next command, as hiredis
+                // does for I/O and EOF errors; after a protocol error the
+                // link stays and keeps failing, as it does there too.
+                if !matches!(e, ConnError::Protocol(_)) {
+                    self.conn = None;
+                    signals::set_conn_fd(-1);
+                }
                 None
             }
         }
