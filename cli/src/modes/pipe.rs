@@ -117,8 +117,46 @@ impl Tally {
     }
 
     /// Consumes `bytes`; `eof` says whether the marker was already queued.
+    ///
+    /// Mass insertion answers with millions of `+OK` / `:n` lines, so simple
+    /// replies are counted straight from the bytes; anything else (bulk,
+    /// aggregates, a reply split across reads) goes through the decoder.
     fn feed(&mut self, bytes: &[u8], eof: bool) {
-        self.dec.feed(bytes);
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            if !self.dec.is_idle() {
+                // Finish the reply the decoder holds, then come back here.
+                self.dec.feed(rest);
+                self.drain(eof);
+                return;
+            }
+            match rest[0] {
+                b'+' | b':' | b'-' => match rest.iter().position(|&b| b == b'\n') {
+                    Some(nl) if nl > 0 && rest[nl - 1] == b'\r' => {
+                        if rest[0] == b'-' {
+                            err(&[&rest[1..nl - 1], b"\n"].concat());
+                            self.errors += 1;
+                        }
+                        self.replies += 1;
+                        rest = &rest[nl + 1..];
+                    }
+                    _ => {
+                        // Incomplete (or odd) line: let the decoder judge it.
+                        self.dec.feed(rest);
+                        self.drain(eof);
+                        return;
+                    }
+                },
+                _ => {
+                    self.dec.feed(rest);
+                    self.drain(eof);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn drain(&mut self, eof: bool) {
         loop {
             match self.dec.next() {
                 Ok(Some(v)) => {
@@ -254,4 +292,29 @@ fn pipe_tls(mut conn: crate::conn::Conn, m: &[u8; 20], timeout: i64) -> i32 {
         }
     }
     tally.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tally_counts_whatever_the_split() {
+        let magic = *b"0123456789abcdefghij";
+        let mut stream = Vec::new();
+        for _ in 0..300 {
+            stream.extend_from_slice(b"+OK\r\n");
+        }
+        stream.extend_from_slice(b"-ERR bad\r\n:5\r\n*2\r\n$1\r\na\r\n:1\r\n+OK\r\n$20\r\n");
+        stream.extend_from_slice(&magic);
+        stream.extend_from_slice(b"\r\n");
+        for chunk in [1, 2, 3, 7, 64, stream.len()] {
+            let mut t = Tally::new(magic);
+            for piece in stream.chunks(chunk) {
+                t.feed(piece, true);
+            }
+            assert!(t.done, "chunk {chunk}");
+            assert_eq!((t.replies, t.errors), (304, 1), "chunk {chunk}");
+        }
+    }
 }
