@@ -7,6 +7,7 @@
 //! split with Redis's quoting rules, `$PORT` replaced by the server's port
 //! and `$SOCK` by its unix socket.
 
+#[path = "cli_common/mod.rs"]
 mod common;
 
 use common::{find_binary, run_pipe, run_tty, RunOutput, Server};

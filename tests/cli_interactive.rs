@@ -3,6 +3,7 @@
 //! sessions (never storing AUTH), Ctrl-R, reconnect after a server restart,
 //! and -c redirection in a two-node cluster.
 
+#[path = "cli_common/mod.rs"]
 mod common;
 
 use common::{find_binary, run_pipe, PtySession, Server};

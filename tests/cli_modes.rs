@@ -1,6 +1,7 @@
 //! The modes whose output depends on time or on the machine (so they cannot
 //! be compared byte for byte): their shape, exit codes and effects.
 
+#[path = "cli_common/mod.rs"]
 mod common;
 
 use common::{find_binary, run_pipe, Server};

@@ -2,6 +2,7 @@
 //! redis-cli and Debian's (OpenSSL) must print the same for the same options,
 //! including certificate and cipher errors.
 
+#[path = "cli_common/mod.rs"]
 mod common;
 
 use common::{find_binary, free_port, run_pipe, Server};

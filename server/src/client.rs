@@ -1,0 +1,292 @@
+//! Clients: the per-connection state the server keeps, and the registry of them.
+//!
+//! A connection task owns its socket and parse buffers; the rest of a client's state
+//! (what CLIENT LIST shows, what other clients may change) lives in the registry,
+//! inside the server state, so it is read and written under the same lock as the
+//! keyspace. While a connection executes a batch it takes its `Client` out of the
+//! registry (O(1), by slot), so a handler gets `&mut Server` and `&mut Client` apart.
+
+use parking_lot::Mutex;
+use redis_formats::ProtoVersion;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Bytes and events sent to a client by others (MONITOR feeds, kills, and later
+/// pub/sub messages and unblocking). The connection task drains it.
+#[derive(Default)]
+pub struct Outbox {
+    /// Protocol bytes waiting to be written to this client.
+    pub pending: Mutex<Vec<u8>>,
+    /// Wakes the connection task.
+    pub notify: Notify,
+    /// Set by CLIENT KILL (or shutdown): the connection closes as soon as it can.
+    pub kill: AtomicBool,
+    /// Set by the cron: the client is idle, its query buffer may be freed.
+    pub shrink_qbuf: AtomicBool,
+}
+
+impl Outbox {
+    /// Queues bytes and wakes the connection.
+    pub fn send(&self, bytes: &[u8]) {
+        self.pending.lock().extend_from_slice(bytes);
+        self.notify.notify_one();
+    }
+
+    /// Asks the connection to close.
+    pub fn kill(&self) {
+        self.kill.store(true, Ordering::Release);
+        self.notify.notify_one();
+    }
+
+    /// Asks the connection to free its idle query buffer.
+    pub fn request_shrink(&self) {
+        self.shrink_qbuf.store(true, Ordering::Release);
+        self.notify.notify_one();
+    }
+
+    /// Takes a pending shrink request.
+    pub fn take_shrink_request(&self) -> bool {
+        self.shrink_qbuf.swap(false, Ordering::AcqRel)
+    }
+
+    /// True once killed.
+    pub fn is_killed(&self) -> bool {
+        self.kill.load(Ordering::Acquire)
+    }
+}
+
+/// CLIENT REPLY mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyMode {
+    On,
+    Off,
+    /// Skip the reply of the next command only.
+    Skip,
+    /// Set by SKIP: the command now running has its reply dropped.
+    SkipThis,
+}
+
+/// Where a client connected from.
+#[derive(Debug, Clone)]
+pub enum Peer {
+    Tcp { addr: SocketAddr, local: SocketAddr },
+    Unix { path: String },
+}
+
+/// The kinds of client CLIENT LIST / KILL TYPE know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientKind {
+    Normal,
+    Replica,
+    Master,
+    PubSub,
+}
+
+/// One client's state.
+pub struct Client {
+    /// Unique, increasing id (CLIENT ID).
+    pub id: u64,
+    /// Index in the registry.
+    pub slot: usize,
+    /// Address information.
+    pub peer: Peer,
+    /// File descriptor number, for CLIENT LIST.
+    pub fd: i64,
+    /// CLIENT SETNAME.
+    pub name: Option<Vec<u8>>,
+    /// CLIENT SETINFO lib-name / lib-ver.
+    pub lib_name: Option<Vec<u8>>,
+    pub lib_ver: Option<Vec<u8>>,
+    /// Selected database.
+    pub db: usize,
+    /// Protocol spoken (HELLO).
+    pub resp: ProtoVersion,
+    /// True once AUTH succeeded (or no password is required).
+    pub authenticated: bool,
+    /// The user name the client is authenticated as.
+    pub user: String,
+    /// CLIENT REPLY.
+    pub reply_mode: ReplyMode,
+    /// CLIENT NO-EVICT.
+    pub no_evict: bool,
+    /// CLIENT NO-TOUCH.
+    pub no_touch: bool,
+    /// MONITOR was issued.
+    pub monitor: bool,
+    /// Close after the pending replies are written (QUIT, protocol errors).
+    pub close_after_reply: bool,
+    /// Unix ms at connection.
+    pub created_ms: i64,
+    /// Unix ms of the last command.
+    pub last_interaction_ms: i64,
+    /// Full name of the last command run (`client|list`), for CLIENT LIST `cmd=`.
+    pub last_cmd: String,
+    /// Query buffer bytes and free space, reported by CLIENT LIST.
+    pub qbuf: usize,
+    pub qbuf_free: usize,
+    /// Arguments' total size of the command being parsed, for CLIENT LIST.
+    pub argv_mem: usize,
+    /// Output bytes pending, reported by CLIENT LIST.
+    pub obuf: usize,
+    /// Reply buffer size and its peak use in the last batch (CLIENT LIST rbs/rbp).
+    pub rbs: usize,
+    pub rbp: usize,
+    /// Commands processed.
+    pub commands: u64,
+    /// Bytes read from / written to the socket.
+    pub net_in: u64,
+    pub net_out: u64,
+    /// Messages for this client from others.
+    pub outbox: Arc<Outbox>,
+}
+
+impl Client {
+    /// A fresh client with the defaults Redis gives new connections.
+    pub fn new(id: u64, peer: Peer, fd: i64, now_ms: i64, authenticated: bool) -> Self {
+        Client {
+            id,
+            slot: usize::MAX,
+            peer,
+            fd,
+            name: None,
+            lib_name: None,
+            lib_ver: None,
+            db: 0,
+            resp: ProtoVersion::Resp2,
+            authenticated,
+            user: "default".to_string(),
+            reply_mode: ReplyMode::On,
+            no_evict: false,
+            no_touch: false,
+            monitor: false,
+            close_after_reply: false,
+            created_ms: now_ms,
+            last_interaction_ms: now_ms,
+            last_cmd: "NULL".to_string(),
+            qbuf: 0,
+            qbuf_free: 0,
+            argv_mem: 0,
+            obuf: 0,
+            rbs: 16 * 1024,
+            rbp: 0,
+            commands: 0,
+            net_in: 0,
+            net_out: 0,
+            outbox: Arc::new(Outbox::default()),
+        }
+    }
+
+    /// `ip:port` of the peer (Redis prints `/path:0` for unix sockets).
+    pub fn addr_string(&self) -> String {
+        match &self.peer {
+            Peer::Tcp { addr, .. } => addr.to_string(),
+            Peer::Unix { path } => format!("{path}:0"),
+        }
+    }
+
+    /// `ip:port` of our end.
+    pub fn laddr_string(&self) -> String {
+        match &self.peer {
+            Peer::Tcp { local, .. } => local.to_string(),
+            Peer::Unix { path } => format!("{path}:0"),
+        }
+    }
+
+    /// The client's kind for CLIENT LIST / KILL TYPE.
+    pub fn kind(&self) -> ClientKind {
+        ClientKind::Normal
+    }
+
+    /// True when connected through the unix socket.
+    pub fn is_unix(&self) -> bool {
+        matches!(self.peer, Peer::Unix { .. })
+    }
+}
+
+/// Every connected client, by registry slot.
+#[derive(Default)]
+pub struct ClientRegistry {
+    slots: Vec<Option<Box<Client>>>,
+    /// Slots whose client is out executing (taken) — still counted as connected.
+    taken: Vec<bool>,
+    free: Vec<usize>,
+    count: usize,
+    next_id: u64,
+}
+
+impl ClientRegistry {
+    /// An empty registry; ids start at 1 as in Redis... plus what others used.
+    pub fn new() -> Self {
+        ClientRegistry {
+            next_id: 1,
+            ..Default::default()
+        }
+    }
+
+    /// Allocates the next client id.
+    pub fn next_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// Number of connected clients.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// True when no client is connected.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Registers a client; returns its slot.
+    pub fn add(&mut self, mut c: Client) -> usize {
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.slots.push(None);
+            self.taken.push(false);
+            self.slots.len() - 1
+        });
+        c.slot = slot;
+        self.slots[slot] = Some(Box::new(c));
+        self.count += 1;
+        slot
+    }
+
+    /// Removes the client at `slot` (the connection closed).
+    pub fn remove(&mut self, slot: usize) -> Option<Box<Client>> {
+        let c = self.slots.get_mut(slot)?.take();
+        if c.is_some() || self.taken[slot] {
+            self.taken[slot] = false;
+            self.count -= 1;
+            self.free.push(slot);
+        }
+        c
+    }
+
+    /// Takes the client out to execute commands; [`put`](Self::put) brings it back.
+    pub fn take(&mut self, slot: usize) -> Box<Client> {
+        let c = self.slots[slot].take().expect("client present");
+        self.taken[slot] = true;
+        c
+    }
+
+    /// Returns a client taken with [`take`](Self::take).
+    pub fn put(&mut self, c: Box<Client>) {
+        let slot = c.slot;
+        self.taken[slot] = false;
+        self.slots[slot] = Some(c);
+    }
+
+    /// Clients present in the registry (not the ones out executing).
+    pub fn iter(&self) -> impl Iterator<Item = &Client> {
+        self.slots.iter().filter_map(|c| c.as_deref())
+    }
+
+    /// Mutable access to every client present in the registry.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Client> {
+        self.slots.iter_mut().filter_map(|c| c.as_deref_mut())
+    }
+}

@@ -1,0 +1,604 @@
+//! DEBUG: the subcommands Redis's test suite uses to inspect and steer the server.
+//!
+//! DEBUG is refused unless `enable-debug-command` allows it (the dispatcher checks, as
+//! Redis does right after arity). Subcommands that need subsystems this server does
+//! not have yet (RDB, AOF) reply with the error Redis gives when that step fails.
+
+use super::util::reply_help;
+use crate::dispatch::{errors, CmdError, CmdResult, Ctx};
+use crate::log::{log, Level};
+use crate::object::{Object, Value};
+use sha1::{Digest, Sha1};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The commands of this module.
+pub const HANDLERS: &[(&str, super::Handler)] = &[("debug", debug)];
+
+/// DEBUG QUICKLIST-PACKED-THRESHOLD: elements at least this big go into their own
+/// plain list node (for the list type). Redis's default is 1 GiB.
+static QUICKLIST_PACKED_THRESHOLD: AtomicU64 = AtomicU64::new(1 << 30);
+
+/// The threshold set by DEBUG QUICKLIST-PACKED-THRESHOLD (bytes).
+pub fn quicklist_packed_threshold() -> u64 {
+    QUICKLIST_PACKED_THRESHOLD.load(Ordering::Relaxed)
+}
+
+const HELP: &[&str] = &[
+    "AOF-FLUSH-SLEEP <microsec>",
+    "    Server will sleep before flushing the AOF, this is used for testing.",
+    "ASSERT",
+    "    Crash by assertion failed.",
+    "CHANGE-REPL-ID",
+    "    Change the replication IDs of the instance.",
+    "    Dangerous: should be used only for testing the replication subsystem.",
+    "CONFIG-REWRITE-FORCE-ALL",
+    "    Like CONFIG REWRITE but writes all configuration options, including",
+    "    keywords not listed in original configuration file or default values.",
+    "CRASH-AND-RECOVER [<milliseconds>]",
+    "    Hard crash and restart after a <milliseconds> delay (default 0).",
+    "DIGEST",
+    "    Output a hex signature representing the current DB content.",
+    "DIGEST-VALUE <key> [<key> ...]",
+    "    Output a hex signature of the values of all the specified keys.",
+    "ERROR <string>",
+    "    Return a Redis protocol error with <string> as message. Useful for clients",
+    "    unit tests to simulate Redis errors.",
+    "LEAK <string>",
+    "    Create a memory leak of the input string.",
+    "LOG <message>",
+    "    Write <message> to the server log.",
+    "HTSTATS <dbid>",
+    "    Return hash table statistics of the specified Redis database.",
+    "HTSTATS-KEY <key>",
+    "    Like HTSTATS but for the hash table stored at <key>'s value.",
+    "LOADAOF",
+    "    Flush the AOF buffers on disk and reload the AOF in memory.",
+    "REPLICATE <string>",
+    "    Replicates the provided string to replicas, allowing data divergence.",
+    "MALLCTL <key> [<val>]",
+    "    Get or set a malloc tuning integer.",
+    "MALLCTL-STR <key> [<val>]",
+    "    Get or set a malloc tuning string.",
+    "OBJECT <key>",
+    "    Show low level info about `key` and associated value.",
+    "DROP-CLUSTER-PACKET-FILTER <packet-type>",
+    "    Drop all packets that match the filtered type. Set to -1 allow all packets.",
+    "OOM",
+    "    Crash the server simulating an out-of-memory error.",
+    "PANIC",
+    "    Crash the server simulating a panic.",
+    "POPULATE <count> [<prefix>] [<size>]",
+    "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+    "    it is used instead of the 'key' prefix. These are not propagated to",
+    "    replicas. Cluster slots are not respected so keys not belonging to the",
+    "    current node can be created in cluster mode.",
+    "PROTOCOL <type>",
+    "    Reply with a test value of the specified type. <type> can be: string,",
+    "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+    "    true, false.",
+    "RELOAD [option ...]",
+    "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+    "    * MERGE: conflicting keys will be loaded from RDB.",
+    "    * NOFLUSH: the existing database will not be removed before load, but",
+    "      conflicting keys will generate an exception and kill the server.",
+    "    * NOSAVE: the database will be loaded from an existing RDB file.",
+    "    Examples:",
+    "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+    "      the database.",
+    "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+    "      existing RDB file.",
+    "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+    "      file to the database.",
+    "RESTART [<milliseconds>]",
+    "    Graceful restart: save config, db, restart after a <milliseconds> delay (default 0).",
+    "SDSLEN <key>",
+    "    Show low level SDS string info representing `key` and value.",
+    "SEGFAULT",
+    "    Crash the server with sigsegv.",
+    "SET-ACTIVE-EXPIRE <0|1>",
+    "    Setting it to 0 disables expiring keys in background when they are not",
+    "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+    "    default.",
+    "QUICKLIST-PACKED-THRESHOLD <size>",
+    "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+    "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
+    "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+    "    Enables or disables checksum checks for RDB files and RESTORE's payload.",
+    "SLEEP <seconds>",
+    "    Stop the server for <seconds>. Decimals allowed.",
+    "STRINGMATCH-TEST",
+    "    Run a fuzz tester against the stringmatchlen() function.",
+    "STRUCTSIZE",
+    "    Return the size of different Redis core C structures.",
+    "LISTPACK <key>",
+    "    Show low level info about the listpack encoding of <key>.",
+    "QUICKLIST <key> [<0|1>]",
+    "    Show low level info about the quicklist encoding of <key>.",
+    "    The optional argument (0 by default) sets the level of detail",
+    "CLIENT-EVICTION",
+    "    Show low level client eviction pools info (maxmemory-clients).",
+    "PAUSE-CRON <0|1>",
+    "    Stop periodic cron job processing.",
+    "REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
+    "    Sets the time (in milliseconds) to wait between client reply buffer peak resets.",
+    "    In case NEVER is provided the last observed peak will never be reset",
+    "    In case RESET is provided the peak reset time will be restored to the default value",
+    "REPLYBUFFER RESIZING <0|1>",
+    "    Enable or disable the reply buffer resize cron job",
+    "CLUSTERLINK KILL <to|from|all> <node-id>",
+    "    Kills the link based on the direction to/from (both) with the provided node.",
+];
+
+/// C's `atoi`: optional spaces and sign, then digits; anything else ends the number.
+fn atoi(s: &[u8]) -> i64 {
+    let s = match s.iter().position(|c| !c.is_ascii_whitespace()) {
+        Some(p) => &s[p..],
+        None => return 0,
+    };
+    let (neg, digits) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let mut v: i64 = 0;
+    for &c in digits.iter().take_while(|c| c.is_ascii_digit()) {
+        v = v.wrapping_mul(10).wrapping_add((c - b'0') as i64);
+    }
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
+
+/// C's `strtod` on the longest numeric prefix (0 when there is none).
+fn strtod_prefix(s: &[u8]) -> f64 {
+    let s = String::from_utf8_lossy(s);
+    let s = s.trim_start();
+    let end = s
+        .char_indices()
+        .take_while(|(_, c)| c.is_ascii_digit() || "+-.eE".contains(*c))
+        .map(|(i, c)| i + c.len_utf8())
+        .last()
+        .unwrap_or(0);
+    (1..=end)
+        .rev()
+        .find_map(|n| s[..n].parse::<f64>().ok())
+        .unwrap_or(0.0)
+}
+
+/// DEBUG <subcommand> [args...]
+pub fn debug(ctx: &mut Ctx) -> CmdResult {
+    let sub = ctx.argv[1].to_ascii_lowercase();
+    let argc = ctx.argc();
+    match (sub.as_slice(), argc) {
+        (b"help", 2) => reply_help(ctx, HELP),
+        (b"sleep", 3) => {
+            let secs = strtod_prefix(&ctx.argv[2]);
+            let us = (secs * 1_000_000.0) as i64;
+            if us > 0 {
+                // Holding the lock, as Redis blocks its only thread.
+                std::thread::sleep(std::time::Duration::from_micros(us as u64));
+            }
+            ctx.out.ok();
+        }
+        (b"set-active-expire", 3) => {
+            ctx.srv.active_expire_enabled = atoi(&ctx.argv[2]) != 0;
+            ctx.out.ok();
+        }
+        (b"object", 3) => debug_object(ctx)?,
+        (b"digest", 2) => {
+            let d = dataset_digest(ctx.srv);
+            ctx.out.simple(hex(&d).as_bytes());
+        }
+        (b"digest-value", _) => {
+            ctx.out.array(argc - 2);
+            for j in 2..argc {
+                let key = ctx.argv[j].clone();
+                // No lookup: a debug command sees logically expired keys too.
+                let db = &ctx.srv.keyspace.dbs[ctx.client.db];
+                let mut d = [0u8; 20];
+                if let Some(o) = db.keys.get(&key) {
+                    object_digest(&mut d, o, db.expire_of(&key).is_some());
+                }
+                ctx.out.simple(hex(&d).as_bytes());
+            }
+        }
+        (b"htstats", 3) => {
+            let Some(dbid) = redis_formats::num::parse_i64(&ctx.argv[2]) else {
+                return Err(errors::NOT_INTEGER.into());
+            };
+            if dbid < 0 || dbid as usize >= ctx.srv.keyspace.dbs.len() {
+                return Err("ERR Out of range database".into());
+            }
+            let db = &ctx.srv.keyspace.dbs[dbid as usize];
+            let mut s = String::from("[Dictionary HT]\n");
+            s.push_str(&db.keys.stats_text());
+            s.push_str("[Expires HT]\n");
+            s.push_str(&db.expires.stats_text());
+            ctx.out.verbatim(b"txt", s.as_bytes());
+        }
+        (b"htstats-key", 3) => {
+            let key = ctx.argv[2].clone();
+            if ctx.read_key_notouch(&key).is_none() {
+                return Err(errors::NO_SUCH_KEY.into());
+            }
+            // Strings are never stored in a hash table.
+            return Err(
+                "ERR The value stored at the specified key is not represented using an hash table"
+                    .into(),
+            );
+        }
+        (b"listpack", 3) | (b"quicklist", 3) | (b"quicklist", 4) => {
+            let key = ctx.argv[2].clone();
+            if ctx.read_key_notouch(&key).is_none() {
+                return Err(errors::NO_SUCH_KEY.into());
+            }
+            return Err(if sub == b"listpack" {
+                "ERR Not a listpack encoded object."
+            } else {
+                "ERR Not a quicklist encoded object."
+            }
+            .into());
+        }
+        (b"quicklist-packed-threshold", 3) => match parse_memory(&ctx.argv[2]) {
+            Some(sz) if sz <= 1 << 32 => {
+                let v = if sz == 0 { 1 << 30 } else { sz };
+                QUICKLIST_PACKED_THRESHOLD.store(v, Ordering::Relaxed);
+                ctx.out.ok();
+            }
+            _ => {
+                return Err(
+                    "ERR argument must be a memory value bigger than 1 and smaller than 4gb".into(),
+                )
+            }
+        },
+        (b"reload", _) => {
+            let mut save = true;
+            for j in 2..argc {
+                match ctx.argv[j].to_ascii_lowercase().as_slice() {
+                    b"merge" | b"noflush" => {}
+                    b"nosave" => save = false,
+                    _ => {
+                        return Err(
+                            "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."
+                                .into(),
+                        )
+                    }
+                }
+            }
+            // No RDB support yet: the save (or, with NOSAVE, the load) fails as it
+            // does in Redis when the step fails, and the dataset is left untouched.
+            return Err(if save {
+                "ERR"
+            } else {
+                "ERR Error trying to load the RDB dump"
+            }
+            .into());
+        }
+        (b"change-repl-id", 2) => {
+            log(
+                Level::Warning,
+                "Changing replication IDs after receiving DEBUG change-repl-id",
+            );
+            ctx.srv.run_id = (0..40)
+                .map(|_| char::from_digit(fastrand::u32(..16), 16).expect("hex digit"))
+                .collect();
+            ctx.out.ok();
+        }
+        (b"log", 3) => {
+            log(
+                Level::Warning,
+                &format!("DEBUG LOG: {}", String::from_utf8_lossy(&ctx.argv[2])),
+            );
+            ctx.out.ok();
+        }
+        (b"leak", 3) => {
+            std::mem::forget(ctx.argv[2].to_vec());
+            ctx.out.ok();
+        }
+        (b"error", 3) => {
+            let mut e = vec![b'-'];
+            e.extend(ctx.argv[2].iter().map(|&c| match c {
+                b'\r' | b'\n' => b' ',
+                c => c,
+            }));
+            e.extend_from_slice(b"\r\n");
+            ctx.out.raw(&e);
+        }
+        (b"populate", 3..=5) => populate(ctx)?,
+        (b"protocol", 3) => protocol(ctx)?,
+        (b"stringmatch-test", 2) => {
+            ctx.out
+                .simple(b"Apparently Redis did not crash: test passed");
+        }
+        _ => return Err(super::util::subcommand_syntax_error(ctx)),
+    }
+    Ok(())
+}
+
+/// Redis's memtoull: a number with an optional b/k/kb/m/mb/g/gb unit.
+fn parse_memory(s: &[u8]) -> Option<u64> {
+    let s = std::str::from_utf8(s).ok()?.to_ascii_lowercase();
+    let units: [(&str, u64); 7] = [
+        ("gb", 1 << 30),
+        ("mb", 1 << 20),
+        ("kb", 1 << 10),
+        ("g", 1_000_000_000),
+        ("m", 1_000_000),
+        ("k", 1000),
+        ("b", 1),
+    ];
+    let (num, mul) = units
+        .iter()
+        .find_map(|(u, m)| s.strip_suffix(u).map(|n| (n, *m)))
+        .unwrap_or((s.as_str(), 1));
+    if num.is_empty() || !num.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    num.parse::<u64>().ok()?.checked_mul(mul)
+}
+
+/// DEBUG OBJECT key: `Value at:<addr> refcount:<n> encoding:<enc>
+/// serializedlength:<n> lru:<n> lru_seconds_idle:<n>`.
+fn debug_object(ctx: &mut Ctx) -> CmdResult {
+    let key = ctx.argv[2].clone();
+    let sharing = crate::evict::shares_integers(&ctx.srv.config);
+    let clock = ctx.srv.lru_clock;
+    let db = &ctx.srv.keyspace.dbs[ctx.client.db];
+    let Some(o) = db.keys.get(&key) else {
+        return Err(errors::NO_SUCH_KEY.into());
+    };
+    let refcount = if sharing && matches!(o.value, Value::Int(0..=9999)) {
+        i32::MAX
+    } else {
+        1
+    };
+    let text = format!(
+        "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+        o as *const Object,
+        refcount,
+        o.value.encoding(),
+        serialized_length(&o.value),
+        o.lru & 0xff_ffff,
+        crate::evict::idle_seconds(clock, o.lru)
+    );
+    ctx.out.simple(text.as_bytes());
+    Ok(())
+}
+
+/// Bytes of an RDB length prefix.
+fn rdb_len_size(len: u64) -> usize {
+    if len < 1 << 6 {
+        1
+    } else if len < 1 << 14 {
+        2
+    } else if len <= u32::MAX as u64 {
+        5
+    } else {
+        9
+    }
+}
+
+/// Bytes of an integer in RDB's compact integer encoding, if it fits 32 bits.
+fn rdb_int_size(n: i64) -> Option<usize> {
+    if (-(1 << 7)..(1 << 7)).contains(&n) {
+        Some(2)
+    } else if (-(1 << 15)..(1 << 15)).contains(&n) {
+        Some(3)
+    } else if (-(1i64 << 31)..(1i64 << 31)).contains(&n) {
+        Some(5)
+    } else {
+        None
+    }
+}
+
+/// Bytes of a string as RDB writes it with `rdbcompression yes`: strings over 20 bytes
+/// are LZF-compressed when that saves at least 4 bytes.
+fn rdb_raw_string_size(b: &[u8]) -> usize {
+    if b.len() <= 11 {
+        if let Some(sz) = redis_formats::num::parse_i64(b).and_then(rdb_int_size) {
+            return sz;
+        }
+    }
+    if b.len() > 20 {
+        if let Ok(c) = lzf::compress(b) {
+            if c.len() <= b.len() - 4 {
+                return 1 + rdb_len_size(c.len() as u64) + rdb_len_size(b.len() as u64) + c.len();
+            }
+        }
+    }
+    rdb_len_size(b.len() as u64) + b.len()
+}
+
+/// The size of a value as RDB would write it (DEBUG OBJECT's serializedlength).
+pub fn serialized_length(v: &Value) -> usize {
+    match v {
+        Value::Int(n) => rdb_int_size(*n).unwrap_or_else(|| {
+            let len = n.to_string().len();
+            rdb_len_size(len as u64) + len
+        }),
+        Value::Str(_) | Value::Raw(_) => v.with_bytes(rdb_raw_string_size),
+    }
+}
+
+/// DEBUG POPULATE count [prefix] [size]
+fn populate(ctx: &mut Ctx) -> CmdResult {
+    // Redis's getPositiveLongFromObjectOrReply: one message for both failures.
+    let positive = |ctx: &Ctx, i: usize| -> Result<u64, CmdError> {
+        match redis_formats::num::parse_i64(&ctx.argv[i]) {
+            Some(n) if n >= 0 => Ok(n as u64),
+            _ => Err("ERR value is out of range, must be positive".into()),
+        }
+    };
+    let count = positive(ctx, 2)?;
+    let size = if ctx.argc() == 5 {
+        positive(ctx, 4)? as usize
+    } else {
+        0
+    };
+    let prefix = if ctx.argc() >= 4 {
+        ctx.argv[3].to_vec()
+    } else {
+        b"key".to_vec()
+    };
+    let lru = crate::evict::initial_lru(ctx.srv, ctx.now_ms);
+    let now = ctx.now_ms;
+    let db = ctx.db();
+    let mut key = Vec::with_capacity(prefix.len() + 21);
+    for j in 0..count {
+        key.clear();
+        key.extend_from_slice(&prefix);
+        key.push(b':');
+        key.extend_from_slice(j.to_string().as_bytes());
+        if db.lookup(&key, now).is_some() {
+            continue;
+        }
+        let mut val = format!("value:{j}").into_bytes();
+        if size > 0 {
+            val.resize(size, 0);
+        }
+        db.add(&key, Object::new(Value::string_from_vec(val), lru));
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
+/// DEBUG PROTOCOL <type>: a sample reply of each RESP type.
+fn protocol(ctx: &mut Ctx) -> CmdResult {
+    let name = ctx.argv[2].to_ascii_lowercase();
+    let out = &mut *ctx.out;
+    match name.as_slice() {
+        b"string" => out.bulk(b"Hello World"),
+        b"integer" => out.int(12345),
+        #[allow(clippy::approx_constant)]
+        b"double" => out.double(3.141),
+        b"bignum" => out.big_number(b"1234567999999999999999999999999999999"),
+        b"null" => out.null(),
+        b"array" => {
+            out.array(3);
+            (0..3).for_each(|j| out.int(j));
+        }
+        b"set" => {
+            out.set(3);
+            (0..3).for_each(|j| out.int(j));
+        }
+        b"map" => {
+            out.map(3);
+            for j in 0..3 {
+                out.int(j);
+                out.boolean(j == 1);
+            }
+        }
+        b"attrib" => {
+            if out.resp3() {
+                out.raw(b"|1\r\n");
+                out.bulk(b"key-popularity");
+                out.array(2);
+                out.bulk(b"key:123");
+                out.int(90);
+            }
+            out.bulk(b"Some real reply following the attribute");
+        }
+        b"push" => {
+            if !out.resp3() {
+                return Err("ERR RESP2 is not supported by this command".into());
+            }
+            out.push(2);
+            out.bulk(b"server-cpu-usage");
+            out.int(42);
+            out.bulk(b"Some real reply following the push reply");
+        }
+        b"true" => out.boolean(true),
+        b"false" => out.boolean(false),
+        b"verbatim" => out.verbatim(b"txt", b"This is a verbatim\nstring"),
+        _ => return Err("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false".into()),
+    }
+    Ok(())
+}
+
+fn hex(d: &[u8; 20]) -> String {
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// XORs SHA1(data) into `digest` (order-independent accumulation).
+fn xor_digest(digest: &mut [u8; 20], data: &[u8]) {
+    let h = Sha1::digest(data);
+    for (d, x) in digest.iter_mut().zip(h.iter()) {
+        *d ^= x;
+    }
+}
+
+/// digest = SHA1(digest xor SHA1(data)) (order-dependent accumulation).
+fn mix_digest(digest: &mut [u8; 20], data: &[u8]) {
+    xor_digest(digest, data);
+    let h = Sha1::digest(&digest[..]);
+    digest.copy_from_slice(&h);
+}
+
+/// Redis's type number of a value (as RDB and the digest use it).
+fn type_code(v: &Value) -> u32 {
+    match v {
+        Value::Int(_) | Value::Str(_) | Value::Raw(_) => 0,
+    }
+}
+
+/// Mixes a value's digest into `digest` as Redis's DEBUG DIGEST does: its type, its
+/// contents (per type), and a mark when the key has a TTL.
+fn object_digest(digest: &mut [u8; 20], o: &Object, has_ttl: bool) {
+    mix_digest(digest, &type_code(&o.value).to_be_bytes());
+    match &o.value {
+        v @ (Value::Int(_) | Value::Str(_) | Value::Raw(_)) => {
+            v.with_bytes(|b| mix_digest(digest, b));
+        }
+    }
+    if has_ttl {
+        xor_digest(digest, b"!!expire!!");
+    }
+}
+
+/// The digest of the whole dataset (all zeros when empty).
+pub fn dataset_digest(srv: &crate::state::Server) -> [u8; 20] {
+    let mut fin = [0u8; 20];
+    for (j, db) in srv.keyspace.dbs.iter().enumerate() {
+        if db.is_empty() {
+            continue;
+        }
+        mix_digest(&mut fin, &(j as u32).to_be_bytes());
+        for e in db.keys.iter() {
+            let mut d = [0u8; 20];
+            mix_digest(&mut d, &e.key);
+            object_digest(&mut d, &e.value, e.value.has_expire);
+            xor_digest(&mut fin, &d);
+        }
+    }
+    fin
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn c_number_parsers() {
+        assert_eq!(atoi(b"1"), 1);
+        assert_eq!(atoi(b" -12x"), -12);
+        assert_eq!(atoi(b"x"), 0);
+        assert_eq!(strtod_prefix(b"0.5"), 0.5);
+        assert_eq!(strtod_prefix(b"1.5abc"), 1.5);
+        assert_eq!(strtod_prefix(b"abc"), 0.0);
+        assert_eq!(parse_memory(b"1kb"), Some(1024));
+        assert_eq!(parse_memory(b"10"), Some(10));
+        assert_eq!(parse_memory(b"x"), None);
+    }
+
+    #[test]
+    fn serialized_lengths() {
+        assert_eq!(serialized_length(&Value::Int(5)), 2);
+        assert_eq!(serialized_length(&Value::Int(300)), 3);
+        assert_eq!(serialized_length(&Value::Int(1 << 20)), 5);
+        assert_eq!(serialized_length(&Value::Int(1 << 40)), 1 + 13);
+        assert_eq!(serialized_length(&Value::string(b"hello")), 6);
+        assert_eq!(serialized_length(&Value::string(b"007")), 4);
+    }
+}

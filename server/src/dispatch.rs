@@ -1,0 +1,489 @@
+//! From a parsed request to a reply: command lookup, the generic checks Redis makes
+//! before running a command (existence, arity, authentication, memory), the call, and
+//! the bookkeeping after it (stats, slowlog, latency, MONITOR).
+
+use crate::client::{Client, ReplyMode};
+use crate::cmd::{self, Handler};
+use crate::state::{now_ms, PauseKind, Server, Shared};
+use bytes::Bytes;
+use redis_commands::{CommandFlags, CommandSpec};
+use redis_formats::ReplyBuf;
+use std::borrow::Cow;
+use std::time::Instant;
+
+/// An error reply; the text is the whole message without the leading `-`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CmdError(pub Cow<'static, str>);
+
+impl From<&'static str> for CmdError {
+    fn from(s: &'static str) -> Self {
+        CmdError(Cow::Borrowed(s))
+    }
+}
+
+impl From<String> for CmdError {
+    fn from(s: String) -> Self {
+        CmdError(Cow::Owned(s))
+    }
+}
+
+/// What a handler returns: `Err` is sent as the error reply.
+pub type CmdResult = Result<(), CmdError>;
+
+/// Error texts shared by many commands, as Redis words them.
+pub mod errors {
+    pub const SYNTAX: &str = "ERR syntax error";
+    pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
+    pub const NOT_FLOAT: &str = "ERR value is not a valid float";
+    pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+    pub const NO_SUCH_KEY: &str = "ERR no such key";
+    pub const OVERFLOW: &str = "ERR increment or decrement would overflow";
+    pub const DB_INDEX: &str = "ERR DB index is out of range";
+    pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+    pub const NOAUTH: &str = "NOAUTH Authentication required.";
+}
+
+/// Everything a command handler works with.
+pub struct Ctx<'a> {
+    /// The state shared with other connections (notifiers).
+    pub shared: &'a Shared,
+    /// The server state (locked).
+    pub srv: &'a mut Server,
+    /// The client running the command.
+    pub client: &'a mut Client,
+    /// The command name and arguments.
+    pub argv: &'a [Bytes],
+    /// Where the reply goes.
+    pub out: &'a mut ReplyBuf,
+    /// The command being run.
+    pub cmd: &'static CommandSpec,
+    /// Unix ms when the command started (one clock reading per command).
+    pub now_ms: i64,
+    /// Arguments to show as `(redacted)` in SLOWLOG and MONITOR (bit i: argv[i]).
+    pub redacted: u64,
+}
+
+impl Ctx<'_> {
+    /// The selected database.
+    #[inline]
+    pub fn db(&mut self) -> &mut crate::keyspace::Db {
+        &mut self.srv.keyspace.dbs[self.client.db]
+    }
+
+    /// Argument `i` (0 is the command name).
+    #[inline]
+    pub fn arg(&self, i: usize) -> &[u8] {
+        &self.argv[i]
+    }
+
+    /// Number of arguments, the name included.
+    #[inline]
+    pub fn argc(&self) -> usize {
+        self.argv.len()
+    }
+
+    /// Argument `i` as an integer, or Redis's "not an integer" error.
+    pub fn arg_i64(&self, i: usize) -> Result<i64, CmdError> {
+        redis_formats::num::parse_i64(&self.argv[i]).ok_or(errors::NOT_INTEGER.into())
+    }
+
+    /// Argument `i` compared case-insensitively to `word`.
+    pub fn arg_is(&self, i: usize, word: &str) -> bool {
+        self.argv[i].eq_ignore_ascii_case(word.as_bytes())
+    }
+
+    /// Adds `n` to the server's count of changes (save points, INFO).
+    pub fn dirty(&mut self, n: u64) {
+        self.srv.dirty += n;
+    }
+
+    /// Hides argument `i` (a password) from SLOWLOG and MONITOR, as Redis's
+    /// redactClientCommandArgument. Arguments past the 63rd are never secrets in
+    /// Redis's commands (AUTH, HELLO, MIGRATE put them first).
+    pub fn redact(&mut self, i: usize) {
+        if i < 64 {
+            self.redacted |= 1 << i;
+        }
+    }
+}
+
+/// What happened to a request.
+pub enum Outcome {
+    /// Done; the reply (if any) is in the buffer.
+    Done,
+    /// CLIENT PAUSE holds the command: retry it once unpaused.
+    Paused,
+}
+
+/// The "unknown command" / "unknown subcommand" error for `argv`, as Redis words it.
+fn unknown_command_error(argv: &[Bytes]) -> String {
+    let table = redis_commands::table();
+    if argv.len() >= 2 {
+        if let Some(base) = table.get(&argv[0]) {
+            if !base.subcommands.is_empty() && cmd::is_implemented(base) {
+                return format!(
+                    "ERR unknown subcommand '{}'. Try {} HELP.",
+                    truncate_lossy(&argv[1], 128),
+                    String::from_utf8_lossy(&argv[0]).to_uppercase()
+                );
+            }
+        }
+    }
+    let mut args = String::new();
+    for a in &argv[1..] {
+        if args.len() >= 128 {
+            break;
+        }
+        let room = 128 - args.len();
+        args.push('\'');
+        args.push_str(&truncate_lossy(a, room));
+        args.push_str("' ");
+    }
+    format!(
+        "ERR unknown command '{}', with args beginning with: {}",
+        truncate_lossy(&argv[0], 128),
+        args
+    )
+}
+
+fn truncate_lossy(b: &[u8], max: usize) -> String {
+    String::from_utf8_lossy(&b[..b.len().min(max)]).into_owned()
+}
+
+/// Table lookup through `rename-command`: an original name that was renamed is
+/// unknown, a new name finds the original command.
+fn renamed_lookup(srv: &Server, argv: &[Bytes]) -> Option<&'static CommandSpec> {
+    let table = redis_commands::table();
+    let name = argv[0].to_ascii_lowercase();
+    if srv.renames.contains_key(&name) {
+        return None;
+    }
+    let original = srv
+        .renames
+        .iter()
+        .find(|(_, new)| !new.is_empty() && **new == name)
+        .map(|(orig, _)| orig.clone());
+    match original {
+        Some(orig) => {
+            let mut v: Vec<Bytes> = argv.to_vec();
+            v[0] = Bytes::from(orig);
+            table.lookup(&v)
+        }
+        None => table.lookup(argv),
+    }
+}
+
+/// Counts an error reply in INFO errorstats (by its first word) and stats.
+pub fn count_error(srv: &mut Server, msg: &str) {
+    srv.stats.total_error_replies += 1;
+    let code = msg.split(' ').next().unwrap_or("ERR");
+    let code = if code.is_empty() { "ERR" } else { code };
+    if let Some(n) = srv.error_stats.get_mut(code) {
+        *n += 1;
+    } else if srv.error_stats.len() < 128 {
+        srv.error_stats.insert(code.to_string(), 1);
+    }
+}
+
+fn reject(srv: &mut Server, out: &mut ReplyBuf, spec: Option<&CommandSpec>, msg: &str) {
+    if let Some(spec) = spec {
+        srv.command_stats[spec.id].rejected_calls += 1;
+    }
+    count_error(srv, msg);
+    out.error(msg);
+}
+
+/// Runs one request for `client`. The caller holds the lock and writes `out` later.
+pub fn execute(
+    shared: &Shared,
+    srv: &mut Server,
+    client: &mut Client,
+    argv: &[Bytes],
+    out: &mut ReplyBuf,
+) -> Outcome {
+    let now = now_ms();
+    client.last_interaction_ms = now;
+    let reply_mark = out.len();
+    if client.reply_mode == ReplyMode::Skip {
+        client.reply_mode = ReplyMode::SkipThis;
+    }
+    run(shared, srv, client, argv, out, now);
+    match client.reply_mode {
+        ReplyMode::Off => out.buf.truncate(reply_mark),
+        ReplyMode::SkipThis => {
+            out.buf.truncate(reply_mark);
+            client.reply_mode = ReplyMode::On;
+        }
+        _ => {}
+    }
+    Outcome::Done
+}
+
+fn run(
+    shared: &Shared,
+    srv: &mut Server,
+    client: &mut Client,
+    argv: &[Bytes],
+    out: &mut ReplyBuf,
+    now: i64,
+) {
+    let table = redis_commands::table();
+    let spec = if srv.renames.is_empty() {
+        table.lookup(argv)
+    } else {
+        renamed_lookup(srv, argv)
+    };
+    let spec = spec.filter(|s| cmd::is_implemented(s));
+    let Some(spec) = spec else {
+        client.last_cmd = "NULL".into();
+        let msg = unknown_command_error(argv);
+        reject(srv, out, None, &msg);
+        return;
+    };
+    client.last_cmd.clear();
+    client.last_cmd.push_str(&spec.name);
+    if !spec.arity_ok(argv.len()) {
+        let msg = format!("ERR wrong number of arguments for '{}' command", spec.name);
+        reject(srv, out, Some(spec), &msg);
+        return;
+    }
+    // A container command given alone fails the arity check above, so a spec that
+    // got here is one with a handler.
+    let Some(handler): Option<Handler> = cmd::handler(spec) else {
+        let msg = unknown_command_error(argv);
+        reject(srv, out, None, &msg);
+        return;
+    };
+    // DEBUG is "protected": refused unless enable-debug-command allows this client.
+    if spec.name == "debug" && !protected_action_allowed(srv.config.enable_debug_command, client) {
+        let msg = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
+        reject(srv, out, Some(spec), msg);
+        return;
+    }
+    if !client.authenticated && !spec.has_flag(CommandFlags::NO_AUTH) {
+        reject(srv, out, Some(spec), errors::NOAUTH);
+        return;
+    }
+    // As Redis: evict before every command while over maxmemory; only commands that
+    // may grow memory are refused when nothing could be freed.
+    if srv.config.maxmemory > 0
+        && crate::evict::perform_evictions(srv, now).is_err()
+        && spec.has_flag(CommandFlags::DENYOOM)
+    {
+        reject(srv, out, Some(spec), errors::OOM);
+        return;
+    }
+
+    let start = Instant::now();
+    let (result, redacted) = {
+        let mut ctx = Ctx {
+            shared,
+            srv,
+            client,
+            argv,
+            out,
+            cmd: spec,
+            now_ms: now,
+            redacted: 0,
+        };
+        let r = handler(&mut ctx);
+        (r, ctx.redacted)
+    };
+    let duration_us = start.elapsed().as_micros() as u64;
+    client.commands += 1;
+    srv.stats.total_commands_processed += 1;
+    let stats = &mut srv.command_stats[spec.id];
+    stats.calls += 1;
+    stats.usec += duration_us;
+    if srv.config.latency_tracking {
+        let h = stats.latency.get_or_insert_with(|| {
+            Box::new(
+                hdrhistogram::Histogram::new_with_bounds(1, 1_000_000_000_000, 2)
+                    .expect("valid histogram bounds"),
+            )
+        });
+        let _ = h.record((duration_us * 1000).max(1));
+    }
+    if let Err(CmdError(msg)) = result {
+        srv.command_stats[spec.id].failed_calls += 1;
+        count_error(srv, &msg);
+        out.error(&msg);
+    }
+    let fast = spec.has_flag(CommandFlags::FAST);
+    srv.latency.add_sample_if_needed(
+        if fast { "fast-command" } else { "command" },
+        duration_us / 1000,
+        srv.config.latency_monitor_threshold,
+        now / 1000,
+    );
+    if !spec.has_flag(CommandFlags::SKIP_SLOWLOG) {
+        srv.slowlog.push_if_needed(
+            argv,
+            duration_us,
+            now / 1000,
+            client,
+            srv.config.slowlog_log_slower_than,
+            srv.config.slowlog_max_len as i64,
+            redacted,
+        );
+    }
+    if !srv.monitors.is_empty()
+        && !spec.has_flag(CommandFlags::SKIP_MONITOR)
+        && !spec.has_flag(CommandFlags::ADMIN)
+    {
+        crate::introspection::feed_monitors(srv, client, argv, redacted);
+    }
+}
+
+/// Redis's allowProtectedAction: `yes`, or `local` for a unix socket or a client
+/// connected from 127.0.0.1 / ::1.
+fn protected_action_allowed(setting: crate::config::ProtectedAction, client: &Client) -> bool {
+    use crate::config::ProtectedAction;
+    match setting {
+        ProtectedAction::Yes => true,
+        ProtectedAction::No => false,
+        ProtectedAction::Local => match &client.peer {
+            crate::client::Peer::Unix { .. } => true,
+            crate::client::Peer::Tcp { addr, .. } => {
+                let ip = addr.ip().to_string();
+                ip == "127.0.0.1" || ip == "::1"
+            }
+        },
+    }
+}
+
+/// Commands that Redis marks `may-replicate` (an internal flag COMMAND INFO does not
+/// show): CLIENT PAUSE WRITE holds them like writes.
+const MAY_REPLICATE: &[&str] = &[
+    "eval",
+    "evalsha",
+    "fcall",
+    "publish",
+    "pfcount",
+    "spublish",
+    "script|flush",
+    "script|load",
+    "function|delete",
+    "function|flush",
+    "function|load",
+    "function|restore",
+];
+
+/// True if CLIENT PAUSE holds this request now (checked before [`execute`]).
+pub fn is_paused(srv: &mut Server, argv: &[Bytes], now: i64) -> bool {
+    let Some((kind, until)) = srv.pause else {
+        return false;
+    };
+    if now >= until {
+        srv.pause = None;
+        return false;
+    }
+    let Some(spec) = redis_commands::table().lookup(argv) else {
+        return false;
+    };
+    match kind {
+        PauseKind::All => true,
+        PauseKind::Write => {
+            spec.has_flag(CommandFlags::WRITE) || MAY_REPLICATE.contains(&spec.name.as_str())
+        }
+    }
+}
+
+/// Key access as Redis's lookupKeyRead/lookupKeyWrite: lazy expiry, keyspace hit and
+/// miss counters (reads only), and the LRU/LFU touch (unless CLIENT NO-TOUCH).
+impl Ctx<'_> {
+    /// Looks a key up for reading.
+    pub fn read_key(&mut self, key: &[u8]) -> Option<&mut crate::object::Object> {
+        self.lookup(key, true)
+    }
+
+    /// Looks a key up for reading without updating its LRU/LFU data (Redis's
+    /// LOOKUP_NOTOUCH: EXISTS, TYPE, TTL, OBJECT); hits and misses are counted.
+    pub fn read_key_notouch(&mut self, key: &[u8]) -> Option<&mut crate::object::Object> {
+        lookup_key(self.srv, self.client.db, key, self.now_ms, true, false)
+    }
+
+    /// Looks a key up for writing (no hit/miss accounting).
+    pub fn write_key(&mut self, key: &[u8]) -> Option<&mut crate::object::Object> {
+        self.lookup(key, false)
+    }
+
+    /// [`read_key`](Self::read_key) that also hands out the reply buffer, so a value
+    /// can be written without copying it first.
+    pub fn read_key_out(
+        &mut self,
+        key: &[u8],
+    ) -> (Option<&mut crate::object::Object>, &mut ReplyBuf) {
+        let touch = !self.client.no_touch || self.cmd.name == "touch";
+        (
+            lookup_key(self.srv, self.client.db, key, self.now_ms, true, touch),
+            &mut *self.out,
+        )
+    }
+
+    fn lookup(&mut self, key: &[u8], read: bool) -> Option<&mut crate::object::Object> {
+        let touch = !self.client.no_touch || self.cmd.name == "touch";
+        lookup_key(self.srv, self.client.db, key, self.now_ms, read, touch)
+    }
+
+    /// A new object for `value`, stamped for the eviction policy.
+    pub fn new_object(&self, value: crate::object::Value) -> crate::object::Object {
+        crate::object::Object::new(value, crate::evict::initial_lru(self.srv, self.now_ms))
+    }
+
+    /// Stores a value (SET semantics: the TTL is dropped unless `keep_ttl`). An
+    /// expired old value is removed first, as Redis's setKey looks the key up for
+    /// writing: KEEPTTL must not keep a TTL that already passed.
+    pub fn set_key(&mut self, key: &[u8], value: crate::object::Value, keep_ttl: bool) {
+        let lru = crate::evict::initial_lru(self.srv, self.now_ms);
+        let keep_lru = crate::evict::is_lfu(self.srv.config.maxmemory_policy);
+        let db = &mut self.srv.keyspace.dbs[self.client.db];
+        db.expire_if_needed(key, self.now_ms);
+        db.set_with(key, value, lru, keep_ttl, keep_lru);
+    }
+
+    /// Deletes a key; true if it existed.
+    pub fn delete_key(&mut self, key: &[u8]) -> bool {
+        let now = self.now_ms;
+        let db = self.db();
+        db.expire_if_needed(key, now);
+        db.remove(key).is_some()
+    }
+}
+
+/// Redis's lookupKey: lazy expiry, hit/miss counters for reads, LRU/LFU touch.
+pub fn lookup_key<'s>(
+    srv: &'s mut Server,
+    db: usize,
+    key: &[u8],
+    now_ms: i64,
+    read: bool,
+    touch: bool,
+) -> Option<&'s mut crate::object::Object> {
+    let cfg = &srv.config;
+    let found = srv.keyspace.dbs[db].lookup(key, now_ms);
+    match found {
+        Some(o) => {
+            if read {
+                srv.stats.keyspace_hits += 1;
+            }
+            if touch {
+                crate::evict::touch(
+                    o,
+                    cfg.maxmemory_policy,
+                    srv.lru_clock,
+                    now_ms,
+                    cfg.lfu_log_factor,
+                    cfg.lfu_decay_time,
+                );
+            }
+            Some(o)
+        }
+        None => {
+            if read {
+                srv.stats.keyspace_misses += 1;
+            }
+            None
+        }
+    }
+}

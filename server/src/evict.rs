@@ -1,0 +1,350 @@
+//! maxmemory: Redis's approximated LRU/LFU eviction with a pool of candidates, and
+//! the per-access updates of the LRU clock and LFU counter.
+
+use crate::config::MaxmemoryPolicy;
+use crate::object::Object;
+use crate::state::Server;
+
+/// Candidates kept between sampling rounds (Redis's EVPOOL_SIZE).
+const POOL_SIZE: usize = 16;
+/// LFU counter of a new key (so it is not evicted at once).
+pub const LFU_INIT_VAL: u8 = 5;
+
+/// True for the LFU policies.
+pub fn is_lfu(p: MaxmemoryPolicy) -> bool {
+    matches!(
+        p,
+        MaxmemoryPolicy::AllkeysLfu | MaxmemoryPolicy::VolatileLfu
+    )
+}
+
+/// Minutes clock used by LFU (16 bits).
+pub fn lfu_minutes(now_ms: i64) -> u32 {
+    ((now_ms / 1000 / 60) as u32) & 0xffff
+}
+
+/// The initial `lru` field of a new object under `policy`.
+pub fn initial_lru(srv: &Server, now_ms: i64) -> u32 {
+    if is_lfu(srv.config.maxmemory_policy) {
+        (lfu_minutes(now_ms) << 8) | LFU_INIT_VAL as u32
+    } else {
+        srv.lru_clock
+    }
+}
+
+/// Seconds since `lru` (24-bit clock, wrapping), as OBJECT IDLETIME reports.
+pub fn idle_seconds(lru_clock: u32, lru: u32) -> u64 {
+    let lru = lru & 0xff_ffff;
+    if lru_clock >= lru {
+        (lru_clock - lru) as u64
+    } else {
+        (lru_clock + (1 << 24) - lru) as u64
+    }
+}
+
+/// The LFU counter after applying the decay since its last access.
+pub fn lfu_decayed_counter(lru: u32, now_ms: i64, decay_time: u32) -> u8 {
+    let last = lru >> 8;
+    let counter = (lru & 0xff) as u8;
+    let now = lfu_minutes(now_ms);
+    let elapsed = if now >= last {
+        now - last
+    } else {
+        65535 - last + now
+    };
+    let periods = elapsed.checked_div(decay_time).unwrap_or(0);
+    if periods as u64 > counter as u64 {
+        0
+    } else {
+        counter - periods as u8
+    }
+}
+
+/// Logarithmic increment of an LFU counter (probability 1/((c-5)*factor+1)).
+pub fn lfu_log_incr(counter: u8, factor: u32) -> u8 {
+    if counter == 255 {
+        return 255;
+    }
+    let base = (counter as f64 - LFU_INIT_VAL as f64).max(0.0);
+    let p = 1.0 / (base * factor as f64 + 1.0);
+    if fastrand::f64() < p {
+        counter + 1
+    } else {
+        counter
+    }
+}
+
+/// Records an access to `obj` (Redis's lookupKey update of LRU or LFU data).
+pub fn touch(
+    obj: &mut Object,
+    policy: MaxmemoryPolicy,
+    lru_clock: u32,
+    now_ms: i64,
+    lfu_log_factor: u32,
+    lfu_decay_time: u32,
+) {
+    if is_lfu(policy) {
+        let c = lfu_decayed_counter(obj.lru, now_ms, lfu_decay_time);
+        let c = lfu_log_incr(c, lfu_log_factor);
+        obj.lru = (lfu_minutes(now_ms) << 8) | c as u32;
+    } else {
+        obj.lru = lru_clock;
+    }
+}
+
+/// True when small integers (0..9999) are shared between keys, as Redis decides when
+/// it creates them: always, unless maxmemory is set with an LRU or LFU policy (those
+/// need a clock per key). OBJECT REFCOUNT and DEBUG OBJECT report it.
+pub fn shares_integers(cfg: &crate::config::Config) -> bool {
+    cfg.maxmemory == 0
+        || matches!(
+            cfg.maxmemory_policy,
+            MaxmemoryPolicy::AllkeysRandom
+                | MaxmemoryPolicy::VolatileRandom
+                | MaxmemoryPolicy::VolatileTtl
+                | MaxmemoryPolicy::NoEviction
+        )
+}
+
+/// True for the policies that only evict keys with a TTL.
+fn is_volatile(p: MaxmemoryPolicy) -> bool {
+    matches!(
+        p,
+        MaxmemoryPolicy::VolatileLru
+            | MaxmemoryPolicy::VolatileLfu
+            | MaxmemoryPolicy::VolatileRandom
+            | MaxmemoryPolicy::VolatileTtl
+    )
+}
+
+struct Candidate {
+    /// Higher is a better victim (idle time, 255 - LFU counter, or inverse expiry).
+    score: u64,
+    db: usize,
+    key: Vec<u8>,
+}
+
+/// Redis's eviction pool: the best candidates seen by sampling, kept across calls so
+/// each round of sampling refines it. Sorted by ascending score.
+#[derive(Default)]
+pub struct EvictionPool {
+    entries: Vec<Candidate>,
+    /// Set when an eviction run stopped on its time limit with memory still over
+    /// the limit: the cron carries on (Redis's eviction timer proc).
+    pub running: bool,
+    /// When memory was first found over the limit without being freed (INFO's
+    /// current_eviction_exceeded_time).
+    pub exceeded_since: Option<std::time::Instant>,
+}
+
+impl EvictionPool {
+    /// Inserts a sampled key if it is better than the worst kept one.
+    fn offer(&mut self, score: u64, db: usize, key: &[u8]) {
+        if let Some(i) = self.entries.iter().position(|c| c.db == db && c.key == key) {
+            self.entries.remove(i);
+        }
+        let k = self.entries.partition_point(|c| c.score < score);
+        let c = Candidate {
+            score,
+            db,
+            key: key.to_vec(),
+        };
+        if self.entries.len() < POOL_SIZE {
+            self.entries.insert(k, c);
+        } else if k > 0 {
+            self.entries.remove(0);
+            self.entries.insert(k - 1, c);
+        }
+    }
+}
+
+/// Memory is over maxmemory and nothing can be evicted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutOfMemory;
+
+/// Frees memory by evicting keys until `used_memory` is under `maxmemory`, as Redis's
+/// performEvictions. `Err(OutOfMemory)` when memory is over the limit and nothing can be
+/// evicted (noeviction, or no candidate keys): write commands then get the OOM error.
+/// When the time limit (maxmemory-eviction-tenacity) is reached first, the rest is
+/// left to the cron and the call succeeds.
+pub fn perform_evictions(srv: &mut Server, now_ms: i64) -> Result<(), OutOfMemory> {
+    let maxmemory = srv.config.maxmemory;
+    if maxmemory == 0 || crate::alloc::used_memory() <= maxmemory {
+        srv.evict_pool.running = false;
+        if let Some(t) = srv.evict_pool.exceeded_since.take() {
+            srv.stats.total_eviction_exceeded_time_ms += t.elapsed().as_millis() as u64;
+        }
+        return Ok(());
+    }
+    if srv.evict_pool.exceeded_since.is_none() {
+        srv.evict_pool.exceeded_since = Some(std::time::Instant::now());
+    }
+    let policy = srv.config.maxmemory_policy;
+    if policy == MaxmemoryPolicy::NoEviction {
+        return Err(OutOfMemory);
+    }
+    let start = std::time::Instant::now();
+    let limit_us = eviction_time_limit_us(srv);
+    let volatile = is_volatile(policy);
+    let samples = srv.config.maxmemory_samples.max(1) as usize;
+    let mut freed_keys = 0u64;
+    srv.evict_pool.running = false;
+    while crate::alloc::used_memory() > maxmemory {
+        let victim = match policy {
+            MaxmemoryPolicy::AllkeysRandom | MaxmemoryPolicy::VolatileRandom => {
+                random_victim(srv, volatile)
+            }
+            _ => pooled_victim(srv, policy, volatile, samples, now_ms),
+        };
+        let Some((db, key)) = victim else {
+            return Err(OutOfMemory);
+        };
+        let t0 = std::time::Instant::now();
+        srv.keyspace.dbs[db].remove(&key);
+        let del_ms = t0.elapsed().as_millis() as u64;
+        srv.latency.add_sample_if_needed(
+            "eviction-del",
+            del_ms,
+            srv.config.latency_monitor_threshold,
+            now_ms / 1000,
+        );
+        srv.stats.evicted_keys += 1;
+        freed_keys += 1;
+        // Check the clock every 16 keys, as Redis does.
+        if freed_keys & 15 == 0 && start.elapsed().as_micros() as u64 > limit_us {
+            srv.evict_pool.running = crate::alloc::used_memory() > maxmemory;
+            break;
+        }
+    }
+    srv.latency.add_sample_if_needed(
+        "eviction-cycle",
+        start.elapsed().as_millis() as u64,
+        srv.config.latency_monitor_threshold,
+        now_ms / 1000,
+    );
+    if !srv.evict_pool.running {
+        if let Some(t) = srv.evict_pool.exceeded_since.take() {
+            srv.stats.total_eviction_exceeded_time_ms += t.elapsed().as_millis() as u64;
+        }
+    }
+    Ok(())
+}
+
+/// Microseconds one eviction run may take (maxmemory-eviction-tenacity: 10 is
+/// 500 us, each step above 10 is 15% more, 100 is unlimited).
+fn eviction_time_limit_us(srv: &Server) -> u64 {
+    let tenacity = srv.config.maxmemory_eviction_tenacity;
+    if tenacity <= 10 {
+        50 * tenacity as u64
+    } else if tenacity < 100 {
+        (500.0 * 1.15f64.powi(tenacity as i32 - 10)) as u64
+    } else {
+        u64::MAX
+    }
+}
+
+fn random_victim(srv: &mut Server, volatile: bool) -> Option<(usize, Vec<u8>)> {
+    let n = srv.keyspace.dbs.len();
+    for _ in 0..n {
+        srv.evict_next_db = (srv.evict_next_db + 1) % n;
+        let db = srv.evict_next_db;
+        let d = &srv.keyspace.dbs[db];
+        let key = if volatile {
+            d.expires.random_entry().map(|e| e.key.to_vec())
+        } else {
+            d.keys.random_entry().map(|e| e.key.to_vec())
+        };
+        if let Some(k) = key {
+            return Some((db, k));
+        }
+    }
+    None
+}
+
+fn pooled_victim(
+    srv: &mut Server,
+    policy: MaxmemoryPolicy,
+    volatile: bool,
+    samples: usize,
+    now_ms: i64,
+) -> Option<(usize, Vec<u8>)> {
+    let lru_clock = srv.lru_clock;
+    let decay = srv.config.lfu_decay_time;
+    let score_of = |o: &Object, when: Option<i64>| -> u64 {
+        match policy {
+            MaxmemoryPolicy::VolatileTtl => u64::MAX - when.unwrap_or(i64::MAX) as u64,
+            MaxmemoryPolicy::AllkeysLfu | MaxmemoryPolicy::VolatileLfu => {
+                255 - lfu_decayed_counter(o.lru, now_ms, decay) as u64
+            }
+            _ => idle_seconds(lru_clock, o.lru) * 1000,
+        }
+    };
+    loop {
+        let mut total_keys = 0;
+        let mut sampled: Vec<(usize, Vec<u8>, u64)> = Vec::with_capacity(samples);
+        for (dbi, db) in srv.keyspace.dbs.iter().enumerate() {
+            if volatile {
+                if db.expires.is_empty() {
+                    continue;
+                }
+                total_keys += db.expires.len();
+                db.expires.sample(samples, |e| {
+                    if let Some(o) = db.keys.get(&e.key) {
+                        sampled.push((dbi, e.key.to_vec(), score_of(o, Some(e.value))));
+                    }
+                });
+            } else {
+                if db.keys.is_empty() {
+                    continue;
+                }
+                total_keys += db.keys.len();
+                db.keys.sample(samples, |e| {
+                    let when = if e.value.has_expire {
+                        db.expires.get(&e.key).copied()
+                    } else {
+                        None
+                    };
+                    sampled.push((dbi, e.key.to_vec(), score_of(&e.value, when)));
+                });
+            }
+        }
+        if total_keys == 0 {
+            return None;
+        }
+        for (db, key, score) in sampled {
+            srv.evict_pool.offer(score, db, &key);
+        }
+        // The best candidate that still exists.
+        while let Some(c) = srv.evict_pool.entries.pop() {
+            let db = &srv.keyspace.dbs[c.db];
+            let present = if volatile {
+                db.expires.contains_key(&c.key)
+            } else {
+                db.keys.contains_key(&c.key)
+            };
+            if present {
+                return Some((c.db, c.key));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idle_wraps() {
+        assert_eq!(idle_seconds(10, 5), 5);
+        assert_eq!(idle_seconds(2, (1 << 24) - 3), 5);
+    }
+
+    #[test]
+    fn lfu_counter_grows_slowly() {
+        let mut c = LFU_INIT_VAL;
+        for _ in 0..1000 {
+            c = lfu_log_incr(c, 10);
+        }
+        assert!(c > LFU_INIT_VAL && c < 50, "{c}");
+    }
+}

@@ -1,0 +1,236 @@
+//! The keyspace: numbered databases of keys, their values and their TTLs.
+
+pub mod dict;
+pub mod smallbytes;
+
+use crate::object::{Object, Value};
+use dict::Dict;
+use smallbytes::SmallBytes;
+
+/// What a key lookup found.
+pub enum Lookup<'a> {
+    /// The key exists (and has not expired).
+    Found(&'a mut Object),
+    /// No such key (or it expired and was removed now).
+    Missing,
+}
+
+/// One database (`SELECT n`).
+#[derive(Default)]
+pub struct Db {
+    /// Keys and values.
+    pub keys: Dict<Object>,
+    /// Absolute expiry times (unix ms) of the keys that have one.
+    pub expires: Dict<i64>,
+    /// Keys removed because they expired (lazily or actively), for INFO.
+    pub expired_keys: u64,
+    /// Average TTL (ms) of the keys sampled by active expiry, for INFO keyspace.
+    pub avg_ttl: i64,
+    /// Where active expiry resumes its scan of `expires`.
+    pub expire_cursor: u64,
+}
+
+impl Db {
+    /// An empty database.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of keys (expired ones not yet removed included, as Redis counts).
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// True when no key is stored.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The expiry time of `key`, if it has one.
+    pub fn expire_of(&self, key: &[u8]) -> Option<i64> {
+        self.expires.get(key).copied()
+    }
+
+    /// True if `key` has a TTL that has passed at `now_ms`.
+    pub fn is_expired(&self, key: &[u8], now_ms: i64) -> bool {
+        self.expires.get(key).is_some_and(|&t| t <= now_ms)
+    }
+
+    /// Removes `key` if its TTL has passed. Returns true if it was removed.
+    pub fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
+        if self.expires.is_empty() || !self.is_expired(key, now_ms) {
+            return false;
+        }
+        self.remove(key);
+        self.expired_keys += 1;
+        true
+    }
+
+    /// Finds a live key, removing it first if it has expired.
+    pub fn lookup(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Object> {
+        self.expire_if_needed(key, now_ms);
+        self.keys.get_mut(key)
+    }
+
+    /// Finds a live key without removing expired ones (read-only paths that must not
+    /// modify the keyspace, e.g. while iterating).
+    pub fn peek(&self, key: &[u8], now_ms: i64) -> Option<&Object> {
+        let o = self.keys.get(key)?;
+        if o.has_expire && self.is_expired(key, now_ms) {
+            return None;
+        }
+        Some(o)
+    }
+
+    /// True if a live `key` exists (removing it if expired).
+    pub fn exists(&mut self, key: &[u8], now_ms: i64) -> bool {
+        self.lookup(key, now_ms).is_some()
+    }
+
+    /// Stores `value` at `key`. The TTL is dropped unless `keep_ttl`.
+    pub fn set(&mut self, key: &[u8], value: Value, lru: u32, keep_ttl: bool) {
+        self.set_with(key, value, lru, keep_ttl, false);
+    }
+
+    /// [`set`](Self::set) that leaves an existing key's `lru` as it is when
+    /// `keep_lru` (LFU policies keep the access counter across overwrites).
+    pub fn set_with(&mut self, key: &[u8], value: Value, lru: u32, keep_ttl: bool, keep_lru: bool) {
+        match self.keys.get_mut(key) {
+            Some(o) => {
+                o.value = value;
+                if !keep_lru {
+                    o.lru = lru;
+                }
+                if o.has_expire && !keep_ttl {
+                    o.has_expire = false;
+                    self.expires.remove(key);
+                }
+            }
+            None => self
+                .keys
+                .insert_new(SmallBytes::new(key), Object::new(value, lru)),
+        }
+    }
+
+    /// Adds a key known to be absent.
+    pub fn add(&mut self, key: &[u8], obj: Object) {
+        debug_assert!(!self.keys.contains_key(key));
+        let has_expire = obj.has_expire;
+        self.keys.insert_new(SmallBytes::new(key), obj);
+        debug_assert!(!has_expire, "TTL is set with set_expire");
+    }
+
+    /// Removes `key` and its TTL. Returns the object if it existed.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Object> {
+        let (_, obj) = self.keys.remove(key)?;
+        if obj.has_expire {
+            self.expires.remove(key);
+        }
+        Some(obj)
+    }
+
+    /// Sets the TTL of an existing key to the absolute time `when_ms`.
+    pub fn set_expire(&mut self, key: &[u8], when_ms: i64) {
+        let Some(o) = self.keys.get_mut(key) else {
+            return;
+        };
+        if o.has_expire {
+            if let Some(t) = self.expires.get_mut(key) {
+                *t = when_ms;
+                return;
+            }
+        }
+        o.has_expire = true;
+        self.expires.insert(key, when_ms);
+    }
+
+    /// Removes the TTL of `key`. Returns true if it had one.
+    pub fn persist(&mut self, key: &[u8]) -> bool {
+        match self.keys.get_mut(key) {
+            Some(o) if o.has_expire => {
+                o.has_expire = false;
+                self.expires.remove(key);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Drops every key. Returns how many there were.
+    pub fn clear(&mut self) -> usize {
+        let n = self.keys.len();
+        self.keys.clear();
+        self.expires.clear();
+        self.avg_ttl = 0;
+        self.expire_cursor = 0;
+        n
+    }
+
+    /// A random live key (RANDOMKEY). Expired keys met on the way are removed, so
+    /// this ends: each try either returns a key or removes one.
+    pub fn random_key(&mut self, now_ms: i64) -> Option<Vec<u8>> {
+        loop {
+            let e = self.keys.random_entry()?;
+            let key = e.key.to_vec();
+            if e.value.has_expire && self.expire_if_needed(&key, now_ms) {
+                continue;
+            }
+            return Some(key);
+        }
+    }
+}
+
+/// All the databases of the server.
+pub struct Keyspace {
+    /// `databases` entries, indexed by number.
+    pub dbs: Vec<Db>,
+}
+
+impl Keyspace {
+    /// `n` empty databases.
+    pub fn new(n: usize) -> Self {
+        Keyspace {
+            dbs: (0..n).map(|_| Db::new()).collect(),
+        }
+    }
+
+    /// Total keys of all databases.
+    pub fn total_keys(&self) -> usize {
+        self.dbs.iter().map(|d| d.len()).sum()
+    }
+
+    /// Total keys with a TTL.
+    pub fn total_expires(&self) -> usize {
+        self.dbs.iter().map(|d| d.expires.len()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ttl_lifecycle() {
+        let mut db = Db::new();
+        db.set(b"k", Value::string(b"v"), 0, false);
+        db.set_expire(b"k", 1000);
+        assert_eq!(db.expire_of(b"k"), Some(1000));
+        assert!(db.lookup(b"k", 999).is_some());
+        db.set(b"k", Value::string(b"v2"), 0, true);
+        assert_eq!(db.expire_of(b"k"), Some(1000));
+        assert!(db.lookup(b"k", 1000).is_none());
+        assert_eq!(db.len(), 0);
+        assert_eq!(db.expires.len(), 0);
+        assert_eq!(db.expired_keys, 1);
+    }
+
+    #[test]
+    fn set_drops_ttl_without_keepttl() {
+        let mut db = Db::new();
+        db.set(b"k", Value::string(b"v"), 0, false);
+        db.set_expire(b"k", 1000);
+        db.set(b"k", Value::string(b"v"), 0, false);
+        assert_eq!(db.expire_of(b"k"), None);
+        assert!(!db.persist(b"k"));
+    }
+}
