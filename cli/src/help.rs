@@ -33,6 +33,8 @@ pub trait CommandTable: Send + Sync {
 
 static FALLBACK: OnceLock<Box<dyn CommandTable>> = OnceLock::new();
 static TABLE: Mutex<Option<Vec<HelpEntry>>> = Mutex::new(None);
+/// Whether the last load could ask a server (whatever it answered).
+static ASKED_SERVER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Plugs in the static table used when COMMAND DOCS is unavailable.
 pub fn set_fallback_table(t: Box<dyn CommandTable>) {
@@ -202,6 +204,7 @@ pub fn init(s: &mut Session) {
     .is_ok()
     {
         if let Some(c) = s.conn.as_mut() {
+            ASKED_SERVER.store(true, std::sync::atomic::Ordering::SeqCst);
             match c.command(&[&b"COMMAND"[..], b"DOCS"]) {
                 Ok(v) if matches!(v, RespValue::Map(_) | RespValue::Array(_)) => {
                     table = Some(table_from_docs(&v));
@@ -228,14 +231,10 @@ fn with_table<R>(f: impl FnOnce(&[HelpEntry]) -> R) -> R {
     f(g.as_deref().unwrap_or(&[]))
 }
 
-/// Whether the table is missing or empty (e.g. started while the server
-/// was down), so the REPL can load it once a link exists.
+/// Whether no server could be asked yet (it was down at start): the REPL
+/// asks once a link exists, replacing the offline table.
 pub fn needs_init() -> bool {
-    TABLE
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .as_ref()
-        .map_or(true, |v| v.is_empty())
+    !ASKED_SERVER.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 fn loaded() -> bool {
