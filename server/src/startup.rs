@@ -156,7 +156,9 @@ pub fn main() {
     // multi-threaded runtime while commands still execute one at a time under the lock.
     let threads = config.io_threads.max(1) as usize;
     let runtime = if threads == 1 {
-        tokio::runtime::Builder::new_current_thread().enable_all().build()
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
     } else {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
