@@ -98,3 +98,78 @@ fn same_replies_as_redis() {
         );
     }
 }
+
+#[test]
+fn config_get_set_like_redis() {
+    let Some(real_bin) = real_server() else {
+        return;
+    };
+    let ours = Server::start(&our_server(), &[]);
+    let real = Server::start(&real_bin, &[]);
+    let lines = [
+        "CONFIG",
+        "CONFIG FOO",
+        "CONFIG HELP",
+        "CONFIG GET maxmemory",
+        "CONFIG GET maxmemory-policy hz",
+        "CONFIG SET maxmemory 10mb",
+        "CONFIG GET maxmemory",
+        "CONFIG SET maxmemory 0",
+        "CONFIG SET hz",
+        "CONFIG SET hz 20 hz 30",
+        "CONFIG SET nosuch 1",
+        "CONFIG SET daemonize yes",
+        "CONFIG SET port 99999",
+        "CONFIG SET maxmemory-policy allkeys-lru hz 15",
+        "CONFIG GET hz",
+        "CONFIG REWRITE",
+        "CONFIG RESETSTAT",
+    ];
+    let mut a = ours.client();
+    let mut b = real.client();
+    for l in lines {
+        let c = args(l);
+        assert_eq!(a.cmd_raw(&c), b.cmd_raw(&c), "{l}");
+    }
+}
+
+#[test]
+fn config_set_port_rebinds() {
+    let s = Server::start(&our_server(), &[]);
+    let mut c = s.client();
+    let new_port = free_port();
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "port", &new_port.to_string()])
+            .unwrap(),
+        RespValue::Status(b"OK".to_vec())
+    );
+    let mut c2 = Client::connect(new_port).expect("new port accepts");
+    assert_eq!(
+        c2.cmd(&["PING"]).unwrap(),
+        RespValue::Status(b"PONG".to_vec())
+    );
+    assert!(Client::connect(s.port).is_err(), "old port closed");
+}
+
+#[test]
+fn bad_config_exits_like_redis() {
+    let Some(real_bin) = real_server() else {
+        return;
+    };
+    for bad in [
+        &["--port", "99999"][..],
+        &["--nosuch", "1"],
+        &["--maxmemory-policy", "x"],
+    ] {
+        let ours = std::process::Command::new(our_server())
+            .args(bad)
+            .output()
+            .unwrap();
+        let real = std::process::Command::new(&real_bin)
+            .args(bad)
+            .output()
+            .unwrap();
+        assert_eq!(ours.status.code(), real.status.code(), "{bad:?}");
+        assert_eq!(ours.stderr, real.stderr, "{bad:?}");
+    }
+}

@@ -139,6 +139,29 @@ fn truncate_lossy(b: &[u8], max: usize) -> String {
     String::from_utf8_lossy(&b[..b.len().min(max)]).into_owned()
 }
 
+/// Table lookup through `rename-command`: an original name that was renamed is
+/// unknown, a new name finds the original command.
+fn renamed_lookup(srv: &Server, argv: &[Bytes]) -> Option<&'static CommandSpec> {
+    let table = redis_commands::table();
+    let name = argv[0].to_ascii_lowercase();
+    if srv.renames.contains_key(&name) {
+        return None;
+    }
+    let original = srv
+        .renames
+        .iter()
+        .find(|(_, new)| !new.is_empty() && **new == name)
+        .map(|(orig, _)| orig.clone());
+    match original {
+        Some(orig) => {
+            let mut v: Vec<Bytes> = argv.to_vec();
+            v[0] = Bytes::from(orig);
+            table.lookup(&v)
+        }
+        None => table.lookup(argv),
+    }
+}
+
 /// Counts an error reply in INFO errorstats (by its first word) and stats.
 pub fn count_error(srv: &mut Server, msg: &str) {
     srv.stats.total_error_replies += 1;
@@ -194,24 +217,18 @@ fn run(
     now: i64,
 ) {
     let table = redis_commands::table();
-    let found = table.lookup(argv);
-    // A container named alone (`OBJECT`): Redis finds it and fails its arity check.
-    if let Some(c) = found.filter(|c| !c.subcommands.is_empty() && cmd::is_implemented(c)) {
-        if !c.arity_ok(argv.len()) {
-            client.last_cmd = c.name.clone();
-            let msg = format!("ERR wrong number of arguments for '{}' command", c.name);
-            reject(srv, out, None, &msg);
-            return;
-        }
-    }
-    let spec = found.filter(|s| cmd::handler(s).is_some());
+    let spec = if srv.renames.is_empty() {
+        table.lookup(argv)
+    } else {
+        renamed_lookup(srv, argv)
+    };
+    let spec = spec.filter(|s| cmd::is_implemented(s));
     let Some(spec) = spec else {
         client.last_cmd = "NULL".into();
         let msg = unknown_command_error(argv);
         reject(srv, out, None, &msg);
         return;
     };
-    let handler: Handler = cmd::handler(spec).expect("filtered above");
     client.last_cmd.clear();
     client.last_cmd.push_str(&spec.name);
     if !spec.arity_ok(argv.len()) {
@@ -219,6 +236,13 @@ fn run(
         reject(srv, out, Some(spec), &msg);
         return;
     }
+    // A container command given alone fails the arity check above, so a spec that
+    // got here is one with a handler.
+    let Some(handler): Option<Handler> = cmd::handler(spec) else {
+        let msg = unknown_command_error(argv);
+        reject(srv, out, None, &msg);
+        return;
+    };
     // DEBUG is "protected": refused unless enable-debug-command allows this client.
     if spec.name == "debug" && !protected_action_allowed(srv.config.enable_debug_command, client) {
         let msg = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
@@ -286,7 +310,7 @@ fn run(
             now / 1000,
             client,
             srv.config.slowlog_log_slower_than,
-            srv.config.slowlog_max_len,
+            srv.config.slowlog_max_len as i64,
         );
     }
     if !srv.monitors.is_empty()

@@ -160,14 +160,14 @@ impl EvictionPool {
 
 /// Memory is over maxmemory and nothing can be evicted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OutOfMemory;
+pub struct OverMaxmemory;
 
 /// Frees memory by evicting keys until `used_memory` is under `maxmemory`, as Redis's
-/// performEvictions. `Err(OutOfMemory)` when memory is over the limit and nothing can be
+/// performEvictions. `Err(OverMaxmemory)` when memory is over the limit and nothing can be
 /// evicted (noeviction, or no candidate keys): write commands then get the OOM error.
 /// When the time limit (maxmemory-eviction-tenacity) is reached first, the rest is
 /// left to the cron and the call succeeds.
-pub fn perform_evictions(srv: &mut Server, now_ms: i64) -> Result<(), OutOfMemory> {
+pub fn perform_evictions(srv: &mut Server, now_ms: i64) -> Result<(), OverMaxmemory> {
     let maxmemory = srv.config.maxmemory;
     if maxmemory == 0 || crate::alloc::used_memory() <= maxmemory {
         srv.evict_pool.running = false;
@@ -181,7 +181,7 @@ pub fn perform_evictions(srv: &mut Server, now_ms: i64) -> Result<(), OutOfMemor
     }
     let policy = srv.config.maxmemory_policy;
     if policy == MaxmemoryPolicy::NoEviction {
-        return Err(OutOfMemory);
+        return Err(OverMaxmemory);
     }
     let start = std::time::Instant::now();
     let limit_us = eviction_time_limit_us(srv);
@@ -197,7 +197,7 @@ pub fn perform_evictions(srv: &mut Server, now_ms: i64) -> Result<(), OutOfMemor
             _ => pooled_victim(srv, policy, volatile, samples, now_ms),
         };
         let Some((db, key)) = victim else {
-            return Err(OutOfMemory);
+            return Err(OverMaxmemory);
         };
         let t0 = std::time::Instant::now();
         srv.keyspace.dbs[db].remove(&key);

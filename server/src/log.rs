@@ -41,6 +41,12 @@ static LOGFILE: Mutex<String> = Mutex::new(String::new());
 /// The role letter: M master, S replica, C child, X sentinel.
 static ROLE: AtomicU8 = AtomicU8::new(b'M');
 
+/// Sets the role letter of log lines (`C` before the configuration is loaded, `M`
+/// for a master).
+pub fn set_role(role: u8) {
+    ROLE.store(role, Ordering::Relaxed);
+}
+
 /// Sets the minimum level written.
 pub fn set_level(level: Level) {
     MIN_LEVEL.store(level as u8, Ordering::Relaxed);

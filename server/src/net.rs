@@ -233,7 +233,7 @@ impl Connection {
 
     fn check_query_buffer(&mut self) {
         let limit = self.shared.state.lock().config.client_query_buffer_limit;
-        if self.rbuf.len() as u64 > limit {
+        if self.rbuf.len() > limit {
             log(
                 Level::Warning,
                 "Closing client that reached max query buffer length",

@@ -1,103 +1,156 @@
-//! Start-up and shutdown: configuration, listeners, the runtime, signals.
+//! Start-up and shutdown: configuration, daemonizing, the pid file, listeners, the
+//! runtime, signals.
 
 use crate::client::Peer;
-use crate::config::Config;
+use crate::config::{
+    load_config, parse_command_line, version_line, Config, Directives, LoadError, LogLevel,
+    StartupCommand, TEST_MEMORY_USAGE, USAGE,
+};
 use crate::log::{self, log, log_raw, Level};
 use crate::state::{Server, Shared};
 use parking_lot::Mutex;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use tokio::net::{TcpListener, TcpSocket, UnixListener};
 use tokio::sync::Notify;
+use tokio::task::JoinHandle;
 
 /// The version we report: we are a drop-in for this Redis release.
 pub const REDIS_VERSION: &str = "7.0.15";
 
-/// Interim argument parsing (the full redis.conf grammar arrives with the config
-/// crate): `[--name value ...]`.
-fn parse_args(args: &[String]) -> Result<Config, String> {
-    let mut c = Config::default();
-    let mut i = 0;
-    while i < args.len() {
-        let name = args[i].trim_start_matches("--").to_ascii_lowercase();
-        let mut vals = Vec::new();
-        i += 1;
-        while i < args.len() && !args[i].starts_with("--") {
-            vals.push(args[i].clone());
-            i += 1;
-        }
-        let v = vals.first().cloned().unwrap_or_default();
-        let num = |s: &str| {
-            s.parse::<u64>()
-                .map_err(|_| format!("bad value for {name}: {s}"))
-        };
-        match name.as_str() {
-            "port" => c.port = num(&v)? as u16,
-            "bind" => c.bind = vals.clone(),
-            "unixsocket" => c.unixsocket = Some(v),
-            "maxclients" => c.maxclients = num(&v)?,
-            "databases" => c.databases = num(&v)? as usize,
-            "requirepass" => c.requirepass = Some(v.into_bytes()),
-            "protected-mode" => c.protected_mode = v == "yes",
-            "timeout" => c.timeout = num(&v)?,
-            "hz" => c.hz = num(&v)? as u32,
-            "maxmemory" => c.maxmemory = num(&v)?,
-            "maxmemory-policy" => {
-                c.maxmemory_policy =
-                    crate::config::MaxmemoryPolicy::from_name(&v).ok_or_else(|| {
-                        format!("Invalid argument '{v}' for CONFIG SET 'maxmemory-policy'")
-                    })?
-            }
-            "maxmemory-samples" => c.maxmemory_samples = num(&v)? as u32,
-            "maxmemory-eviction-tenacity" => c.maxmemory_eviction_tenacity = num(&v)? as u32,
-            "lfu-log-factor" => c.lfu_log_factor = num(&v)? as u32,
-            "lfu-decay-time" => c.lfu_decay_time = num(&v)? as u32,
-            "active-expire-effort" => c.active_expire_effort = num(&v)? as u32,
-            "lazyfree-lazy-user-flush" => c.lazyfree_lazy_user_flush = v == "yes",
-            "enable-debug-command" => {
-                c.enable_debug_command = match v.to_ascii_lowercase().as_str() {
-                    "yes" => crate::config::ProtectedAction::Yes,
-                    "no" => crate::config::ProtectedAction::No,
-                    "local" => crate::config::ProtectedAction::Local,
-                    _ => {
-                        return Err(
-                            "argument(s) must be one of the following: no, yes, local".into()
-                        )
-                    }
-                }
-            }
-            "loglevel" => c.loglevel = v,
-            "logfile" => c.logfile = v,
-            "dir" => {
-                std::env::set_current_dir(&v).map_err(|e| format!("Can't chdir to '{v}': {e}"))?;
-                c.dir = v;
-            }
-            "save" | "appendonly" | "daemonize" => {}
-            other => {
-                return Err(format!(
-                    "Bad directive or wrong number of arguments: {other}"
-                ))
-            }
-        }
+/// Maps a `loglevel` value to the logger's level.
+pub fn log_level(l: LogLevel) -> Level {
+    match l {
+        LogLevel::Debug => Level::Debug,
+        LogLevel::Verbose => Level::Verbose,
+        LogLevel::Notice => Level::Notice,
+        LogLevel::Warning => Level::Warning,
     }
-    Ok(c)
+}
+
+/// `rename-command` lines, applied by the dispatcher (`""` disables a command).
+#[derive(Default)]
+struct StartupDirectives {
+    renames: HashMap<Vec<u8>, Vec<u8>>,
+}
+
+impl Directives for StartupDirectives {
+    fn rename_command(&mut self, name: &[u8], new_name: &[u8]) -> Result<(), String> {
+        let table = redis_commands::table();
+        let Some(spec) = table.get(name).filter(|s| crate::cmd::is_implemented(s)) else {
+            return Err("No such command in rename-command".into());
+        };
+        if !new_name.is_empty() && table.get(new_name).is_some() {
+            return Err("Target command name already exists".into());
+        }
+        self.renames
+            .insert(spec.name.as_bytes().to_vec(), new_name.to_ascii_lowercase());
+        Ok(())
+    }
+
+    fn user(&mut self, args: &[Vec<u8>]) -> Result<(), String> {
+        // ACL users arrive with the ACL issue; until then only the default user exists.
+        let name = args
+            .first()
+            .map(|a| String::from_utf8_lossy(a).into_owned());
+        Err(format!(
+            "Error in user declaration '{}': ACL users are not supported yet",
+            name.unwrap_or_default()
+        ))
+    }
+
+    fn loadmodule(&mut self, path: &[u8], _args: &[Vec<u8>]) -> Result<(), String> {
+        Err(format!(
+            "Module {} failed to load: modules are not supported",
+            String::from_utf8_lossy(path)
+        ))
+    }
 }
 
 /// Entry point of `redis-server`.
 pub fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let config = match parse_args(&args) {
-        Ok(c) => c,
+    let args: Vec<Vec<u8>> = std::env::args_os()
+        .skip(1)
+        .map(std::os::unix::ffi::OsStringExt::into_vec)
+        .collect();
+    let opts = match parse_command_line(&args) {
+        StartupCommand::Version => {
+            println!("{}", version_line("jemalloc-5.3.0", 0));
+            std::process::exit(0);
+        }
+        StartupCommand::Help => {
+            eprint!("{USAGE}");
+            std::process::exit(1);
+        }
+        StartupCommand::TestMemory(None) => {
+            eprint!("{TEST_MEMORY_USAGE}");
+            std::process::exit(1);
+        }
+        StartupCommand::TestMemory(Some(_)) | StartupCommand::CheckSystem => {
+            eprintln!("This redis-server does not implement --test-memory or --check-system.");
+            std::process::exit(1);
+        }
+        StartupCommand::Run(opts) => opts,
+    };
+    log::set_role(b'C');
+    log_raw(
+        Level::Warning,
+        "oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo",
+    );
+    log_raw(
+        Level::Warning,
+        &format!(
+            "Redis version={REDIS_VERSION}, bits=64, commit=00000000, modified=0, pid={}, just started",
+            std::process::id()
+        ),
+    );
+    if opts.sentinel {
+        log_raw(
+            Level::Warning,
+            "Sentinel mode is not supported by this redis-server.",
+        );
+        std::process::exit(1);
+    }
+    if opts.options.is_none() && opts.config_file.is_none() && !opts.read_stdin {
+        log_raw(
+            Level::Warning,
+            "Warning: no config file specified, using the default config. In order to specify a config file use redis-server /path/to/redis.conf",
+        );
+    }
+    if opts.read_stdin {
+        log_raw(Level::Warning, "Reading config from stdin");
+    }
+    let mut directives = StartupDirectives::default();
+    let loaded = match load_config(&opts, &mut std::io::stdin(), &mut directives) {
+        Ok(l) => l,
+        Err(e @ LoadError::Fatal { .. }) => {
+            use std::io::Write;
+            let _ = std::io::stderr().write_all(&e.stderr_text().unwrap_or_default());
+            std::process::exit(1);
+        }
         Err(e) => {
-            eprintln!("\n*** FATAL CONFIG FILE ERROR (Redis {REDIS_VERSION}) ***\n{e}");
+            log_raw(Level::Warning, &e.log_message().unwrap_or_default());
             std::process::exit(1);
         }
     };
-    if let Some(l) = Level::from_name(&config.loglevel) {
-        log::set_level(l);
+    if opts.options.is_some() || opts.config_file.is_some() || opts.read_stdin {
+        log_raw(Level::Warning, "Configuration loaded");
     }
-    log::set_file(&config.logfile);
+    let config = loaded.config;
+    log::set_level(log_level(config.loglevel));
+    log::set_file(&String::from_utf8_lossy(&config.logfile));
+    if config.daemonize {
+        daemonize();
+    }
+    log::set_role(b'M');
+    if let Some(pidfile) = &config.pidfile {
+        let path = String::from_utf8_lossy(pidfile).into_owned();
+        if std::fs::write(&path, format!("{}\n", std::process::id())).is_err() {
+            log(Level::Warning, &format!("Failed to write PID file: {path}"));
+        }
+    }
     let threads = std::env::var("REDIS_RS_THREADS")
         .ok()
         .and_then(|s| s.parse::<usize>().ok())
@@ -113,23 +166,59 @@ pub fn main() {
             .build()
     }
     .expect("tokio runtime");
-    let code = runtime.block_on(serve(config));
+    let pidfile = config.pidfile.clone();
+    let code = runtime.block_on(serve(config, loaded.config_file, directives.renames));
+    if let Some(p) = pidfile {
+        let _ = std::fs::remove_file(String::from_utf8_lossy(&p).as_ref());
+    }
     std::process::exit(code);
 }
 
-async fn bind_tcp(addr: &str, port: u16, backlog: u32) -> std::io::Result<TcpListener> {
+/// Detaches from the terminal as Redis's `daemonize yes` does (before any thread exists).
+fn daemonize() {
+    // SAFETY: called before the runtime starts, while the process has one thread; the
+    // child continues with the same memory, the parent exits at once.
+    unsafe {
+        match libc::fork() {
+            -1 => return,
+            0 => {}
+            _ => libc::_exit(0),
+        }
+        libc::setsid();
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if null >= 0 {
+            libc::dup2(null, 0);
+            libc::dup2(null, 1);
+            libc::dup2(null, 2);
+            if null > 2 {
+                libc::close(null);
+            }
+        }
+    }
+}
+
+/// The accept tasks of the TCP listeners, replaced when `port` or `bind` change.
+pub struct Listeners {
+    tasks: Vec<JoinHandle<()>>,
+}
+
+fn parse_bind_addr(addr: &str, port: u16) -> std::io::Result<SocketAddr> {
     let host = match addr {
         "*" => "0.0.0.0",
         "::*" => "::",
         a => a,
     };
-    let sa: SocketAddr = if host.contains(':') {
+    if host.contains(':') {
         format!("[{host}]:{port}")
     } else {
         format!("{host}:{port}")
     }
     .parse()
-    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
+}
+
+fn bind_tcp(addr: &str, port: u16, backlog: u32) -> std::io::Result<TcpListener> {
+    let sa = parse_bind_addr(addr, port)?;
     let sock = if sa.is_ipv4() {
         TcpSocket::new_v4()?
     } else {
@@ -143,66 +232,119 @@ async fn bind_tcp(addr: &str, port: u16, backlog: u32) -> std::io::Result<TcpLis
     sock.listen(backlog)
 }
 
-async fn serve(config: Config) -> i32 {
-    let pid = std::process::id();
-    log_raw(
-        Level::Notice,
-        "oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo",
-    );
-    log_raw(
-        Level::Notice,
-        &format!(
-            "Redis version={REDIS_VERSION}, bits=64, commit=00000000, modified=0, pid={pid}, just started"
-        ),
-    );
+/// Opens every `bind` address on `port` (addresses starting with `-` are optional).
+/// Errors carry Redis's log text.
+pub fn open_listeners(
+    bind: &[Vec<u8>],
+    port: u16,
+    backlog: u32,
+) -> Result<Vec<TcpListener>, String> {
+    let mut out = Vec::new();
+    if port == 0 {
+        return Ok(out);
+    }
+    for addr in bind {
+        let addr = String::from_utf8_lossy(addr).into_owned();
+        let (optional, addr) = match addr.strip_prefix('-') {
+            Some(a) => (true, a.to_string()),
+            None => (false, addr),
+        };
+        match bind_tcp(&addr, port, backlog) {
+            Ok(l) => out.push(l),
+            Err(e) if optional => {
+                log(
+                    Level::Verbose,
+                    &format!("Skipping optional bind {addr}:{port}: {e}"),
+                );
+            }
+            Err(e) => {
+                return Err(format!(
+                    "Warning: Could not create server TCP listening socket {addr}:{port}: bind: {e}"
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl Listeners {
+    /// Starts accepting on `listeners`.
+    pub fn start(shared: &Arc<Shared>, listeners: Vec<TcpListener>) -> Listeners {
+        Listeners {
+            tasks: listeners
+                .into_iter()
+                .map(|l| tokio::spawn(accept_tcp(shared.clone(), l)))
+                .collect(),
+        }
+    }
+
+    /// Replaces the listeners (CONFIG SET port/bind): the new ones are opened first, so
+    /// a failure leaves the old ones in place.
+    pub fn rebind(
+        &mut self,
+        shared: &Arc<Shared>,
+        bind: &[Vec<u8>],
+        port: u16,
+        backlog: u32,
+    ) -> Result<(), String> {
+        let new = open_listeners(bind, port, backlog)?;
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+        *self = Listeners::start(shared, new);
+        Ok(())
+    }
+}
+
+async fn serve(
+    config: Config,
+    config_file: Option<std::path::PathBuf>,
+    renames: HashMap<Vec<u8>, Vec<u8>>,
+) -> i32 {
     let port = config.port;
     let bind = config.bind.clone();
     let backlog = config.tcp_backlog;
     let unixsocket = config.unixsocket.clone();
+    let unixsocketperm = config.unixsocketperm;
     let mut server = Server::new(config);
     server.tcp_port = port;
+    server.config_file = config_file;
+    server.renames = renames;
     let shared = Arc::new(Shared {
         state: Mutex::new(server),
         unpause: Notify::new(),
         shutdown: Notify::new(),
+        listeners: Mutex::new(None),
     });
-
-    let mut listeners = Vec::new();
-    if port != 0 {
-        for addr in &bind {
-            let (optional, addr) = match addr.strip_prefix('-') {
-                Some(a) => (true, a),
-                None => (false, addr.as_str()),
-            };
-            match bind_tcp(addr, port, backlog).await {
-                Ok(l) => listeners.push(l),
-                Err(e) if optional => {
-                    log(
-                        Level::Verbose,
-                        &format!("Skipping optional bind {addr}:{port}: {e}"),
-                    );
-                }
-                Err(e) => {
-                    log(
-                        Level::Warning,
-                        &format!("Warning: Could not create server TCP listening socket {addr}:{port}: bind: {e}"),
-                    );
-                    log(
-                        Level::Warning,
-                        &format!("Failed listening on port {port} (tcp), aborting."),
-                    );
-                    return 1;
-                }
-            }
+    let _ = crate::state::SHARED.set(shared.clone());
+    log(
+        Level::Notice,
+        &format!("Running mode=standalone, port={port}."),
+    );
+    let tcp = match open_listeners(&bind, port, backlog) {
+        Ok(l) => l,
+        Err(e) => {
+            log(Level::Warning, &e);
+            log(
+                Level::Warning,
+                &format!("Failed listening on port {port} (tcp), aborting."),
+            );
+            return 1;
         }
-    }
-    for l in listeners {
-        tokio::spawn(accept_tcp(shared.clone(), l));
-    }
+    };
+    *shared.listeners.lock() = Some(Listeners::start(&shared, tcp));
     if let Some(path) = unixsocket {
+        let path = String::from_utf8_lossy(&path).into_owned();
         let _ = std::fs::remove_file(&path);
         match UnixListener::bind(&path) {
             Ok(l) => {
+                if unixsocketperm != 0 {
+                    use std::os::unix::fs::PermissionsExt;
+                    let _ = std::fs::set_permissions(
+                        &path,
+                        std::fs::Permissions::from_mode(unixsocketperm),
+                    );
+                }
                 tokio::spawn(accept_unix(shared.clone(), l, path));
             }
             Err(e) => {
@@ -212,8 +354,8 @@ async fn serve(config: Config) -> i32 {
         }
     }
     tokio::spawn(crate::cron::run(shared.clone()));
-    log(Level::Notice, "Server initialized");
-    log(Level::Notice, "Ready to accept connections tcp");
+    log(Level::Warning, "Server initialized");
+    log(Level::Notice, "Ready to accept connections");
 
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .expect("SIGTERM handler");
@@ -225,6 +367,9 @@ async fn serve(config: Config) -> i32 {
         _ = shared.shutdown.notified() => {}
     }
     log(Level::Warning, "User requested shutdown...");
+    if let Some(path) = shared.state.lock().config.unixsocket.clone() {
+        let _ = std::fs::remove_file(String::from_utf8_lossy(&path).as_ref());
+    }
     log(Level::Warning, "Redis is now ready to exit, bye bye...");
     0
 }
@@ -242,8 +387,8 @@ async fn accept_tcp(shared: Arc<Shared>, listener: TcpListener) {
         let _ = sock.set_nodelay(true);
         let keepalive = shared.state.lock().config.tcp_keepalive;
         if keepalive > 0 {
-            let ka =
-                socket2::TcpKeepalive::new().with_time(std::time::Duration::from_secs(keepalive));
+            let ka = socket2::TcpKeepalive::new()
+                .with_time(std::time::Duration::from_secs(keepalive as u64));
             let _ = socket2::SockRef::from(&sock).set_tcp_keepalive(&ka);
         }
         let local = sock.local_addr().unwrap_or(addr);

@@ -137,6 +137,8 @@ pub struct Server {
     pub evict_next_db: usize,
     /// Connected clients that are blocked (INFO clients).
     pub blocked_clients: usize,
+    /// `rename-command` renames: original name to new name (`""`: disabled).
+    pub renames: std::collections::HashMap<Vec<u8>, Vec<u8>>,
     /// Ops per second samples for instantaneous_ops_per_sec.
     pub ops_samples: crate::introspection::RateSampler,
     pub net_in_samples: crate::introspection::RateSampler,
@@ -151,6 +153,8 @@ pub struct Shared {
     pub unpause: Notify,
     /// Wakes the main task when SHUTDOWN is requested.
     pub shutdown: Notify,
+    /// The TCP accept tasks (replaced by CONFIG SET port/bind).
+    pub listeners: Mutex<Option<crate::startup::Listeners>>,
 }
 
 impl Server {
@@ -186,12 +190,43 @@ impl Server {
             evict_pool: Default::default(),
             evict_next_db: 0,
             blocked_clients: 0,
+            renames: Default::default(),
             ops_samples: Default::default(),
             net_in_samples: Default::default(),
             net_out_samples: Default::default(),
         }
     }
 }
+
+impl Server {
+    /// CONFIG RESETSTAT: zeroes the counters INFO reports.
+    pub fn reset_stats(&mut self) {
+        self.stats = Stats::default();
+        for c in self.command_stats.iter_mut() {
+            *c = CommandStats::default();
+        }
+        self.error_stats.clear();
+        for db in self.keyspace.dbs.iter_mut() {
+            db.expired_keys = 0;
+        }
+        self.peak_memory = crate::alloc::used_memory();
+        self.ops_samples = Default::default();
+        self.net_in_samples = Default::default();
+        self.net_out_samples = Default::default();
+    }
+}
+
+/// The `Arc` owning `shared` (every `Shared` lives in one, made at start-up).
+pub fn shared_arc(shared: &Shared) -> Arc<Shared> {
+    SHARED
+        .get()
+        .filter(|a| std::ptr::eq(a.as_ref(), shared))
+        .cloned()
+        .expect("the server's Shared")
+}
+
+/// The process's one `Shared`, registered at start-up.
+pub static SHARED: std::sync::OnceLock<Arc<Shared>> = std::sync::OnceLock::new();
 
 /// Redis's LRU clock: seconds, wrapping at 24 bits.
 pub fn lru_clock_now() -> u32 {

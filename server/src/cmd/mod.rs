@@ -8,6 +8,7 @@ use crate::dispatch::{CmdResult, Ctx};
 use redis_commands::CommandSpec;
 use std::sync::OnceLock;
 
+mod config;
 mod connection;
 pub mod debug;
 mod expire;
@@ -21,6 +22,7 @@ pub type Handler = fn(&mut Ctx) -> CmdResult;
 /// Every module's handler list. Each module declares `pub const HANDLERS` with the full
 /// command names (`get`, `config|get`) it implements.
 const GROUPS: &[&[(&str, Handler)]] = &[
+    config::HANDLERS,
     connection::HANDLERS,
     debug::HANDLERS,
     expire::HANDLERS,
@@ -41,6 +43,21 @@ fn by_id() -> &'static [Option<Handler>] {
         }
         v
     })
+}
+
+/// Replies to `<COMMAND> HELP` as Redis's addReplyHelp: a first line naming the
+/// command, the given lines, then HELP's own two lines, all as status replies.
+pub fn reply_help(ctx: &mut Ctx, lines: &[&str]) {
+    let name = ctx.cmd.container_name().to_uppercase();
+    ctx.out.array(lines.len() + 3);
+    ctx.out.simple(
+        format!("{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:").as_bytes(),
+    );
+    for l in lines {
+        ctx.out.simple(l.as_bytes());
+    }
+    ctx.out.simple(b"HELP");
+    ctx.out.simple(b"    Prints this help.");
 }
 
 /// The handler of `spec`, if the server implements it.

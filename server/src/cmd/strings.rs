@@ -148,7 +148,7 @@ pub fn set(ctx: &mut Ctx) -> CmdResult {
 
 /// MSET key value [key value ...]
 pub fn mset(ctx: &mut Ctx) -> CmdResult {
-    if ctx.argc() % 2 == 0 {
+    if ctx.argc().is_multiple_of(2) {
         return Err(format!(
             "ERR wrong number of arguments for '{}' command",
             ctx.cmd.name

@@ -78,6 +78,12 @@ impl RespValue {
         }
         match self {
             RespValue::Status(s) => line(out, b'+', s),
+            RespValue::Error(s) if s.contains(&b'\r') || s.contains(&b'\n') => {
+                // Only a blob error can carry a line break.
+                head(out, b'!', s.len());
+                out.extend_from_slice(s);
+                out.extend_from_slice(b"\r\n");
+            }
             RespValue::Error(s) => line(out, b'-', s),
             RespValue::Integer(i) => line(out, b':', i.to_string().as_bytes()),
             RespValue::Bulk(b) => {

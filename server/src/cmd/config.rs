@@ -1,0 +1,159 @@
+//! CONFIG GET / SET / RESETSTAT / REWRITE / HELP. The parameter logic (names, types,
+//! validation, error texts, rewrite rules) is the redis-server-config crate's; this
+//! module applies changes to the running server.
+
+use super::reply_help;
+use crate::config::{apply_failed_error, SetContext, DEFAULT_USER_LINE};
+use crate::dispatch::{errors, CmdResult, Ctx};
+use crate::log::{log, Level};
+
+/// The commands of this module.
+pub const HANDLERS: &[(&str, super::Handler)] = &[
+    ("config|get", get),
+    ("config|set", set),
+    ("config|resetstat", resetstat),
+    ("config|rewrite", rewrite),
+    ("config|help", help),
+];
+
+/// CONFIG GET parameter [parameter ...]
+pub fn get(ctx: &mut Ctx) -> CmdResult {
+    let patterns: Vec<&[u8]> = ctx.argv[2..].iter().map(|a| &a[..]).collect();
+    let pairs = ctx.srv.config.get(&patterns);
+    ctx.out.map(pairs.len());
+    for (name, value) in pairs {
+        ctx.out.bulk(name.as_bytes());
+        ctx.out.bulk(&value);
+    }
+    Ok(())
+}
+
+/// CONFIG SET parameter value [parameter value ...]: all or nothing, including the
+/// side effects on the running server (rolled back if one fails).
+pub fn set(ctx: &mut Ctx) -> CmdResult {
+    if !ctx.argc().is_multiple_of(2) {
+        return Err(errors::SYNTAX.into());
+    }
+    let pairs: Vec<(&[u8], &[u8])> = ctx.argv[2..]
+        .chunks(2)
+        .map(|p| (&p[0][..], &p[1][..]))
+        .collect();
+    let before = ctx.srv.config.snapshot();
+    let set_ctx = SetContext {
+        local_client: is_local(ctx),
+        loading: false,
+    };
+    let changed = ctx.srv.config.set_with(&pairs, set_ctx)?;
+    for name in &changed {
+        if let Err(msg) = apply(ctx, name) {
+            ctx.srv.config.restore(before);
+            // Put the listeners back as they were if a later change failed.
+            let _ = apply(ctx, "port");
+            return Err(apply_failed_error(name, &msg).into());
+        }
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
+fn is_local(ctx: &Ctx) -> bool {
+    match &ctx.client.peer {
+        crate::client::Peer::Unix { .. } => true,
+        crate::client::Peer::Tcp { addr, .. } => addr.ip().is_loopback(),
+    }
+}
+
+/// Makes a changed parameter take effect.
+fn apply(ctx: &mut Ctx, name: &str) -> Result<(), String> {
+    let cfg = &ctx.srv.config;
+    match name {
+        "port" | "bind" => {
+            let (bind, port, backlog) = (cfg.bind.clone(), cfg.port, cfg.tcp_backlog);
+            let mut guard = ctx.shared.listeners.lock();
+            if let Some(l) = guard.as_mut() {
+                // The accept tasks need the Arc; rebuild it from the registry's owner.
+                let shared = crate::state::shared_arc(ctx.shared);
+                l.rebind(&shared, &bind, port, backlog).map_err(|e| {
+                    log(Level::Warning, &e);
+                    if name == "port" {
+                        "Unable to listen on this port. Check server logs.".to_string()
+                    } else {
+                        "Failed to bind to specified addresses.".to_string()
+                    }
+                })?;
+            }
+            ctx.srv.tcp_port = port;
+        }
+        "loglevel" => crate::log::set_level(crate::startup::log_level(cfg.loglevel)),
+        "slowlog-max-len" => {
+            let max = cfg.slowlog_max_len as i64;
+            ctx.srv.slowlog.trim(max);
+        }
+        "maxmemory" => {
+            let used = crate::alloc::used_memory();
+            let max = cfg.maxmemory;
+            if max > 0 && max < used {
+                log(
+                    Level::Warning,
+                    &format!(
+                        "WARNING: the new maxmemory value set via CONFIG SET ({max}) is smaller than the current memory usage ({used}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy."
+                    ),
+                );
+            }
+            let now = ctx.now_ms;
+            let _ = crate::evict::perform_evictions(ctx.srv, now);
+        }
+        "appendonly" if cfg.appendonly => {
+            return Err("AOF persistence is not available in this build yet".into());
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// CONFIG RESETSTAT
+pub fn resetstat(ctx: &mut Ctx) -> CmdResult {
+    ctx.srv.reset_stats();
+    ctx.out.ok();
+    Ok(())
+}
+
+/// CONFIG REWRITE
+pub fn rewrite(ctx: &mut Ctx) -> CmdResult {
+    let Some(path) = ctx.srv.config_file.clone() else {
+        return Err("ERR The server is running without a config file".into());
+    };
+    match ctx
+        .srv
+        .config
+        .rewrite(&path, &[DEFAULT_USER_LINE.as_bytes().to_vec()])
+    {
+        Ok(()) => {
+            log(Level::Notice, "CONFIG REWRITE executed with success.");
+            ctx.out.ok();
+            Ok(())
+        }
+        Err(e) => {
+            log(Level::Warning, &format!("CONFIG REWRITE failed: {e}"));
+            Err(e.into())
+        }
+    }
+}
+
+/// CONFIG HELP
+pub fn help(ctx: &mut Ctx) -> CmdResult {
+    reply_help(
+        ctx,
+        &[
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
+            "RESETSTAT",
+            "    Reset statistics reported by the INFO command.",
+            "REWRITE",
+            "    Rewrite the configuration file.",
+        ],
+    );
+    Ok(())
+}

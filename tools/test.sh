@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh machine: installs what the tests need (Debian's
+# Redis 7.0.15 as the oracle, tclsh, rustfmt and clippy), then checks formatting and
+# lints and runs every test of the workspace (unit, integration and differential).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || need_apt+=(redis-tools)
+command -v tclsh >/dev/null 2>&1 || need_apt+=(tcl)
+if ((${#need_apt[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  SUDO=; [[ $(id -u) == 0 ]] || SUDO=sudo
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+# Debian's package starts a service on 6379; the tests use their own ports, but a
+# stray server only wastes memory.
+if command -v service >/dev/null 2>&1; then service redis-server stop >/dev/null 2>&1 || true; fi
+
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo test --workspace
