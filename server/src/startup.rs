@@ -317,10 +317,26 @@ async fn serve(
         listeners: Mutex::new(None),
     });
     let _ = crate::state::SHARED.set(shared.clone());
-    log(
-        Level::Notice,
-        &format!("Running mode=standalone, port={port}."),
-    );
+    // Redis shows its logo block (version, mode, port, PID) when asked to or on a
+    // terminal; test harnesses find the PID in it. Ours has the same facts, no art.
+    let show_logo = {
+        let st = shared.state.lock();
+        st.config.always_show_logo
+            || (st.config.logfile.is_empty()
+                && !st.config.syslog_enabled
+                && std::io::IsTerminal::is_terminal(&std::io::stdout()))
+    };
+    if show_logo {
+        crate::log::write_unprefixed(&format!(
+            "\n    Redis {REDIS_VERSION} (00000000/0) 64 bit\n    Running in standalone mode\n    Port: {port}\n    PID: {}\n\n",
+            std::process::id()
+        ));
+    } else {
+        log(
+            Level::Notice,
+            &format!("Running mode=standalone, port={port}."),
+        );
+    }
     let tcp = match open_listeners(&bind, port, backlog) {
         Ok(l) => l,
         Err(e) => {
