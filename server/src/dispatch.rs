@@ -255,6 +255,7 @@ fn run(
     }
     // As Redis: evict before every command while over maxmemory; only commands that
     // may grow memory are refused when nothing could be freed.
+    crate::evict::publish_maxmemory(srv.config.maxmemory);
     if srv.config.maxmemory > 0
         && crate::evict::perform_evictions(srv, now).is_err()
         && spec.has_flag(CommandFlags::DENYOOM)

@@ -4,6 +4,7 @@
 use crate::config::MaxmemoryPolicy;
 use crate::object::Object;
 use crate::state::Server;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Candidates kept between sampling rounds (Redis's EVPOOL_SIZE).
 const POOL_SIZE: usize = 16;
@@ -104,6 +105,28 @@ pub fn shares_integers(cfg: &crate::config::Config) -> bool {
                 | MaxmemoryPolicy::VolatileTtl
                 | MaxmemoryPolicy::NoEviction
         )
+}
+
+/// `maxmemory` as last seen by the dispatcher, for checks made where the config is
+/// out of reach (hash table growth).
+static MAXMEMORY: AtomicU64 = AtomicU64::new(0);
+
+/// Publishes the `maxmemory` in force (called before each command).
+#[inline]
+pub fn publish_maxmemory(bytes: u64) {
+    if MAXMEMORY.load(Ordering::Relaxed) != bytes {
+        MAXMEMORY.store(bytes, Ordering::Relaxed);
+    }
+}
+
+/// Redis's dictExpandAllowed: a table may grow by `more` bytes unless that would go
+/// over maxmemory, except when it is overfull (more than 1.618 entries per bucket).
+pub fn dict_expand_allowed(more: usize, used_ratio: f64) -> bool {
+    if used_ratio > 1.618 {
+        return true;
+    }
+    let max = MAXMEMORY.load(Ordering::Relaxed);
+    max == 0 || crate::alloc::used_memory() + more as u64 <= max
 }
 
 /// True for the policies that only evict keys with a TTL.

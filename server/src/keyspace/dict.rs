@@ -54,6 +54,8 @@ pub struct Dict<V> {
     /// Next bucket of `t[0]` to move into `t[1]`, while rehashing.
     rehash_idx: Option<usize>,
     hasher: ahash::RandomState,
+    /// Growth asks maxmemory first (the keyspace tables, as Redis's dictExpandAllowed).
+    memory_guarded: bool,
 }
 
 impl<V> Default for Dict<V> {
@@ -69,7 +71,18 @@ impl<V> Dict<V> {
             t: [Table::empty(), Table::empty()],
             rehash_idx: None,
             hasher: ahash::RandomState::new(),
+            memory_guarded: false,
         }
+    }
+
+    /// An empty table whose growth is skipped while the bigger bucket array would
+    /// push used memory over `maxmemory` (unless the table is overfull: more than
+    /// 1.618 entries per bucket), as Redis does for the keyspace so that a rehash
+    /// does not itself cause evictions.
+    pub fn new_memory_guarded() -> Self {
+        let mut d = Self::new();
+        d.memory_guarded = true;
+        d
     }
 
     #[inline]
@@ -225,6 +238,13 @@ impl<V> Dict<V> {
         if t0.buckets.is_empty() {
             self.t[0] = Table::with_size(INITIAL_SIZE);
         } else if t0.used >= t0.buckets.len() {
+            if self.memory_guarded {
+                let more = (t0.used + 1).next_power_of_two() * std::mem::size_of::<usize>();
+                let ratio = t0.used as f64 / t0.buckets.len() as f64;
+                if !crate::evict::dict_expand_allowed(more, ratio) {
+                    return;
+                }
+            }
             self.resize_to(t0.used + 1);
         }
     }
