@@ -163,6 +163,9 @@ pub struct EvictionPool {
 impl EvictionPool {
     /// Inserts a sampled key if it is better than the worst kept one.
     fn offer(&mut self, score: u64, db: usize, key: &[u8]) {
+        if self.entries.len() >= POOL_SIZE && score <= self.entries[0].score {
+            return;
+        }
         if let Some(i) = self.entries.iter().position(|c| c.db == db && c.key == key) {
             self.entries.remove(i);
         }
@@ -304,7 +307,9 @@ fn pooled_victim(
     };
     loop {
         let mut total_keys = 0;
-        let mut sampled: Vec<(usize, Vec<u8>, u64)> = Vec::with_capacity(samples);
+        // Disjoint borrows: the pool is filled while the databases are sampled, and
+        // a key is copied only when the pool takes it.
+        let pool = &mut srv.evict_pool;
         for (dbi, db) in srv.keyspace.dbs.iter().enumerate() {
             if volatile {
                 if db.expires.is_empty() {
@@ -313,7 +318,7 @@ fn pooled_victim(
                 total_keys += db.expires.len();
                 db.expires.sample(samples, |e| {
                     if let Some(o) = db.keys.get(&e.key) {
-                        sampled.push((dbi, e.key.to_vec(), score_of(o, Some(e.value))));
+                        pool.offer(score_of(o, Some(e.value)), dbi, &e.key);
                     }
                 });
             } else {
@@ -322,20 +327,12 @@ fn pooled_victim(
                 }
                 total_keys += db.keys.len();
                 db.keys.sample(samples, |e| {
-                    let when = if e.value.has_expire {
-                        db.expires.get(&e.key).copied()
-                    } else {
-                        None
-                    };
-                    sampled.push((dbi, e.key.to_vec(), score_of(&e.value, when)));
+                    pool.offer(score_of(&e.value, None), dbi, &e.key)
                 });
             }
         }
         if total_keys == 0 {
             return None;
-        }
-        for (db, key, score) in sampled {
-            srv.evict_pool.offer(score, db, &key);
         }
         // The best candidate that still exists.
         while let Some(c) = srv.evict_pool.entries.pop() {
