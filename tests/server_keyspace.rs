@@ -1057,3 +1057,99 @@ fn lfu_policy_enables_freq_and_disables_idletime() {
         ],
     );
 }
+
+/// The value of an INFO field, if INFO is implemented.
+fn info_field(c: &mut RawConn, section: &str, field: &str) -> Option<String> {
+    let r = c.line(&format!("INFO {section}"));
+    if r.starts_with(b"-") {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&r).into_owned();
+    text.split("\r\n")
+        .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
+}
+
+/// Changes counted for persistence (`rdb_changes_since_last_save`) and the keyspace
+/// counters INFO shows, after the same commands on both servers.
+#[test]
+fn dirty_and_keyspace_counters_same_as_redis() {
+    let Some((o, r)) = pair(DEBUG_ON) else {
+        return;
+    };
+    let (mut a, mut b) = (RawConn::new(o.port), RawConn::new(r.port));
+    if info_field(&mut a, "persistence", "rdb_changes_since_last_save").is_none() {
+        eprintln!("skipping: INFO is not implemented in this build yet");
+        return;
+    }
+    let steps: &[&[&str]] = &[
+        &["SET a 1", "SET b 2", "SET c 3"],
+        &["DEL a nosuch", "UNLINK b c"],
+        &[
+            "SET a 1",
+            "EXPIRE a 100",
+            "EXPIRE nosuch 100",
+            "EXPIRE a 100 NX",
+        ],
+        &["PERSIST a", "PERSIST a"],
+        &["RENAME a b", "RENAMENX b b", "RENAME nosuch x"],
+        &[
+            "MOVE b 1",
+            "MOVE nosuch 1",
+            "SELECT 1",
+            "COPY b c",
+            "COPY b c",
+            "SELECT 0",
+        ],
+        &["SWAPDB 0 1", "SWAPDB 0 1"],
+        &["SET x 1", "SET y 2", "FLUSHDB"],
+        &["SET x 1", "FLUSHALL"],
+        &["SET e v", "EXPIRE e -1", "SET f v", "PEXPIREAT f 1"],
+        &[
+            "TOUCH nosuch",
+            "EXISTS x",
+            "TYPE x",
+            "RANDOMKEY",
+            "KEYS *",
+            "SCAN 0",
+        ],
+        &["SET t v PX 1", "DEBUG SLEEP 0.01", "GET t", "SET u v PX 1"],
+    ];
+    for step in steps {
+        same(&mut a, &mut b, step);
+        let x = info_field(&mut a, "persistence", "rdb_changes_since_last_save");
+        let y = info_field(&mut b, "persistence", "rdb_changes_since_last_save");
+        assert_eq!(x, y, "changes after {step:?}");
+        for f in [
+            "expired_keys",
+            "keyspace_hits",
+            "keyspace_misses",
+            "evicted_keys",
+        ] {
+            assert_eq!(
+                info_field(&mut a, "stats", f),
+                info_field(&mut b, "stats", f),
+                "{f} after {step:?}"
+            );
+        }
+    }
+    same(
+        &mut a,
+        &mut b,
+        &[
+            "SET k v",
+            "SET v w",
+            "EXPIREAT v 4000000000",
+            "SELECT 2",
+            "SET z z",
+        ],
+    );
+    let keyspace = |c: &mut RawConn| {
+        let r = c.line("INFO keyspace");
+        String::from_utf8_lossy(&r)
+            .split("\r\n")
+            .filter(|l| l.starts_with("db"))
+            .map(|l| l.split(",avg_ttl=").next().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(keyspace(&mut a), keyspace(&mut b));
+}
