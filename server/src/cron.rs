@@ -96,8 +96,9 @@ fn tick(shared: &Shared, srv: &mut Server, ticks: u64, expire_state: &mut Expire
         expire_state.timed_out = active_expire_cycle(srv, now, budget_us, expire_state);
     }
     // An eviction run that stopped on its time limit goes on here (Redis's eviction
-    // timer), so memory comes back under maxmemory even without new commands.
-    if srv.evict_pool.running {
+    // timer), as does eviction after maxmemory was lowered (Redis evicts at CONFIG
+    // SET time): memory comes back under maxmemory even without new commands.
+    if srv.config.maxmemory > 0 && crate::alloc::used_memory() > srv.config.maxmemory {
         let _ = crate::evict::perform_evictions(srv, now);
     }
     // Spread rehashing: about 1 ms per tick over all databases.
