@@ -9,6 +9,8 @@ need_apt=()
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need_apt+=(redis-tools)
 command -v tclsh >/dev/null 2>&1 || need_apt+=(tcl)
+# The redis-cli TLS tests make a throwaway CA with the openssl tool.
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 if ((${#need_apt[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   SUDO=; [[ $(id -u) == 0 ]] || SUDO=sudo

@@ -84,3 +84,41 @@ fn page_size() -> u64 {
         4096
     }
 }
+
+/// jemalloc's statistics report (`malloc_stats_print`), for MEMORY MALLOC-STATS.
+pub fn malloc_stats_text() -> String {
+    unsafe extern "C" fn write_cb(opaque: *mut libc::c_void, s: *const libc::c_char) {
+        // SAFETY: `opaque` is the &mut String passed below, alive during the call;
+        // jemalloc hands a NUL-terminated string.
+        unsafe {
+            let out = &mut *(opaque as *mut String);
+            out.push_str(&std::ffi::CStr::from_ptr(s).to_string_lossy());
+        }
+    }
+    let mut out = String::new();
+    // SAFETY: the callback only appends to `out`, which outlives the call.
+    unsafe {
+        tikv_jemalloc_sys::malloc_stats_print(
+            Some(write_cb),
+            &mut out as *mut String as *mut libc::c_void,
+            std::ptr::null(),
+        );
+    }
+    out
+}
+
+/// Returns unused dirty pages of every arena to the system (MEMORY PURGE).
+pub fn purge() {
+    // "arena.<MALLCTL_ARENAS_ALL>.purge": jemalloc's MALLCTL_ARENAS_ALL is 4096.
+    let name = b"arena.4096.purge\0";
+    // SAFETY: a void control: no old or new value is read or written.
+    unsafe {
+        tikv_jemalloc_sys::mallctl(
+            name.as_ptr() as *const libc::c_char,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            0,
+        );
+    }
+}

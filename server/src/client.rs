@@ -23,6 +23,8 @@ pub struct Outbox {
     pub notify: Notify,
     /// Set by CLIENT KILL (or shutdown): the connection closes as soon as it can.
     pub kill: AtomicBool,
+    /// Set by the cron: the client is idle, its query buffer may be freed.
+    pub shrink_qbuf: AtomicBool,
 }
 
 impl Outbox {
@@ -36,6 +38,17 @@ impl Outbox {
     pub fn kill(&self) {
         self.kill.store(true, Ordering::Release);
         self.notify.notify_one();
+    }
+
+    /// Asks the connection to free its idle query buffer.
+    pub fn request_shrink(&self) {
+        self.shrink_qbuf.store(true, Ordering::Release);
+        self.notify.notify_one();
+    }
+
+    /// Takes a pending shrink request.
+    pub fn take_shrink_request(&self) -> bool {
+        self.shrink_qbuf.swap(false, Ordering::AcqRel)
     }
 
     /// True once killed.
@@ -117,6 +130,9 @@ pub struct Client {
     pub argv_mem: usize,
     /// Output bytes pending, reported by CLIENT LIST.
     pub obuf: usize,
+    /// Reply buffer size and its peak use in the last batch (CLIENT LIST rbs/rbp).
+    pub rbs: usize,
+    pub rbp: usize,
     /// Commands processed.
     pub commands: u64,
     /// Bytes read from / written to the socket.
@@ -153,6 +169,8 @@ impl Client {
             qbuf_free: 0,
             argv_mem: 0,
             obuf: 0,
+            rbs: 16 * 1024,
+            rbp: 0,
             commands: 0,
             net_in: 0,
             net_out: 0,
@@ -260,6 +278,11 @@ impl ClientRegistry {
         let slot = c.slot;
         self.taken[slot] = false;
         self.slots[slot] = Some(c);
+    }
+
+    /// The client at `slot`, unless it is out executing.
+    pub fn get_mut(&mut self, slot: usize) -> Option<&mut Client> {
+        self.slots.get_mut(slot)?.as_deref_mut()
     }
 
     /// Clients present in the registry (not the ones out executing).

@@ -110,14 +110,15 @@ fn tick(shared: &Shared, srv: &mut Server, ticks: u64, expire_state: &mut Expire
             && start.elapsed() < Duration::from_millis(1)
         {}
     }
-    // Client idle timeouts.
+    // Client idle timeouts, and idle clients' query buffers freed after 2 s.
     let timeout = srv.config.timeout;
-    if timeout > 0 {
-        for c in srv.clients.iter() {
-            if now - c.last_interaction_ms > timeout as i64 * 1000 && !c.outbox.is_killed() {
-                log(Level::Verbose, "Closing idle client");
-                c.outbox.kill();
-            }
+    for c in srv.clients.iter() {
+        let idle_ms = now - c.last_interaction_ms;
+        if timeout > 0 && idle_ms > timeout as i64 * 1000 && !c.outbox.is_killed() && !c.monitor {
+            log(Level::Verbose, "Closing idle client");
+            c.outbox.kill();
+        } else if idle_ms > 2000 && c.qbuf == 0 && c.qbuf_free > 0 {
+            c.outbox.request_shrink();
         }
     }
     if let Some((_, until)) = srv.pause {
@@ -225,7 +226,12 @@ pub fn active_expire_cycle(
             break;
         }
     }
-    srv.stats.expire_cycle_cpu_milliseconds += start.elapsed().as_millis() as u64;
+    let elapsed_ms = start.elapsed().as_millis() as u64;
+    srv.stats.expire_cycle_cpu_milliseconds += elapsed_ms;
+    // LATENCY's "expire-cycle" event, as Redis records it.
+    let threshold = srv.config.latency_monitor_threshold;
+    srv.latency
+        .add_sample_if_needed("expire-cycle", elapsed_ms, threshold, now / 1000);
     if timed_out {
         srv.stats.expired_time_cap_reached_count += 1;
     }

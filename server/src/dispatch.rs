@@ -59,6 +59,8 @@ pub struct Ctx<'a> {
     pub cmd: &'static CommandSpec,
     /// Unix ms when the command started (one clock reading per command).
     pub now_ms: i64,
+    /// Arguments to show as `(redacted)` in SLOWLOG and MONITOR (bit i: argv[i]).
+    pub redacted: u64,
 }
 
 impl Ctx<'_> {
@@ -93,6 +95,15 @@ impl Ctx<'_> {
     /// Adds `n` to the server's count of changes (save points, INFO).
     pub fn dirty(&mut self, n: u64) {
         self.srv.dirty += n;
+    }
+
+    /// Hides argument `i` (a password) from SLOWLOG and MONITOR, as Redis's
+    /// redactClientCommandArgument. Arguments past the 63rd are never secrets in
+    /// Redis's commands (AUTH, HELLO, MIGRATE put them first).
+    pub fn redact(&mut self, i: usize) {
+        if i < 64 {
+            self.redacted |= 1 << i;
+        }
     }
 }
 
@@ -263,9 +274,23 @@ fn run(
         reject(srv, out, Some(spec), errors::OOM);
         return;
     }
+    // MONITOR makes a client a replica for Redis: it may not touch the keyspace.
+    if client.monitor
+        && (spec.has_flag(CommandFlags::WRITE)
+            || spec.has_flag(CommandFlags::READONLY)
+            || MAY_REPLICATE.contains(&spec.name.as_str()))
+    {
+        reject(
+            srv,
+            out,
+            Some(spec),
+            "ERR Replica can't interact with the keyspace",
+        );
+        return;
+    }
 
     let start = Instant::now();
-    let result = {
+    let (result, redacted) = {
         let mut ctx = Ctx {
             shared,
             srv,
@@ -274,8 +299,10 @@ fn run(
             out,
             cmd: spec,
             now_ms: now,
+            redacted: 0,
         };
-        handler(&mut ctx)
+        let r = handler(&mut ctx);
+        (r, ctx.redacted)
     };
     let duration_us = start.elapsed().as_micros() as u64;
     client.commands += 1;
@@ -315,13 +342,14 @@ fn run(
             client,
             srv.config.slowlog_log_slower_than,
             srv.config.slowlog_max_len as i64,
+            redacted,
         );
     }
     if !srv.monitors.is_empty()
         && !spec.has_flag(CommandFlags::SKIP_MONITOR)
         && !spec.has_flag(CommandFlags::ADMIN)
     {
-        crate::introspection::feed_monitors(srv, client, argv);
+        crate::introspection::feed_monitors(srv, client, argv, redacted);
     }
 }
 
@@ -421,12 +449,15 @@ impl Ctx<'_> {
         crate::object::Object::new(value, crate::evict::initial_lru(self.srv, self.now_ms))
     }
 
-    /// Stores a value (SET semantics: the TTL is dropped unless `keep_ttl`).
+    /// Stores a value (SET semantics: the TTL is dropped unless `keep_ttl`). An
+    /// expired old value is removed first, as Redis's setKey looks the key up for
+    /// writing: KEEPTTL must not keep a TTL that already passed.
     pub fn set_key(&mut self, key: &[u8], value: crate::object::Value, keep_ttl: bool) {
         let lru = crate::evict::initial_lru(self.srv, self.now_ms);
-        // Under LFU an overwritten key keeps its access counter, as in Redis.
         let keep_lru = crate::evict::is_lfu(self.srv.config.maxmemory_policy);
-        self.srv.keyspace.dbs[self.client.db].set_with(key, value, lru, keep_ttl, keep_lru);
+        let db = &mut self.srv.keyspace.dbs[self.client.db];
+        db.expire_if_needed(key, self.now_ms);
+        db.set_with(key, value, lru, keep_ttl, keep_lru);
     }
 
     /// Deletes a key; true if it existed.

@@ -186,14 +186,14 @@ impl EvictionPool {
 
 /// Memory is over maxmemory and nothing can be evicted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OverMaxmemory;
+pub struct OutOfMemory;
 
 /// Frees memory by evicting keys until `used_memory` is under `maxmemory`, as Redis's
-/// performEvictions. `Err(OverMaxmemory)` when memory is over the limit and nothing can be
+/// performEvictions. `Err(OutOfMemory)` when memory is over the limit and nothing can be
 /// evicted (noeviction, or no candidate keys): write commands then get the OOM error.
 /// When the time limit (maxmemory-eviction-tenacity) is reached first, the rest is
 /// left to the cron and the call succeeds.
-pub fn perform_evictions(srv: &mut Server, now_ms: i64) -> Result<(), OverMaxmemory> {
+pub fn perform_evictions(srv: &mut Server, now_ms: i64) -> Result<(), OutOfMemory> {
     let maxmemory = srv.config.maxmemory;
     if maxmemory == 0 || crate::alloc::used_memory() <= maxmemory {
         srv.evict_pool.running = false;
@@ -207,7 +207,7 @@ pub fn perform_evictions(srv: &mut Server, now_ms: i64) -> Result<(), OverMaxmem
     }
     let policy = srv.config.maxmemory_policy;
     if policy == MaxmemoryPolicy::NoEviction {
-        return Err(OverMaxmemory);
+        return Err(OutOfMemory);
     }
     let start = std::time::Instant::now();
     let limit_us = eviction_time_limit_us(srv);
@@ -223,7 +223,7 @@ pub fn perform_evictions(srv: &mut Server, now_ms: i64) -> Result<(), OverMaxmem
             _ => pooled_victim(srv, policy, volatile, samples, now_ms),
         };
         let Some((db, key)) = victim else {
-            return Err(OverMaxmemory);
+            return Err(OutOfMemory);
         };
         let t0 = std::time::Instant::now();
         srv.keyspace.dbs[db].remove(&key);

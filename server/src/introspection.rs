@@ -36,6 +36,7 @@ impl SlowLog {
 
     /// Records a command that ran at least `threshold_us` (a negative threshold
     /// disables the log; 0 logs everything).
+    #[allow(clippy::too_many_arguments)] // the dispatcher's per-command values, unbundled
     pub fn push_if_needed(
         &mut self,
         argv: &[Bytes],
@@ -44,6 +45,7 @@ impl SlowLog {
         client: &Client,
         threshold_us: i64,
         max_len: i64,
+        redacted: u64,
     ) {
         if threshold_us < 0 || (duration_us as i64) < threshold_us {
             return;
@@ -57,7 +59,9 @@ impl SlowLog {
                 );
                 break;
             }
-            if a.len() > SLOWLOG_MAX_ARG_LEN {
+            if i < 64 && redacted & (1 << i) != 0 {
+                args.push(b"(redacted)".to_vec());
+            } else if a.len() > SLOWLOG_MAX_ARG_LEN {
                 let mut v = a[..SLOWLOG_MAX_ARG_LEN].to_vec();
                 v.extend_from_slice(
                     format!("... ({} more bytes)", a.len() - SLOWLOG_MAX_ARG_LEN).as_bytes(),
@@ -191,7 +195,7 @@ pub fn repr(s: &[u8], out: &mut Vec<u8>) {
 }
 
 /// Sends the command to every MONITOR client, as Redis formats it.
-pub fn feed_monitors(srv: &mut Server, client: &Client, argv: &[Bytes]) {
+pub fn feed_monitors(srv: &mut Server, client: &Client, argv: &[Bytes], redacted: u64) {
     let now = crate::state::now_us();
     let mut line = format!(
         "+{}.{:06} [{} ",
@@ -209,9 +213,13 @@ pub fn feed_monitors(srv: &mut Server, client: &Client, argv: &[Bytes]) {
         }
     }
     line.push(b']');
-    for a in argv {
+    for (i, a) in argv.iter().enumerate() {
         line.push(b' ');
-        repr(a, &mut line);
+        if i < 64 && redacted & (1 << i) != 0 {
+            line.extend_from_slice(b"\"(redacted)\"");
+        } else {
+            repr(a, &mut line);
+        }
     }
     line.extend_from_slice(b"\r\n");
     srv.monitors.retain(|(_, ob)| !ob.is_killed());

@@ -7,6 +7,7 @@
 //! encode replies into a `ReplyBuf`, which [`net`] writes back in one batch.
 
 pub mod alloc;
+pub mod bitmap;
 pub mod client;
 pub mod cmd;
 pub mod config;
@@ -17,6 +18,7 @@ pub mod glob;
 pub mod introspection;
 pub mod keyspace;
 pub mod log;
+pub mod longdouble;
 pub mod net;
 pub mod object;
 pub mod startup;

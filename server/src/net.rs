@@ -35,14 +35,14 @@ it with the '--protected-mode no' option. \
 NOTE: You only need to do one of the above things in order for \
 the server to start accepting connections from the outside.\r\n";
 
+/// Redis's islocalClient: the unix socket, or a peer address of exactly 127.0.0.1
+/// or ::1 (not the rest of 127.0.0.0/8, nor IPv4-mapped forms).
 fn is_local(peer: &Peer) -> bool {
     match peer {
         Peer::Unix { .. } => true,
         Peer::Tcp { addr, .. } => match addr.ip() {
-            std::net::IpAddr::V4(ip) => ip.is_loopback(),
-            std::net::IpAddr::V6(ip) => {
-                ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-            }
+            std::net::IpAddr::V4(ip) => ip == std::net::Ipv4Addr::LOCALHOST,
+            std::net::IpAddr::V6(ip) => ip == std::net::Ipv6Addr::LOCALHOST,
         },
     }
 }
@@ -52,6 +52,15 @@ pub async fn serve<S>(shared: Arc<Shared>, mut sock: S, peer: Peer, fd: i64)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    if crate::log::enabled(Level::Verbose) {
+        match &peer {
+            Peer::Tcp { addr, .. } => log(
+                Level::Verbose,
+                &format!("Accepted {}:{}", addr.ip(), addr.port()),
+            ),
+            Peer::Unix { path } => log(Level::Verbose, &format!("Accepted connection to {path}")),
+        }
+    }
     let registered = {
         let mut st = shared.state.lock();
         if st.clients.len() >= st.config.maxclients as usize {
@@ -93,13 +102,25 @@ where
         reqs: Vec::with_capacity(64),
         net_in: 0,
         net_out: 0,
+        reads: 0,
+        writes: 0,
         authenticated: true,
         max_bulk_len: 0,
+        buf_alloc: 0,
     };
-    conn.run(&mut sock).await;
+    let eof = conn.run(&mut sock).await;
     let mut st = shared.state.lock();
+    if eof && crate::log::enabled(Level::Verbose) {
+        let now = now_ms();
+        if let Some(c) = st.clients.iter().find(|c| c.id == id) {
+            let info = crate::cmd::client::info_line(c, now, None);
+            log(Level::Verbose, &format!("Client closed connection {info}"));
+        }
+    }
     st.stats.net_input_bytes += conn.net_in;
     st.stats.net_output_bytes += conn.net_out;
+    st.stats.total_reads_processed += conn.reads;
+    st.stats.total_writes_processed += conn.writes;
     st.clients.remove(slot);
     st.monitors.retain(|(cid, _)| *cid != id);
 }
@@ -115,10 +136,16 @@ struct Connection {
     /// Bytes read/written since the counters were last folded into the state.
     net_in: u64,
     net_out: u64,
+    /// Socket reads and writes since last folded (INFO total_reads/writes_processed).
+    reads: u64,
+    writes: u64,
     /// The client's authentication state as of the last batch (parse limits).
     authenticated: bool,
     /// `proto-max-bulk-len` as of the last batch.
     max_bulk_len: i64,
+    /// Size of the query buffer when it was last read into (CLIENT LIST reports
+    /// qbuf + qbuf-free as the buffer's allocation, as Redis's sds).
+    buf_alloc: usize,
 }
 
 enum Step {
@@ -127,7 +154,8 @@ enum Step {
 }
 
 impl Connection {
-    async fn run<S: AsyncRead + AsyncWrite + Unpin>(&mut self, sock: &mut S) {
+    /// Serves until the connection ends; true when the peer closed it.
+    async fn run<S: AsyncRead + AsyncWrite + Unpin>(&mut self, sock: &mut S) -> bool {
         {
             let mut st = self.shared.state.lock();
             self.max_bulk_len = st.config.proto_max_bulk_len;
@@ -150,35 +178,65 @@ impl Connection {
             match read {
                 None => {
                     if self.outbox.is_killed() {
-                        return;
+                        return false;
+                    }
+                    if self.outbox.take_shrink_request() {
+                        self.free_idle_query_buffer();
                     }
                     let pending = std::mem::take(&mut *self.outbox.pending.lock());
                     if !pending.is_empty() {
                         if sock.write_all(&pending).await.is_err() {
-                            return;
+                            return false;
                         }
                         self.net_out += pending.len() as u64;
+                        self.writes += 1;
                     }
                     continue;
                 }
-                Some(Ok(0)) | Some(Err(_)) => return,
-                Some(Ok(n)) => self.net_in += n as u64,
+                Some(Ok(0)) => return true,
+                Some(Err(_)) => return false,
+                Some(Ok(n)) => {
+                    self.net_in += n as u64;
+                    self.reads += 1;
+                    self.buf_alloc = self.rbuf.capacity();
+                }
             }
             let step = self.process().await;
+            // After a big request, give the memory back once the buffer is drained
+            // (Redis resizes query buffers whose peak use has dropped).
+            if self.rbuf.is_empty() && self.rbuf.capacity() > 2 * READ_CHUNK {
+                self.rbuf = BytesMut::with_capacity(READ_CHUNK);
+            }
             if !self.out.is_empty() {
                 if sock.write_all(&self.out.buf).await.is_err() {
-                    return;
+                    return false;
                 }
                 self.net_out += self.out.len() as u64;
+                self.writes += 1;
                 self.out.buf.clear();
                 if self.out.buf.capacity() > 1024 * 1024 {
                     self.out.buf.shrink_to(READ_CHUNK);
                 }
             }
             if matches!(step, Step::Close) || self.outbox.is_killed() {
-                return;
+                return false;
             }
         }
+    }
+
+    /// Frees the query buffer of an idle client (asked by the cron, as Redis's
+    /// clientsCronResizeQueryBuffer does after 2 s idle).
+    fn free_idle_query_buffer(&mut self) {
+        if !self.rbuf.is_empty() || self.parser.in_command() {
+            return;
+        }
+        self.rbuf = BytesMut::new();
+        self.buf_alloc = 0;
+        let mut st = self.shared.state.lock();
+        let mut c = st.clients.take(self.slot);
+        c.qbuf = 0;
+        c.qbuf_free = 0;
+        st.clients.put(c);
     }
 
     /// Parses what was read and runs every complete command.
@@ -232,19 +290,33 @@ impl Connection {
     }
 
     fn check_query_buffer(&mut self) {
-        let limit = self.shared.state.lock().config.client_query_buffer_limit;
-        if self.rbuf.len() > limit {
-            log(
-                Level::Warning,
-                "Closing client that reached max query buffer length",
-            );
-            self.shared
-                .state
-                .lock()
-                .stats
-                .client_qbuf_limit_disconnections += 1;
-            self.outbox.kill();
+        let mut st = self.shared.state.lock();
+        // Redis counts any read as interaction (idle time, `timeout`), not only
+        // complete commands: a client sending a big command slowly is not idle.
+        if let Some(c) = st.clients.get_mut(self.slot) {
+            c.last_interaction_ms = now_ms();
         }
+        if self.rbuf.len() <= st.config.client_query_buffer_limit {
+            return;
+        }
+        st.stats.client_qbuf_limit_disconnections += 1;
+        let info = st
+            .clients
+            .iter()
+            .find(|c| c.slot == self.slot)
+            .map(|c| crate::cmd::client::info_line(c, now_ms(), None))
+            .unwrap_or_default();
+        drop(st);
+        let mut head = Vec::new();
+        crate::introspection::repr(&self.rbuf[..self.rbuf.len().min(64)], &mut head);
+        log(
+            Level::Warning,
+            &format!(
+                "Closing client that reached max query buffer length: {info} (qbuf initial bytes: {})",
+                String::from_utf8_lossy(&head)
+            ),
+        );
+        self.outbox.kill();
     }
 
     /// Runs the parsed requests under one lock; waits (unlocked) while CLIENT PAUSE
@@ -259,9 +331,11 @@ impl Connection {
                 let st = &mut *st;
                 st.stats.net_input_bytes += std::mem::take(&mut self.net_in);
                 st.stats.net_output_bytes += std::mem::take(&mut self.net_out);
+                st.stats.total_reads_processed += std::mem::take(&mut self.reads);
+                st.stats.total_writes_processed += std::mem::take(&mut self.writes);
                 let mut client = st.clients.take(self.slot);
                 client.qbuf = self.rbuf.len();
-                client.qbuf_free = self.rbuf.capacity() - self.rbuf.len();
+                client.qbuf_free = self.buf_alloc.saturating_sub(self.rbuf.len());
                 self.out.proto = client.resp;
                 while i < self.reqs.len() {
                     let now = now_ms();
@@ -280,6 +354,8 @@ impl Connection {
                 self.max_bulk_len = st.config.proto_max_bulk_len;
                 let close = client.close_after_reply;
                 client.obuf = self.out.len();
+                client.rbs = self.out.buf.capacity().max(READ_CHUNK);
+                client.rbp = self.out.len();
                 st.clients.put(client);
                 if close {
                     self.reqs.clear();

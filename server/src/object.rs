@@ -2,11 +2,33 @@
 
 use crate::keyspace::smallbytes::SmallBytes;
 use redis_formats::num::parse_i64;
-use redis_formats::reply::push_i64;
 use redis_formats::ReplyBuf;
 
 /// Longest string Redis stores as `embstr` (OBJECT ENCODING reports it).
 pub const EMBSTR_MAX: usize = 44;
+
+/// Room for the decimal form of any i64 (`-9223372036854775808` is 20 bytes).
+pub type IntBuf = [u8; 20];
+
+/// Writes the decimal form of `n` at the end of `buf` and returns it, without
+/// allocating (integer-encoded strings are formatted on the stack when read).
+pub fn format_i64(n: i64, buf: &mut IntBuf) -> &[u8] {
+    let mut i = buf.len();
+    let mut v = n.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    &buf[i..]
+}
 
 /// A value. Strings keep the encoding Redis would report for them; the other types
 /// arrive with their own issues (lists, hashes, sets, sorted sets, streams).
@@ -63,17 +85,26 @@ impl Value {
         }
     }
 
+    /// A string value stored as `embstr`/`raw` by length, never as `int` (what Redis's
+    /// createStringObject gives, e.g. for INCRBYFLOAT results).
+    pub fn plain_string(b: &[u8]) -> Value {
+        Value::Str(SmallBytes::new(b))
+    }
+
+    /// The bytes of a string value; integers are formatted into `buf`.
+    #[inline]
+    pub fn as_bytes<'a>(&'a self, buf: &'a mut IntBuf) -> &'a [u8] {
+        match self {
+            Value::Int(n) => format_i64(*n, buf),
+            Value::Str(s) => s,
+            Value::Raw(v) => v,
+        }
+    }
+
     /// Calls `f` with the bytes of a string value (integers are formatted first).
     pub fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
-        match self {
-            Value::Int(n) => {
-                let mut buf = Vec::with_capacity(20);
-                push_i64(&mut buf, *n);
-                f(&buf)
-            }
-            Value::Str(s) => f(s),
-            Value::Raw(v) => f(v),
-        }
+        let mut buf = [0u8; 20];
+        f(self.as_bytes(&mut buf))
     }
 
     /// The bytes of a string value, copied.
@@ -84,11 +115,7 @@ impl Value {
     /// Length in bytes of a string value.
     pub fn str_len(&self) -> usize {
         match self {
-            Value::Int(n) => {
-                let mut buf = Vec::with_capacity(20);
-                push_i64(&mut buf, *n);
-                buf.len()
-            }
+            Value::Int(n) => format_i64(*n, &mut [0u8; 20]).len(),
             Value::Str(s) => s.len(),
             Value::Raw(v) => v.len(),
         }
@@ -97,7 +124,7 @@ impl Value {
     /// Writes a string value as a bulk reply.
     pub fn reply_bulk(&self, out: &mut ReplyBuf) {
         match self {
-            Value::Int(n) => out.bulk_int(*n),
+            Value::Int(n) => out.bulk(format_i64(*n, &mut [0u8; 20])),
             Value::Str(s) => out.bulk(s),
             Value::Raw(v) => out.bulk(v),
         }
@@ -169,5 +196,14 @@ mod tests {
         v.make_raw().push(b'c');
         assert_eq!(v.encoding(), "raw");
         assert_eq!(v.to_bytes(), b"abc");
+        assert_eq!(Value::plain_string(b"3").encoding(), "embstr");
+    }
+
+    #[test]
+    fn int_formatting() {
+        for n in [0, 1, -1, 10, 12345, i64::MAX, i64::MIN, -1000] {
+            assert_eq!(format_i64(n, &mut [0u8; 20]), n.to_string().as_bytes());
+            assert_eq!(Value::Int(n).str_len(), n.to_string().len());
+        }
     }
 }

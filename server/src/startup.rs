@@ -151,11 +151,11 @@ pub fn main() {
             log(Level::Warning, &format!("Failed to write PID file: {path}"));
         }
     }
-    let threads = std::env::var("REDIS_RS_THREADS")
-        .ok()
-        .and_then(|s| s.parse::<usize>().ok())
-        .unwrap_or(1);
-    let runtime = if threads <= 1 {
+    // `io-threads` (default 1, as Redis): one thread runs everything, as Redis's main
+    // thread does; more spread connections' parsing, encoding and socket I/O over a
+    // multi-threaded runtime while commands still execute one at a time under the lock.
+    let threads = config.io_threads.max(1) as usize;
+    let runtime = if threads == 1 {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -194,6 +194,16 @@ fn daemonize() {
                 libc::close(null);
             }
         }
+    }
+}
+
+/// The C library's text for an I/O error, as Redis logs it (Rust's Display adds
+/// " (os error N)").
+pub fn os_error_text(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" (os error ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
     }
 }
 
@@ -259,7 +269,8 @@ pub fn open_listeners(
             }
             Err(e) => {
                 return Err(format!(
-                    "Warning: Could not create server TCP listening socket {addr}:{port}: bind: {e}"
+                    "Warning: Could not create server TCP listening socket {addr}:{port}: bind: {}",
+                    os_error_text(&e)
                 ))
             }
         }
@@ -317,20 +328,22 @@ async fn serve(
         listeners: Mutex::new(None),
     });
     let _ = crate::state::SHARED.set(shared.clone());
-    // Redis shows its logo block (version, mode, port, PID) when asked to or on a
-    // terminal; test harnesses find the PID in it. Ours has the same facts, no art.
+    // Like Redis: a banner (with the PID, which Redis's test suite waits for) when
+    // logging to a terminal or with always-show-logo, else one line.
     let show_logo = {
         let st = shared.state.lock();
-        st.config.always_show_logo
-            || (st.config.logfile.is_empty()
-                && !st.config.syslog_enabled
-                && std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        (!st.config.syslog_enabled
+            && st.config.logfile.is_empty()
+            && std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            || st.config.always_show_logo
     };
     if show_logo {
-        crate::log::write_unprefixed(&format!(
-            "\n    Redis {REDIS_VERSION} (00000000/0) 64 bit\n    Running in standalone mode\n    Port: {port}\n    PID: {}\n\n",
-            std::process::id()
-        ));
+        if log::enabled(Level::Notice) {
+            log::write_plain(&format!(
+                "\n    Redis {REDIS_VERSION} (00000000/0) 64 bit\n    Running in standalone mode\n    Port: {port}\n    PID: {}\n\n",
+                std::process::id()
+            ));
+        }
     } else {
         log(
             Level::Notice,

@@ -135,6 +135,8 @@ pub struct Server {
     pub evict_pool: crate::evict::EvictionPool,
     /// Database where random eviction looks first next time (rotates).
     pub evict_next_db: usize,
+    /// Memory in use once the server was set up (INFO used_memory_startup).
+    pub startup_memory: u64,
     /// Connected clients that are blocked (INFO clients).
     pub blocked_clients: usize,
     /// `rename-command` renames: original name to new name (`""`: disabled).
@@ -189,6 +191,7 @@ impl Server {
             peak_memory: 0,
             evict_pool: Default::default(),
             evict_next_db: 0,
+            startup_memory: crate::alloc::used_memory(),
             blocked_clients: 0,
             renames: Default::default(),
             ops_samples: Default::default(),

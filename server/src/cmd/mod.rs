@@ -8,11 +8,19 @@ use crate::dispatch::{CmdResult, Ctx};
 use redis_commands::CommandSpec;
 use std::sync::OnceLock;
 
+pub mod args;
+mod bitfield;
+mod bits;
+pub mod client;
+mod command;
 mod config;
-mod connection;
+pub mod connection;
 pub mod debug;
 mod expire;
+pub mod info;
 pub mod keyspace;
+mod lcs;
+pub mod server;
 mod strings;
 pub mod util;
 
@@ -22,11 +30,16 @@ pub type Handler = fn(&mut Ctx) -> CmdResult;
 /// Every module's handler list. Each module declares `pub const HANDLERS` with the full
 /// command names (`get`, `config|get`) it implements.
 const GROUPS: &[&[(&str, Handler)]] = &[
+    bits::HANDLERS,
+    client::HANDLERS,
+    command::HANDLERS,
     config::HANDLERS,
     connection::HANDLERS,
     debug::HANDLERS,
     expire::HANDLERS,
+    info::HANDLERS,
     keyspace::HANDLERS,
+    server::HANDLERS,
     strings::HANDLERS,
 ];
 

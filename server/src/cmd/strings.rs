@@ -1,46 +1,70 @@
-//! String commands.
+//! String commands: SET and its variants, GET and its variants, multi-key MGET/MSET,
+//! APPEND/SETRANGE/GETRANGE/STRLEN, and the counters (INCR family, INCRBYFLOAT).
+//! LCS is in `lcs.rs`, the bit commands in `bits.rs` and `bitfield.rs`.
+//!
+//! Error precedence follows Redis 7.0: each command checks its arguments and the key
+//! type in the same order Redis does, so the same bad request gets the same error.
 
+use super::args::{check_string_length, expire_at_ms, parse_i64_arg, ExpireUnit};
 use crate::dispatch::{errors, CmdError, CmdResult, Ctx};
-use crate::object::Value;
+use crate::longdouble::LongDouble;
+use crate::object::{IntBuf, Value};
+use bytes::Bytes;
 
 /// The commands of this module.
 pub const HANDLERS: &[(&str, super::Handler)] = &[
+    ("append", append),
     ("decr", decr),
     ("decrby", decrby),
     ("get", get),
+    ("getdel", getdel),
+    ("getex", getex),
+    ("getrange", getrange),
+    ("getset", getset),
     ("incr", incr),
     ("incrby", incrby),
+    ("incrbyfloat", incrbyfloat),
+    ("lcs", super::lcs::lcs),
     ("mget", mget),
     ("mset", mset),
+    ("msetnx", msetnx),
+    ("psetex", psetex),
     ("set", set),
+    ("setex", setex),
+    ("setnx", setnx),
+    ("setrange", setrange),
+    ("strlen", strlen),
+    ("substr", getrange),
 ];
 
-/// The string value of `key` for reading, or WRONGTYPE.
-fn read_string<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a Value>, CmdError> {
-    match ctx.read_key(key) {
-        None => Ok(None),
-        Some(o) if o.value.is_string() => Ok(Some(&o.value)),
-        Some(_) => Err(errors::WRONGTYPE.into()),
+/// Redis's getGenericCommand: replies with the value of `key` (null if missing) or
+/// fails with WRONGTYPE. Returns whether the key existed.
+fn reply_get(ctx: &mut Ctx, key: &[u8]) -> Result<bool, CmdError> {
+    match ctx.read_key_out(key) {
+        (Some(o), out) if o.value.is_string() => {
+            o.value.reply_bulk(out);
+            Ok(true)
+        }
+        (Some(_), _) => Err(errors::WRONGTYPE.into()),
+        (None, out) => {
+            out.null();
+            Ok(false)
+        }
     }
 }
 
 /// GET key
 pub fn get(ctx: &mut Ctx) -> CmdResult {
-    let key = ctx.argv[1].clone();
-    match ctx.read_key_out(&key) {
-        (Some(o), out) if o.value.is_string() => o.value.reply_bulk(out),
-        (Some(_), _) => return Err(errors::WRONGTYPE.into()),
-        (None, out) => out.null(),
-    }
-    Ok(())
+    let argv = ctx.argv;
+    reply_get(ctx, &argv[1]).map(|_| ())
 }
 
 /// MGET key [key ...]
 pub fn mget(ctx: &mut Ctx) -> CmdResult {
-    ctx.out.array(ctx.argc() - 1);
-    for i in 1..ctx.argc() {
-        let key = ctx.argv[i].clone();
-        match ctx.read_key_out(&key) {
+    let argv = ctx.argv;
+    ctx.out.array(argv.len() - 1);
+    for key in &argv[1..] {
+        match ctx.read_key_out(key) {
             (Some(o), out) if o.value.is_string() => o.value.reply_bulk(out),
             (_, out) => out.null(),
         }
@@ -48,147 +72,415 @@ pub fn mget(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// When a SET-style expiry ends.
+/// The expiry an extended SET/GETEX option asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Expiry {
-    None,
-    KeepTtl,
-    At(i64),
+enum ExpireOpt {
+    Ex,
+    Px,
+    ExAt,
+    PxAt,
 }
 
-/// Parses an expire argument for `cmd` (seconds or ms, relative or absolute) into an
-/// absolute unix ms time, with Redis's checks and messages.
-fn parse_expire(ctx: &Ctx, arg: &[u8], unit_ms: i64, absolute: bool) -> Result<i64, CmdError> {
-    let n = redis_formats::num::parse_i64(arg).ok_or(CmdError::from(errors::NOT_INTEGER))?;
-    let invalid = || {
-        CmdError::from(format!(
-            "ERR invalid expire time in '{}' command",
-            ctx.cmd.name
-        ))
+/// Options of SET (`is_set`) or GETEX, as Redis's parseExtendedStringArguments
+/// accepts them: the same option may repeat, conflicting ones are a syntax error.
+#[derive(Debug, Default)]
+struct ExtOptions {
+    nx: bool,
+    xx: bool,
+    get: bool,
+    keepttl: bool,
+    persist: bool,
+    /// The expiry option and the index of its argument.
+    expire: Option<(ExpireOpt, usize)>,
+}
+
+fn parse_ext_options(argv: &[Bytes], is_set: bool) -> Result<ExtOptions, CmdError> {
+    let mut o = ExtOptions::default();
+    let mut j = if is_set { 3 } else { 2 };
+    while j < argv.len() {
+        let opt: &[u8] = &argv[j];
+        let has_next = j + 1 < argv.len();
+        let is = |w: &str| opt.eq_ignore_ascii_case(w.as_bytes());
+        // An expiry option may repeat itself but not follow another kind.
+        let expire_ok = |kind: ExpireOpt, o: &ExtOptions| {
+            !o.keepttl && !o.persist && o.expire.is_none_or(|(k, _)| k == kind) && has_next
+        };
+        let kind = if is("ex") {
+            Some(ExpireOpt::Ex)
+        } else if is("px") {
+            Some(ExpireOpt::Px)
+        } else if is("exat") {
+            Some(ExpireOpt::ExAt)
+        } else if is("pxat") {
+            Some(ExpireOpt::PxAt)
+        } else {
+            None
+        };
+        if is_set && is("nx") && !o.xx {
+            o.nx = true;
+        } else if is_set && is("xx") && !o.nx {
+            o.xx = true;
+        } else if is_set && is("get") {
+            o.get = true;
+        } else if is_set && is("keepttl") && !o.persist && o.expire.is_none() {
+            o.keepttl = true;
+        } else if !is_set && is("persist") && o.expire.is_none() && !o.keepttl {
+            o.persist = true;
+        } else if let Some(kind) = kind.filter(|&k| expire_ok(k, &o)) {
+            o.expire = Some((kind, j + 1));
+            j += 1;
+        } else {
+            return Err(errors::SYNTAX.into());
+        }
+        j += 1;
+    }
+    Ok(o)
+}
+
+/// The absolute unix-ms time of an expiry option's argument, with Redis's checks.
+fn option_expire_ms(ctx: &Ctx, kind: ExpireOpt, arg: &[u8]) -> Result<i64, CmdError> {
+    let (unit, relative) = match kind {
+        ExpireOpt::Ex => (ExpireUnit::Seconds, true),
+        ExpireOpt::Px => (ExpireUnit::Millis, true),
+        ExpireOpt::ExAt => (ExpireUnit::Seconds, false),
+        ExpireOpt::PxAt => (ExpireUnit::Millis, false),
     };
-    if n <= 0 {
-        return Err(invalid());
+    expire_at_ms(arg, unit, relative.then_some(ctx.now_ms), &ctx.cmd.name)
+}
+
+/// Stores a string value with SET semantics (lazy expiry of the old key, TTL
+/// dropped unless `keep_ttl`), and counts the change.
+#[inline]
+fn store(ctx: &mut Ctx, key: &[u8], value: Value, keep_ttl: bool) {
+    ctx.set_key(key, value, keep_ttl);
+    ctx.dirty(1);
+}
+
+/// Redis's setGenericCommand, shared by SET, SETNX, SETEX and PSETEX.
+/// `ok`/`abort` are the replies when the value is (not) stored; `None` means +OK / null.
+fn set_generic(
+    ctx: &mut Ctx,
+    opts: &ExtOptions,
+    value_arg: usize,
+    ok: Option<i64>,
+    abort: Option<i64>,
+) -> CmdResult {
+    let argv = ctx.argv;
+    let key: &[u8] = &argv[1];
+    let expire_at = match opts.expire {
+        Some((kind, i)) => Some(option_expire_ms(ctx, kind, &argv[i])?),
+        None => None,
+    };
+    if opts.get {
+        reply_get(ctx, key)?;
     }
-    let ms = n.checked_mul(unit_ms).ok_or_else(invalid)?;
-    if absolute {
-        Ok(ms)
-    } else {
-        ms.checked_add(ctx.now_ms).ok_or_else(invalid)
+    if opts.nx || opts.xx {
+        let found = ctx.write_key(key).is_some();
+        if (opts.nx && found) || (opts.xx && !found) {
+            if !opts.get {
+                match abort {
+                    Some(n) => ctx.out.int(n),
+                    None => ctx.out.null(),
+                }
+            }
+            return Ok(());
+        }
     }
+    store(ctx, key, Value::string(&argv[value_arg]), opts.keepttl);
+    if let Some(when) = expire_at {
+        ctx.db().set_expire(key, when);
+    }
+    if !opts.get {
+        match ok {
+            Some(n) => ctx.out.int(n),
+            None => ctx.out.ok(),
+        }
+    }
+    Ok(())
 }
 
 /// SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ts-ms|KEEPTTL]
 pub fn set(ctx: &mut Ctx) -> CmdResult {
-    let mut nx = false;
-    let mut xx = false;
-    let mut get = false;
-    let mut expiry = Expiry::None;
-    let mut i = 3;
-    while i < ctx.argc() {
-        let a = ctx.arg(i);
-        let next = ctx.argv.get(i + 1);
-        let word = a.to_ascii_uppercase();
-        match word.as_slice() {
-            b"NX" if !xx => nx = true,
-            b"XX" if !nx => xx = true,
-            b"GET" => get = true,
-            b"KEEPTTL" if expiry == Expiry::None => expiry = Expiry::KeepTtl,
-            b"EX" | b"PX" | b"EXAT" | b"PXAT" if expiry == Expiry::None && next.is_some() => {
-                let (unit, abs) = match word.as_slice() {
-                    b"EX" => (1000, false),
-                    b"PX" => (1, false),
-                    b"EXAT" => (1000, true),
-                    _ => (1, true),
-                };
-                let next = next.expect("checked").clone();
-                expiry = Expiry::At(parse_expire(ctx, &next, unit, abs)?);
-                i += 1;
-            }
-            _ => return Err(errors::SYNTAX.into()),
-        }
-        i += 1;
-    }
-    let key = ctx.argv[1].clone();
-    let old = if get {
-        read_string(ctx, &key)?.cloned()
-    } else {
-        None
-    };
-    let exists = if get {
-        old.is_some()
-    } else {
-        ctx.write_key(&key).is_some()
-    };
-    if (nx && exists) || (xx && !exists) {
-        if get {
-            match old {
-                Some(v) => v.reply_bulk(ctx.out),
-                None => ctx.out.null(),
-            }
-        } else {
-            ctx.out.null();
-        }
+    if ctx.argc() == 3 {
+        // The common case, kept lean.
+        let argv = ctx.argv;
+        store(ctx, &argv[1], Value::string(&argv[2]), false);
+        ctx.out.ok();
         return Ok(());
     }
-    ctx.set_key(&key, Value::string(&ctx.argv[2]), expiry == Expiry::KeepTtl);
-    if let Expiry::At(when) = expiry {
-        ctx.db().set_expire(&key, when);
+    let opts = parse_ext_options(ctx.argv, true)?;
+    set_generic(ctx, &opts, 2, None, None)
+}
+
+/// SETNX key value
+pub fn setnx(ctx: &mut Ctx) -> CmdResult {
+    let opts = ExtOptions {
+        nx: true,
+        ..Default::default()
+    };
+    set_generic(ctx, &opts, 2, Some(1), Some(0))
+}
+
+/// SETEX key seconds value
+pub fn setex(ctx: &mut Ctx) -> CmdResult {
+    let opts = ExtOptions {
+        expire: Some((ExpireOpt::Ex, 2)),
+        ..Default::default()
+    };
+    set_generic(ctx, &opts, 3, None, None)
+}
+
+/// PSETEX key milliseconds value
+pub fn psetex(ctx: &mut Ctx) -> CmdResult {
+    let opts = ExtOptions {
+        expire: Some((ExpireOpt::Px, 2)),
+        ..Default::default()
+    };
+    set_generic(ctx, &opts, 3, None, None)
+}
+
+/// GETSET key value
+pub fn getset(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    reply_get(ctx, &argv[1])?;
+    store(ctx, &argv[1], Value::string(&argv[2]), false);
+    Ok(())
+}
+
+/// GETDEL key
+pub fn getdel(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    if reply_get(ctx, &argv[1])? {
+        ctx.db().remove(&argv[1]);
+        ctx.dirty(1);
     }
-    ctx.dirty(1);
-    if get {
-        match old {
-            Some(v) => v.reply_bulk(ctx.out),
-            None => ctx.out.null(),
+    Ok(())
+}
+
+/// GETEX key [EX s|PX ms|EXAT ts|PXAT ts-ms|PERSIST]
+pub fn getex(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    let key: &[u8] = &argv[1];
+    let opts = parse_ext_options(argv, false)?;
+    match ctx.read_key(key) {
+        None => {
+            ctx.out.null();
+            return Ok(());
         }
-    } else {
-        ctx.out.ok();
+        Some(o) if !o.value.is_string() => return Err(errors::WRONGTYPE.into()),
+        Some(_) => {}
+    }
+    // The expiry is validated only once the key is known to be a string.
+    let expire_at = match opts.expire {
+        Some((kind, i)) => Some(option_expire_ms(ctx, kind, &argv[i])?),
+        None => None,
+    };
+    if let Some(o) = ctx.srv.keyspace.dbs[ctx.client.db].keys.get(key) {
+        o.value.reply_bulk(ctx.out);
+    }
+    let absolute = matches!(opts.expire, Some((ExpireOpt::ExAt | ExpireOpt::PxAt, _)));
+    match expire_at {
+        Some(when) if absolute && when <= ctx.now_ms => {
+            ctx.db().remove(key);
+            ctx.dirty(1);
+        }
+        Some(when) => {
+            ctx.db().set_expire(key, when);
+            ctx.dirty(1);
+        }
+        None if opts.persist && ctx.db().persist(key) => ctx.dirty(1),
+        None => {}
     }
     Ok(())
 }
 
 /// MSET key value [key value ...]
 pub fn mset(ctx: &mut Ctx) -> CmdResult {
-    if ctx.argc().is_multiple_of(2) {
+    mset_generic(ctx, false)
+}
+
+/// MSETNX key value [key value ...]
+pub fn msetnx(ctx: &mut Ctx) -> CmdResult {
+    mset_generic(ctx, true)
+}
+
+fn mset_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
+    let argv = ctx.argv;
+    if argv.len().is_multiple_of(2) {
         return Err(format!(
             "ERR wrong number of arguments for '{}' command",
             ctx.cmd.name
         )
         .into());
     }
-    for i in (1..ctx.argc()).step_by(2) {
-        let key = ctx.argv[i].clone();
-        ctx.set_key(&key, Value::string(&ctx.argv[i + 1]), false);
+    if nx {
+        for key in argv[1..].iter().step_by(2) {
+            if ctx.write_key(key).is_some() {
+                ctx.out.int(0);
+                return Ok(());
+            }
+        }
     }
-    ctx.dirty((ctx.argc() as u64 - 1) / 2);
-    ctx.out.ok();
+    for pair in argv[1..].chunks_exact(2) {
+        ctx.set_key(&pair[0], Value::string(&pair[1]), false);
+    }
+    ctx.dirty((argv.len() as u64 - 1) / 2);
+    if nx {
+        ctx.out.int(1);
+    } else {
+        ctx.out.ok();
+    }
     Ok(())
 }
 
-fn incr_by(ctx: &mut Ctx, delta: i64) -> CmdResult {
-    let key = ctx.argv[1].clone();
-    let current = match ctx.write_key(&key) {
-        None => 0,
-        Some(o) => match &o.value {
-            Value::Int(n) => *n,
-            v if v.is_string() => v
-                .with_bytes(|b| {
-                    if b.len() > 20 {
-                        None
-                    } else {
-                        redis_formats::num::parse_i64(b)
-                    }
-                })
-                .ok_or(CmdError::from(errors::NOT_INTEGER))?,
-            _ => return Err(errors::WRONGTYPE.into()),
-        },
+/// APPEND key value
+pub fn append(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    let (key, tail): (&[u8], &[u8]) = (&argv[1], &argv[2]);
+    let max = ctx.srv.config.proto_max_bulk_len;
+    let len = match ctx.write_key(key) {
+        None => {
+            let obj = ctx.new_object(Value::string(tail));
+            ctx.db().add(key, obj);
+            tail.len()
+        }
+        Some(o) if !o.value.is_string() => return Err(errors::WRONGTYPE.into()),
+        Some(o) => {
+            check_string_length(o.value.str_len() as u64, tail.len() as u64, max)?;
+            let raw = o.value.make_raw();
+            raw.extend_from_slice(tail);
+            raw.len()
+        }
     };
-    let new = current
-        .checked_add(delta)
-        .ok_or(CmdError::from(errors::OVERFLOW))?;
-    match ctx.write_key(&key) {
-        Some(o) => o.value = Value::Int(new),
-        None => ctx.set_key(&key, Value::Int(new), false),
+    ctx.dirty(1);
+    ctx.out.int(len as i64);
+    Ok(())
+}
+
+/// STRLEN key
+pub fn strlen(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    let n = match ctx.read_key(&argv[1]) {
+        None => 0,
+        Some(o) if o.value.is_string() => o.value.str_len(),
+        Some(_) => return Err(errors::WRONGTYPE.into()),
+    };
+    ctx.out.int(n as i64);
+    Ok(())
+}
+
+/// The byte range GETRANGE returns for `start..=end` (Redis's index rules) over a
+/// string of `len` bytes, or `None` for an empty reply.
+pub(crate) fn getrange_bounds(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    if start < 0 && end < 0 && start > end {
+        return None;
     }
+    let mut start = if start < 0 { len + start } else { start };
+    let mut end = if end < 0 { len + end } else { end };
+    start = start.max(0);
+    end = end.max(0);
+    if end >= len {
+        end = len - 1;
+    }
+    if start > end || len == 0 {
+        return None;
+    }
+    Some((start as usize, end as usize))
+}
+
+/// GETRANGE key start end (and SUBSTR, its old name)
+pub fn getrange(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    let start = parse_i64_arg(&argv[2])?;
+    let end = parse_i64_arg(&argv[3])?;
+    match ctx.read_key_out(&argv[1]) {
+        (None, out) => out.bulk(b""),
+        (Some(o), _) if !o.value.is_string() => return Err(errors::WRONGTYPE.into()),
+        (Some(o), out) => {
+            let mut buf: IntBuf = [0; 20];
+            let s = o.value.as_bytes(&mut buf);
+            match getrange_bounds(start, end, s.len()) {
+                Some((a, b)) => out.bulk(&s[a..=b]),
+                None => out.bulk(b""),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// SETRANGE key offset value
+pub fn setrange(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    let (key, value): (&[u8], &[u8]) = (&argv[1], &argv[3]);
+    let offset = parse_i64_arg(&argv[2])?;
+    if offset < 0 {
+        return Err("ERR offset is out of range".into());
+    }
+    let max = ctx.srv.config.proto_max_bulk_len;
+    let offset_u = offset as u64;
+    let len = match ctx.write_key(key) {
+        None => {
+            if value.is_empty() {
+                ctx.out.int(0);
+                return Ok(());
+            }
+            check_string_length(offset_u, value.len() as u64, max)?;
+            let mut s = vec![0u8; offset as usize + value.len()];
+            s[offset as usize..].copy_from_slice(value);
+            let len = s.len();
+            let obj = ctx.new_object(Value::Raw(Box::new(s)));
+            ctx.db().add(key, obj);
+            len
+        }
+        Some(o) if !o.value.is_string() => return Err(errors::WRONGTYPE.into()),
+        Some(o) => {
+            if value.is_empty() {
+                let n = o.value.str_len();
+                ctx.out.int(n as i64);
+                return Ok(());
+            }
+            check_string_length(offset_u, value.len() as u64, max)?;
+            let raw = o.value.make_raw();
+            let end = offset as usize + value.len();
+            if raw.len() < end {
+                raw.resize(end, 0);
+            }
+            raw[offset as usize..end].copy_from_slice(value);
+            raw.len()
+        }
+    };
+    ctx.dirty(1);
+    ctx.out.int(len as i64);
+    Ok(())
+}
+
+/// Redis's incrDecrCommand: adds `delta` to the integer at the key (0 if missing),
+/// keeping its TTL.
+fn incr_by(ctx: &mut Ctx, delta: i64) -> CmdResult {
+    let argv = ctx.argv;
+    let key: &[u8] = &argv[1];
+    let new = match ctx.write_key(key) {
+        None => {
+            let obj = ctx.new_object(Value::Int(delta));
+            ctx.db().add(key, obj);
+            delta
+        }
+        Some(o) => {
+            let current = match &o.value {
+                Value::Int(n) => *n,
+                v if v.is_string() => v
+                    .with_bytes(redis_formats::num::parse_i64)
+                    .ok_or(CmdError::from(errors::NOT_INTEGER))?,
+                _ => return Err(errors::WRONGTYPE.into()),
+            };
+            let new = current
+                .checked_add(delta)
+                .ok_or(CmdError::from(errors::OVERFLOW))?;
+            o.value = Value::Int(new);
+            new
+        }
+    };
     ctx.dirty(1);
     ctx.out.int(new);
     Ok(())
@@ -206,15 +498,50 @@ pub fn decr(ctx: &mut Ctx) -> CmdResult {
 
 /// INCRBY key increment
 pub fn incrby(ctx: &mut Ctx) -> CmdResult {
-    let d = ctx.arg_i64(2)?;
+    let d = parse_i64_arg(&ctx.argv[2])?;
     incr_by(ctx, d)
 }
 
 /// DECRBY key decrement
 pub fn decrby(ctx: &mut Ctx) -> CmdResult {
-    let d = ctx.arg_i64(2)?;
+    let d = parse_i64_arg(&ctx.argv[2])?;
     if d == i64::MIN {
         return Err("ERR decrement would overflow".into());
     }
     incr_by(ctx, -d)
+}
+
+/// INCRBYFLOAT key increment: computed in C `long double` as Redis does, stored as
+/// the "%.17Lf" text (an embstr/raw string, never an int), TTL kept.
+pub fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    let key: &[u8] = &argv[1];
+    let not_float = || CmdError::from(errors::NOT_FLOAT);
+    let current = match ctx.write_key(key) {
+        None => None,
+        Some(o) if !o.value.is_string() => return Err(errors::WRONGTYPE.into()),
+        Some(o) => Some(match &o.value {
+            Value::Int(n) => LongDouble::from_i64(*n),
+            v => v.with_bytes(LongDouble::parse).ok_or_else(not_float)?,
+        }),
+    };
+    let incr = LongDouble::parse(&argv[2]).ok_or_else(not_float)?;
+    let sum = current
+        .unwrap_or_else(|| LongDouble::from_i64(0))
+        .checked_add(incr)
+        .ok_or(CmdError::from(
+            "ERR increment would produce NaN or Infinity",
+        ))?;
+    let text = sum.to_human();
+    ctx.out.bulk(&text);
+    let value = Value::plain_string(&text);
+    match ctx.db().keys.get_mut(key) {
+        Some(o) => o.value = value,
+        None => {
+            let obj = ctx.new_object(value);
+            ctx.db().add(key, obj);
+        }
+    }
+    ctx.dirty(1);
+    Ok(())
 }

@@ -4,6 +4,7 @@
 //! - [`reply`]: the server's reply encoder, RESP2 and RESP3, with Redis's RESP2 downgrades.
 //! - [`value`] and [`decode`]: decoded replies and the clients' incremental RESP3 decoder.
 //! - [`command`]: encoding a command as a RESP multibulk request (clients).
+//! - [`skip`]: finding where a reply ends without decoding it (load generators).
 //! - [`slot`]: cluster key slots (CRC16/XMODEM with hash tags).
 //! - [`num`]: Redis's strict number parsing and formatting, shared by parsers and replies.
 //!
@@ -14,6 +15,7 @@ pub mod decode;
 pub mod num;
 pub mod reply;
 pub mod request;
+pub mod skip;
 pub mod slot;
 pub mod value;
 

@@ -1,0 +1,81 @@
+//! Argument parsing shared by command handlers, with Redis's checks and messages.
+
+use crate::dispatch::{errors, CmdError};
+
+/// An integer argument (Redis's string2ll rules), or "value is not an integer".
+#[inline]
+pub fn parse_i64_arg(arg: &[u8]) -> Result<i64, CmdError> {
+    redis_formats::num::parse_i64(arg).ok_or(CmdError::from(errors::NOT_INTEGER))
+}
+
+/// The unit of an expire argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpireUnit {
+    Seconds,
+    Millis,
+}
+
+/// Converts an expire argument to an absolute unix-ms time as SET/GETEX/SETEX do:
+/// an integer (else "not an integer"), positive and not overflowing once converted
+/// (else "invalid expire time in '<command>' command"). `now_ms` is given for
+/// relative times (EX/PX) and added to the value.
+pub fn expire_at_ms(
+    arg: &[u8],
+    unit: ExpireUnit,
+    now_ms: Option<i64>,
+    command: &str,
+) -> Result<i64, CmdError> {
+    let n = parse_i64_arg(arg)?;
+    let invalid = || CmdError::from(format!("ERR invalid expire time in '{command}' command"));
+    if n <= 0 {
+        return Err(invalid());
+    }
+    let ms = match unit {
+        ExpireUnit::Seconds => n.checked_mul(1000).ok_or_else(invalid)?,
+        ExpireUnit::Millis => n,
+    };
+    match now_ms {
+        Some(now) => ms.checked_add(now).filter(|&t| t > 0).ok_or_else(invalid),
+        None => Ok(ms),
+    }
+}
+
+/// Redis's checkStringLength: a string of `size + append` bytes must not exceed
+/// proto-max-bulk-len.
+pub fn check_string_length(size: u64, append: u64, max: i64) -> Result<(), CmdError> {
+    match size.checked_add(append) {
+        Some(total) if total <= max.max(0) as u64 => Ok(()),
+        _ => Err("ERR string exceeds maximum allowed size (proto-max-bulk-len)".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expire_times() {
+        let e = |a: &str, u, now| expire_at_ms(a.as_bytes(), u, now, "set");
+        assert_eq!(e("10", ExpireUnit::Seconds, Some(5)), Ok(10_005));
+        assert_eq!(e("10", ExpireUnit::Millis, None), Ok(10));
+        assert_eq!(
+            e("0", ExpireUnit::Millis, None),
+            Err(CmdError::from(
+                "ERR invalid expire time in 'set' command".to_string()
+            ))
+        );
+        assert!(e("9223372036854775807", ExpireUnit::Seconds, None).is_err());
+        assert!(e("9223372036854775807", ExpireUnit::Millis, Some(1)).is_err());
+        assert_eq!(
+            e("1x", ExpireUnit::Millis, None),
+            Err(errors::NOT_INTEGER.into())
+        );
+    }
+
+    #[test]
+    fn string_length_limit() {
+        assert!(check_string_length(10, 10, 20).is_ok());
+        assert!(check_string_length(10, 11, 20).is_err());
+        assert!(check_string_length(u64::MAX, 1, 20).is_err());
+    }
+}

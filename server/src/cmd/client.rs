@@ -1,0 +1,473 @@
+//! CLIENT and its subcommands (Redis 7.0.15 has no CLIENT SETINFO or NO-TOUCH).
+
+use super::connection::set_client_name;
+use crate::client::{Client, ClientKind, ReplyMode};
+use crate::dispatch::{errors, CmdResult, Ctx};
+use crate::state::PauseKind;
+use bytes::Bytes;
+use std::fmt::Write as _;
+
+/// The commands of this module.
+pub const HANDLERS: &[(&str, super::Handler)] = &[
+    ("client|getname", getname),
+    ("client|help", help),
+    ("client|id", id),
+    ("client|info", info),
+    ("client|kill", kill),
+    ("client|list", list),
+    ("client|no-evict", no_evict),
+    ("client|pause", pause),
+    ("client|reply", reply),
+    ("client|setname", setname),
+    ("client|unpause", unpause),
+];
+
+const HELP: &[&str] = &[
+    "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CACHING (YES|NO)",
+    "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
+    "GETNAME",
+    "    Return the name of the current connection.",
+    "ID",
+    "    Return the ID of the current connection.",
+    "INFO",
+    "    Return information about the current client connection.",
+    "KILL <ip:port>",
+    "    Kill connection made from <ip:port>.",
+    "KILL <option> <value> [<option> <value> [...]]",
+    "    Kill connections. Options are:",
+    "    * ADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made from the specified address",
+    "    * LADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made to specified local address",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Kill connections by type.",
+    "    * USER <username>",
+    "      Kill connections authenticated by <username>.",
+    "    * SKIPME (YES|NO)",
+    "      Skip killing current connection (default: yes).",
+    "LIST [options ...]",
+    "    Return information about client connections. Options:",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Return clients of specified type.",
+    "UNPAUSE",
+    "    Stop the current client pause, resuming traffic.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients for <timeout> milliseconds.",
+    "REPLY (ON|OFF|SKIP)",
+    "    Control the replies sent to the current connection.",
+    "SETNAME <name>",
+    "    Assign the name <name> to the current connection.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
+    "NO-EVICT (ON|OFF)",
+    "    Protect current client connection from eviction.",
+    "HELP",
+    "    Prints this help.",
+];
+
+/// Writes a HELP reply: an array of status lines.
+pub fn reply_help(ctx: &mut Ctx, lines: &[&str]) {
+    ctx.out.array(lines.len());
+    for l in lines {
+        ctx.out.simple(l.as_bytes());
+    }
+}
+
+/// Redis's error for a subcommand called with an argument count its own code rejects.
+pub fn subcommand_syntax_error(ctx: &Ctx) -> crate::dispatch::CmdError {
+    format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+        String::from_utf8_lossy(&ctx.argv[1][..ctx.argv[1].len().min(128)]),
+        String::from_utf8_lossy(&ctx.argv[0]).to_uppercase()
+    )
+    .into()
+}
+
+/// CLIENT HELP
+pub fn help(ctx: &mut Ctx) -> CmdResult {
+    reply_help(ctx, HELP);
+    Ok(())
+}
+
+/// CLIENT ID
+pub fn id(ctx: &mut Ctx) -> CmdResult {
+    ctx.out.int(ctx.client.id as i64);
+    Ok(())
+}
+
+/// CLIENT GETNAME
+pub fn getname(ctx: &mut Ctx) -> CmdResult {
+    match &ctx.client.name {
+        Some(n) => ctx.out.bulk(n),
+        None => ctx.out.null(),
+    }
+    Ok(())
+}
+
+/// CLIENT SETNAME name
+pub fn setname(ctx: &mut Ctx) -> CmdResult {
+    let name = ctx.argv[2].clone();
+    set_client_name(ctx.client, &name)?;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// Bytes the request `argv` took in the query buffer (RESP multibulk form), which
+/// Redis still holds while the command runs (CLIENT LIST's `qbuf` of the caller).
+fn request_len(argv: &[Bytes]) -> usize {
+    let digits = |n: usize| n.to_string().len();
+    let mut n = 1 + digits(argv.len()) + 2;
+    for a in argv {
+        n += 1 + digits(a.len()) + 2 + a.len() + 2;
+    }
+    n
+}
+
+/// The one-character client flags of CLIENT LIST.
+fn flags_of(c: &Client) -> String {
+    let mut f = String::new();
+    if c.monitor {
+        f.push('O');
+    }
+    if c.close_after_reply {
+        f.push('c');
+    }
+    if c.outbox.is_killed() {
+        f.push('A');
+    }
+    if c.is_unix() {
+        f.push('U');
+    }
+    if c.no_evict {
+        f.push('e');
+    }
+    if f.is_empty() {
+        f.push('N');
+    }
+    f
+}
+
+/// A client as Redis's CLIENT LIST / CLIENT INFO line (without the newline).
+/// `current` is the running command's argv when `c` is the caller, and
+/// `pending_out` the reply bytes it has queued in this batch.
+pub fn info_line(c: &Client, now_ms: i64, current: Option<(&[Bytes], usize)>) -> String {
+    let now_s = now_ms / 1000;
+    let (qbuf, argv_mem, obl) = match current {
+        Some((argv, pending)) => (
+            c.qbuf + request_len(argv),
+            argv.iter().map(|a| a.len()).sum::<usize>(),
+            pending,
+        ),
+        None => (c.qbuf, 0, 0),
+    };
+    let tot_mem = qbuf + c.qbuf_free + argv_mem + c.rbs + std::mem::size_of::<Client>();
+    let mut s = String::with_capacity(256);
+    let _ = write!(
+        s,
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 \
+multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem=0 \
+tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
+        c.id,
+        c.addr_string(),
+        c.laddr_string(),
+        c.fd,
+        c.name
+            .as_deref()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default(),
+        now_s - c.created_ms / 1000,
+        now_s - c.last_interaction_ms / 1000,
+        flags_of(c),
+        c.db,
+        qbuf,
+        c.qbuf_free,
+        argv_mem,
+        c.rbs,
+        c.rbp,
+        obl,
+        tot_mem,
+        c.last_cmd,
+        c.user,
+        if c.resp == redis_formats::ProtoVersion::Resp3 {
+            3
+        } else {
+            2
+        },
+    );
+    s
+}
+
+/// CLIENT INFO
+pub fn info(ctx: &mut Ctx) -> CmdResult {
+    let mut s = info_line(ctx.client, ctx.now_ms, Some((ctx.argv, ctx.out.len())));
+    s.push('\n');
+    ctx.out.verbatim(b"txt", s.as_bytes());
+    Ok(())
+}
+
+/// Parses a client type name as CLIENT LIST/KILL TYPE take it.
+fn kind_by_name(name: &[u8]) -> Option<ClientKind> {
+    match name.to_ascii_lowercase().as_slice() {
+        b"normal" => Some(ClientKind::Normal),
+        b"slave" | b"replica" => Some(ClientKind::Replica),
+        b"pubsub" => Some(ClientKind::PubSub),
+        b"master" => Some(ClientKind::Master),
+        _ => None,
+    }
+}
+
+fn unknown_type(name: &[u8]) -> String {
+    format!(
+        "ERR Unknown client type '{}'",
+        String::from_utf8_lossy(name)
+    )
+}
+
+/// Every client, the caller included, in connection order (ids increase). Killed
+/// clients whose connection has not ended yet are left out: Redis frees them at once.
+fn all_clients<'a>(srv: &'a crate::state::Server, me: &'a Client) -> Vec<&'a Client> {
+    let mut v: Vec<&Client> = srv
+        .clients
+        .iter()
+        .filter(|c| !c.outbox.is_killed())
+        .collect();
+    v.push(me);
+    v.sort_by_key(|c| c.id);
+    v
+}
+
+/// CLIENT LIST [TYPE type] [ID id ...]
+pub fn list(ctx: &mut Ctx) -> CmdResult {
+    let mut kind = None;
+    let mut ids: Option<Vec<u64>> = None;
+    if ctx.argc() == 4 && ctx.arg_is(2, "type") {
+        kind = Some(kind_by_name(&ctx.argv[3]).ok_or_else(|| unknown_type(&ctx.argv[3]))?);
+    } else if ctx.argc() > 3 && ctx.arg_is(2, "id") {
+        let mut v = Vec::new();
+        for i in 3..ctx.argc() {
+            let n = redis_formats::num::parse_i64(&ctx.argv[i]).ok_or("ERR Invalid client ID")?;
+            v.push(n as u64);
+        }
+        ids = Some(v);
+    } else if ctx.argc() != 2 {
+        return Err(errors::SYNTAX.into());
+    }
+    let pending = ctx.out.len();
+    let me_id = ctx.client.id;
+    let mut s = String::new();
+    {
+        let clients = all_clients(ctx.srv, ctx.client);
+        let mut emit = |c: &Client| {
+            let cur = (c.id == me_id).then_some((ctx.argv, pending));
+            s.push_str(&info_line(c, ctx.now_ms, cur));
+            s.push('\n');
+        };
+        match &ids {
+            Some(ids) => {
+                for id in ids {
+                    if let Some(c) = clients.iter().find(|c| c.id == *id) {
+                        emit(c);
+                    }
+                }
+            }
+            None => {
+                for c in &clients {
+                    if kind.is_none_or(|k| c.kind() == k) {
+                        emit(c);
+                    }
+                }
+            }
+        }
+    }
+    ctx.out.verbatim(b"txt", s.as_bytes());
+    Ok(())
+}
+
+/// CLIENT KILL addr | CLIENT KILL [ID id] [TYPE t] [ADDR a] [LADDR a] [USER u] [SKIPME yes/no]
+pub fn kill(ctx: &mut Ctx) -> CmdResult {
+    let mut addr: Option<Vec<u8>> = None;
+    let mut laddr: Option<Vec<u8>> = None;
+    let mut user: Option<Vec<u8>> = None;
+    let mut kind = None;
+    let mut id = 0u64;
+    let mut skipme = true;
+    let old_form = ctx.argc() == 3;
+    if old_form {
+        addr = Some(ctx.argv[2].to_vec());
+        skipme = false;
+    } else {
+        let mut i = 2;
+        while i < ctx.argc() {
+            let more = ctx.argc() > i + 1;
+            if !more {
+                return Err(errors::SYNTAX.into());
+            }
+            let v = &ctx.argv[i + 1];
+            if ctx.arg_is(i, "id") {
+                match redis_formats::num::parse_i64(v) {
+                    Some(n) if n >= 1 => id = n as u64,
+                    _ => return Err("ERR client-id should be greater than 0".into()),
+                }
+            } else if ctx.arg_is(i, "type") {
+                kind = Some(kind_by_name(v).ok_or_else(|| unknown_type(v))?);
+            } else if ctx.arg_is(i, "addr") {
+                addr = Some(v.to_vec());
+            } else if ctx.arg_is(i, "laddr") {
+                laddr = Some(v.to_vec());
+            } else if ctx.arg_is(i, "user") {
+                // The only user is `default` until ACLs exist.
+                if v.as_ref() != b"default" {
+                    return Err(format!("ERR No such user '{}'", String::from_utf8_lossy(v)).into());
+                }
+                user = Some(v.to_vec());
+            } else if ctx.arg_is(i, "skipme") {
+                if v.eq_ignore_ascii_case(b"yes") {
+                    skipme = true;
+                } else if v.eq_ignore_ascii_case(b"no") {
+                    skipme = false;
+                } else {
+                    return Err(errors::SYNTAX.into());
+                }
+            } else {
+                return Err(errors::SYNTAX.into());
+            }
+            i += 2;
+        }
+    }
+    let matches = |c: &Client| {
+        addr.as_deref()
+            .is_none_or(|a| c.addr_string().as_bytes() == a)
+            && laddr
+                .as_deref()
+                .is_none_or(|a| c.laddr_string().as_bytes() == a)
+            && kind.is_none_or(|k| c.kind() == k)
+            && (id == 0 || c.id == id)
+            && user.as_deref().is_none_or(|u| c.user.as_bytes() == u)
+    };
+    let mut killed = 0;
+    for c in ctx.srv.clients.iter() {
+        if matches(c) && !c.outbox.is_killed() {
+            c.outbox.kill();
+            killed += 1;
+        }
+    }
+    let close_me = !skipme && matches(ctx.client);
+    if close_me {
+        killed += 1;
+    }
+    if old_form {
+        if killed == 0 {
+            return Err("ERR No such client".into());
+        }
+        ctx.out.ok();
+    } else {
+        ctx.out.int(killed);
+    }
+    if close_me {
+        ctx.client.close_after_reply = true;
+    }
+    Ok(())
+}
+
+/// CLIENT REPLY ON|OFF|SKIP
+pub fn reply(ctx: &mut Ctx) -> CmdResult {
+    if ctx.arg_is(2, "on") {
+        ctx.client.reply_mode = ReplyMode::On;
+        ctx.out.ok();
+    } else if ctx.arg_is(2, "off") {
+        ctx.client.reply_mode = ReplyMode::Off;
+    } else if ctx.arg_is(2, "skip") {
+        if ctx.client.reply_mode != ReplyMode::Off {
+            ctx.client.reply_mode = ReplyMode::Skip;
+        }
+    } else {
+        return Err(errors::SYNTAX.into());
+    }
+    Ok(())
+}
+
+/// CLIENT NO-EVICT ON|OFF
+pub fn no_evict(ctx: &mut Ctx) -> CmdResult {
+    if ctx.arg_is(2, "on") {
+        ctx.client.no_evict = true;
+    } else if ctx.arg_is(2, "off") {
+        ctx.client.no_evict = false;
+    } else {
+        return Err(errors::SYNTAX.into());
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
+/// CLIENT PAUSE timeout [WRITE|ALL]
+pub fn pause(ctx: &mut Ctx) -> CmdResult {
+    let mut kind = PauseKind::All;
+    if ctx.argc() == 4 {
+        if ctx.arg_is(3, "write") {
+            kind = PauseKind::Write;
+        } else if !ctx.arg_is(3, "all") {
+            return Err("ERR CLIENT PAUSE mode must be WRITE or ALL".into());
+        }
+    } else if ctx.argc() > 4 {
+        return Err(subcommand_syntax_error(ctx));
+    }
+    let ms = redis_formats::num::parse_i64(&ctx.argv[2])
+        .ok_or("ERR timeout is not an integer or out of range")?;
+    if ms < 0 {
+        return Err("ERR timeout is negative".into());
+    }
+    let end = if ms > 0 {
+        ctx.now_ms.saturating_add(ms)
+    } else {
+        0
+    };
+    // A second pause extends the first: the stricter kind and the later end win.
+    ctx.srv.pause = Some(match ctx.srv.pause {
+        Some((k, e)) => {
+            let k = if k == PauseKind::All || kind == PauseKind::All {
+                PauseKind::All
+            } else {
+                PauseKind::Write
+            };
+            (k, e.max(end))
+        }
+        None => (kind, end),
+    });
+    ctx.out.ok();
+    Ok(())
+}
+
+/// CLIENT UNPAUSE
+pub fn unpause(ctx: &mut Ctx) -> CmdResult {
+    ctx.srv.pause = None;
+    ctx.shared.unpause.notify_waiters();
+    ctx.out.ok();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_len_matches_resp() {
+        let argv = [Bytes::from_static(b"client"), Bytes::from_static(b"list")];
+        // "*2\r\n$6\r\nclient\r\n$4\r\nlist\r\n"
+        assert_eq!(request_len(&argv), 26);
+    }
+
+    #[test]
+    fn types() {
+        assert_eq!(kind_by_name(b"REPLICA"), Some(ClientKind::Replica));
+        assert_eq!(kind_by_name(b"slave"), Some(ClientKind::Replica));
+        assert_eq!(kind_by_name(b"x"), None);
+    }
+}
