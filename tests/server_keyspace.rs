@@ -1158,3 +1158,37 @@ fn dirty_and_keyspace_counters_same_as_redis() {
     };
     assert_eq!(keyspace(&mut a), keyspace(&mut b));
 }
+
+#[test]
+fn flushall_async_frees_in_the_background() {
+    let s = Server::start(&our_server(), DEBUG_ON);
+    let mut c = s.client();
+    for db in ["0", "1"] {
+        c.cmd(&["SELECT", db]).unwrap();
+        c.cmd(&["DEBUG", "POPULATE", "200000"]).unwrap();
+        assert_eq!(dbsize(&mut c), 200_000);
+    }
+    let t = Instant::now();
+    assert_eq!(
+        c.cmd(&["FLUSHALL", "ASYNC"]).unwrap(),
+        RespValue::Status(b"OK".to_vec())
+    );
+    let async_time = t.elapsed();
+    assert_eq!(dbsize(&mut c), 0);
+    c.cmd(&["SELECT", "0"]).unwrap();
+    assert_eq!(dbsize(&mut c), 0);
+    c.cmd(&["SET", "k", "v"]).unwrap();
+    assert_eq!(
+        c.cmd(&["GET", "k"]).unwrap(),
+        RespValue::Bulk(b"v".to_vec())
+    );
+    // The same data freed in place takes longer than handing it to a thread.
+    c.cmd(&["DEBUG", "POPULATE", "400000"]).unwrap();
+    let t = Instant::now();
+    c.cmd(&["FLUSHALL", "SYNC"]).unwrap();
+    let sync_time = t.elapsed();
+    assert!(
+        async_time < sync_time,
+        "async {async_time:?} vs sync {sync_time:?}"
+    );
+}

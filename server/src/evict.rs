@@ -354,6 +354,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn pool_keeps_the_best_candidates_sorted() {
+        let mut p = EvictionPool::default();
+        for i in 0..40u64 {
+            // Scores 0, 7, 14, ... in a scrambled order.
+            let score = (i * 7919 % 40) * 7;
+            p.offer(score, 0, format!("k{score}").as_bytes());
+        }
+        assert_eq!(p.entries.len(), POOL_SIZE);
+        let scores: Vec<u64> = p.entries.iter().map(|c| c.score).collect();
+        let best: Vec<u64> = (24..40).map(|i| i * 7).collect();
+        assert_eq!(scores, best);
+        // A key offered again is updated, not duplicated.
+        p.offer(1000, 0, b"k273");
+        assert_eq!(p.entries.len(), POOL_SIZE);
+        assert_eq!(p.entries.last().unwrap().key, b"k273");
+        // Worse than everything kept: ignored.
+        p.offer(1, 3, b"x");
+        assert!(p.entries.iter().all(|c| c.key != b"x"));
+    }
+
+    #[test]
     fn idle_wraps() {
         assert_eq!(idle_seconds(10, 5), 5);
         assert_eq!(idle_seconds(2, (1 << 24) - 3), 5);
