@@ -372,6 +372,10 @@ fn object_and_debug_same_as_redis() {
             "DEBUG LISTPACK nosuch",
             "DEBUG QUICKLIST int",
             "DEBUG SET-ACTIVE-EXPIRE 1",
+            "DEBUG SET-SKIP-CHECKSUM-VALIDATION 1",
+            "DEBUG SET-SKIP-CHECKSUM-VALIDATION 0",
+            "DEBUG PAUSE-CRON 0",
+            "DEBUG PAUSE-CRON",
             "DEBUG SLEEP 0",
             "DEBUG SLEEP 0.01",
             "DEBUG QUICKLIST-PACKED-THRESHOLD 1kb",
@@ -1191,4 +1195,25 @@ fn flushall_async_frees_in_the_background() {
         async_time < sync_time,
         "async {async_time:?} vs sync {sync_time:?}"
     );
+}
+
+#[test]
+fn pause_cron_stops_active_expiry() {
+    let s = Server::start(&our_server(), DEBUG_ON);
+    let mut c = s.client();
+    c.cmd(&["DEBUG", "PAUSE-CRON", "1"]).unwrap();
+    for i in 0..100 {
+        c.cmd(&["SET", &format!("k{i}"), "v", "PX", "20"]).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(dbsize(&mut c), 100, "the cron expired keys while paused");
+    c.cmd(&["DEBUG", "PAUSE-CRON", "0"]).unwrap();
+    let start = Instant::now();
+    while dbsize(&mut c) > 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "no expiry after resuming"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

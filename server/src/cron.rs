@@ -75,6 +75,13 @@ pub async fn run(shared: Arc<Shared>) {
         };
         tokio::time::sleep_until(wake.into()).await;
         let mut st = shared.state.lock();
+        // DEBUG PAUSE-CRON: skip the periodic work (not the schedule), as Redis.
+        if crate::cmd::debug::cron_paused() {
+            if Instant::now() >= next_tick {
+                next_tick += Duration::from_millis(1000 / hz as u64);
+            }
+            continue;
+        }
         if Instant::now() >= next_tick {
             ticks += 1;
             tick(&shared, &mut st, ticks, &mut expire_state);
