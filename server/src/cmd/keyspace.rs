@@ -6,8 +6,8 @@
 
 use super::util::{arg_db_index, arg_i32, reply_help};
 use crate::dispatch::{errors, lookup_key, CmdError, CmdResult, Ctx};
-use crate::glob::glob_match;
 use crate::keyspace::Db;
+use redis_formats::glob::glob_match;
 
 /// The commands of this module.
 pub const HANDLERS: &[(&str, super::Handler)] = &[
