@@ -587,9 +587,13 @@ pub fn run_idle(rt: &tokio::runtime::Runtime, run: &Arc<RunCtx>) -> ! {
             let (run2, sh2) = (run.clone(), sh.clone());
             tokio::task::spawn_local(async move {
                 let (target, _) = pick_target(&run2, i, 0);
+                // Redis connects without blocking in idle mode: a refused
+                // connection or failed handshake shows up as a read error.
                 let mut s = match conn::connect(&target).await {
                     Ok(s) => s,
-                    Err(e) => fatal(&e.message(&target)),
+                    Err(conn::ConnectError::Connect(e)) | Err(conn::ConnectError::Tls(e)) => {
+                        fatal(&format!("Error: {e}"))
+                    }
                 };
                 sh2.live.fetch_add(1, Relaxed);
                 let mut buf = Vec::with_capacity(4096);
