@@ -620,3 +620,45 @@ pub fn run_idle(rt: &tokio::runtime::Runtime, run: &Arc<RunCtx>) -> ! {
     });
     std::process::exit(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rand_int_is_twelve_zero_padded_digits() {
+        let mut b = *b"key:__rand_int__!";
+        write_rand(&mut b[4..16], 42);
+        assert_eq!(&b, b"key:000000000042!");
+        write_rand(&mut b[4..16], 1_234_567_890_123_456);
+        assert_eq!(&b[4..16], b"567890123456");
+    }
+
+    #[test]
+    fn plan_finds_placeholders_in_every_pipelined_copy() {
+        let mut cmd = Vec::new();
+        redis_formats::command::encode_command(
+            &["SET", "k:{tag}:__rand_int__", "v:__rand_int__"],
+            &mut cmd,
+        );
+        let p = Plan::new("SET", &cmd, 3, true, true);
+        assert_eq!(p.batch.len(), cmd.len() * 3);
+        assert_eq!(p.rand_offsets.len(), 6);
+        assert_eq!(p.tag_offsets.len(), 3);
+        for &o in &p.rand_offsets {
+            assert_eq!(&p.batch[o..o + 12], b"__rand_int__");
+        }
+        // Without -r or --cluster the placeholders are sent as they are.
+        let p = Plan::new("SET", &cmd, 2, false, false);
+        assert!(p.rand_offsets.is_empty() && p.tag_offsets.is_empty());
+    }
+
+    #[test]
+    fn error_text_of_simple_and_blob_errors() {
+        assert_eq!(
+            error_text(b"-MOVED 3999 127.0.0.1:7001\r\n"),
+            "MOVED 3999 127.0.0.1:7001"
+        );
+        assert_eq!(error_text(b"!9\r\nERR oops!\r\n"), "ERR oops!");
+    }
+}

@@ -7,6 +7,20 @@
 //! - [`engine`]: connections, pipelines, threads, cluster routing.
 //! - [`report`]: the printed reports and the files.
 //! - [`conn`], [`tls`], [`setup`], [`cluster`]: connections and start-up queries.
+//!
+//! Beyond Redis (none changes the default output; `--help` stays Redis's text):
+//! - `--hdr-out FILE`: each test's latency distribution as HdrHistogram `.hgrm`
+//!   text (milliseconds). With several tests, FILE gets the test's name before its
+//!   extension (`lat.hgrm` → `lat.SET.hgrm`).
+//! - `--json FILE`: every test's figures and percentile rows, rewritten after each test.
+//! - `--rps N`: a fixed total request rate shared by the clients; latencies are
+//!   measured from each request's scheduled send time, so a stalled server shows
+//!   up in them (coordinated omission corrected). Timers have millisecond
+//!   resolution, so very high per-client rates are approximate.
+//! - `--duration SECONDS`: run each test for that long instead of `-n` requests.
+//! - `-t xadd`: XADD (`XADD mystream * myfield DATA`), which Redis 7.0 lacks; never
+//!   part of the default run.
+//! - Ctrl-C prints the running test's partial report and exits with code 130.
 
 pub mod cluster;
 pub mod conn;
