@@ -324,7 +324,8 @@ pub fn hgrm(h: &Histogram<u64>) -> String {
         o,
         "#[Buckets = {:12}, SubBuckets     = {:12}]",
         h.buckets(),
-        h.distinct_values()
+        // HdrHistogram's sub-bucket count for this precision.
+        (2 * 10u64.pow(h.sigfig() as u32)).next_power_of_two()
     );
     o
 }
@@ -434,5 +435,6 @@ mod tests {
         let t = hgrm(&sample().hist);
         assert!(t.starts_with("       Value     Percentile TotalCount 1/(1-Percentile)\n\n"));
         assert!(t.contains("#[Max     =        9.007, Total count    =            7]"));
+        assert!(t.contains("SubBuckets     =         2048]"), "{t}");
     }
 }
