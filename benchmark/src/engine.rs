@@ -369,7 +369,7 @@ async fn client(
     let mut batch = plan.batch.clone();
     let mut rng = fastrand::Rng::new();
     let mut rbuf: Vec<u8> = Vec::with_capacity(64 * 1024);
-    let mut rpos = 0usize;
+    let mut rpos: usize;
     // Fixed-rate mode: this client's share of the rate, staggered among clients.
     let interval = run
         .rps
@@ -383,6 +383,9 @@ async fn client(
             Err(e) => fatal(&e.message(&target)),
         };
         let mut prefix_pending = *prefix_count;
+        // Nothing read on a previous connection belongs to this one.
+        rbuf.clear();
+        rpos = 0;
         loop {
             if sh.stop.load(Relaxed) || sh.deadline.is_some_and(|d| Instant::now() >= d) {
                 sh.live.fetch_sub(1, Relaxed);
