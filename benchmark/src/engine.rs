@@ -144,8 +144,29 @@ pub struct Outcome {
     pub last_printed: usize,
 }
 
+/// SIGINT, caught from the first test on (before that Ctrl-C ends the program
+/// as usual); the handler stays, so a Ctrl-C between two tests is not lost.
+#[derive(Default)]
+pub struct Interrupt(Option<tokio::signal::unix::Signal>);
+
+impl Interrupt {
+    fn listen(&mut self, rt: &tokio::runtime::Runtime) -> &mut tokio::signal::unix::Signal {
+        self.0.get_or_insert_with(|| {
+            let _guard = rt.enter();
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+                .expect("SIGINT handler")
+        })
+    }
+}
+
 /// Runs one test to its end (or to Ctrl-C) and returns its figures.
-pub fn run_test(rt: &tokio::runtime::Runtime, run: &Arc<RunCtx>, plan: Plan) -> Outcome {
+pub fn run_test(
+    rt: &tokio::runtime::Runtime,
+    run: &Arc<RunCtx>,
+    plan: Plan,
+    intr: &mut Interrupt,
+) -> Outcome {
+    let sig = intr.listen(rt);
     let plan = Arc::new(plan);
     let start = Instant::now();
     let sh = Arc::new(Shared {
@@ -181,7 +202,7 @@ pub fn run_test(rt: &tokio::runtime::Runtime, run: &Arc<RunCtx>, plan: Plan) -> 
             tokio::select! {
                 _ = all => false,
                 _ = progress(&sh, run, &plan.title, &last_printed, false) => false,
-                _ = tokio::signal::ctrl_c() => true,
+                _ = sig.recv() => true,
             }
         });
         drop(local);
@@ -239,7 +260,7 @@ pub fn run_test(rt: &tokio::runtime::Runtime, run: &Arc<RunCtx>, plan: Plan) -> 
             let stopped = tokio::select! {
                 _ = &mut collect => false,
                 _ = progress(&sh, run, &plan.title, &last_printed, false) => false,
-                _ = tokio::signal::ctrl_c() => true,
+                _ = sig.recv() => true,
             };
             if stopped {
                 sh.stop.store(true, Relaxed);
@@ -570,7 +591,8 @@ async fn refetch_slots(c: &ClusterState, seen_version: u64) {
 }
 
 /// `-I`: opens the connections and waits forever, reporting errors.
-pub fn run_idle(rt: &tokio::runtime::Runtime, run: &Arc<RunCtx>) -> ! {
+pub fn run_idle(rt: &tokio::runtime::Runtime, run: &Arc<RunCtx>, intr: &mut Interrupt) -> ! {
+    let sig = intr.listen(rt);
     let sh = Shared {
         issued: AtomicU64::new(0),
         finished: AtomicU64::new(0),
@@ -618,7 +640,7 @@ pub fn run_idle(rt: &tokio::runtime::Runtime, run: &Arc<RunCtx>) -> ! {
         }
         tokio::select! {
             _ = progress(&sh, run, "", &last, true) => {}
-            _ = tokio::signal::ctrl_c() => {}
+            _ = sig.recv() => {}
         }
     });
     std::process::exit(0)

@@ -182,12 +182,16 @@ fn run(rt: &tokio::runtime::Runtime, mut o: Options) -> i32 {
             "Creating {} idle connections and waiting forever (Ctrl+C when done)\n",
             o.clients
         ));
-        engine::run_idle(rt, &run);
+        engine::run_idle(rt, &run, &mut engine::Interrupt::default());
     }
     if o.csv {
         out(report::CSV_HEADER);
     }
-    let mut files = Files::new(&o);
+    let mut sess = Session {
+        files: Files::new(&o),
+        info,
+        intr: engine::Interrupt::default(),
+    };
     if !o.command.is_empty() {
         let title = o
             .command
@@ -206,10 +210,10 @@ fn run(rt: &tokio::runtime::Runtime, mut o: Options) -> i32 {
         }
         let mut cmd = Vec::new();
         encode_command(&args, &mut cmd);
-        files.single = true;
+        sess.files.single = true;
         loop {
             let plan = Plan::new(&title, &cmd, o.pipeline, o.keyspace.is_some(), o.cluster);
-            if let Some(code) = one(rt, &run, &o, plan, cmd.len(), &mut files, &info) {
+            if let Some(code) = one(rt, &run, &o, plan, cmd.len(), &mut sess) {
                 return code;
             }
             if !o.loop_forever {
@@ -222,7 +226,7 @@ fn run(rt: &tokio::runtime::Runtime, mut o: Options) -> i32 {
     loop {
         let data = data_gen.generate(o.datasize);
         let tests = suite::default_tests(&o.tests, &data, tag, o.keyspace.is_some());
-        files.single = tests.len() == 1;
+        sess.files.single = tests.len() == 1;
         for t in tests {
             let mut cmd = Vec::new();
             if t.inline {
@@ -232,7 +236,7 @@ fn run(rt: &tokio::runtime::Runtime, mut o: Options) -> i32 {
                 encode_command(&t.args, &mut cmd);
             }
             let plan = Plan::new(&t.title, &cmd, o.pipeline, o.keyspace.is_some(), o.cluster);
-            if let Some(code) = one(rt, &run, &o, plan, o.datasize, &mut files, &info) {
+            if let Some(code) = one(rt, &run, &o, plan, o.datasize, &mut sess) {
                 return code;
             }
         }
@@ -243,6 +247,13 @@ fn run(rt: &tokio::runtime::Runtime, mut o: Options) -> i32 {
             return 0;
         }
     }
+}
+
+/// What a run carries from test to test.
+struct Session {
+    files: Files,
+    info: ServerInfo,
+    intr: engine::Interrupt,
 }
 
 /// The extra output files and what was written to them so far.
@@ -320,10 +331,10 @@ fn one(
     o: &Options,
     plan: Plan,
     datasize: usize,
-    files: &mut Files,
-    info: &ServerInfo,
+    sess: &mut Session,
 ) -> Option<i32> {
-    let outcome = engine::run_test(rt, run, plan);
+    let Session { files, info, intr } = sess;
+    let outcome = engine::run_test(rt, run, plan, intr);
     let r = &outcome.result;
     let text = if o.csv {
         report::csv(r)
