@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # usage: compare-with-debian.sh OURS_BENCHMARK PORT -- per test, alternates ours and Debian's redis-benchmark REPS times
-# Start the server first, e.g.: taskset -c 0 redis-server --port PORT --bind 127.0.0.1 --save "" --appendonly no &
-# Env: REPS (default 5), OUT (scratch dir). Ours and Debian's run in turn for each test, so load drift hits both.
 # (client pinned to CPU 1; the server is pinned to CPU 0 by the caller); prints the median rps of
 # each and the ratio ours/Debian's, per config.
+# Start the server first, e.g.: taskset -c 0 redis-server --port PORT --bind 127.0.0.1 --save "" --appendonly no &
+# Env: REPS (default 5), OUT (scratch dir). Ours and Debian's run in turn for each test, so load drift hits both.
 set -u
 OURS=$1; PORT=$2; REPS=${REPS:-5}; OUT=${OUT:-/tmp/bench-compare}; mkdir -p $OUT; rm -f $OUT/*
 TESTS="ping_inline ping_mbulk set get incr lpush rpush lpop rpop sadd hset spop zadd zpopmin lrange_100 lrange_300 lrange_500 lrange_600 mset"
