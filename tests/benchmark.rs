@@ -472,3 +472,57 @@ fn fixed_rate_and_duration() {
     );
     assert!(r.stdout().contains("\"PING_MBULK\","));
 }
+
+#[test]
+fn reconnecting_clients_and_unix_socket() {
+    let Some((srv_bin, deb)) = real() else { return };
+    let sock = std::env::temp_dir().join(format!("bench-{}.sock", std::process::id()));
+    let sock_s = sock.to_str().unwrap().to_string();
+    let s = Server::start(
+        &srv_bin,
+        &[
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--unixsocket",
+            &sock_s,
+            "--unixsocketperm",
+            "700",
+        ],
+    );
+    let port = s.port.to_string();
+    // -k 0: Redis's warning, and every request still served.
+    let args = [
+        "-p",
+        port.as_str(),
+        "-k",
+        "0",
+        "-n",
+        "200",
+        "-c",
+        "5",
+        "-q",
+        "-t",
+        "set",
+    ];
+    let a = run_bounded(&ours(), &args, LIMIT);
+    let b = run_bounded(&deb, &args, LIMIT);
+    assert_eq!(a.code(), Some(0));
+    assert_eq!(a.stderr(), b.stderr());
+    assert_eq!(report_shape(&a.stdout()), report_shape(&b.stdout()));
+    let mut c = s.client();
+    assert!(c
+        .text(&["INFO", "commandstats"])
+        .contains("cmdstat_set:calls=400,"));
+    // -s: the same run over the Unix socket.
+    let r = run_bounded(
+        &ours(),
+        &["-s", &sock_s, "-n", "300", "-q", "-t", "get"],
+        LIMIT,
+    );
+    assert_eq!(r.code(), Some(0), "{}", r.stderr());
+    assert!(c
+        .text(&["INFO", "commandstats"])
+        .contains("cmdstat_get:calls=300,"));
+}

@@ -4,7 +4,8 @@
 //! stdout, stderr and the exit code must be byte-for-byte identical.
 //!
 //! Corpus lines: `[@notty|@ttyonly] [@env:K=V] ARGS [<<< "STDIN"]`, words
-//! split with Redis's quoting rules, `$PORT` replaced by the server's port.
+//! split with Redis's quoting rules, `$PORT` replaced by the server's port
+//! and `$SOCK` by its unix socket.
 
 #[path = "cli_common/mod.rs"]
 mod common;
@@ -22,7 +23,7 @@ struct Case {
     ttyonly: bool,
 }
 
-fn parse_corpus(text: &str, port: u16) -> Vec<Case> {
+fn parse_corpus(text: &str, port: u16, sock: &str) -> Vec<Case> {
     let mut out = Vec::new();
     for line in text.lines() {
         let t = line.trim();
@@ -58,7 +59,9 @@ fn parse_corpus(text: &str, port: u16) -> Vec<Case> {
                 case.env.push((k.to_string(), v.to_string()));
             } else {
                 opts_done = true;
-                let replaced = ws.replace("$PORT", &port.to_string());
+                let replaced = ws
+                    .replace("$PORT", &port.to_string())
+                    .replace("$SOCK", sock);
                 if replaced != ws {
                     case.args.push(replaced.into_bytes());
                 } else {
@@ -134,11 +137,27 @@ fn differential(tty_mode: bool) {
         return;
     };
     let ours = PathBuf::from(env!("CARGO_BIN_EXE_redis-cli"));
-    let server = Server::start(&server_bin, &["--enable-debug-command", "yes"]);
+    let sock = std::env::temp_dir().join(format!(
+        "redis-cli-diff-{}-{}.sock",
+        std::process::id(),
+        tty_mode
+    ));
+    let sock_s = sock.to_string_lossy().into_owned();
+    let server = Server::start(
+        &server_bin,
+        &[
+            "--enable-debug-command",
+            "yes",
+            "--unixsocket",
+            &sock_s,
+            "--unixsocketperm",
+            "700",
+        ],
+    );
     let corpus =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli_corpus.txt"))
             .expect("corpus");
-    let cases = parse_corpus(&corpus, server.port);
+    let cases = parse_corpus(&corpus, server.port, &sock_s);
     let mut failures = Vec::new();
     let mut ran = 0;
     for case in &cases {

@@ -339,3 +339,21 @@ fn rc_file_preferences() {
         "rc :set nohints ignored"
     );
 }
+
+#[test]
+fn starts_without_server_then_gets_hints() {
+    let Some(bin) = find_binary("redis-server") else {
+        return;
+    };
+    let port = common::free_port();
+    let home = scratch("late");
+    let mut s = repl(port, &home, &[]);
+    s.expect("not connected> ");
+    let server = Server::start_on(&bin, port, &[]).expect("server on the chosen port");
+    s.send(b"ping\r");
+    s.expect("PONG");
+    s.expect(&format!("127.0.0.1:{port}> "));
+    s.send(b"get");
+    s.expect(" key");
+    drop(server);
+}

@@ -221,6 +221,25 @@ fn tls_matches_redis() {
             ));
         }
     }
+    // --pipe over TLS (a single-threaded path of its own).
+    let mut input = Vec::new();
+    for i in 0..30000 {
+        redis_formats::command::encode_command(
+            &[&b"SET"[..], format!("tls{i}").as_bytes(), b"value"],
+            &mut input,
+        );
+    }
+    let args: Vec<Vec<u8>> = ["--tls", "--cacert", &ca, "-p", p, "--pipe"]
+        .iter()
+        .map(|a| a.as_bytes().to_vec())
+        .collect();
+    let r = run_pipe(&ours, &args, &input, &[]);
+    assert_eq!(r.code, Some(0), "{}", r.describe());
+    assert!(
+        String::from_utf8_lossy(&r.stdout).ends_with("errors: 0, replies: 30000\n"),
+        "{}",
+        r.describe()
+    );
     let _ = std::fs::remove_dir_all(&dir);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

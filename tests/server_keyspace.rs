@@ -372,6 +372,10 @@ fn object_and_debug_same_as_redis() {
             "DEBUG LISTPACK nosuch",
             "DEBUG QUICKLIST int",
             "DEBUG SET-ACTIVE-EXPIRE 1",
+            "DEBUG SET-SKIP-CHECKSUM-VALIDATION 1",
+            "DEBUG SET-SKIP-CHECKSUM-VALIDATION 0",
+            "DEBUG PAUSE-CRON 0",
+            "DEBUG PAUSE-CRON",
             "DEBUG SLEEP 0",
             "DEBUG SLEEP 0.01",
             "DEBUG QUICKLIST-PACKED-THRESHOLD 1kb",
@@ -642,6 +646,10 @@ fn scan_errors_same_as_redis() {
         &mut b,
         &[
             "SCAN 0",
+            // Cursors that parse (on an empty db: where a key lands is random).
+            "SCAN -1",
+            "SCAN 18446744073709551615",
+            "SCAN 007",
             "SET k 1",
             "SCAN 0",
             "SCAN x",
@@ -1057,4 +1065,155 @@ fn lfu_policy_enables_freq_and_disables_idletime() {
             "OBJECT REFCOUNT n",
         ],
     );
+}
+
+/// The value of an INFO field, if INFO is implemented.
+fn info_field(c: &mut RawConn, section: &str, field: &str) -> Option<String> {
+    let r = c.line(&format!("INFO {section}"));
+    if r.starts_with(b"-") {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&r).into_owned();
+    text.split("\r\n")
+        .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
+}
+
+/// Changes counted for persistence (`rdb_changes_since_last_save`) and the keyspace
+/// counters INFO shows, after the same commands on both servers.
+#[test]
+fn dirty_and_keyspace_counters_same_as_redis() {
+    let Some((o, r)) = pair(DEBUG_ON) else {
+        return;
+    };
+    let (mut a, mut b) = (RawConn::new(o.port), RawConn::new(r.port));
+    if info_field(&mut a, "persistence", "rdb_changes_since_last_save").is_none() {
+        eprintln!("skipping: INFO is not implemented in this build yet");
+        return;
+    }
+    let steps: &[&[&str]] = &[
+        &["SET a 1", "SET b 2", "SET c 3"],
+        &["DEL a nosuch", "UNLINK b c"],
+        &[
+            "SET a 1",
+            "EXPIRE a 100",
+            "EXPIRE nosuch 100",
+            "EXPIRE a 100 NX",
+        ],
+        &["PERSIST a", "PERSIST a"],
+        &["RENAME a b", "RENAMENX b b", "RENAME nosuch x"],
+        &[
+            "MOVE b 1",
+            "MOVE nosuch 1",
+            "SELECT 1",
+            "COPY b c",
+            "COPY b c",
+            "SELECT 0",
+        ],
+        &["SWAPDB 0 1", "SWAPDB 0 1"],
+        &["SET x 1", "SET y 2", "FLUSHDB"],
+        &["SET x 1", "FLUSHALL"],
+        &["SET e v", "EXPIRE e -1", "SET f v", "PEXPIREAT f 1"],
+        &[
+            "TOUCH nosuch",
+            "EXISTS x",
+            "TYPE x",
+            "RANDOMKEY",
+            "KEYS *",
+            "SCAN 0",
+        ],
+        &["SET t v PX 1", "DEBUG SLEEP 0.01", "GET t", "SET u v PX 1"],
+    ];
+    for step in steps {
+        same(&mut a, &mut b, step);
+        let x = info_field(&mut a, "persistence", "rdb_changes_since_last_save");
+        let y = info_field(&mut b, "persistence", "rdb_changes_since_last_save");
+        assert_eq!(x, y, "changes after {step:?}");
+        for f in [
+            "expired_keys",
+            "keyspace_hits",
+            "keyspace_misses",
+            "evicted_keys",
+        ] {
+            assert_eq!(
+                info_field(&mut a, "stats", f),
+                info_field(&mut b, "stats", f),
+                "{f} after {step:?}"
+            );
+        }
+    }
+    same(
+        &mut a,
+        &mut b,
+        &[
+            "SET k v",
+            "SET v w",
+            "EXPIREAT v 4000000000",
+            "SELECT 2",
+            "SET z z",
+        ],
+    );
+    let keyspace = |c: &mut RawConn| {
+        let r = c.line("INFO keyspace");
+        String::from_utf8_lossy(&r)
+            .split("\r\n")
+            .filter(|l| l.starts_with("db"))
+            .map(|l| l.split(",avg_ttl=").next().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(keyspace(&mut a), keyspace(&mut b));
+}
+
+#[test]
+fn flushall_async_frees_in_the_background() {
+    let s = Server::start(&our_server(), DEBUG_ON);
+    let mut c = s.client();
+    for db in ["0", "1"] {
+        c.cmd(&["SELECT", db]).unwrap();
+        c.cmd(&["DEBUG", "POPULATE", "200000"]).unwrap();
+        assert_eq!(dbsize(&mut c), 200_000);
+    }
+    let t = Instant::now();
+    assert_eq!(
+        c.cmd(&["FLUSHALL", "ASYNC"]).unwrap(),
+        RespValue::Status(b"OK".to_vec())
+    );
+    let async_time = t.elapsed();
+    assert_eq!(dbsize(&mut c), 0);
+    c.cmd(&["SELECT", "0"]).unwrap();
+    assert_eq!(dbsize(&mut c), 0);
+    c.cmd(&["SET", "k", "v"]).unwrap();
+    assert_eq!(
+        c.cmd(&["GET", "k"]).unwrap(),
+        RespValue::Bulk(b"v".to_vec())
+    );
+    // The same data freed in place takes longer than handing it to a thread.
+    c.cmd(&["DEBUG", "POPULATE", "400000"]).unwrap();
+    let t = Instant::now();
+    c.cmd(&["FLUSHALL", "SYNC"]).unwrap();
+    let sync_time = t.elapsed();
+    assert!(
+        async_time < sync_time,
+        "async {async_time:?} vs sync {sync_time:?}"
+    );
+}
+
+#[test]
+fn pause_cron_stops_active_expiry() {
+    let s = Server::start(&our_server(), DEBUG_ON);
+    let mut c = s.client();
+    c.cmd(&["DEBUG", "PAUSE-CRON", "1"]).unwrap();
+    for i in 0..100 {
+        c.cmd(&["SET", &format!("k{i}"), "v", "PX", "20"]).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(dbsize(&mut c), 100, "the cron expired keys while paused");
+    c.cmd(&["DEBUG", "PAUSE-CRON", "0"]).unwrap();
+    let start = Instant::now();
+    while dbsize(&mut c) > 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "no expiry after resuming"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

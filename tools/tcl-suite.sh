@@ -19,7 +19,7 @@ ref=${REF:-/usr/bin}
 dropin=${SHARED:-$here/../shared}/bench/redis-suite-dropin.sh
 run() { # run BIN_DIR FILE -> "passed N failed M"
   ANCHOR=$(mktemp -d) REDIS_CLI=/usr/bin/redis-cli REDIS_BENCHMARK=/usr/bin/redis-benchmark \
-    "$dropin" "$1" "$src" runtest --single "$2" --clients 2 2>/dev/null | tail -1
+    "$dropin" "$1" "$src" runtest --single "$2" --clients 2 --baseport $((22000 + (RANDOM % 300) * 100)) 2>/dev/null | tail -1
 }
 printf '%-24s %-22s %s\n' file ours debian
 for f in "${files[@]}"; do

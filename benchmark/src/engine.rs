@@ -144,8 +144,29 @@ pub struct Outcome {
     pub last_printed: usize,
 }
 
+/// SIGINT, caught from the first test on (before that Ctrl-C ends the program
+/// as usual); the handler stays, so a Ctrl-C between two tests is not lost.
+#[derive(Default)]
+pub struct Interrupt(Option<tokio::signal::unix::Signal>);
+
+impl Interrupt {
+    fn listen(&mut self, rt: &tokio::runtime::Runtime) -> &mut tokio::signal::unix::Signal {
+        self.0.get_or_insert_with(|| {
+            let _guard = rt.enter();
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+                .expect("SIGINT handler")
+        })
+    }
+}
+
 /// Runs one test to its end (or to Ctrl-C) and returns its figures.
-pub fn run_test(rt: &tokio::runtime::Runtime, run: &Arc<RunCtx>, plan: Plan) -> Outcome {
+pub fn run_test(
+    rt: &tokio::runtime::Runtime,
+    run: &Arc<RunCtx>,
+    plan: Plan,
+    intr: &mut Interrupt,
+) -> Outcome {
+    let sig = intr.listen(rt);
     let plan = Arc::new(plan);
     let start = Instant::now();
     let sh = Arc::new(Shared {
@@ -181,7 +202,7 @@ pub fn run_test(rt: &tokio::runtime::Runtime, run: &Arc<RunCtx>, plan: Plan) -> 
             tokio::select! {
                 _ = all => false,
                 _ = progress(&sh, run, &plan.title, &last_printed, false) => false,
-                _ = tokio::signal::ctrl_c() => true,
+                _ = sig.recv() => true,
             }
         });
         drop(local);
@@ -239,7 +260,7 @@ pub fn run_test(rt: &tokio::runtime::Runtime, run: &Arc<RunCtx>, plan: Plan) -> 
             let stopped = tokio::select! {
                 _ = &mut collect => false,
                 _ = progress(&sh, run, &plan.title, &last_printed, false) => false,
-                _ = tokio::signal::ctrl_c() => true,
+                _ = sig.recv() => true,
             };
             if stopped {
                 sh.stop.store(true, Relaxed);
@@ -369,7 +390,7 @@ async fn client(
     let mut batch = plan.batch.clone();
     let mut rng = fastrand::Rng::new();
     let mut rbuf: Vec<u8> = Vec::with_capacity(64 * 1024);
-    let mut rpos = 0usize;
+    let mut rpos: usize;
     // Fixed-rate mode: this client's share of the rate, staggered among clients.
     let interval = run
         .rps
@@ -383,6 +404,9 @@ async fn client(
             Err(e) => fatal(&e.message(&target)),
         };
         let mut prefix_pending = *prefix_count;
+        // Nothing read on a previous connection belongs to this one.
+        rbuf.clear();
+        rpos = 0;
         loop {
             if sh.stop.load(Relaxed) || sh.deadline.is_some_and(|d| Instant::now() >= d) {
                 sh.live.fetch_sub(1, Relaxed);
@@ -567,7 +591,8 @@ async fn refetch_slots(c: &ClusterState, seen_version: u64) {
 }
 
 /// `-I`: opens the connections and waits forever, reporting errors.
-pub fn run_idle(rt: &tokio::runtime::Runtime, run: &Arc<RunCtx>) -> ! {
+pub fn run_idle(rt: &tokio::runtime::Runtime, run: &Arc<RunCtx>, intr: &mut Interrupt) -> ! {
+    let sig = intr.listen(rt);
     let sh = Shared {
         issued: AtomicU64::new(0),
         finished: AtomicU64::new(0),
@@ -587,9 +612,13 @@ pub fn run_idle(rt: &tokio::runtime::Runtime, run: &Arc<RunCtx>) -> ! {
             let (run2, sh2) = (run.clone(), sh.clone());
             tokio::task::spawn_local(async move {
                 let (target, _) = pick_target(&run2, i, 0);
+                // Redis connects without blocking in idle mode: a refused
+                // connection or failed handshake shows up as a read error.
                 let mut s = match conn::connect(&target).await {
                     Ok(s) => s,
-                    Err(e) => fatal(&e.message(&target)),
+                    Err(conn::ConnectError::Connect(e)) | Err(conn::ConnectError::Tls(e)) => {
+                        fatal(&format!("Error: {e}"))
+                    }
                 };
                 sh2.live.fetch_add(1, Relaxed);
                 let mut buf = Vec::with_capacity(4096);
@@ -611,8 +640,50 @@ pub fn run_idle(rt: &tokio::runtime::Runtime, run: &Arc<RunCtx>) -> ! {
         }
         tokio::select! {
             _ = progress(&sh, run, "", &last, true) => {}
-            _ = tokio::signal::ctrl_c() => {}
+            _ = sig.recv() => {}
         }
     });
     std::process::exit(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rand_int_is_twelve_zero_padded_digits() {
+        let mut b = *b"key:__rand_int__!";
+        write_rand(&mut b[4..16], 42);
+        assert_eq!(&b, b"key:000000000042!");
+        write_rand(&mut b[4..16], 1_234_567_890_123_456);
+        assert_eq!(&b[4..16], b"567890123456");
+    }
+
+    #[test]
+    fn plan_finds_placeholders_in_every_pipelined_copy() {
+        let mut cmd = Vec::new();
+        redis_formats::command::encode_command(
+            &["SET", "k:{tag}:__rand_int__", "v:__rand_int__"],
+            &mut cmd,
+        );
+        let p = Plan::new("SET", &cmd, 3, true, true);
+        assert_eq!(p.batch.len(), cmd.len() * 3);
+        assert_eq!(p.rand_offsets.len(), 6);
+        assert_eq!(p.tag_offsets.len(), 3);
+        for &o in &p.rand_offsets {
+            assert_eq!(&p.batch[o..o + 12], b"__rand_int__");
+        }
+        // Without -r or --cluster the placeholders are sent as they are.
+        let p = Plan::new("SET", &cmd, 2, false, false);
+        assert!(p.rand_offsets.is_empty() && p.tag_offsets.is_empty());
+    }
+
+    #[test]
+    fn error_text_of_simple_and_blob_errors() {
+        assert_eq!(
+            error_text(b"-MOVED 3999 127.0.0.1:7001\r\n"),
+            "MOVED 3999 127.0.0.1:7001"
+        );
+        assert_eq!(error_text(b"!9\r\nERR oops!\r\n"), "ERR oops!");
+    }
 }

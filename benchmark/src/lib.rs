@@ -7,6 +7,20 @@
 //! - [`engine`]: connections, pipelines, threads, cluster routing.
 //! - [`report`]: the printed reports and the files.
 //! - [`conn`], [`tls`], [`setup`], [`cluster`]: connections and start-up queries.
+//!
+//! Beyond Redis (none changes the default output; `--help` stays Redis's text):
+//! - `--hdr-out FILE`: each test's latency distribution as HdrHistogram `.hgrm`
+//!   text (milliseconds). With several tests, FILE gets the test's name before its
+//!   extension (`lat.hgrm` → `lat.SET.hgrm`).
+//! - `--json FILE`: every test's figures and percentile rows, rewritten after each test.
+//! - `--rps N`: a fixed total request rate shared by the clients; latencies are
+//!   measured from each request's scheduled send time, so a stalled server shows
+//!   up in them (coordinated omission corrected). Timers have millisecond
+//!   resolution, so very high per-client rates are approximate.
+//! - `--duration SECONDS`: run each test for that long instead of `-n` requests.
+//! - `-t xadd`: XADD (`XADD mystream * myfield DATA`), which Redis 7.0 lacks; never
+//!   part of the default run.
+//! - Ctrl-C prints the running test's partial report and exits with code 130.
 
 pub mod cluster;
 pub mod conn;
@@ -168,12 +182,16 @@ fn run(rt: &tokio::runtime::Runtime, mut o: Options) -> i32 {
             "Creating {} idle connections and waiting forever (Ctrl+C when done)\n",
             o.clients
         ));
-        engine::run_idle(rt, &run);
+        engine::run_idle(rt, &run, &mut engine::Interrupt::default());
     }
     if o.csv {
         out(report::CSV_HEADER);
     }
-    let mut files = Files::new(&o);
+    let mut sess = Session {
+        files: Files::new(&o),
+        info,
+        intr: engine::Interrupt::default(),
+    };
     if !o.command.is_empty() {
         let title = o
             .command
@@ -192,10 +210,10 @@ fn run(rt: &tokio::runtime::Runtime, mut o: Options) -> i32 {
         }
         let mut cmd = Vec::new();
         encode_command(&args, &mut cmd);
-        files.single = true;
+        sess.files.single = true;
         loop {
             let plan = Plan::new(&title, &cmd, o.pipeline, o.keyspace.is_some(), o.cluster);
-            if let Some(code) = one(rt, &run, &o, plan, cmd.len(), &mut files, &info) {
+            if let Some(code) = one(rt, &run, &o, plan, cmd.len(), &mut sess) {
                 return code;
             }
             if !o.loop_forever {
@@ -208,7 +226,7 @@ fn run(rt: &tokio::runtime::Runtime, mut o: Options) -> i32 {
     loop {
         let data = data_gen.generate(o.datasize);
         let tests = suite::default_tests(&o.tests, &data, tag, o.keyspace.is_some());
-        files.single = tests.len() == 1;
+        sess.files.single = tests.len() == 1;
         for t in tests {
             let mut cmd = Vec::new();
             if t.inline {
@@ -218,7 +236,7 @@ fn run(rt: &tokio::runtime::Runtime, mut o: Options) -> i32 {
                 encode_command(&t.args, &mut cmd);
             }
             let plan = Plan::new(&t.title, &cmd, o.pipeline, o.keyspace.is_some(), o.cluster);
-            if let Some(code) = one(rt, &run, &o, plan, o.datasize, &mut files, &info) {
+            if let Some(code) = one(rt, &run, &o, plan, o.datasize, &mut sess) {
                 return code;
             }
         }
@@ -229,6 +247,13 @@ fn run(rt: &tokio::runtime::Runtime, mut o: Options) -> i32 {
             return 0;
         }
     }
+}
+
+/// What a run carries from test to test.
+struct Session {
+    files: Files,
+    info: ServerInfo,
+    intr: engine::Interrupt,
 }
 
 /// The extra output files and what was written to them so far.
@@ -306,10 +331,10 @@ fn one(
     o: &Options,
     plan: Plan,
     datasize: usize,
-    files: &mut Files,
-    info: &ServerInfo,
+    sess: &mut Session,
 ) -> Option<i32> {
-    let outcome = engine::run_test(rt, run, plan);
+    let Session { files, info, intr } = sess;
+    let outcome = engine::run_test(rt, run, plan, intr);
     let r = &outcome.result;
     let text = if o.csv {
         report::csv(r)

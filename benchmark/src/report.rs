@@ -45,6 +45,26 @@ pub struct Summary {
     pub max_ms: f64,
 }
 
+impl Summary {
+    /// The figures as printed (rps to 2 decimals, latencies to 3), so JSON
+    /// shows the report's numbers rather than single-precision noise.
+    pub fn rounded(self) -> Summary {
+        let r = |v: f64, d: i32| {
+            let m = 10f64.powi(d);
+            (v * m).round() / m
+        };
+        Summary {
+            rps: r(self.rps, 2),
+            avg_ms: r(self.avg_ms, 3),
+            min_ms: r(self.min_ms, 3),
+            p50_ms: r(self.p50_ms, 3),
+            p95_ms: r(self.p95_ms, 3),
+            p99_ms: r(self.p99_ms, 3),
+            max_ms: r(self.max_ms, 3),
+        }
+    }
+}
+
 impl TestResult {
     /// Redis computes these in single precision; so do we, so figures round alike.
     pub fn summary(&self) -> Summary {
@@ -304,7 +324,8 @@ pub fn hgrm(h: &Histogram<u64>) -> String {
         o,
         "#[Buckets = {:12}, SubBuckets     = {:12}]",
         h.buckets(),
-        h.distinct_values()
+        // HdrHistogram's sub-bucket count for this precision.
+        (2 * 10u64.pow(h.sigfig() as u32)).next_power_of_two()
     );
     o
 }
@@ -338,7 +359,7 @@ impl JsonTest {
             test: r.title.clone(),
             requests: r.finished,
             seconds: r.elapsed_ms as f64 / 1000.0,
-            summary: r.summary(),
+            summary: r.summary().rounded(),
             target_rps,
             percentiles: percentile_rows(&r.hist)
                 .into_iter()
@@ -414,5 +435,6 @@ mod tests {
         let t = hgrm(&sample().hist);
         assert!(t.starts_with("       Value     Percentile TotalCount 1/(1-Percentile)\n\n"));
         assert!(t.contains("#[Max     =        9.007, Total count    =            7]"));
+        assert!(t.contains("SubBuckets     =         2048]"), "{t}");
     }
 }

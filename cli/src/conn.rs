@@ -69,6 +69,46 @@ pub fn strerror(e: &io::Error) -> String {
     }
 }
 
+/// hiredis's wording for a bad type byte (`Protocol error, got "H" as reply
+/// type byte`, seen when pointing redis-cli at a non-Redis port); other
+/// decoder errors keep their own text.
+fn protocol_text(msg: &str) -> String {
+    let byte = msg
+        .strip_prefix("unexpected reply type byte '")
+        .and_then(|r| r.strip_suffix('\''))
+        .and_then(|esc| {
+            let mut it = esc.chars();
+            match (it.next(), it.next()) {
+                (Some(c), None) => u8::try_from(c as u32).ok(),
+                (Some('\\'), Some(k)) => match k {
+                    't' => Some(b'\t'),
+                    'r' => Some(b'\r'),
+                    'n' => Some(b'\n'),
+                    '\\' | '\'' | '"' => Some(k as u8),
+                    'u' => {
+                        let hex: String = esc[3..].trim_end_matches('}').to_string();
+                        u32::from_str_radix(&hex, 16)
+                            .ok()
+                            .and_then(|v| u8::try_from(v).ok())
+                    }
+                    _ => None,
+                },
+                _ => None,
+            }
+        });
+    match byte {
+        Some(b) => {
+            let mut q = Vec::new();
+            crate::format::repr(&mut q, &[b]);
+            format!(
+                "Protocol error, got {} as reply type byte",
+                String::from_utf8_lossy(&q)
+            )
+        }
+        None => format!("Protocol error: {msg}"),
+    }
+}
+
 /// The transport under a connection.
 pub enum Stream {
     Tcp(TcpStream),
@@ -149,6 +189,9 @@ pub struct Conn {
     pub stream: Stream,
     dec: ReplyDecoder,
     rbuf: Vec<u8>,
+    /// Set once the peer sent bytes that are not RESP: like a hiredis
+    /// context in an error state, every later call fails with this text.
+    poisoned: Option<String>,
 }
 
 fn resolve(host: &str, port: i64) -> Result<Vec<SocketAddr>, ConnError> {
@@ -203,6 +246,7 @@ impl Conn {
             stream,
             dec: ReplyDecoder::new(),
             rbuf: vec![0; 64 * 1024],
+            poisoned: None,
         })
     }
 
@@ -215,6 +259,9 @@ impl Conn {
 
     /// Writes raw bytes.
     pub fn write_all(&mut self, buf: &[u8]) -> Result<(), ConnError> {
+        if let Some(p) = &self.poisoned {
+            return Err(ConnError::Protocol(p.clone()));
+        }
         self.stream
             .write_all(buf)
             .and_then(|_| self.stream.flush())
@@ -223,9 +270,14 @@ impl Conn {
 
     /// A reply already buffered, without reading the socket.
     pub fn buffered_reply(&mut self) -> Result<Option<RespValue>, ConnError> {
-        self.dec
-            .next()
-            .map_err(|e| ConnError::Protocol(e.to_string()))
+        if let Some(p) = &self.poisoned {
+            return Err(ConnError::Protocol(p.clone()));
+        }
+        self.dec.next().map_err(|e| {
+            let text = protocol_text(&e.0);
+            self.poisoned = Some(text.clone());
+            ConnError::Protocol(text)
+        })
     }
 
     /// Reads until one full reply is decoded.
@@ -305,5 +357,26 @@ fn set_keepalive(sock: &TcpStream) {
         set(libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, &intvl);
         let cnt: libc::c_int = 3;
         set(libc::IPPROTO_TCP, libc::TCP_KEEPCNT, &cnt);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protocol_error_texts() {
+        assert_eq!(
+            protocol_text("unexpected reply type byte 'H'"),
+            "Protocol error, got \"H\" as reply type byte"
+        );
+        assert_eq!(
+            protocol_text("unexpected reply type byte '\\u{0}'"),
+            "Protocol error, got \"\\x00\" as reply type byte"
+        );
+        assert_eq!(
+            protocol_text("unexpected reply type byte '\\n'"),
+            "Protocol error, got \"\\n\" as reply type byte"
+        );
     }
 }

@@ -33,6 +33,8 @@ pub trait CommandTable: Send + Sync {
 
 static FALLBACK: OnceLock<Box<dyn CommandTable>> = OnceLock::new();
 static TABLE: Mutex<Option<Vec<HelpEntry>>> = Mutex::new(None);
+/// Whether the last load could ask a server (whatever it answered).
+static ASKED_SERVER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Plugs in the static table used when COMMAND DOCS is unavailable.
 pub fn set_fallback_table(t: Box<dyn CommandTable>) {
@@ -202,10 +204,16 @@ pub fn init(s: &mut Session) {
     .is_ok()
     {
         if let Some(c) = s.conn.as_mut() {
-            if let Ok(v) = c.command(&[&b"COMMAND"[..], b"DOCS"]) {
-                if matches!(v, RespValue::Map(_) | RespValue::Array(_)) {
+            ASKED_SERVER.store(true, std::sync::atomic::Ordering::SeqCst);
+            match c.command(&[&b"COMMAND"[..], b"DOCS"]) {
+                Ok(v) if matches!(v, RespValue::Map(_) | RespValue::Array(_)) => {
                     table = Some(table_from_docs(&v));
                 }
+                Ok(_) => {}
+                // The link died (e.g. a Lua debugging session closed it):
+                // the next command reconnects.
+                Err(crate::conn::ConnError::Protocol(_)) => {}
+                Err(_) => s.conn = None,
             }
         }
     }
@@ -221,6 +229,12 @@ pub fn init(s: &mut Session) {
 fn with_table<R>(f: impl FnOnce(&[HelpEntry]) -> R) -> R {
     let g = TABLE.lock().unwrap_or_else(|p| p.into_inner());
     f(g.as_deref().unwrap_or(&[]))
+}
+
+/// Whether no server could be asked yet (it was down at start): the REPL
+/// asks once a link exists, replacing the offline table.
+pub fn needs_init() -> bool {
+    !ASKED_SERVER.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 fn loaded() -> bool {

@@ -15,6 +15,7 @@ pub mod opts;
 pub mod repl;
 pub mod session;
 pub mod signals;
+pub mod static_help;
 pub mod tls;
 mod usage;
 
@@ -80,6 +81,7 @@ pub fn main() -> i32 {
 /// Runs redis-cli with `argv` (argv[0] included).
 pub fn run(argv: Vec<Vec<u8>>) -> i32 {
     signals::default_sigpipe();
+    help::set_fallback_table(Box::new(static_help::SuiteTable));
     let stdout_tty = std::io::stdout().is_terminal() || std::env::var_os("FAKETTY").is_some();
     let (mut cfg, args) = match opts::parse(&argv, stdout_tty) {
         Parsed::Exit {

@@ -62,52 +62,97 @@ pub struct TlsOptions {
 /// Everything the options set.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// `-h` (and `-u`, cluster redirections).
     pub host: String,
+    /// `-p`, as C's atoi read it.
     pub port: i64,
+    /// `-s`: unix socket path.
     pub socket: Option<String>,
+    /// `-a` / `--pass` / `-u` / REDISCLI_AUTH / `--askpass`.
     pub auth: Option<Vec<u8>>,
+    /// `--user` (ACL user for AUTH).
     pub user: Option<Vec<u8>>,
+    /// `--askpass`: read the password from the terminal.
     pub askpass: bool,
+    /// `-r`: how many times to run the command (negative: forever).
     pub repeat: i64,
     /// `-i` in microseconds.
     pub interval_us: i64,
+    /// `-n`: the db to SELECT after connecting.
     pub input_dbnum: i64,
+    /// `-2`
     pub resp2: bool,
+    /// `-3`, or `--json` asking for RESP3.
     pub resp3: Resp3,
+    /// `-x`: stdin is the last argument.
     pub stdin_lastarg: bool,
+    /// `-X TAG`: stdin replaces the argument equal to TAG.
     pub stdin_tag: Option<Vec<u8>>,
+    /// `-d`: separator between items of an aggregate in raw mode.
     pub mb_delim: Vec<u8>,
+    /// `-D`: separator after each reply in raw mode.
     pub cmd_delim: Vec<u8>,
+    /// `-c`: follow MOVED/ASK.
     pub cluster_mode: bool,
+    /// `-e`: exit 1 on an error reply.
     pub set_errcode: bool,
+    /// `--tls` or a `rediss://` URI.
     pub tls: bool,
+    /// The TLS settings.
     pub tls_opts: TlsOptions,
+    /// The reply style.
     pub output: OutputMode,
+    /// `--show-pushes` (default: on when stdout is a tty).
     pub push_output: bool,
+    /// `--quoted-input`
     pub quoted_input: bool,
+    /// `--stat`
     pub stat_mode: bool,
+    /// `--latency` (also set by `--latency-history`).
     pub latency_mode: bool,
+    /// `--latency-history`
     pub latency_history: bool,
+    /// `--latency-dist`
     pub latency_dist_mode: bool,
+    /// `--mono`: grey palette for `--latency-dist`.
     pub mono: bool,
+    /// `--lru-test N`
     pub lru_test: Option<i64>,
+    /// `--replica` / `--slave`
     pub replica_mode: bool,
+    /// The file of `--rdb` / `--functions-rdb`.
     pub rdb_filename: Option<String>,
+    /// `--rdb`
     pub getrdb_mode: bool,
+    /// `--functions-rdb`
     pub functions_rdb_mode: bool,
+    /// `--pipe`
     pub pipe_mode: bool,
+    /// `--pipe-timeout` seconds (0: wait forever).
     pub pipe_timeout: i64,
+    /// `--bigkeys`
     pub bigkeys: bool,
+    /// `--memkeys` / `--memkeys-samples`
     pub memkeys: bool,
+    /// `--memkeys-samples N` (0: the server's default).
     pub memkeys_samples: i64,
+    /// `--hotkeys`
     pub hotkeys: bool,
+    /// `--scan`
     pub scan_mode: bool,
+    /// `--pattern` / `--quoted-pattern`
     pub pattern: Option<Vec<u8>>,
+    /// `--intrinsic-latency SECONDS`
     pub intrinsic_latency: Option<i64>,
+    /// `--eval FILE`
     pub eval: Option<String>,
+    /// `--ldb` (or the debugger turned on by SCRIPT DEBUG).
     pub eval_ldb: bool,
+    /// `--ldb-sync-mode`
     pub eval_ldb_sync: bool,
+    /// `--verbose` (used by the cluster manager only, as in Redis).
     pub verbose: bool,
+    /// `--no-auth-warning`
     pub no_auth_warning: bool,
     /// The program name as invoked (argv[0]), for messages.
     pub argv0: String,

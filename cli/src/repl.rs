@@ -8,7 +8,7 @@ use crate::session::{out, ConnectFlags, Session};
 use rustyline::completion::{Completer, Pair};
 use rustyline::highlight::{CmdKind, Highlighter};
 use rustyline::hint::Hinter;
-use rustyline::history::{DefaultHistory, History, SearchDirection};
+use rustyline::history::{DefaultHistory, History};
 use rustyline::validate::Validator;
 use rustyline::{Context, Editor, Helper};
 use std::borrow::Cow;
@@ -251,15 +251,32 @@ fn confirm_dangerous(s: &mut Session, argv: &[Vec<u8>]) -> bool {
     let Some(conn) = s.conn.as_mut() else {
         return true;
     };
-    let n = match conn.command(&[&b"DBSIZE"[..]]) {
-        Ok(redis_formats::RespValue::Integer(n)) => n,
-        _ => return true,
+    // FLUSHALL empties every db: count them all.
+    let n = if eq(&argv[0], "flushall") {
+        match conn.command(&[&b"INFO"[..], b"keyspace"]) {
+            Ok(v) => String::from_utf8_lossy(v.as_bytes().unwrap_or(b""))
+                .lines()
+                .filter_map(|l| l.split_once(":keys=").map(|x| x.1))
+                .map(|rest| crate::opts::atoi(rest.as_bytes()))
+                .sum(),
+            Err(_) => return true,
+        }
+    } else {
+        match conn.command(&[&b"DBSIZE"[..]]) {
+            Ok(redis_formats::RespValue::Integer(n)) => n,
+            _ => return true,
+        }
     };
     if n < MANY_KEYS {
         return true;
     }
     out(format!(
-        "Warning: this database has {n} keys. Run '{}' anyway? (y/N) ",
+        "Warning: {} {n} keys. Run '{}' anyway? (y/N) ",
+        if eq(&argv[0], "flushall") {
+            "this server has"
+        } else {
+            "this database has"
+        },
         String::from_utf8_lossy(&argv.join(&b' '))
     )
     .as_bytes());
@@ -268,9 +285,38 @@ fn confirm_dangerous(s: &mut Session, argv: &[Vec<u8>]) -> bool {
     matches!(ans.trim(), "y" | "Y" | "yes" | "YES")
 }
 
+/// Splits a typed line; in the Lua debugger `e`/`eval` keep the rest of the
+/// line verbatim as one argument (Redis's rule).
+fn split_line(s: &Session, line: &str) -> Option<Vec<Vec<u8>>> {
+    if s.cfg.eval_ldb && (line.starts_with("eval ") || line.starts_with("e ")) {
+        let n = if line.as_bytes()[1] == b' ' { 2 } else { 5 };
+        return Some(vec![
+            line.as_bytes()[..n - 1].to_vec(),
+            line.as_bytes()[n..].to_vec(),
+        ]);
+    }
+    redis_formats::request::split_args(line.as_bytes())
+}
+
+/// After a reply that ended a Lua debugging session: show the script's
+/// final reply and say so.
+fn finish_ldb_session(s: &mut Session) {
+    s.ldb_end = false;
+    let _ = s.read_and_print(false);
+    out(format!(
+        "\n(Lua debugging session ended{})\n\n",
+        if s.cfg.eval_ldb_sync {
+            ""
+        } else {
+            " -- dataset changes rolled back"
+        }
+    )
+    .as_bytes());
+}
+
 fn handle_line(s: &mut Session, line: &str, tty: bool) -> (Next, bool) {
     // Returns whether the line may go to history.
-    let Some(argv) = redis_formats::request::split_args(line.as_bytes()) else {
+    let Some(argv) = split_line(s, line) else {
         out(b"Invalid argument(s)\n");
         return (Next::Continue, true);
     };
@@ -318,6 +364,10 @@ fn handle_line(s: &mut Session, line: &str, tty: bool) -> (Next, bool) {
         }
         let start = Instant::now();
         let _ = s.issue_command(&argv[skip..], repeat);
+        if s.ldb_end {
+            finish_ldb_session(s);
+            help::init(s);
+        }
         let el = start.elapsed().as_millis();
         if el >= 500 && s.cfg.output == OutputMode::Standard {
             out(format!("({:.2}s)\n", el as f64 / 1000.0).as_bytes());
@@ -361,6 +411,11 @@ pub fn repl(s: &mut Session) -> i32 {
         }
     }
     loop {
+        // Started while the server was down: load help and hints as soon as
+        // a link exists (Redis keeps its static table in that case).
+        if s.conn.is_some() && help::needs_init() {
+            help::init(s);
+        }
         let prompt = if s.conn.is_some() {
             s.prompt()
         } else {
@@ -454,17 +509,7 @@ pub fn ldb_repl(s: &mut Session) -> LdbOutcome {
         }
         let _ = s.issue_command(&argv, 1);
         if s.ldb_end {
-            s.ldb_end = false;
-            let _ = s.read_and_print(false);
-            out(format!(
-                "\n(Lua debugging session ended{})\n\n",
-                if s.cfg.eval_ldb_sync {
-                    ""
-                } else {
-                    " -- dataset changes rolled back"
-                }
-            )
-            .as_bytes());
+            finish_ldb_session(s);
             return LdbOutcome::Exit(repl(s));
         }
     }
@@ -558,15 +603,6 @@ pub fn ask_password(msg: &str) -> Vec<u8> {
     unsafe { libc::tcsetattr(0, libc::TCSAFLUSH, &old) };
     out(b"\n");
     pw
-}
-
-/// History search helper used by tests: the newest entry containing `needle`.
-pub fn history_search(h: &DefaultHistory, needle: &str) -> Option<String> {
-    let last = h.len().checked_sub(1)?;
-    h.search(needle, last, SearchDirection::Reverse)
-        .ok()
-        .flatten()
-        .map(|r| r.entry.into_owned())
 }
 
 #[cfg(test)]

@@ -52,6 +52,8 @@ pub struct Session {
     slave_mode: bool,
     /// The Lua debugger ended its session with the last reply.
     pub ldb_end: bool,
+    /// SCRIPT DEBUG yes/sync was typed: the next EVAL starts the debugger.
+    enable_ldb_on_eval: bool,
 }
 
 /// Writes to stdout and flushes (Redis flushes after every reply so output is
@@ -106,6 +108,7 @@ impl Session {
             pubsub_mode: false,
             slave_mode: false,
             ldb_end: false,
+            enable_ldb_on_eval: false,
         }
     }
 
@@ -187,6 +190,13 @@ impl Session {
             Err(e) => {
                 self.last_err = Some(e.errstr());
                 err(b"\nI/O error\n");
+                // A closed link is replaced on the next command, as hiredis
+                // does for I/O and EOF errors; after a protocol error the
+                // link stays and keeps failing, as it does there too.
+                if !matches!(e, ConnError::Protocol(_)) {
+                    self.conn = None;
+                    signals::set_conn_fd(-1);
+                }
                 None
             }
         }
@@ -373,6 +383,7 @@ impl Session {
             let color = std::env::var("TERM").is_ok_and(|t| t.contains("xterm"));
             let mut text = Vec::new();
             if format::raw_ldb(&mut text, &reply, &self.cfg.mb_delim, color) {
+                self.enable_ldb_on_eval = false;
                 self.cfg.eval_ldb = false;
                 self.ldb_end = true;
                 self.cfg.output = OutputMode::Standard;
@@ -413,6 +424,14 @@ impl Session {
         }
         if eq(cmd, "sync") || eq(cmd, "psync") {
             self.slave_mode = true;
+        }
+        // SCRIPT DEBUG typed by hand arms the debugger for the next EVAL.
+        if argc == 3 && eq(cmd, "script") && eq(&argv[1], "debug") {
+            self.enable_ldb_on_eval = eq(&argv[2], "yes") || eq(&argv[2], "sync");
+        }
+        if eq(cmd, "eval") && self.enable_ldb_on_eval {
+            self.cfg.eval_ldb = true;
+            self.cfg.output = OutputMode::Raw;
         }
         while repeat < 0 || {
             repeat -= 1;

@@ -280,6 +280,11 @@ impl ClientRegistry {
         self.slots[slot] = Some(c);
     }
 
+    /// The client at `slot`, unless it is out executing.
+    pub fn get_mut(&mut self, slot: usize) -> Option<&mut Client> {
+        self.slots.get_mut(slot)?.as_deref_mut()
+    }
+
     /// Clients present in the registry (not the ones out executing).
     pub fn iter(&self) -> impl Iterator<Item = &Client> {
         self.slots.iter().filter_map(|c| c.as_deref())

@@ -42,13 +42,12 @@ fn effort(srv: &Server) -> Effort {
     }
 }
 
-/// True when a fast expire cycle is due between cron ticks: the last cycle ran out
-/// of time or many sampled keys were already expired (Redis runs it before sleeping).
+/// True when a fast expire cycle is due between cron ticks (Redis runs it before
+/// sleeping): when the last cycle ran out of time. (Redis also tests the stale ratio,
+/// but compares a fraction with a percentage, so in effect only the time-out counts;
+/// we keep that behaviour.)
 fn fast_cycle_wanted(srv: &Server, st: &ExpireCycleState) -> bool {
-    srv.active_expire_enabled
-        && srv.keyspace.total_expires() > 0
-        && (st.timed_out
-            || srv.stats.expired_stale_perc * 100.0 >= effort(srv).acceptable_stale as f64)
+    srv.active_expire_enabled && st.timed_out && srv.keyspace.total_expires() > 0
 }
 
 /// Runs the cron until the process exits. Between ticks, while expired keys pile up,
@@ -76,6 +75,13 @@ pub async fn run(shared: Arc<Shared>) {
         };
         tokio::time::sleep_until(wake.into()).await;
         let mut st = shared.state.lock();
+        // DEBUG PAUSE-CRON: skip the periodic work (not the schedule), as Redis.
+        if crate::cmd::debug::cron_paused() {
+            if Instant::now() >= next_tick {
+                next_tick += Duration::from_millis(1000 / hz as u64);
+            }
+            continue;
+        }
         if Instant::now() >= next_tick {
             ticks += 1;
             tick(&shared, &mut st, ticks, &mut expire_state);
@@ -97,8 +103,9 @@ fn tick(shared: &Shared, srv: &mut Server, ticks: u64, expire_state: &mut Expire
         expire_state.timed_out = active_expire_cycle(srv, now, budget_us, expire_state);
     }
     // An eviction run that stopped on its time limit goes on here (Redis's eviction
-    // timer), so memory comes back under maxmemory even without new commands.
-    if srv.evict_pool.running {
+    // timer), as does eviction after maxmemory was lowered (Redis evicts at CONFIG
+    // SET time): memory comes back under maxmemory even without new commands.
+    if srv.config.maxmemory > 0 && crate::alloc::used_memory() > srv.config.maxmemory {
         let _ = crate::evict::perform_evictions(srv, now);
     }
     // Spread rehashing: about 1 ms per tick over all databases.
@@ -226,7 +233,12 @@ pub fn active_expire_cycle(
             break;
         }
     }
-    srv.stats.expire_cycle_cpu_milliseconds += start.elapsed().as_millis() as u64;
+    let elapsed_ms = start.elapsed().as_millis() as u64;
+    srv.stats.expire_cycle_cpu_milliseconds += elapsed_ms;
+    // LATENCY's "expire-cycle" event, as Redis records it.
+    let threshold = srv.config.latency_monitor_threshold;
+    srv.latency
+        .add_sample_if_needed("expire-cycle", elapsed_ms, threshold, now / 1000);
     if timed_out {
         srv.stats.expired_time_cap_reached_count += 1;
     }

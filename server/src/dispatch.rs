@@ -266,11 +266,26 @@ fn run(
     }
     // As Redis: evict before every command while over maxmemory; only commands that
     // may grow memory are refused when nothing could be freed.
+    crate::evict::publish_maxmemory(srv.config.maxmemory);
     if srv.config.maxmemory > 0
         && crate::evict::perform_evictions(srv, now).is_err()
         && spec.has_flag(CommandFlags::DENYOOM)
     {
         reject(srv, out, Some(spec), errors::OOM);
+        return;
+    }
+    // MONITOR makes a client a replica for Redis: it may not touch the keyspace.
+    if client.monitor
+        && (spec.has_flag(CommandFlags::WRITE)
+            || spec.has_flag(CommandFlags::READONLY)
+            || MAY_REPLICATE.contains(&spec.name.as_str()))
+    {
+        reject(
+            srv,
+            out,
+            Some(spec),
+            "ERR Replica can't interact with the keyspace",
+        );
         return;
     }
 
@@ -296,9 +311,12 @@ fn run(
     stats.calls += 1;
     stats.usec += duration_us;
     if srv.config.latency_tracking {
+        // Redis's bounds (1 ns .. 1 s, 2 significant digits): the same ~24 KB per
+        // command as Redis allocates, which maxmemory headroom in its tests counts
+        // on; longer calls are not recorded, as in Redis.
         let h = stats.latency.get_or_insert_with(|| {
             Box::new(
-                hdrhistogram::Histogram::new_with_bounds(1, 1_000_000_000_000, 2)
+                hdrhistogram::Histogram::new_with_bounds(1, 1_000_000_000, 2)
                     .expect("valid histogram bounds"),
             )
         });

@@ -4,6 +4,7 @@
 use crate::config::MaxmemoryPolicy;
 use crate::object::Object;
 use crate::state::Server;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Candidates kept between sampling rounds (Redis's EVPOOL_SIZE).
 const POOL_SIZE: usize = 16;
@@ -106,6 +107,28 @@ pub fn shares_integers(cfg: &crate::config::Config) -> bool {
         )
 }
 
+/// `maxmemory` as last seen by the dispatcher, for checks made where the config is
+/// out of reach (hash table growth).
+static MAXMEMORY: AtomicU64 = AtomicU64::new(0);
+
+/// Publishes the `maxmemory` in force (called before each command).
+#[inline]
+pub fn publish_maxmemory(bytes: u64) {
+    if MAXMEMORY.load(Ordering::Relaxed) != bytes {
+        MAXMEMORY.store(bytes, Ordering::Relaxed);
+    }
+}
+
+/// Redis's dictExpandAllowed: a table may grow by `more` bytes unless that would go
+/// over maxmemory, except when it is overfull (more than 1.618 entries per bucket).
+pub fn dict_expand_allowed(more: usize, used_ratio: f64) -> bool {
+    if used_ratio > 1.618 {
+        return true;
+    }
+    let max = MAXMEMORY.load(Ordering::Relaxed);
+    max == 0 || crate::alloc::used_memory() + more as u64 <= max
+}
+
 /// True for the policies that only evict keys with a TTL.
 fn is_volatile(p: MaxmemoryPolicy) -> bool {
     matches!(
@@ -140,6 +163,9 @@ pub struct EvictionPool {
 impl EvictionPool {
     /// Inserts a sampled key if it is better than the worst kept one.
     fn offer(&mut self, score: u64, db: usize, key: &[u8]) {
+        if self.entries.len() >= POOL_SIZE && score <= self.entries[0].score {
+            return;
+        }
         if let Some(i) = self.entries.iter().position(|c| c.db == db && c.key == key) {
             self.entries.remove(i);
         }
@@ -281,7 +307,9 @@ fn pooled_victim(
     };
     loop {
         let mut total_keys = 0;
-        let mut sampled: Vec<(usize, Vec<u8>, u64)> = Vec::with_capacity(samples);
+        // Disjoint borrows: the pool is filled while the databases are sampled, and
+        // a key is copied only when the pool takes it.
+        let pool = &mut srv.evict_pool;
         for (dbi, db) in srv.keyspace.dbs.iter().enumerate() {
             if volatile {
                 if db.expires.is_empty() {
@@ -290,7 +318,7 @@ fn pooled_victim(
                 total_keys += db.expires.len();
                 db.expires.sample(samples, |e| {
                     if let Some(o) = db.keys.get(&e.key) {
-                        sampled.push((dbi, e.key.to_vec(), score_of(o, Some(e.value))));
+                        pool.offer(score_of(o, Some(e.value)), dbi, &e.key);
                     }
                 });
             } else {
@@ -299,20 +327,12 @@ fn pooled_victim(
                 }
                 total_keys += db.keys.len();
                 db.keys.sample(samples, |e| {
-                    let when = if e.value.has_expire {
-                        db.expires.get(&e.key).copied()
-                    } else {
-                        None
-                    };
-                    sampled.push((dbi, e.key.to_vec(), score_of(&e.value, when)));
+                    pool.offer(score_of(&e.value, None), dbi, &e.key)
                 });
             }
         }
         if total_keys == 0 {
             return None;
-        }
-        for (db, key, score) in sampled {
-            srv.evict_pool.offer(score, db, &key);
         }
         // The best candidate that still exists.
         while let Some(c) = srv.evict_pool.entries.pop() {
@@ -332,6 +352,27 @@ fn pooled_victim(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pool_keeps_the_best_candidates_sorted() {
+        let mut p = EvictionPool::default();
+        for i in 0..40u64 {
+            // Scores 0, 7, 14, ... in a scrambled order.
+            let score = (i * 7919 % 40) * 7;
+            p.offer(score, 0, format!("k{score}").as_bytes());
+        }
+        assert_eq!(p.entries.len(), POOL_SIZE);
+        let scores: Vec<u64> = p.entries.iter().map(|c| c.score).collect();
+        let best: Vec<u64> = (24..40).map(|i| i * 7).collect();
+        assert_eq!(scores, best);
+        // A key offered again is updated, not duplicated.
+        p.offer(1000, 0, b"k273");
+        assert_eq!(p.entries.len(), POOL_SIZE);
+        assert_eq!(p.entries.last().unwrap().key, b"k273");
+        // Worse than everything kept: ignored.
+        p.offer(1, 3, b"x");
+        assert!(p.entries.iter().all(|c| c.key != b"x"));
+    }
 
     #[test]
     fn idle_wraps() {

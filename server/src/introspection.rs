@@ -36,6 +36,7 @@ impl SlowLog {
 
     /// Records a command that ran at least `threshold_us` (a negative threshold
     /// disables the log; 0 logs everything).
+    #[allow(clippy::too_many_arguments)] // the dispatcher's per-command values, unbundled
     pub fn push_if_needed(
         &mut self,
         argv: &[Bytes],

@@ -14,7 +14,6 @@ pub mod config;
 pub mod cron;
 pub mod dispatch;
 pub mod evict;
-pub mod glob;
 pub mod introspection;
 pub mod keyspace;
 pub mod log;

@@ -116,6 +116,16 @@ pub fn log_raw(level: Level, msg: &str) {
     }
 }
 
+/// Writes text as it is, without the line prefix (Redis's LL_RAW: the start-up logo).
+pub fn write_plain(text: &str) {
+    let file = LOGFILE.lock();
+    if file.is_empty() {
+        let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    } else if let Ok(mut f) = OpenOptions::new().create(true).append(true).open(&*file) {
+        let _ = f.write_all(text.as_bytes());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -102,8 +102,11 @@ where
         reqs: Vec::with_capacity(64),
         net_in: 0,
         net_out: 0,
+        reads: 0,
+        writes: 0,
         authenticated: true,
         max_bulk_len: 0,
+        buf_alloc: 0,
     };
     let eof = conn.run(&mut sock).await;
     let mut st = shared.state.lock();
@@ -116,6 +119,8 @@ where
     }
     st.stats.net_input_bytes += conn.net_in;
     st.stats.net_output_bytes += conn.net_out;
+    st.stats.total_reads_processed += conn.reads;
+    st.stats.total_writes_processed += conn.writes;
     st.clients.remove(slot);
     st.monitors.retain(|(cid, _)| *cid != id);
 }
@@ -131,10 +136,16 @@ struct Connection {
     /// Bytes read/written since the counters were last folded into the state.
     net_in: u64,
     net_out: u64,
+    /// Socket reads and writes since last folded (INFO total_reads/writes_processed).
+    reads: u64,
+    writes: u64,
     /// The client's authentication state as of the last batch (parse limits).
     authenticated: bool,
     /// `proto-max-bulk-len` as of the last batch.
     max_bulk_len: i64,
+    /// Size of the query buffer when it was last read into (CLIENT LIST reports
+    /// qbuf + qbuf-free as the buffer's allocation, as Redis's sds).
+    buf_alloc: usize,
 }
 
 enum Step {
@@ -178,12 +189,17 @@ impl Connection {
                             return false;
                         }
                         self.net_out += pending.len() as u64;
+                        self.writes += 1;
                     }
                     continue;
                 }
                 Some(Ok(0)) => return true,
                 Some(Err(_)) => return false,
-                Some(Ok(n)) => self.net_in += n as u64,
+                Some(Ok(n)) => {
+                    self.net_in += n as u64;
+                    self.reads += 1;
+                    self.buf_alloc = self.rbuf.capacity();
+                }
             }
             let step = self.process().await;
             // After a big request, give the memory back once the buffer is drained
@@ -196,6 +212,7 @@ impl Connection {
                     return false;
                 }
                 self.net_out += self.out.len() as u64;
+                self.writes += 1;
                 self.out.buf.clear();
                 if self.out.buf.capacity() > 1024 * 1024 {
                     self.out.buf.shrink_to(READ_CHUNK);
@@ -214,6 +231,7 @@ impl Connection {
             return;
         }
         self.rbuf = BytesMut::new();
+        self.buf_alloc = 0;
         let mut st = self.shared.state.lock();
         let mut c = st.clients.take(self.slot);
         c.qbuf = 0;
@@ -272,19 +290,33 @@ impl Connection {
     }
 
     fn check_query_buffer(&mut self) {
-        let limit = self.shared.state.lock().config.client_query_buffer_limit;
-        if self.rbuf.len() > limit {
-            log(
-                Level::Warning,
-                "Closing client that reached max query buffer length",
-            );
-            self.shared
-                .state
-                .lock()
-                .stats
-                .client_qbuf_limit_disconnections += 1;
-            self.outbox.kill();
+        let mut st = self.shared.state.lock();
+        // Redis counts any read as interaction (idle time, `timeout`), not only
+        // complete commands: a client sending a big command slowly is not idle.
+        if let Some(c) = st.clients.get_mut(self.slot) {
+            c.last_interaction_ms = now_ms();
         }
+        if self.rbuf.len() <= st.config.client_query_buffer_limit {
+            return;
+        }
+        st.stats.client_qbuf_limit_disconnections += 1;
+        let info = st
+            .clients
+            .iter()
+            .find(|c| c.slot == self.slot)
+            .map(|c| crate::cmd::client::info_line(c, now_ms(), None))
+            .unwrap_or_default();
+        drop(st);
+        let mut head = Vec::new();
+        crate::introspection::repr(&self.rbuf[..self.rbuf.len().min(64)], &mut head);
+        log(
+            Level::Warning,
+            &format!(
+                "Closing client that reached max query buffer length: {info} (qbuf initial bytes: {})",
+                String::from_utf8_lossy(&head)
+            ),
+        );
+        self.outbox.kill();
     }
 
     /// Runs the parsed requests under one lock; waits (unlocked) while CLIENT PAUSE
@@ -299,9 +331,11 @@ impl Connection {
                 let st = &mut *st;
                 st.stats.net_input_bytes += std::mem::take(&mut self.net_in);
                 st.stats.net_output_bytes += std::mem::take(&mut self.net_out);
+                st.stats.total_reads_processed += std::mem::take(&mut self.reads);
+                st.stats.total_writes_processed += std::mem::take(&mut self.writes);
                 let mut client = st.clients.take(self.slot);
                 client.qbuf = self.rbuf.len();
-                client.qbuf_free = self.rbuf.capacity() - self.rbuf.len();
+                client.qbuf_free = self.buf_alloc.saturating_sub(self.rbuf.len());
                 self.out.proto = client.resp;
                 while i < self.reqs.len() {
                     let now = now_ms();

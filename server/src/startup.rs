@@ -328,10 +328,28 @@ async fn serve(
         listeners: Mutex::new(None),
     });
     let _ = crate::state::SHARED.set(shared.clone());
-    log(
-        Level::Notice,
-        &format!("Running mode=standalone, port={port}."),
-    );
+    // Like Redis: a banner (with the PID, which Redis's test suite waits for) when
+    // logging to a terminal or with always-show-logo, else one line.
+    let show_logo = {
+        let st = shared.state.lock();
+        (!st.config.syslog_enabled
+            && st.config.logfile.is_empty()
+            && std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            || st.config.always_show_logo
+    };
+    if show_logo {
+        if log::enabled(Level::Notice) {
+            log::write_plain(&format!(
+                "\n    Redis {REDIS_VERSION} (00000000/0) 64 bit\n    Running in standalone mode\n    Port: {port}\n    PID: {}\n\n",
+                std::process::id()
+            ));
+        }
+    } else {
+        log(
+            Level::Notice,
+            &format!("Running mode=standalone, port={port}."),
+        );
+    }
     let tcp = match open_listeners(&bind, port, backlog) {
         Ok(l) => l,
         Err(e) => {

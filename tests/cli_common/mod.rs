@@ -38,25 +38,12 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `bin --port P --bind 127.0.0.1 <args>` and waits (≤10 s) for PING.
+    /// Starts `bin --port P --bind 127.0.0.1 <args>` on a free port and waits
+    /// (≤10 s) for PING; retries other ports if one was taken meanwhile.
     pub fn start(bin: &std::path::Path, args: &[&str]) -> Server {
-        for _attempt in 0..5 {
-            let port = free_port();
-            let child = Command::new(bin)
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-                .args(args)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn server");
-            let mut s = Server { port, child };
-            if s.wait_ready(Duration::from_secs(10)) {
-                return s;
-            }
-            // Port race or slow start: try another port.
-        }
-        panic!("server {} did not answer PING", bin.display());
+        (0..5)
+            .find_map(|_| Server::start_on(bin, free_port(), args))
+            .unwrap_or_else(|| panic!("server {} did not answer PING", bin.display()))
     }
 
     /// Starts a server on a given port (to restart one where it was);

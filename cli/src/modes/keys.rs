@@ -206,6 +206,26 @@ impl TypeInfo {
     }
 }
 
+/// The opening lines of --bigkeys / --memkeys / --hotkeys.
+fn banner(what: &str) {
+    out(format!(
+        "\n# Scanning the entire keyspace to find {what} as well as\n\
+         # average sizes per key type.  You can use -i 0.1 to sleep 0.1 sec\n\
+         # per 100 SCAN commands (not usually needed).\n\n"
+    )
+    .as_bytes());
+}
+
+/// The start of the summary (with the progress when Ctrl-C cut the walk).
+fn summary_head(pct: f64, sampled: u64) -> Vec<u8> {
+    let mut o = b"\n-------- summary -------\n\n".to_vec();
+    if signals::cancelled() {
+        o.extend_from_slice(format!("[{}%] ", pct_text(pct)).as_bytes());
+    }
+    o.extend_from_slice(format!("Sampled {sampled} keys in the keyspace!\n").as_bytes());
+    o
+}
+
 fn pct_text(p: f64) -> String {
     format!("{p:05.2}")
 }
@@ -231,11 +251,7 @@ pub fn find_big_keys(s: &mut Session, memkeys: bool) -> i32 {
     let pattern = s.cfg.pattern.clone();
     let mut nodes = Nodes::open(s);
     let total_keys = nodes.total_keys();
-    out(
-        b"\n# Scanning the entire keyspace to find biggest keys as well as\n\
-# average sizes per key type.  You can use -i 0.1 to sleep 0.1 sec\n\
-# per 100 SCAN commands (not usually needed).\n\n",
-    );
+    banner("biggest keys");
     let (mut sampled, mut totlen, mut loops) = (0u64, 0u64, 0u64);
     let mut pct;
     loop {
@@ -369,12 +385,7 @@ pub fn find_big_keys(s: &mut Session, memkeys: bool) -> i32 {
             break;
         }
     }
-    let mut o = Vec::new();
-    o.extend_from_slice(b"\n-------- summary -------\n\n");
-    if signals::cancelled() {
-        o.extend_from_slice(format!("[{}%] ", pct_text(pct)).as_bytes());
-    }
-    o.extend_from_slice(format!("Sampled {sampled} keys in the keyspace!\n").as_bytes());
+    let mut o = summary_head(pct, sampled);
     let avg = if totlen > 0 {
         totlen as f64 / sampled as f64
     } else {
@@ -437,11 +448,7 @@ pub fn find_hot_keys(s: &mut Session) -> i32 {
     let pattern = s.cfg.pattern.clone();
     let mut nodes = Nodes::open(s);
     let total_keys = nodes.total_keys();
-    out(
-        b"\n# Scanning the entire keyspace to find hot keys as well as\n\
-# average sizes per key type.  You can use -i 0.1 to sleep 0.1 sec\n\
-# per 100 SCAN commands (not usually needed).\n\n",
-    );
+    banner("hot keys");
     let (mut sampled, mut loops) = (0u64, 0u64);
     let mut pct;
     loop {
@@ -509,12 +516,7 @@ pub fn find_hot_keys(s: &mut Session) -> i32 {
             break;
         }
     }
-    let mut o = Vec::new();
-    o.extend_from_slice(b"\n-------- summary -------\n\n");
-    if signals::cancelled() {
-        o.extend_from_slice(format!("[{}%] ", pct_text(pct)).as_bytes());
-    }
-    o.extend_from_slice(format!("Sampled {sampled} keys in the keyspace!\n").as_bytes());
+    let mut o = summary_head(pct, sampled);
     for k in (0..HOTKEYS_SAMPLE).rev() {
         if counters[k] > 0 {
             o.extend_from_slice(

@@ -95,117 +95,85 @@ pub fn pipe_mode(s: &mut Session) -> i32 {
     read_replies(reader, &m, &eof, timeout)
 }
 
-/// Counts replies until the marker ECHO comes back (or the timeout hits).
-fn read_replies(mut r: Box<dyn Read + Send>, m: &[u8; 20], eof: &AtomicBool, timeout: i64) -> i32 {
-    let mut dec = ReplyDecoder::new();
-    let mut buf = vec![0u8; CHUNK];
-    let (mut errors, mut replies) = (0u64, 0u64);
-    let mut last_read = Instant::now();
-    let mut done = false;
-    while !done {
-        match r.read(&mut buf) {
-            Ok(0) => {
-                // The server closed the link: consume what is buffered, then stop.
-                count(&mut dec, m, eof, &mut errors, &mut replies, &mut done);
-                if !done {
-                    std::process::exit(1);
-                }
-            }
-            Ok(n) => {
-                dec.feed(&buf[..n]);
-                last_read = Instant::now();
-                count(&mut dec, m, eof, &mut errors, &mut replies, &mut done);
-            }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock
-                        | std::io::ErrorKind::TimedOut
-                        | std::io::ErrorKind::Interrupted
-                ) => {}
-            Err(_) => {
-                count(&mut dec, m, eof, &mut errors, &mut replies, &mut done);
-                std::process::exit(1);
-            }
-        }
-        if !done
-            && eof.load(Ordering::SeqCst)
-            && timeout > 0
-            && last_read.elapsed() > Duration::from_secs(timeout as u64)
-        {
-            err(format!("No replies for {timeout} seconds: exiting.\n").as_bytes());
-            errors += 1;
-            break;
-        }
-    }
-    out(format!("errors: {errors}, replies: {replies}\n").as_bytes());
-    if errors > 0 {
-        1
-    } else {
-        0
-    }
+/// Decodes replies and keeps Redis's tallies: errors are printed to stderr
+/// as they come; the marker ECHO (once all input was sent) ends the run.
+struct Tally {
+    dec: ReplyDecoder,
+    magic: [u8; 20],
+    errors: u64,
+    replies: u64,
+    done: bool,
 }
 
-fn count(
-    dec: &mut ReplyDecoder,
-    m: &[u8; 20],
-    eof: &AtomicBool,
-    errors: &mut u64,
-    replies: &mut u64,
-    done: &mut bool,
-) {
-    loop {
-        match dec.next() {
-            Ok(Some(v)) => {
-                match &v {
-                    RespValue::Error(e) => {
-                        err(&[&e[..], b"\n"].concat());
-                        *errors += 1;
-                    }
-                    RespValue::Bulk(b) if b.as_slice() == m && eof.load(Ordering::SeqCst) => {
-                        out(b"Last reply received from server.\n");
-                        *done = true;
-                        *replies = replies.wrapping_sub(1);
-                    }
-                    _ => {}
-                }
-                *replies = replies.wrapping_add(1);
+impl Tally {
+    fn new(magic: [u8; 20]) -> Self {
+        Tally {
+            dec: ReplyDecoder::new(),
+            magic,
+            errors: 0,
+            replies: 0,
+            done: false,
+        }
+    }
+
+    /// Consumes `bytes`; `eof` says whether the marker was already queued.
+    ///
+    /// Mass insertion answers with millions of `+OK` / `:n` lines, so simple
+    /// replies are counted straight from the bytes; anything else (bulk,
+    /// aggregates, a reply split across reads) goes through the decoder.
+    fn feed(&mut self, bytes: &[u8], eof: bool) {
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            if !self.dec.is_idle() {
+                // Finish the reply the decoder holds, then come back here.
+                self.dec.feed(rest);
+                self.drain(eof);
+                return;
             }
-            Ok(None) => return,
-            Err(_) => {
-                err(b"Error reading replies from server\n");
-                std::process::exit(1);
+            match rest[0] {
+                b'+' | b':' | b'-' => match rest.iter().position(|&b| b == b'\n') {
+                    Some(nl) if nl > 0 && rest[nl - 1] == b'\r' => {
+                        if rest[0] == b'-' {
+                            err(&[&rest[1..nl - 1], b"\n"].concat());
+                            self.errors += 1;
+                        }
+                        self.replies += 1;
+                        rest = &rest[nl + 1..];
+                    }
+                    _ => {
+                        // Incomplete (or odd) line: let the decoder judge it.
+                        self.dec.feed(rest);
+                        self.drain(eof);
+                        return;
+                    }
+                },
+                _ => {
+                    self.dec.feed(rest);
+                    self.drain(eof);
+                    return;
+                }
             }
         }
     }
-}
 
-/// TLS streams cannot be split across threads: write a chunk, then drain
-/// whatever replies are ready, in one thread. The server buffers replies we
-/// have not read yet, so blocking writes cannot deadlock.
-fn pipe_tls(mut conn: crate::conn::Conn, m: &[u8; 20], timeout: i64) -> i32 {
-    let mut stdin = std::io::stdin().lock();
-    let mut buf = vec![0u8; CHUNK];
-    let (mut errors, mut replies) = (0u64, 0u64);
-    let eof = AtomicBool::new(false);
-    let mut done = false;
-    let drain =
-        |conn: &mut crate::conn::Conn, errors: &mut u64, replies: &mut u64, done: &mut bool| loop {
-            match conn.buffered_reply() {
+    fn drain(&mut self, eof: bool) {
+        loop {
+            match self.dec.next() {
                 Ok(Some(v)) => {
                     match &v {
                         RespValue::Error(e) => {
                             err(&[&e[..], b"\n"].concat());
-                            *errors += 1;
+                            self.errors += 1;
                         }
-                        RespValue::Bulk(b) if b.as_slice() == m && eof.load(Ordering::SeqCst) => {
+                        RespValue::Bulk(b) if eof && b.as_slice() == self.magic => {
                             out(b"Last reply received from server.\n");
-                            *done = true;
-                            *replies = replies.wrapping_sub(1);
+                            self.done = true;
+                            // The marker itself is not counted.
+                            self.replies = self.replies.wrapping_sub(1);
                         }
                         _ => {}
                     }
-                    *replies = replies.wrapping_add(1);
+                    self.replies = self.replies.wrapping_add(1);
                 }
                 Ok(None) => return,
                 Err(_) => {
@@ -213,8 +181,71 @@ fn pipe_tls(mut conn: crate::conn::Conn, m: &[u8; 20], timeout: i64) -> i32 {
                     std::process::exit(1);
                 }
             }
-        };
-    loop {
+        }
+    }
+
+    /// Prints the closing line; the exit code.
+    fn finish(&self) -> i32 {
+        out(format!("errors: {}, replies: {}\n", self.errors, self.replies).as_bytes());
+        i32::from(self.errors > 0)
+    }
+
+    fn timed_out(&mut self, timeout: i64) {
+        err(format!("No replies for {timeout} seconds: exiting.\n").as_bytes());
+        self.errors += 1;
+    }
+}
+
+fn quiet_error(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock
+            | std::io::ErrorKind::TimedOut
+            | std::io::ErrorKind::Interrupted
+    )
+}
+
+/// Counts replies until the marker ECHO comes back (or the timeout hits).
+fn read_replies(mut r: Box<dyn Read + Send>, m: &[u8; 20], eof: &AtomicBool, timeout: i64) -> i32 {
+    let mut tally = Tally::new(*m);
+    let mut buf = vec![0u8; CHUNK];
+    let mut last_read = Instant::now();
+    while !tally.done {
+        match r.read(&mut buf) {
+            Ok(0) => {
+                // The server closed the link; what was decoded is all there is.
+                std::process::exit(1);
+            }
+            Ok(n) => {
+                last_read = Instant::now();
+                tally.feed(&buf[..n], eof.load(Ordering::SeqCst));
+            }
+            Err(e) if quiet_error(&e) => {}
+            Err(_) => std::process::exit(1),
+        }
+        if !tally.done
+            && eof.load(Ordering::SeqCst)
+            && timeout > 0
+            && last_read.elapsed() > Duration::from_secs(timeout as u64)
+        {
+            tally.timed_out(timeout);
+            break;
+        }
+    }
+    tally.finish()
+}
+
+/// TLS streams cannot be split across threads: write a chunk, then take
+/// whatever replies are ready, in one thread. The server buffers replies we
+/// have not read yet, so blocking writes cannot deadlock.
+fn pipe_tls(mut conn: crate::conn::Conn, m: &[u8; 20], timeout: i64) -> i32 {
+    let mut stdin = std::io::stdin().lock();
+    let mut buf = vec![0u8; CHUNK];
+    let mut rbuf = vec![0u8; CHUNK];
+    let mut tally = Tally::new(*m);
+    let mut eof = false;
+    let _ = conn.stream.set_read_timeout(Some(Duration::from_millis(1)));
+    while !eof {
         let n = match stdin.read(&mut buf) {
             Ok(n) => n,
             Err(e) => {
@@ -224,7 +255,7 @@ fn pipe_tls(mut conn: crate::conn::Conn, m: &[u8; 20], timeout: i64) -> i32 {
         };
         let data = if n == 0 {
             out(b"All data transferred. Waiting for the last reply...\n");
-            eof.store(true, Ordering::SeqCst);
+            eof = true;
             echo_command(m)
         } else {
             buf[..n].to_vec()
@@ -233,39 +264,57 @@ fn pipe_tls(mut conn: crate::conn::Conn, m: &[u8; 20], timeout: i64) -> i32 {
             err(format!("Error writing to the server: {}\n", e.errstr()).as_bytes());
             return 1;
         }
-        // Drain ready replies without blocking.
-        let _ = conn.stream.set_read_timeout(Some(Duration::from_millis(1)));
-        while let Ok(k) = conn.read_some() {
+        // Take the replies that are ready without waiting.
+        while let Ok(k) = conn.stream.read(&mut rbuf) {
             if k == 0 {
-                break;
+                return 1;
             }
-            drain(&mut conn, &mut errors, &mut replies, &mut done);
-        }
-        if n == 0 {
-            break;
+            tally.feed(&rbuf[..k], eof);
         }
     }
     let _ = conn
         .stream
         .set_read_timeout(Some(Duration::from_millis(1000)));
     let mut last = Instant::now();
-    while !done {
-        drain(&mut conn, &mut errors, &mut replies, &mut done);
-        if done {
-            break;
-        }
-        match conn.read_some() {
+    while !tally.done {
+        match conn.stream.read(&mut rbuf) {
             Ok(0) => return 1,
-            Ok(_) => last = Instant::now(),
-            Err(crate::conn::ConnError::Timeout) => {}
+            Ok(k) => {
+                last = Instant::now();
+                tally.feed(&rbuf[..k], true);
+            }
+            Err(e) if quiet_error(&e) => {}
             Err(_) => return 1,
         }
-        if timeout > 0 && last.elapsed() > Duration::from_secs(timeout as u64) {
-            err(format!("No replies for {timeout} seconds: exiting.\n").as_bytes());
-            errors += 1;
+        if !tally.done && timeout > 0 && last.elapsed() > Duration::from_secs(timeout as u64) {
+            tally.timed_out(timeout);
             break;
         }
     }
-    out(format!("errors: {errors}, replies: {replies}\n").as_bytes());
-    i32::from(errors > 0)
+    tally.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tally_counts_whatever_the_split() {
+        let magic = *b"0123456789abcdefghij";
+        let mut stream = Vec::new();
+        for _ in 0..300 {
+            stream.extend_from_slice(b"+OK\r\n");
+        }
+        stream.extend_from_slice(b"-ERR bad\r\n:5\r\n*2\r\n$1\r\na\r\n:1\r\n+OK\r\n$20\r\n");
+        stream.extend_from_slice(&magic);
+        stream.extend_from_slice(b"\r\n");
+        for chunk in [1, 2, 3, 7, 64, stream.len()] {
+            let mut t = Tally::new(magic);
+            for piece in stream.chunks(chunk) {
+                t.feed(piece, true);
+            }
+            assert!(t.done, "chunk {chunk}");
+            assert_eq!((t.replies, t.errors), (304, 1), "chunk {chunk}");
+        }
+    }
 }

@@ -62,7 +62,6 @@
 //! checking the log file can be opened (as Redis does at start-up), changing the
 //! working directory for `dir`, and writing the rewritten config file.
 
-mod glob;
 mod load;
 mod rewrite;
 mod runtime;
@@ -73,8 +72,8 @@ mod types;
 mod util;
 mod value;
 
-pub use glob::glob_match;
 pub use load::*;
+pub use redis_formats::glob::glob_match;
 pub use rewrite::DEFAULT_USER_LINE;
 pub use runtime::{apply_failed_error, is_sensitive, param_info, params, ParamInfo, SetContext};
 pub use table::flags;

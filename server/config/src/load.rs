@@ -1,12 +1,12 @@
 //! Start-up: redis-server's command line, config files (with `include`), stdin, and
 //! Redis's fatal error texts.
 
-use crate::glob::glob_match;
 use crate::table::{flags, lookup};
 use crate::types::Config;
 use crate::util::{repr, strerror};
 use crate::value::{set_value, SetCtx};
 use crate::REDIS_VERSION;
+use redis_formats::glob::glob_match;
 use redis_formats::request::split_args;
 use std::io::Read;
 use std::path::PathBuf;

@@ -1,10 +1,10 @@
 //! The runtime API behind CONFIG GET / CONFIG SET: defaults, lookups by name, glob
 //! queries, all-or-nothing updates with Redis's error texts, and rollback.
 
-use crate::glob::glob_match;
 use crate::table::{flags, lookup, Kind, PARAMS};
 use crate::types::*;
 use crate::value::{get_value, set_value, SetCtx};
+use redis_formats::glob::glob_match;
 
 /// Who is running CONFIG SET, for the checks that depend on it.
 #[derive(Clone, Copy, Debug, Default)]

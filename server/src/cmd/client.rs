@@ -231,9 +231,14 @@ fn unknown_type(name: &[u8]) -> String {
     )
 }
 
-/// Every client, the caller included, in connection order (ids increase).
+/// Every client, the caller included, in connection order (ids increase). Killed
+/// clients whose connection has not ended yet are left out: Redis frees them at once.
 fn all_clients<'a>(srv: &'a crate::state::Server, me: &'a Client) -> Vec<&'a Client> {
-    let mut v: Vec<&Client> = srv.clients.iter().collect();
+    let mut v: Vec<&Client> = srv
+        .clients
+        .iter()
+        .filter(|c| !c.outbox.is_killed())
+        .collect();
     v.push(me);
     v.sort_by_key(|c| c.id);
     v

@@ -45,7 +45,7 @@ const HELP: &[&str] = &[
 
 /// The spec as this server exposes it: containers keep only implemented subcommands.
 fn exposed(spec: &CommandSpec) -> Cow<'_, CommandSpec> {
-    if spec.subcommands.iter().all(|s| is_implemented(s)) {
+    if spec.subcommands.iter().all(is_implemented) {
         return Cow::Borrowed(spec);
     }
     let mut s = spec.clone();

@@ -21,6 +21,10 @@ const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is dis
 
 /// PING [message]
 pub fn ping(ctx: &mut Ctx) -> CmdResult {
+    // The table's arity is -1; PING itself rejects more than one argument.
+    if ctx.argc() > 2 {
+        return Err("ERR wrong number of arguments for 'ping' command".into());
+    }
     match ctx.argc() {
         1 => ctx.out.simple(b"PONG"),
         _ => ctx.out.bulk(&ctx.argv[1]),

@@ -9,7 +9,7 @@ use crate::dispatch::{errors, CmdError, CmdResult, Ctx};
 use crate::log::{log, Level};
 use crate::object::{Object, Value};
 use sha1::{Digest, Sha1};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// The commands of this module.
 pub const HANDLERS: &[(&str, super::Handler)] = &[("debug", debug)];
@@ -21,6 +21,23 @@ static QUICKLIST_PACKED_THRESHOLD: AtomicU64 = AtomicU64::new(1 << 30);
 /// The threshold set by DEBUG QUICKLIST-PACKED-THRESHOLD (bytes).
 pub fn quicklist_packed_threshold() -> u64 {
     QUICKLIST_PACKED_THRESHOLD.load(Ordering::Relaxed)
+}
+
+/// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RDB loading and RESTORE skip the CRC64 check.
+static SKIP_CHECKSUM_VALIDATION: AtomicBool = AtomicBool::new(false);
+
+/// True when DEBUG SET-SKIP-CHECKSUM-VALIDATION 1 is in force (read by the RDB
+/// loader and RESTORE).
+pub fn skip_checksum_validation() -> bool {
+    SKIP_CHECKSUM_VALIDATION.load(Ordering::Relaxed)
+}
+
+/// DEBUG PAUSE-CRON: the periodic cron does nothing while set.
+static PAUSE_CRON: AtomicBool = AtomicBool::new(false);
+
+/// True while DEBUG PAUSE-CRON 1 is in force.
+pub fn cron_paused() -> bool {
+    PAUSE_CRON.load(Ordering::Relaxed)
 }
 
 const HELP: &[&str] = &[
@@ -182,6 +199,14 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
             }
             ctx.out.ok();
         }
+        (b"set-skip-checksum-validation", 3) => {
+            SKIP_CHECKSUM_VALIDATION.store(atoi(&ctx.argv[2]) != 0, Ordering::Relaxed);
+            ctx.out.ok();
+        }
+        (b"pause-cron", 3) => {
+            PAUSE_CRON.store(atoi(&ctx.argv[2]) != 0, Ordering::Relaxed);
+            ctx.out.ok();
+        }
         (b"set-active-expire", 3) => {
             ctx.srv.active_expire_enabled = atoi(&ctx.argv[2]) != 0;
             ctx.out.ok();
@@ -281,9 +306,8 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
                 Level::Warning,
                 "Changing replication IDs after receiving DEBUG change-repl-id",
             );
-            ctx.srv.run_id = (0..40)
-                .map(|_| char::from_digit(fastrand::u32(..16), 16).expect("hex digit"))
-                .collect();
+            // No replication ids exist yet (replication is a later issue): the
+            // replication code takes this over; run_id is a different id and stays.
             ctx.out.ok();
         }
         (b"log", 3) => {

@@ -117,18 +117,20 @@ fn ratio(a: u64, b: u64) -> f32 {
     a as f32 / b as f32
 }
 
-/// Reads the memory figures (Redis's getMemoryOverheadData).
-pub fn mem_figures(srv: &mut Server) -> MemFigures {
+/// Memory Redis charges to a client (query and reply buffers, the client itself).
+fn client_memory(c: &crate::client::Client) -> u64 {
+    (c.qbuf + c.qbuf_free + c.rbs + std::mem::size_of::<crate::client::Client>()) as u64
+}
+
+/// Reads the memory figures (Redis's getMemoryOverheadData). `me` is the calling
+/// client, which is out of the registry while its command runs.
+pub fn mem_figures(srv: &mut Server, me: Option<&crate::client::Client>) -> MemFigures {
     let used = crate::alloc::used_memory();
     if used > srv.peak_memory {
         srv.peak_memory = used;
     }
     let (allocated, active, resident, _, _) = crate::alloc::allocator_stats();
-    let clients_normal: u64 = srv
-        .clients
-        .iter()
-        .map(|c| (c.qbuf + c.qbuf_free + c.rbs) as u64)
-        .sum();
+    let clients_normal: u64 = srv.clients.iter().chain(me).map(client_memory).sum();
     let mut overhead = srv.startup_memory + clients_normal + IDLE_FUNCTIONS_CACHES;
     for db in &srv.keyspace.dbs {
         let (main, expires) = db_overhead(db);
@@ -233,7 +235,9 @@ pub fn info_string(
     sections: &Sections,
     me: Option<&crate::client::Client>,
 ) -> String {
-    let mut s = String::with_capacity(4096);
+    // Grown as needed, like Redis's sds: a buffer allocated up front would count in
+    // the used_memory this reports (maxmemory tests leave only 4 KB of headroom).
+    let mut s = String::new();
     let mut n = 0;
     let now_ms = crate::state::now_ms();
     let mut head = |s: &mut String, title: &str| {
@@ -289,7 +293,9 @@ pub fn info_string(
     }
     if sections.has("clients") {
         head(&mut s, "Clients");
-        let connected = srv.clients.len();
+        // Killed clients are gone for Redis (freed at once); ours until their task ends.
+        let killed = srv.clients.iter().filter(|c| c.outbox.is_killed()).count();
+        let connected = srv.clients.len() - killed;
         let max_in = srv
             .clients
             .iter()
@@ -308,7 +314,7 @@ pub fn info_string(
     }
     if sections.has("memory") {
         head(&mut s, "Memory");
-        let m = mem_figures(srv);
+        let m = mem_figures(srv, me);
         let net = if m.used > m.startup {
             m.used - m.startup
         } else {
@@ -462,11 +468,16 @@ pub fn info_string(
         );
         f!("evicted_keys:{}", st.evicted_keys);
         f!("evicted_clients:{}", st.evicted_clients);
+        // Time spent over maxmemory without being able to get under it.
+        let current = srv
+            .evict_pool
+            .exceeded_since
+            .map_or(0, |t| t.elapsed().as_millis() as u64);
         f!(
             "total_eviction_exceeded_time:{}",
-            st.total_eviction_exceeded_time_ms
+            st.total_eviction_exceeded_time_ms + current
         );
-        f!("current_eviction_exceeded_time:0");
+        f!("current_eviction_exceeded_time:{current}");
         f!("keyspace_hits:{}", st.keyspace_hits);
         f!("keyspace_misses:{}", st.keyspace_misses);
         f!("pubsub_channels:0");
@@ -674,19 +685,41 @@ pub fn memory_usage(ctx: &mut Ctx) -> CmdResult {
         ctx.out.null();
         return Ok(());
     };
-    // The object header, its value's heap, the key (an sds: header + bytes + NUL)
-    // and the dict entry, as Redis adds them up.
-    let sds_key = key.len() + sds_header(key.len()) + 1;
-    let usage = 16 + obj.value.heap_size() + malloc_size(sds_key) + 24;
+    // Redis's objectComputeSize for the value, plus the key's sds allocation and
+    // the dict entry: the sizes Redis's own layout would take, so the figures match.
+    let usage = redis_value_size(&obj.value) + sds_alloc(key.len()) + DICT_ENTRY;
     ctx.out.int(usage as i64);
     Ok(())
 }
 
+/// `sizeof(robj)` and `sizeof(dictEntry)` in Redis.
+const ROBJ: usize = 16;
+const DICT_ENTRY: usize = 24;
+
+/// Header size of an sds of `len` bytes (sdsReqType).
 fn sds_header(len: usize) -> usize {
     match len {
-        0..=255 => 3,
+        0..=31 => 1,
+        32..=255 => 3,
         256..=65535 => 5,
         _ => 9,
+    }
+}
+
+/// Allocation of an sds holding `len` bytes (header, bytes, NUL).
+fn sds_alloc(len: usize) -> usize {
+    malloc_size(sds_header(len) + len + 1)
+}
+
+/// Redis's objectComputeSize for a value of the given encoding.
+fn redis_value_size(v: &crate::object::Value) -> usize {
+    let len = v.str_len();
+    match v.encoding() {
+        "int" => ROBJ,
+        // The object and an sdshdr8 in one allocation.
+        "embstr" => malloc_size(ROBJ + 3 + len + 1),
+        "raw" => ROBJ + sds_alloc(len),
+        _ => ROBJ + v.heap_size(),
     }
 }
 
@@ -705,14 +738,14 @@ fn malloc_size(n: usize) -> usize {
 
 /// MEMORY STATS
 pub fn memory_stats(ctx: &mut Ctx) -> CmdResult {
-    let m = mem_figures(ctx.srv);
+    let m = mem_figures(ctx.srv, Some(ctx.client));
     let dbs: Vec<(usize, u64, u64)> = ctx
         .srv
         .keyspace
         .dbs
         .iter()
         .enumerate()
-        .filter(|(_, d)| d.len() > 0)
+        .filter(|(_, d)| !d.is_empty())
         .map(|(i, d)| {
             let (a, b) = db_overhead(d);
             (i, a, b)
@@ -751,7 +784,7 @@ pub fn memory_stats(ctx: &mut Ctx) -> CmdResult {
     kv(
         out,
         "keys.bytes-per-key",
-        if m.keys > 0 { (net / m.keys) as i64 } else { 0 },
+        net.checked_div(m.keys).unwrap_or(0) as i64,
     );
     kv(out, "dataset.bytes", m.dataset as i64);
     out.bulk(b"dataset.percentage");
@@ -786,7 +819,7 @@ pub fn memory_stats(ctx: &mut Ctx) -> CmdResult {
 
 /// MEMORY DOCTOR
 pub fn memory_doctor(ctx: &mut Ctx) -> CmdResult {
-    let m = mem_figures(ctx.srv);
+    let m = mem_figures(ctx.srv, Some(ctx.client));
     let mut issues: Vec<&str> = Vec::new();
     let empty = m.used < 5 * 1024 * 1024;
     if !empty {
@@ -867,6 +900,17 @@ mod tests {
         assert!(s.has("commandstats") && s.has("cpu"));
         let s = Sections::parse(&[b"commandSTATS".as_slice()]);
         assert!(s.has("commandstats") && !s.has("memory"));
+    }
+
+    #[test]
+    fn usage_like_redis() {
+        use crate::object::Value;
+        // MEMORY USAGE values of Redis 7.0.15 for these values under 2- or 3-byte keys.
+        let usage = |v: Value, key: usize| redis_value_size(&v) + sds_alloc(key) + DICT_ENTRY;
+        assert_eq!(usage(Value::string(b"hello"), 2), 64);
+        assert_eq!(usage(Value::string(b"12345"), 3), 48);
+        assert_eq!(usage(Value::string(&[b'x'; 100]), 3), 160);
+        assert_eq!(usage(Value::string(&[b'y'; 50]), 3), 112);
     }
 
     #[test]

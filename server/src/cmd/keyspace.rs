@@ -6,8 +6,8 @@
 
 use super::util::{arg_db_index, arg_i32, reply_help};
 use crate::dispatch::{errors, lookup_key, CmdError, CmdResult, Ctx};
-use crate::glob::glob_match;
 use crate::keyspace::Db;
+use redis_formats::glob::glob_match;
 
 /// The commands of this module.
 pub const HANDLERS: &[(&str, super::Handler)] = &[
@@ -254,14 +254,14 @@ fn flush_async(ctx: &Ctx) -> Result<bool, CmdError> {
 /// freeing in place is cheaper than a thread, as Redis's LAZYFREE_THRESHOLD).
 const LAZYFREE_THRESHOLD: usize = 64;
 
-/// Empties `db`; with `lazy`, a big dataset is freed by a background thread so the
-/// command returns at once. Returns how many keys there were.
-pub fn empty_db(db: &mut Db, lazy: bool) -> usize {
+/// Empties `db`. With `lazy` a big dataset is moved into `garbage` instead of being
+/// freed here, for a background thread to free. Returns how many keys there were.
+fn empty_db(db: &mut Db, lazy: bool, garbage: &mut Vec<Db>) -> usize {
     let n = db.len();
     if lazy && n > LAZYFREE_THRESHOLD {
         let old = std::mem::take(db);
         db.expired_keys = old.expired_keys;
-        std::thread::spawn(move || drop(old));
+        garbage.push(old);
     } else {
         db.clear();
     }
@@ -270,11 +270,21 @@ pub fn empty_db(db: &mut Db, lazy: bool) -> usize {
     n
 }
 
+/// Frees flushed databases on one background thread (Redis's lazyfree), so FLUSHALL
+/// ASYNC returns at once whatever the dataset's size.
+fn free_in_background(garbage: Vec<Db>) {
+    if !garbage.is_empty() {
+        std::thread::spawn(move || drop(garbage));
+    }
+}
+
 /// FLUSHDB [ASYNC|SYNC]
 pub fn flushdb(ctx: &mut Ctx) -> CmdResult {
     let lazy = flush_async(ctx)?;
-    let n = empty_db(ctx.db(), lazy);
-    ctx.dirty(n as u64 + 1);
+    let mut garbage = Vec::new();
+    let n = empty_db(ctx.db(), lazy, &mut garbage);
+    free_in_background(garbage);
+    ctx.dirty(n as u64);
     ctx.out.ok();
     Ok(())
 }
@@ -282,11 +292,15 @@ pub fn flushdb(ctx: &mut Ctx) -> CmdResult {
 /// FLUSHALL [ASYNC|SYNC]
 pub fn flushall(ctx: &mut Ctx) -> CmdResult {
     let lazy = flush_async(ctx)?;
+    let mut garbage = Vec::new();
     let mut n = 0;
     for db in ctx.srv.keyspace.dbs.iter_mut() {
-        n += empty_db(db, lazy);
+        n += empty_db(db, lazy, &mut garbage);
     }
-    ctx.dirty(n as u64 + 1);
+    free_in_background(garbage);
+    // Redis then saves when save points are configured (resetting the count): RDB
+    // arrives with its own issue.
+    ctx.dirty(n as u64);
     ctx.out.ok();
     Ok(())
 }

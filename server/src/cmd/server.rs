@@ -1,5 +1,5 @@
-//! Server introspection and control: TIME, SLOWLOG, LATENCY, MONITOR, SHUTDOWN, and
-//! the DEBUG subcommands of this area (bound by cmd/debug.rs, which owns DEBUG).
+//! Server introspection and control: TIME, SLOWLOG, LATENCY, MONITOR, SHUTDOWN.
+//! (DEBUG SLEEP / PROTOCOL, which this area's tests use, live in cmd/debug.rs.)
 
 use super::client::reply_help;
 use crate::dispatch::{errors, CmdResult, Ctx};
@@ -25,11 +25,6 @@ pub const HANDLERS: &[(&str, super::Handler)] = &[
     ("slowlog|reset", slowlog_reset),
     ("time", time),
 ];
-
-/// DEBUG subcommands of this area, by lowercase name, for cmd/debug.rs to dispatch
-/// (`DEBUG <name> ...`: the handler sees the whole argv).
-pub const DEBUG_SUBCOMMANDS: &[(&str, super::Handler)] =
-    &[("sleep", debug_sleep), ("protocol", debug_protocol)];
 
 /// TIME
 pub fn time(ctx: &mut Ctx) -> CmdResult {
@@ -346,44 +341,131 @@ pub fn latency_graph(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// LATENCY DOCTOR: the event summary of Redis's report. (Redis's tuning advice
-/// paragraphs are not produced yet: the report ends with its no-advice sentence.)
+/// Bytes of anonymous huge pages the process uses (Redis's THP check).
+fn anon_huge_pages() -> u64 {
+    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
+        return 0;
+    };
+    smaps
+        .lines()
+        .filter_map(|l| l.strip_prefix("AnonHugePages:"))
+        .filter_map(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .sum::<u64>()
+        * 1024
+}
+
+/// LATENCY DOCTOR: Redis's report for the events this server records (command,
+/// fast-command, expire-cycle, eviction-del, eviction-cycle) and its advices.
 pub fn latency_doctor(ctx: &mut Ctx) -> CmdResult {
     let evs = &ctx.srv.latency.events;
+    let threshold = ctx.srv.config.latency_monitor_threshold;
+    let slower_than = ctx.srv.config.slowlog_log_slower_than;
     let mut r = String::new();
-    if evs.is_empty() && ctx.srv.config.latency_monitor_threshold == 0 {
+    if evs.is_empty() && threshold == 0 {
         r.push_str("I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n");
-    } else if evs.is_empty() {
-        r.push_str("Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sit down calmly, take a stress pill, and think things over.\n");
-    } else {
-        r.push_str("Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you Dave?\n\n");
-        let now_s = ctx.now_ms / 1000;
-        for (i, (name, ev)) in evs.iter().enumerate() {
-            let n = ev.samples.len() as u64;
-            let sum: u64 = ev.samples.iter().map(|s| s.1).sum();
-            let avg = sum.checked_div(n).unwrap_or(0);
-            let mad = ev
-                .samples
-                .iter()
-                .map(|s| s.1.abs_diff(avg))
-                .sum::<u64>()
-                .checked_div(n)
-                .unwrap_or(0);
-            let oldest = ev.samples.iter().map(|s| s.0).min().unwrap_or(now_s);
-            let period = (now_s - oldest).max(1);
-            let _ = writeln!(
-                r,
-                "{}. {}: {} latency spikes (average {}ms, mean deviation {}ms, period {:.2} sec). Worst all time event {}ms.",
-                i + 1,
-                name,
-                n,
-                avg,
-                mad,
-                period as f64 / n.max(1) as f64,
-                ev.max
-            );
+        ctx.out.verbatim(b"txt", r.as_bytes());
+        return Ok(());
+    }
+    let (mut slowlog_enabled, mut slowlog_tuning, mut slowlog_inspect) = (false, false, false);
+    let (mut scheduler, mut hz, mut large_objects, mut mass_eviction) =
+        (false, false, false, false);
+    let mut advices = 0;
+    let now_s = ctx.now_ms / 1000;
+    for (i, (name, ev)) in evs.iter().enumerate() {
+        if i == 0 {
+            r.push_str("Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you Dave?\n\n");
         }
+        let n = ev.samples.len() as u64;
+        let sum: u64 = ev.samples.iter().map(|s| s.1).sum();
+        let avg = sum.checked_div(n).unwrap_or(0);
+        let mad = ev
+            .samples
+            .iter()
+            .map(|s| s.1.abs_diff(avg))
+            .sum::<u64>()
+            .checked_div(n)
+            .unwrap_or(0);
+        let oldest = ev.samples.iter().map(|s| s.0).min().unwrap_or(now_s);
+        let period = (now_s - oldest).max(1);
+        let _ = writeln!(
+            r,
+            "{}. {}: {} latency spikes (average {}ms, mean deviation {}ms, period {:.2} sec). Worst all time event {}ms.",
+            i + 1,
+            name,
+            n,
+            avg,
+            mad,
+            period as f64 / n.max(1) as f64,
+            ev.max
+        );
+        match name.as_str() {
+            "command" => {
+                if slower_than < 0 {
+                    slowlog_enabled = true;
+                    advices += 1;
+                } else if slower_than / 1000 > threshold {
+                    slowlog_tuning = true;
+                    advices += 1;
+                }
+                slowlog_inspect = true;
+                large_objects = true;
+                advices += 2;
+            }
+            "fast-command" => {
+                scheduler = true;
+                advices += 1;
+            }
+            "expire-cycle" => {
+                hz = true;
+                large_objects = true;
+                advices += 2;
+            }
+            "eviction-del" => {
+                large_objects = true;
+                advices += 1;
+            }
+            "eviction-cycle" => {
+                mass_eviction = true;
+                advices += 1;
+            }
+            _ => {}
+        }
+    }
+    let thp = anon_huge_pages() > 0;
+    if thp {
+        advices += 1;
+    }
+    if evs.is_empty() && advices == 0 {
+        r.push_str("Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sit down calmly, take a stress pill, and think things over.\n");
+    } else if !evs.is_empty() && advices == 0 {
         r.push_str("\nWhile there are latency events logged, I'm not able to suggest any easy fix. Please use the Redis community to get some help, providing this report in your help request.\n");
+    } else {
+        r.push_str("\nI have a few advices for you:\n\n");
+        let ms = threshold.max(0) as u64 * 1000;
+        if slowlog_enabled {
+            let _ = writeln!(r, "- There are latency issues with potentially slow commands you are using. Try to enable the Slow Log Redis feature using the command 'CONFIG SET slowlog-log-slower-than {ms}'. If the Slow log is disabled Redis is not able to log slow commands execution for you.");
+        }
+        if slowlog_tuning {
+            let _ = writeln!(r, "- Your current Slow Log configuration only logs events that are slower than your configured latency monitor threshold. Please use 'CONFIG SET slowlog-log-slower-than {ms}'.");
+        }
+        if slowlog_inspect {
+            r.push_str("- Check your Slow Log to understand what are the commands you are running which are too slow to execute. Please check https://redis.io/commands/slowlog for more information.\n");
+        }
+        if scheduler {
+            r.push_str("- The system is slow to execute Redis code paths not containing system calls. This usually means the system does not provide Redis CPU time to run for long periods. You should try to:\n  1) Lower the system load.\n  2) Use a computer / VM just for Redis if you are running other software in the same system.\n  3) Check if you have a \"noisy neighbour\" problem.\n  4) Check with 'redis-cli --intrinsic-latency 100' what is the intrinsic latency in your system.\n  5) Check if the problem is allocator-related by recompiling Redis with MALLOC=libc, if you are using Jemalloc. However this may create fragmentation problems.\n");
+        }
+        if hz && ctx.srv.config.hz < 100 {
+            r.push_str("- In order to make the Redis keys expiring process more incremental, try to set the 'hz' configuration parameter to 100 using 'CONFIG SET hz 100'.\n");
+        }
+        if large_objects {
+            r.push_str("- Deleting, expiring or evicting (because of maxmemory policy) large objects is a blocking operation. If you have very large objects that are often deleted, expired, or evicted, try to fragment those objects into multiple smaller objects.\n");
+        }
+        if mass_eviction {
+            r.push_str("- Sudden changes to the 'maxmemory' setting via 'CONFIG SET', or allocation of large objects via sets or sorted sets intersections, STORE option of SORT, Redis Cluster large keys migrations (RESTORE command), may create sudden memory pressure forcing the server to block trying to evict keys. \n");
+        }
+        if thp {
+            r.push_str("- I detected a non zero amount of anonymous huge pages used by your process. This creates very serious latency events in different conditions, especially when Redis is persisting on disk. To disable THP support use the command 'echo never > /sys/kernel/mm/transparent_hugepage/enabled', make sure to also add it into /etc/rc.local so that the command will be executed again after a reboot. Note that even if you have already disabled THP, you still need to restart the Redis process to get rid of the huge pages already created.\n");
+        }
     }
     ctx.out.verbatim(b"txt", r.as_bytes());
     Ok(())
@@ -448,101 +530,23 @@ pub fn latency_histogram(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// DEBUG SLEEP seconds: blocks the server (the lock is held) for that long.
-pub fn debug_sleep(ctx: &mut Ctx) -> CmdResult {
-    let secs: f64 = std::str::from_utf8(&ctx.argv[2])
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(0.0);
-    if secs > 0.0 && secs.is_finite() {
-        std::thread::sleep(std::time::Duration::from_secs_f64(secs));
-    }
-    ctx.out.ok();
-    Ok(())
-}
-
-/// DEBUG PROTOCOL type: replies of each RESP3 type, for client tests.
-pub fn debug_protocol(ctx: &mut Ctx) -> CmdResult {
-    let kind = String::from_utf8_lossy(&ctx.argv[2]).to_ascii_lowercase();
-    let out = &mut *ctx.out;
-    match kind.as_str() {
-        "string" => out.bulk(b"Hello World"),
-        "integer" => out.int(12345),
-        "double" => out.double(3.141),
-        "bignum" => out.big_number(b"1234567999999999999999999999999999999"),
-        "null" => out.null(),
-        "array" => {
-            out.array(3);
-            for i in 0..3 {
-                out.int(i);
-            }
-        }
-        "set" => {
-            out.set(3);
-            for i in 0..3 {
-                out.int(i);
-            }
-        }
-        "map" => {
-            out.map(3);
-            for i in 0..3 {
-                out.int(i);
-                out.boolean(i == 1);
-            }
-        }
-        "attrib" => {
-            if out.resp3() {
-                out.raw(b"|1\r\n");
-                out.bulk(b"key-popularity");
-                out.array(2);
-                out.bulk(b"key:123");
-                out.int(90);
-            }
-            out.bulk(b"Some real reply following the attribute");
-        }
-        "push" => {
-            if !out.resp3() {
-                return Err("ERR RESP2 is not supported by this command".into());
-            }
-            out.push(2);
-            out.bulk(b"server-cpu-usage");
-            out.int(42);
-            out.bulk(b"Some real reply following the push reply");
-        }
-        "true" => out.boolean(true),
-        "false" => out.boolean(false),
-        "verbatim" => out.verbatim(b"txt", b"This is a verbatim\nstring"),
-        _ => {
-            return Err(
-                "ERR Wrong protocol type name. Please use one of the following: \
-string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false"
-                    .into(),
-            )
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn graph_shape() {
+    fn graph_like_redis() {
+        // Redis 7.0.15 drew this for samples 19, 55, 43 ms taken 3, 2 and 0 s ago.
         let mut ev = LatencyEvent::default();
-        ev.samples.push_back((100, 10));
-        ev.samples.push_back((101, 20));
-        ev.max = 20;
-        let g = graph_text("command", &ev, 105);
-        let lines: Vec<&str> = g.lines().collect();
-        assert_eq!(
-            lines[0],
-            "command - high 20 ms, low 10 ms (all time high 20 ms)"
+        ev.samples.push_back((97, 19));
+        ev.samples.push_back((98, 55));
+        ev.samples.push_back((100, 43));
+        ev.max = 55;
+        let g = graph_text("command", &ev, 100);
+        let expected = format!(
+            "command - high 55 ms, low 19 ms (all time high 55 ms)\n{}\n # \n |#\n ||\n_||\n   \n320\nsss\n",
+            "-".repeat(80)
         );
-        assert_eq!(lines[1].len(), 80);
-        // 4 rows of bars, a blank spacer, then the labels "5s" / "4s" vertically.
-        assert_eq!(lines[2..].len(), 4 + 1 + 2);
-        assert_eq!(lines[7], "55");
-        assert_eq!(lines[8], "ss");
+        assert_eq!(g, expected);
     }
 }

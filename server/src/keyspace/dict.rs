@@ -54,6 +54,8 @@ pub struct Dict<V> {
     /// Next bucket of `t[0]` to move into `t[1]`, while rehashing.
     rehash_idx: Option<usize>,
     hasher: ahash::RandomState,
+    /// Growth asks maxmemory first (the keyspace tables, as Redis's dictExpandAllowed).
+    memory_guarded: bool,
 }
 
 impl<V> Default for Dict<V> {
@@ -69,7 +71,18 @@ impl<V> Dict<V> {
             t: [Table::empty(), Table::empty()],
             rehash_idx: None,
             hasher: ahash::RandomState::new(),
+            memory_guarded: false,
         }
+    }
+
+    /// An empty table whose growth is skipped while the bigger bucket array would
+    /// push used memory over `maxmemory` (unless the table is overfull: more than
+    /// 1.618 entries per bucket), as Redis does for the keyspace so that a rehash
+    /// does not itself cause evictions.
+    pub fn new_memory_guarded() -> Self {
+        let mut d = Self::new();
+        d.memory_guarded = true;
+        d
     }
 
     #[inline]
@@ -165,6 +178,9 @@ impl<V> Dict<V> {
 
     /// Inserts a key known to be absent (the caller checked), taking the key as is.
     pub fn insert_new(&mut self, key: SmallBytes, value: V) {
+        // A rehash step per insert, as Redis's dictAdd: a burst of inserts must not
+        // pile into a table whose resize is waiting for the cron.
+        self.rehash_step();
         self.expand_if_needed();
         let h = self.hash(&key);
         let t = if self.is_rehashing() {
@@ -225,6 +241,13 @@ impl<V> Dict<V> {
         if t0.buckets.is_empty() {
             self.t[0] = Table::with_size(INITIAL_SIZE);
         } else if t0.used >= t0.buckets.len() {
+            if self.memory_guarded {
+                let more = (t0.used + 1).next_power_of_two() * std::mem::size_of::<usize>();
+                let ratio = t0.used as f64 / t0.buckets.len() as f64;
+                if !crate::evict::dict_expand_allowed(more, ratio) {
+                    return;
+                }
+            }
             self.resize_to(t0.used + 1);
         }
     }
@@ -612,5 +635,50 @@ mod tests {
         let mut n = 0;
         assert_eq!(d.sample(5, |_| n += 1), 5);
         assert_eq!(n, 5);
+    }
+}
+
+#[cfg(test)]
+mod guard_tests {
+    use super::*;
+
+    #[test]
+    fn guarded_table_does_not_grow_over_maxmemory() {
+        let mut d: Dict<()> = Dict::new_memory_guarded();
+        for i in 0..4096 {
+            d.insert(format!("{i}").as_bytes(), ());
+        }
+        while d.rehash(1000) {}
+        assert_eq!(d.buckets(), 4096);
+        crate::evict::publish_maxmemory(crate::alloc::used_memory() + 10 * 1024);
+        d.insert(b"k1", ());
+        d.insert(b"k2", ());
+        crate::evict::publish_maxmemory(0);
+        assert_eq!(d.buckets(), 4096, "grew over maxmemory");
+        d.insert(b"k3", ());
+        assert!(d.buckets() > 4096);
+        // An overfull table grows whatever the memory.
+        let mut d: Dict<()> = Dict::new_memory_guarded();
+        crate::evict::publish_maxmemory(1);
+        for i in 0..100 {
+            d.insert(format!("{i}").as_bytes(), ());
+        }
+        crate::evict::publish_maxmemory(0);
+        assert!(d.buckets() >= 64, "{}", d.buckets());
+    }
+}
+
+#[cfg(test)]
+mod growth_tests {
+    use super::*;
+
+    #[test]
+    fn bursts_of_inserts_keep_chains_short() {
+        let mut d: Dict<()> = Dict::new();
+        for i in 0..100_000 {
+            d.insert_new(SmallBytes::new(format!("k{i}").as_bytes()), ());
+        }
+        // Without rehash steps on insert the table would stay tiny and chains long.
+        assert!(d.buckets() >= 65_536, "{} buckets", d.buckets());
     }
 }

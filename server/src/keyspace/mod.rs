@@ -16,7 +16,6 @@ pub enum Lookup<'a> {
 }
 
 /// One database (`SELECT n`).
-#[derive(Default)]
 pub struct Db {
     /// Keys and values.
     pub keys: Dict<Object>,
@@ -28,6 +27,18 @@ pub struct Db {
     pub avg_ttl: i64,
     /// Where active expiry resumes its scan of `expires`.
     pub expire_cursor: u64,
+}
+
+impl Default for Db {
+    fn default() -> Self {
+        Db {
+            keys: Dict::new_memory_guarded(),
+            expires: Dict::new_memory_guarded(),
+            expired_keys: 0,
+            avg_ttl: 0,
+            expire_cursor: 0,
+        }
+    }
 }
 
 impl Db {

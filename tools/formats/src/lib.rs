@@ -6,12 +6,14 @@
 //! - [`command`]: encoding a command as a RESP multibulk request (clients).
 //! - [`skip`]: finding where a reply ends without decoding it (load generators).
 //! - [`slot`]: cluster key slots (CRC16/XMODEM with hash tags).
+//! - [`glob`]: Redis's glob pattern rules.
 //! - [`num`]: Redis's strict number parsing and formatting, shared by parsers and replies.
 //!
 //! Binaries depend on this crate; it depends on none of them.
 
 pub mod command;
 pub mod decode;
+pub mod glob;
 pub mod num;
 pub mod reply;
 pub mod request;

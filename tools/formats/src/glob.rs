@@ -1,4 +1,5 @@
-//! Redis's glob matching (`stringmatchlen`), used by KEYS and SCAN MATCH.
+//! Redis's glob matching (`stringmatchlen`): KEYS and SCAN MATCH, CONFIG GET, and
+//! wherever else Redis matches glob patterns.
 //!
 //! The rules, quirks included: `*` any run (never tried against an empty remainder, so
 //! `*` does not match the empty string), `?` one byte, `[...]` a class with `^`
@@ -199,5 +200,97 @@ mod tests {
         assert!(!glob_match(pat.as_bytes(), s.as_bytes(), false));
         let s = "a".repeat(50_000);
         assert!(glob_match(pat.as_bytes(), s.as_bytes(), false));
+    }
+}
+
+/// Cases written against Redis for CONFIG GET patterns.
+#[cfg(test)]
+mod more_cases {
+    use super::glob_match;
+
+    fn m(p: &str, s: &str) -> bool {
+        glob_match(p.as_bytes(), s.as_bytes(), false)
+    }
+
+    #[test]
+    fn basics() {
+        // As stringmatchlen: nothing matches the empty string but the empty pattern
+        // (KEYS and SCAN special-case a lone `*` before matching, as Redis does).
+        assert!(!m("*", ""));
+        assert!(m("*", "anything"));
+        assert!(m("", ""));
+        assert!(!m("", "a"));
+        assert!(!m("a", ""));
+        assert!(m("h?llo", "hello"));
+        assert!(m("h?llo", "hallo"));
+        assert!(!m("h?llo", "hllo"));
+        assert!(m("h*llo", "hllo"));
+        assert!(m("h*llo", "heeeello"));
+        assert!(m("h[ae]llo", "hello"));
+        assert!(m("h[ae]llo", "hallo"));
+        assert!(!m("h[ae]llo", "hillo"));
+        assert!(m("h[^e]llo", "hallo"));
+        assert!(!m("h[^e]llo", "hello"));
+        assert!(m("h[a-b]llo", "hbllo"));
+        assert!(!m("h[a-b]llo", "hcllo"));
+        assert!(m("h[b-a]llo", "hallo"), "reversed range");
+        assert!(m("*max-*-entries*", "hash-max-listpack-entries"));
+        assert!(!m("*max-*-entries*", "maxmemory"));
+        assert!(m("a*", "a"));
+        assert!(m("a**", "a"));
+        assert!(m("a*b*", "ab"));
+        assert!(!m("a*b", "abc"));
+    }
+
+    #[test]
+    fn escapes() {
+        assert!(m("h\\*llo", "h*llo"));
+        assert!(!m("h\\*llo", "hello"));
+        assert!(m("\\?", "?"));
+        assert!(!m("\\?", "a"));
+        assert!(m("[\\]]", "]"));
+        assert!(m("[\\-]", "-"));
+        assert!(m("a\\", "a\\"), "trailing backslash is literal");
+        assert!(m("[a\\", "\\"), "trailing backslash in a set is literal");
+    }
+
+    #[test]
+    fn unterminated_set() {
+        assert!(m("[abc", "a"));
+        assert!(m("[abc", "c"));
+        assert!(!m("[abc", "d"));
+        assert!(!m("[abc", "ab"));
+        assert!(!m("[", "["), "an empty unterminated set matches nothing");
+        assert!(m("[^", "x"), "an empty negated set matches any byte");
+    }
+
+    #[test]
+    fn nocase() {
+        assert!(glob_match(b"PORT", b"port", true));
+        assert!(glob_match(b"*MAX*", b"maxmemory", true));
+        assert!(glob_match(b"[A-Z]x", b"qx", true));
+        assert!(glob_match(b"[^A]", b"b", true));
+        assert!(!glob_match(b"[^A]", b"a", true));
+        assert!(!glob_match(b"PORT", b"port", false));
+        // An escaped byte inside a set is compared exactly, even without case.
+        assert!(!glob_match(b"[\\A]", b"a", true));
+    }
+
+    #[test]
+    fn high_bytes_sort_below_ascii_in_ranges() {
+        // As in C with signed chars: [a-\xff] is the range -1..=97.
+        assert!(!glob_match(b"[a-\xff]", b"b", false));
+        assert!(glob_match(b"[a-\xff]", b"A", false));
+        assert!(glob_match(b"[a-\xff]", b"\xff", false));
+        assert!(!glob_match(b"[a-\xff]", b"\xc3", false));
+    }
+
+    #[test]
+    fn pathological_is_fast() {
+        let s = vec![b'a'; 10_000];
+        let p = b"*a*a*a*a*a*a*a*a*a*a*a*a*b";
+        let t = std::time::Instant::now();
+        assert!(!glob_match(p, &s, false));
+        assert!(t.elapsed().as_secs() < 1);
     }
 }
