@@ -95,6 +95,7 @@ pub async fn run(shared: Arc<Shared>) {
 }
 
 fn tick(shared: &Shared, srv: &mut Server, ticks: u64, expire_state: &mut ExpireCycleState) {
+    srv.refresh_clock();
     let now = now_ms();
     srv.lru_clock = lru_clock_now();
     let hz = srv.config.hz.clamp(1, 500) as u64;

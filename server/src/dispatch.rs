@@ -4,7 +4,7 @@
 
 use crate::client::{Client, ReplyMode};
 use crate::cmd::{self, Handler};
-use crate::state::{now_ms, PauseKind, Server, Shared};
+use crate::state::{PauseKind, Server, Shared};
 use bytes::Bytes;
 use redis_commands::{CommandFlags, CommandSpec};
 use redis_formats::ReplyBuf;
@@ -201,13 +201,14 @@ pub fn execute(
     argv: &[Bytes],
     out: &mut ReplyBuf,
 ) -> Outcome {
-    let now = now_ms();
+    let start = Instant::now();
+    let now = srv.wall_ms(start);
     client.last_interaction_ms = now;
     let reply_mark = out.len();
     if client.reply_mode == ReplyMode::Skip {
         client.reply_mode = ReplyMode::SkipThis;
     }
-    run(shared, srv, client, argv, out, now);
+    run(shared, srv, client, argv, out, now, start);
     match client.reply_mode {
         ReplyMode::Off => out.buf.truncate(reply_mark),
         ReplyMode::SkipThis => {
@@ -226,6 +227,7 @@ fn run(
     argv: &[Bytes],
     out: &mut ReplyBuf,
     now: i64,
+    start: Instant,
 ) {
     let table = redis_commands::table();
     let spec = if srv.renames.is_empty() {
@@ -289,7 +291,6 @@ fn run(
         return;
     }
 
-    let start = Instant::now();
     let (result, redacted) = {
         let mut ctx = Ctx {
             shared,

@@ -338,8 +338,7 @@ impl Connection {
                 client.qbuf_free = self.buf_alloc.saturating_sub(self.rbuf.len());
                 self.out.proto = client.resp;
                 while i < self.reqs.len() {
-                    let now = now_ms();
-                    if dispatch::is_paused(st, &self.reqs[i].argv, now) {
+                    if st.pause.is_some() && dispatch::is_paused(st, &self.reqs[i].argv, now_ms()) {
                         paused_until = st.pause.map(|(_, until)| until);
                         break;
                     }

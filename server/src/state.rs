@@ -119,6 +119,10 @@ pub struct Server {
     /// When the server started (unix ms and monotonic).
     pub start_ms: i64,
     pub start_instant: Instant,
+    /// A wall-clock reading and the monotonic instant it was taken at, refreshed by the
+    /// cron: commands derive unix time from the one monotonic reading they take anyway
+    /// (see [`Server::wall_ms`]), so a command costs two clock reads, as in Redis.
+    pub clock_base: (i64, Instant),
     /// CLIENT PAUSE until this unix ms, and what it pauses.
     pub pause: Option<(PauseKind, i64)>,
     /// Set by SHUTDOWN; the main task ends the server.
@@ -183,6 +187,7 @@ impl Server {
             lru_clock: lru_clock_now(),
             start_ms: now,
             start_instant: Instant::now(),
+            clock_base: (now, Instant::now()),
             pause: None,
             shutdown: None,
             tcp_port: 0,
@@ -202,6 +207,18 @@ impl Server {
 }
 
 impl Server {
+    /// Unix ms at the monotonic instant `at` (from the cron's last wall-clock reading).
+    #[inline]
+    pub fn wall_ms(&self, at: Instant) -> i64 {
+        let (wall, base) = self.clock_base;
+        wall + at.saturating_duration_since(base).as_millis() as i64
+    }
+
+    /// Takes a fresh wall-clock reading (the cron calls it every tick).
+    pub fn refresh_clock(&mut self) {
+        self.clock_base = (now_ms(), Instant::now());
+    }
+
     /// CONFIG RESETSTAT: zeroes the counters INFO reports.
     pub fn reset_stats(&mut self) {
         self.stats = Stats::default();
