@@ -1,6 +1,6 @@
 //! Argument parsing shared by command handlers, with Redis's checks and messages.
 
-use crate::dispatch::{errors, CmdError};
+use crate::dispatch::{errors, CmdError, Ctx};
 
 /// An integer argument (Redis's string2ll rules), or "value is not an integer".
 #[inline]
@@ -47,6 +47,28 @@ pub fn check_string_length(size: u64, append: u64, max: i64) -> Result<(), CmdEr
         Some(total) if total <= max.max(0) as u64 => Ok(()),
         _ => Err("ERR string exceeds maximum allowed size (proto-max-bulk-len)".into()),
     }
+}
+
+/// Argument `i` as a C `int` (Redis's getIntFromObjectOrReply): "not an integer" when
+/// it does not parse, "value is out of range, value must between..." outside 32 bits; `msg` replaces both
+/// messages when given (as SWAPDB's "invalid first DB index").
+pub fn arg_i32(ctx: &Ctx, i: usize, msg: Option<&'static str>) -> Result<i32, CmdError> {
+    let Some(n) = redis_formats::num::parse_i64(&ctx.argv[i]) else {
+        return Err(msg.unwrap_or(errors::NOT_INTEGER).into());
+    };
+    i32::try_from(n).map_err(|_| {
+        msg.unwrap_or("ERR value is out of range, value must between -2147483648 and 2147483647")
+            .into()
+    })
+}
+
+/// A database index argument checked against `databases`: "DB index is out of range".
+pub fn arg_db_index(ctx: &Ctx, i: usize) -> Result<usize, CmdError> {
+    let n = arg_i32(ctx, i, None)?;
+    if n < 0 || n as usize >= ctx.srv.keyspace.dbs.len() {
+        return Err(errors::DB_INDEX.into());
+    }
+    Ok(n as usize)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! validation, error texts, rewrite rules) is the redis-server-config crate's; this
 //! module applies changes to the running server.
 
-use super::reply_help;
+use super::help::reply_help;
 use crate::config::{apply_failed_error, SetContext, DEFAULT_USER_LINE};
 use crate::dispatch::{errors, CmdResult, Ctx};
 use crate::log::{log, Level};

@@ -47,7 +47,7 @@ pub fn quit(ctx: &mut Ctx) -> CmdResult {
 
 /// SELECT index
 pub fn select(ctx: &mut Ctx) -> CmdResult {
-    ctx.client.db = super::util::arg_db_index(ctx, 1)?;
+    ctx.client.db = super::args::arg_db_index(ctx, 1)?;
     ctx.out.ok();
     Ok(())
 }

@@ -4,7 +4,7 @@
 //! Redis does right after arity). Subcommands that need subsystems this server does
 //! not have yet (RDB, AOF) reply with the error Redis gives when that step fails.
 
-use super::util::reply_help;
+use super::help::reply_help;
 use crate::dispatch::{errors, CmdError, CmdResult, Ctx};
 use crate::log::{log, Level};
 use crate::object::{Object, Value};
@@ -336,7 +336,7 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
             ctx.out
                 .simple(b"Apparently Redis did not crash: test passed");
         }
-        _ => return Err(super::util::subcommand_syntax_error(ctx)),
+        _ => return Err(super::help::subcommand_syntax_error(ctx)),
     }
     Ok(())
 }

@@ -4,7 +4,8 @@
 //! Everything here is type-agnostic: values are moved, cloned or inspected through
 //! `Value`'s methods, so new types (lists, hashes...) only extend `Value`.
 
-use super::util::{arg_db_index, arg_i32, reply_help};
+use super::args::{arg_db_index, arg_i32};
+use super::help::reply_help;
 use crate::dispatch::{errors, lookup_key, CmdError, CmdResult, Ctx};
 use crate::keyspace::Db;
 use redis_formats::glob::glob_match;

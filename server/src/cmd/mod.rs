@@ -17,12 +17,12 @@ mod config;
 pub mod connection;
 pub mod debug;
 mod expire;
+pub mod help;
 pub mod info;
 pub mod keyspace;
 mod lcs;
 pub mod server;
 mod strings;
-pub mod util;
 
 /// A command implementation.
 pub type Handler = fn(&mut Ctx) -> CmdResult;
@@ -56,21 +56,6 @@ fn by_id() -> &'static [Option<Handler>] {
         }
         v
     })
-}
-
-/// Replies to `<COMMAND> HELP` as Redis's addReplyHelp: a first line naming the
-/// command, the given lines, then HELP's own two lines, all as status replies.
-pub fn reply_help(ctx: &mut Ctx, lines: &[&str]) {
-    let name = ctx.cmd.container_name().to_uppercase();
-    ctx.out.array(lines.len() + 3);
-    ctx.out.simple(
-        format!("{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:").as_bytes(),
-    );
-    for l in lines {
-        ctx.out.simple(l.as_bytes());
-    }
-    ctx.out.simple(b"HELP");
-    ctx.out.simple(b"    Prints this help.");
 }
 
 /// The handler of `spec`, if the server implements it.
