@@ -7,28 +7,7 @@ use redis_formats::ReplyBuf;
 /// Longest string Redis stores as `embstr` (OBJECT ENCODING reports it).
 pub const EMBSTR_MAX: usize = 44;
 
-/// Room for the decimal form of any i64 (`-9223372036854775808` is 20 bytes).
-pub type IntBuf = [u8; 20];
-
-/// Writes the decimal form of `n` at the end of `buf` and returns it, without
-/// allocating (integer-encoded strings are formatted on the stack when read).
-pub fn format_i64(n: i64, buf: &mut IntBuf) -> &[u8] {
-    let mut i = buf.len();
-    let mut v = n.unsigned_abs();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    if n < 0 {
-        i -= 1;
-        buf[i] = b'-';
-    }
-    &buf[i..]
-}
+pub use redis_formats::num::{format_i64, IntBuf};
 
 /// A value. Strings keep the encoding Redis would report for them; the other types
 /// arrive with their own issues (lists, hashes, sets, sorted sets, streams).

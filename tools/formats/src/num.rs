@@ -37,6 +37,29 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     }
 }
 
+/// Room for the decimal form of any i64 (`-9223372036854775808` is 20 bytes).
+pub type IntBuf = [u8; 20];
+
+/// Writes the decimal form of `n` at the end of `buf` and returns it, without
+/// allocating (replies and integer-encoded values are formatted on the stack).
+pub fn format_i64(n: i64, buf: &mut IntBuf) -> &[u8] {
+    let mut i = buf.len();
+    let mut v = n.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    &buf[i..]
+}
+
 /// Parses a length/count that must be a non-negative i64 (Redis's protocol lengths).
 pub fn parse_len(s: &[u8]) -> Option<i64> {
     parse_i64(s)

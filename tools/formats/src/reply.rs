@@ -245,21 +245,7 @@ impl ReplyBuf {
 
 /// Appends the decimal digits of `n`.
 pub fn push_i64(out: &mut Vec<u8>, n: i64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut v = n.unsigned_abs();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    if n < 0 {
-        out.push(b'-');
-    }
-    out.extend_from_slice(&buf[i..]);
+    out.extend_from_slice(crate::num::format_i64(n, &mut [0; 20]));
 }
 
 #[cfg(test)]
