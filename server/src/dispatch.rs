@@ -107,14 +107,6 @@ impl Ctx<'_> {
     }
 }
 
-/// What happened to a request.
-pub enum Outcome {
-    /// Done; the reply (if any) is in the buffer.
-    Done,
-    /// CLIENT PAUSE holds the command: retry it once unpaused.
-    Paused,
-}
-
 /// The "unknown command" / "unknown subcommand" error for `argv`, as Redis words it.
 fn unknown_command_error(argv: &[Bytes]) -> String {
     let table = redis_commands::table();
@@ -193,14 +185,15 @@ fn reject(srv: &mut Server, out: &mut ReplyBuf, spec: Option<&CommandSpec>, msg:
     out.error(msg);
 }
 
-/// Runs one request for `client`. The caller holds the lock and writes `out` later.
+/// Runs one request for `client`. The caller holds the lock and writes `out` later;
+/// it has checked CLIENT PAUSE with [`is_paused`] first.
 pub fn execute(
     shared: &Shared,
     srv: &mut Server,
     client: &mut Client,
     argv: &[Bytes],
     out: &mut ReplyBuf,
-) -> Outcome {
+) {
     let start = Instant::now();
     let now = srv.wall_ms(start);
     client.last_interaction_ms = now;
@@ -217,7 +210,6 @@ pub fn execute(
         }
         _ => {}
     }
-    Outcome::Done
 }
 
 fn run(
