@@ -1,0 +1,343 @@
+//! `redis-cli --cluster` (ours) next to Debian's redis-cli, each on its own
+//! set of Debian redis-server nodes with cluster mode on: the same lines
+//! (node ids, ports, timings and the join dots masked) and exit codes.
+
+#[path = "common/bench_support.rs"]
+mod bench_support;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bench_support::{on_path, wait_bounded, Client, Run};
+use redis_formats::RespValue;
+
+fn ours() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_redis-cli"))
+}
+
+/// Runs a redis-cli with `args` (stdin empty, no colors), 60 s at most.
+fn cli(bin: &PathBuf, args: &[&str]) -> Run {
+    let child = Command::new(bin)
+        .args(args)
+        .env("TERM", "dumb")
+        .env_remove("REDISCLI_CLUSTER_YES")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn redis-cli");
+    let r = wait_bounded(child, Duration::from_secs(60));
+    assert!(!r.timed_out, "redis-cli {args:?} timed out");
+    r
+}
+
+/// One cluster-enabled redis-server, killed (and its directory removed) on drop.
+struct Node {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A port free for both the client and the cluster bus (port + 10000).
+fn cluster_port() -> u16 {
+    loop {
+        let p = 20000 + fastrand::u16(..10000);
+        let a = std::net::TcpListener::bind(("127.0.0.1", p));
+        let b = std::net::TcpListener::bind(("127.0.0.1", p + 10000));
+        if a.is_ok() && b.is_ok() {
+            return p;
+        }
+    }
+}
+
+fn start_node(bin: &PathBuf) -> Node {
+    let port = cluster_port();
+    let dir = std::env::temp_dir().join(format!("cm-test-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.to_str().unwrap().to_string();
+    let child = Command::new(bin)
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+        .args(["--cluster-enabled", "yes"])
+        .args(["--cluster-config-file", &format!("{d}/nodes.conf")])
+        .args(["--dir", &d])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start redis-server");
+    let node = Node { child, port, dir };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(mut c) = Client::connect(port) {
+            if matches!(c.cmd(&["PING"]), Ok(RespValue::Status(_))) {
+                return node;
+            }
+        }
+        assert!(Instant::now() < deadline, "node {port} did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn addrs(nodes: &[Node]) -> Vec<String> {
+    nodes
+        .iter()
+        .map(|n| format!("127.0.0.1:{}", n.port))
+        .collect()
+}
+
+/// Masks node ids (full and 8-character), ports and the join dots.
+fn mask(s: &str) -> String {
+    let mut out = String::new();
+    for line in s.split_inclusive('\n') {
+        let mut l = line.to_string();
+        if !l.is_empty() && l.trim_end_matches('\n').chars().all(|c| c == '.') {
+            l = "<dots>\n".into();
+        }
+        let mut masked = String::new();
+        let mut word = String::new();
+        let flush = |w: &mut String, m: &mut String| {
+            if w.len() == 40 && w.chars().all(|c| c.is_ascii_hexdigit()) {
+                m.push_str("<ID>");
+            } else if w.len() == 8 && w.chars().all(|c| c.is_ascii_hexdigit()) {
+                m.push_str("<SHORTID>");
+            } else {
+                m.push_str(w);
+            }
+            w.clear();
+        };
+        for c in l.chars() {
+            if c.is_ascii_alphanumeric() {
+                word.push(c);
+            } else {
+                flush(&mut word, &mut masked);
+                masked.push(c);
+            }
+        }
+        flush(&mut word, &mut masked);
+        // 127.0.0.1:NNNNN -> 127.0.0.1:<PORT>
+        let mut res = String::new();
+        let mut rest = masked.as_str();
+        while let Some(i) = rest.find("127.0.0.1:") {
+            res.push_str(&rest[..i + 10]);
+            rest = &rest[i + 10..];
+            let digits = rest.chars().take_while(|c| c.is_ascii_digit()).count();
+            if digits > 0 {
+                res.push_str("<PORT>");
+            }
+            rest = &rest[digits..];
+        }
+        res.push_str(rest);
+        out.push_str(&res);
+    }
+    out
+}
+
+/// The part before the first node listing exactly, the rest (whose node
+/// order follows each server's CLUSTER NODES) as sorted lines.
+fn split_report(s: &str) -> (String, Vec<String>) {
+    let m = mask(s);
+    let first_listing = [">>> Performing Cluster Check", "127.0.0.1:<PORT> ("]
+        .iter()
+        .filter_map(|p| m.find(p))
+        .min();
+    let (head, tail) = match first_listing {
+        Some(i) => (m[..i].to_string(), m[i..].to_string()),
+        None => (m.clone(), String::new()),
+    };
+    let mut lines: Vec<String> = tail.lines().map(str::to_string).collect();
+    lines.sort();
+    (head, lines)
+}
+
+fn assert_same(ours: &Run, real: &Run, what: &str) {
+    assert_eq!(
+        ours.code(),
+        real.code(),
+        "{what}: exit codes\nours: {}{}\nreal: {}{}",
+        ours.stdout(),
+        ours.stderr(),
+        real.stdout(),
+        real.stderr()
+    );
+    assert_eq!(
+        split_report(&ours.stdout()),
+        split_report(&real.stdout()),
+        "{what}: stdout"
+    );
+    assert_eq!(mask(&ours.stderr()), mask(&real.stderr()), "{what}: stderr");
+}
+
+#[test]
+fn help_and_argument_errors_match() {
+    let Some(real) = on_path("redis-cli") else {
+        return;
+    };
+    for args in [
+        &["--cluster", "help"][..],
+        &["--cluster", "nope"],
+        &["--cluster", "check"],
+        &["--cluster", "check", "nohostport"],
+        &["--cluster", "create", "127.0.0.1:1"],
+        &["--cluster", "add-node", "127.0.0.1:1"],
+        &["--cluster", "set-timeout", "127.0.0.1:1", "50"],
+        &["--cluster", "info", "127.0.0.1", "1"],
+        &["--cluster", "create", "nocolon", "127.0.0.1:1"],
+        &["--cluster"],
+    ] {
+        let o = cli(&ours(), args);
+        let r = cli(&real, args);
+        assert_eq!(o.code(), r.code(), "{args:?}");
+        assert_eq!(o.stdout(), r.stdout(), "{args:?}");
+        assert_eq!(o.stderr(), r.stderr(), "{args:?}");
+    }
+}
+
+#[test]
+fn create_check_info_call_add_del_match_debian() {
+    let (Some(server), Some(real)) = (on_path("redis-server"), on_path("redis-cli")) else {
+        return;
+    };
+    let set_a: Vec<Node> = (0..6).map(|_| start_node(&server)).collect();
+    let set_b: Vec<Node> = (0..6).map(|_| start_node(&server)).collect();
+    let (aa, ab) = (addrs(&set_a), addrs(&set_b));
+
+    // Create both clusters at once (each waits for its join).
+    let create_args = |a: &[String]| {
+        let mut v: Vec<String> = vec!["--cluster".into(), "create".into()];
+        v.extend(a.iter().cloned());
+        v.extend(["--cluster-replicas", "1", "--cluster-yes"].map(String::from));
+        v
+    };
+    let (ca, cb) = (create_args(&aa), create_args(&ab));
+    let real2 = real.clone();
+    let t = std::thread::spawn(move || {
+        let v: Vec<&str> = cb.iter().map(String::as_str).collect();
+        cli(&real2, &v)
+    });
+    let v: Vec<&str> = ca.iter().map(String::as_str).collect();
+    let o = cli(&ours(), &v);
+    let r = t.join().unwrap();
+    assert_same(&o, &r, "create");
+    let out = o.stdout();
+    for want in [
+        ">>> Performing hash slots allocation on 6 nodes...\n",
+        "Master[0] -> Slots 0 - 5460\n",
+        "Master[1] -> Slots 5461 - 10922\n",
+        "Master[2] -> Slots 10923 - 16383\n",
+        "[OK] All nodes agree about slots configuration.\n",
+        "[OK] All 16384 slots covered.\n",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in\n{out}");
+    }
+    assert_eq!(o.code(), Some(0));
+
+    // check and info, each tool on its own cluster.
+    for sub in ["check", "info"] {
+        let o = cli(&ours(), &["--cluster", sub, &aa[0]]);
+        let r = cli(&real, &["--cluster", sub, &ab[0]]);
+        assert_same(&o, &r, sub);
+        assert_eq!(o.code(), Some(0), "{}", o.stdout());
+    }
+    // `host port` form.
+    let p = set_a[1].port.to_string();
+    let o = cli(&ours(), &["--cluster", "check", "127.0.0.1", &p]);
+    assert!(o.stdout().contains("[OK] All 16384 slots covered."));
+
+    // call, on every node and on masters only.
+    for extra in [
+        &[][..],
+        &["--cluster-only-masters"],
+        &["--cluster-only-replicas"],
+    ] {
+        let mut oa = vec!["--cluster", "call", aa[0].as_str(), "PING"];
+        oa.extend_from_slice(extra);
+        let mut ra = vec!["--cluster", "call", ab[0].as_str(), "PING"];
+        ra.extend_from_slice(extra);
+        let o = cli(&ours(), &oa);
+        let r = cli(&real, &ra);
+        assert_same(&o, &r, "call");
+    }
+    let o = cli(&ours(), &["--cluster", "call", &aa[0], "PING"]);
+    assert_eq!(o.stdout().matches(": PONG\n").count(), 6, "{}", o.stdout());
+
+    // set-timeout (CONFIG REWRITE fails: the nodes run without a config file).
+    let o = cli(&ours(), &["--cluster", "set-timeout", &aa[0], "6000"]);
+    let r = cli(&real, &["--cluster", "set-timeout", &ab[0], "6000"]);
+    assert_same(&o, &r, "set-timeout");
+    let mut c = Client::connect(set_a[2].port).unwrap();
+    match c.cmd(&["CONFIG", "GET", "cluster-node-timeout"]).unwrap() {
+        RespValue::Array(v) => assert_eq!(v[1].as_bytes(), Some(&b"6000"[..])),
+        other => panic!("{other:?}"),
+    }
+
+    // add-node (a new empty master), then del-node of it.
+    let new_a = start_node(&server);
+    let new_b = start_node(&server);
+    let na = format!("127.0.0.1:{}", new_a.port);
+    let nb = format!("127.0.0.1:{}", new_b.port);
+    let o = cli(&ours(), &["--cluster", "add-node", &na, &aa[0]]);
+    let r = cli(&real, &["--cluster", "add-node", &nb, &ab[0]]);
+    assert_same(&o, &r, "add-node");
+    assert_eq!(o.code(), Some(0), "{}", o.stdout());
+    // Wait until the new node is known, then delete it by id.
+    let id_a = Client::connect(new_a.port)
+        .unwrap()
+        .text(&["CLUSTER", "MYID"]);
+    let id_b = Client::connect(new_b.port)
+        .unwrap()
+        .text(&["CLUSTER", "MYID"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for (nodes, id) in [(&set_a, &id_a), (&set_b, &id_b)] {
+        loop {
+            let known = nodes.iter().all(|n| {
+                Client::connect(n.port)
+                    .unwrap()
+                    .text(&["CLUSTER", "NODES"])
+                    .contains(id.as_str())
+            });
+            if known {
+                break;
+            }
+            assert!(Instant::now() < deadline, "new node not seen");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    let o = cli(&ours(), &["--cluster", "del-node", &aa[0], &id_a]);
+    let r = cli(&real, &["--cluster", "del-node", &ab[0], &id_b]);
+    assert_same(&o, &r, "del-node");
+    assert_eq!(o.code(), Some(0), "{}", o.stdout());
+    let nodes = Client::connect(set_a[0].port)
+        .unwrap()
+        .text(&["CLUSTER", "NODES"]);
+    assert!(!nodes.contains(id_a.as_str()), "{nodes}");
+    // Errors: an unknown id, a node with slots.
+    let o = cli(
+        &ours(),
+        &[
+            "--cluster",
+            "del-node",
+            &aa[0],
+            "0000000000000000000000000000000000000000",
+        ],
+    );
+    let r = cli(
+        &real,
+        &[
+            "--cluster",
+            "del-node",
+            &ab[0],
+            "0000000000000000000000000000000000000000",
+        ],
+    );
+    assert_same(&o, &r, "del-node unknown");
+    assert_eq!(o.code(), Some(1));
+}
