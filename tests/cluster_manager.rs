@@ -18,15 +18,25 @@ fn ours() -> PathBuf {
 
 /// Runs a redis-cli with `args` (stdin empty, no colors), 60 s at most.
 fn cli(bin: &PathBuf, args: &[&str]) -> Run {
-    let child = Command::new(bin)
+    cli_with(bin, args, "dumb", b"")
+}
+
+/// Runs a redis-cli with `args`, this TERM and this stdin, 60 s at most.
+fn cli_with(bin: &PathBuf, args: &[&str], term: &str, input: &[u8]) -> Run {
+    let mut child = Command::new(bin)
         .args(args)
-        .env("TERM", "dumb")
+        .env("TERM", term)
         .env_remove("REDISCLI_CLUSTER_YES")
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn redis-cli");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        let _ = stdin.write_all(input);
+    }
     let r = wait_bounded(child, Duration::from_secs(60));
     assert!(!r.timed_out, "redis-cli {args:?} timed out");
     r
@@ -210,6 +220,30 @@ fn create_check_info_call_add_del_match_debian() {
     let set_b: Vec<Node> = (0..6).map(|_| start_node(&server)).collect();
     let (aa, ab) = (addrs(&set_a), addrs(&set_b));
 
+    // Without --cluster-yes: the plan, the prompt, and "no" leaves the
+    // nodes alone (exit 0).
+    let plan = |a: &[String]| {
+        let mut v: Vec<String> = vec!["--cluster".into(), "create".into()];
+        v.extend(a.iter().cloned());
+        v.extend(["--cluster-replicas", "1"].map(String::from));
+        v
+    };
+    let (pa, pb) = (plan(&aa), plan(&ab));
+    let pa: Vec<&str> = pa.iter().map(String::as_str).collect();
+    let pb: Vec<&str> = pb.iter().map(String::as_str).collect();
+    let o = cli_with(&ours(), &pa, "dumb", b"no\n");
+    let r = cli_with(&real, &pb, "dumb", b"no\n");
+    assert_same(&o, &r, "create answered no");
+    assert!(o
+        .stdout()
+        .ends_with("Can I set the above configuration? (type 'yes' to accept): "));
+    assert_eq!(o.code(), Some(0));
+    // The same in color (TERM=xterm), still answered no.
+    let o = cli_with(&ours(), &pa, "xterm", b"no\n");
+    let r = cli_with(&real, &pb, "xterm", b"no\n");
+    assert_same(&o, &r, "create in color");
+    assert!(o.stdout().contains("\x1b[29;1m>>> Performing hash slots"));
+
     // Create both clusters at once (each waits for its join).
     let create_args = |a: &[String]| {
         let mut v: Vec<String> = vec!["--cluster".into(), "create".into()];
@@ -247,6 +281,40 @@ fn create_check_info_call_add_del_match_debian() {
         assert_same(&o, &r, sub);
         assert_eq!(o.code(), Some(0), "{}", o.stdout());
     }
+    // --cluster-search-multiple-owners, and colors.
+    let o = cli(
+        &ours(),
+        &[
+            "--cluster",
+            "check",
+            &aa[0],
+            "--cluster-search-multiple-owners",
+        ],
+    );
+    let r = cli(
+        &real,
+        &[
+            "--cluster",
+            "check",
+            &ab[0],
+            "--cluster-search-multiple-owners",
+        ],
+    );
+    assert_same(&o, &r, "check multiple owners");
+    assert!(o.stdout().contains("[OK] No multiple owners found."));
+    let o = cli_with(
+        &ours(),
+        &["--cluster", "check", &aa[0]],
+        "xterm-256color",
+        b"",
+    );
+    let r = cli_with(
+        &real,
+        &["--cluster", "check", &ab[0]],
+        "xterm-256color",
+        b"",
+    );
+    assert_same(&o, &r, "check in color");
     // `host port` form.
     let p = set_a[1].port.to_string();
     let o = cli(&ours(), &["--cluster", "check", "127.0.0.1", &p]);

@@ -782,6 +782,57 @@ mod tests {
     }
 
     #[test]
+    fn cluster_subcommand_and_options() {
+        let args = [
+            "--cluster-replicas",
+            "1",
+            "--cluster",
+            "create",
+            "h:1",
+            "h:2",
+            "--cluster-yes",
+            "--cluster-weight",
+            "a=1",
+            "b=2",
+            "--cluster-timeout",
+            "5",
+        ];
+        match p(&args) {
+            Parsed::Run { config, args, .. } => {
+                let c = &config.cluster;
+                assert_eq!(c.name.as_deref(), Some(&b"create"[..]));
+                assert_eq!(c.argv, vec![b"h:1".to_vec(), b"h:2".to_vec()]);
+                assert_eq!(c.replicas, 1);
+                assert!(c.yes);
+                assert_eq!(c.weight, vec![b"a=1".to_vec(), b"b=2".to_vec()]);
+                assert_eq!(c.timeout, 5);
+                assert!(args.is_empty());
+            }
+            other => panic!("{other:?}"),
+        }
+        // Arguments after the options when --cluster had none.
+        match p(&["--cluster", "check", "--cluster-yes", "h", "7000"]) {
+            Parsed::Run { config, .. } => {
+                assert_eq!(config.cluster.argv, vec![b"h".to_vec(), b"7000".to_vec()]);
+            }
+            other => panic!("{other:?}"),
+        }
+        // A lone --cluster, or a second one, prints the usage with exit 1.
+        for a in [
+            &["--cluster"][..],
+            &["--cluster", "info", "--cluster", "check"],
+        ] {
+            match p(a) {
+                Parsed::Exit { code, stderr, .. } => {
+                    assert_eq!(code, 1);
+                    assert!(stderr.starts_with(b"redis-cli "));
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn uri_parts() {
         let mut c = Config::new(false);
         parse_uri(b"redis://us%41er:pa%3ass@example.org:7001/3", &mut c).unwrap();
