@@ -186,6 +186,45 @@ fn assert_same(ours: &Run, real: &Run, what: &str) {
     assert_eq!(mask(&ours.stderr()), mask(&real.stderr()), "{what}: stderr");
 }
 
+/// `n` keys whose hash slots are below `max_slot`.
+fn keys_in_low_slots(n: usize, max_slot: u16) -> Vec<String> {
+    (0..)
+        .map(|i| format!("k{i}"))
+        .filter(|k| redis_formats::slot::key_hash_slot(k.as_bytes()) < max_slot)
+        .take(n)
+        .collect()
+}
+
+/// Ids and ports of the masters owning slot 0 and slot 16383, then the rest.
+fn owners(port: u16) -> (Vec<String>, Vec<u16>) {
+    let nodes = Client::connect(port).unwrap().text(&["CLUSTER", "NODES"]);
+    let mut masters: Vec<(u8, String, u16)> = Vec::new();
+    for line in nodes.lines() {
+        let t: Vec<&str> = line.split(' ').collect();
+        if !t[2].contains("master") {
+            continue;
+        }
+        let p: u16 = t[1].split(['@', ':']).nth(1).unwrap().parse().unwrap();
+        let slots = t[8..].join(" ");
+        let rank = if slots.split(' ').any(|r| r == "0" || r.starts_with("0-")) {
+            0
+        } else if slots
+            .split(' ')
+            .any(|r| r.ends_with("-16383") || r == "16383")
+        {
+            1
+        } else {
+            2
+        };
+        masters.push((rank, t[0].to_string(), p));
+    }
+    masters.sort();
+    (
+        masters.iter().map(|m| m.1.clone()).collect(),
+        masters.iter().map(|m| m.2).collect(),
+    )
+}
+
 #[test]
 fn help_and_argument_errors_match() {
     let Some(real) = on_path("redis-cli") else {
@@ -337,6 +376,73 @@ fn create_check_info_call_add_del_match_debian() {
     let o = cli(&ours(), &["--cluster", "call", &aa[0], "PING"]);
     assert_eq!(o.stdout().matches(": PONG\n").count(), 6, "{}", o.stdout());
 
+    // reshard 100 slots (holding 300 keys) from the master of slot 0 to the
+    // master of slot 16383; the dots (one per key) must match too.
+    let keys = keys_in_low_slots(300, 100);
+    for set in [&set_a, &set_b] {
+        let (ids, ports) = owners(set[0].port);
+        let (src_port, _) = (ports[0], ids[0].clone());
+        let mut c = Client::connect(src_port).unwrap();
+        for k in &keys {
+            assert!(matches!(
+                c.cmd(&["SET", k, "v"]).unwrap(),
+                RespValue::Status(_)
+            ));
+        }
+    }
+    let (ida, _) = owners(set_a[0].port);
+    let (idb, _) = owners(set_b[0].port);
+    let o = cli(
+        &ours(),
+        &[
+            "--cluster",
+            "reshard",
+            &aa[0],
+            "--cluster-from",
+            &ida[0],
+            "--cluster-to",
+            &ida[1],
+            "--cluster-slots",
+            "100",
+            "--cluster-yes",
+        ],
+    );
+    let r = cli(
+        &real,
+        &[
+            "--cluster",
+            "reshard",
+            &ab[0],
+            "--cluster-from",
+            &idb[0],
+            "--cluster-to",
+            &idb[1],
+            "--cluster-slots",
+            "100",
+            "--cluster-yes",
+        ],
+    );
+    assert_same(&o, &r, "reshard");
+    assert_eq!(o.code(), Some(0), "{}", o.stdout());
+    assert!(
+        o.stdout().contains("Moving slot 99 from "),
+        "{}",
+        o.stdout()
+    );
+    let (_, ports) = owners(set_a[0].port);
+    let total: i64 = ports
+        .iter()
+        .map(|p| Client::connect(*p).unwrap().int(&["DBSIZE"]))
+        .sum();
+    assert_eq!(total, 300);
+    let o = cli(&ours(), &["--cluster", "check", &aa[0]]);
+    assert_eq!(o.code(), Some(0), "{}", o.stdout());
+    assert!(
+        o.stdout()
+            .contains("slots:[0-99],[10923-16383] (5561 slots) master"),
+        "{}",
+        o.stdout()
+    );
     // set-timeout (CONFIG REWRITE fails: the nodes run without a config file).
     let o = cli(&ours(), &["--cluster", "set-timeout", &aa[0], "6000"]);
     let r = cli(&real, &["--cluster", "set-timeout", &ab[0], "6000"]);

@@ -12,7 +12,7 @@ const INVALID_HOST_ARG: &str = "[ERR] Invalid arguments: you need to pass either
 address (ie. 120.0.0.1:7000) or space separated IP and port (ie. 120.0.0.1 7000)\n";
 
 /// Redis's `getClusterHostFromCmdArgs`: `host:port` or `host port`.
-fn host_from_args(argv: &[String]) -> Option<(String, i64)> {
+pub(crate) fn host_from_args(argv: &[String]) -> Option<(String, i64)> {
     let (ip, port) = if argv.len() == 1 {
         let (ip, port, _) = parse_address(&argv[0])?;
         (ip, port)
@@ -25,7 +25,8 @@ fn host_from_args(argv: &[String]) -> Option<(String, i64)> {
     Some((ip, port))
 }
 
-fn invalid_args() -> bool {
+/// Prints Redis's invalid host arguments error; returns false.
+pub(crate) fn invalid_args() -> bool {
     eprint!("{INVALID_HOST_ARG}");
     false
 }

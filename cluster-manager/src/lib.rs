@@ -10,12 +10,14 @@
 //! - [`cluster`]: loading a cluster, the check report, `info`, the join wait.
 //! - [`create`]: `create` (slot allocation, replica placement).
 //! - [`commands`]: `check`, `info`, `call`, `set-timeout`, `add-node`, `del-node`.
+//! - [`reshard`]: `reshard` and the slot move (SETSLOT / GETKEYSINSLOT / MIGRATE).
 
 pub mod cluster;
 pub mod commands;
 pub mod create;
 pub mod log;
 pub mod node;
+pub mod reshard;
 
 use redis_cli_core::opts::Config;
 use std::io::Read;
@@ -194,6 +196,10 @@ pub fn run(cfg: &Config) -> i32 {
         "set-timeout" => commands::set_timeout(&mut m, &argv),
         "add-node" => commands::add_node(&mut m, &argv),
         "del-node" => commands::del_node(&mut m, &argv),
+        "reshard" => match commands::host_from_args(&argv) {
+            Some(h) => reshard::reshard(&mut m, h),
+            None => commands::invalid_args(),
+        },
         "help" => {
             log::out(&help_text());
             // Redis's help handler reports failure, so the exit code is 1.
