@@ -443,6 +443,32 @@ fn create_check_info_call_add_del_match_debian() {
         "{}",
         o.stdout()
     );
+    // rebalance: within the default 2% threshold nothing moves; with 1%
+    // (simulated first) the 300 keys' slots go back to the first master.
+    for extra in [
+        &[][..],
+        &["--cluster-threshold", "1", "--cluster-simulate"],
+        &["--cluster-threshold", "1"],
+    ] {
+        let mut oa = vec!["--cluster", "rebalance", aa[0].as_str()];
+        oa.extend_from_slice(extra);
+        let mut ra = vec!["--cluster", "rebalance", ab[0].as_str()];
+        ra.extend_from_slice(extra);
+        let o = cli(&ours(), &oa);
+        let r = cli(&real, &ra);
+        assert_same(&o, &r, "rebalance");
+        assert_eq!(o.code(), Some(0), "{}", o.stdout());
+    }
+    let o = cli(&ours(), &["--cluster", "check", &aa[0]]);
+    assert_eq!(o.code(), Some(0), "{}", o.stdout());
+    assert!(
+        o.stdout().contains("slots:[0-5461] (5462 slots) master"),
+        "{}",
+        o.stdout()
+    );
+    let (_, ports) = owners(set_a[0].port);
+    assert_eq!(Client::connect(ports[0]).unwrap().int(&["DBSIZE"]), 300);
+
     // set-timeout (CONFIG REWRITE fails: the nodes run without a config file).
     let o = cli(&ours(), &["--cluster", "set-timeout", &aa[0], "6000"]);
     let r = cli(&real, &["--cluster", "set-timeout", &ab[0], "6000"]);

@@ -10,6 +10,7 @@
 //! - [`cluster`]: loading a cluster, the check report, `info`, the join wait.
 //! - [`create`]: `create` (slot allocation, replica placement).
 //! - [`commands`]: `check`, `info`, `call`, `set-timeout`, `add-node`, `del-node`.
+//! - [`rebalance`]: `rebalance` (weights, thresholds, --cluster-simulate).
 //! - [`reshard`]: `reshard` and the slot move (SETSLOT / GETKEYSINSLOT / MIGRATE).
 
 pub mod cluster;
@@ -17,6 +18,7 @@ pub mod commands;
 pub mod create;
 pub mod log;
 pub mod node;
+pub mod rebalance;
 pub mod reshard;
 
 use redis_cli_core::opts::Config;
@@ -196,6 +198,10 @@ pub fn run(cfg: &Config) -> i32 {
         "set-timeout" => commands::set_timeout(&mut m, &argv),
         "add-node" => commands::add_node(&mut m, &argv),
         "del-node" => commands::del_node(&mut m, &argv),
+        "rebalance" => match commands::host_from_args(&argv) {
+            Some(h) => rebalance::rebalance(&mut m, h),
+            None => commands::invalid_args(),
+        },
         "reshard" => match commands::host_from_args(&argv) {
             Some(h) => reshard::reshard(&mut m, h),
             None => commands::invalid_args(),

@@ -12,6 +12,8 @@ use redis_formats::RespValue;
 pub const OPT_VERBOSE: u32 = 1 << 7;
 /// Do not print the "Moving slot" line.
 pub const OPT_QUIET: u32 = 1 << 6;
+/// Update the manager's slot maps of source and target after the move.
+pub const OPT_UPDATE: u32 = 1 << 2;
 
 fn err_text(v: &RespValue) -> String {
     match v {
@@ -249,6 +251,10 @@ pub fn move_slot(
         }
         set_slot(&mut m.nodes[i], slot, "node", &dst_id).map_err(Some)?;
     }
+    if opts & OPT_UPDATE != 0 {
+        m.nodes[src].slots[slot] = false;
+        m.nodes[dst].slots[slot] = true;
+    }
     Ok(())
 }
 
@@ -295,7 +301,11 @@ fn node_for_resharding(m: &Manager, id: &str, target: Option<usize>) -> Result<O
 
 /// The slots to move: from each source (most slots first) its share of
 /// `numslots`, the first rounded up and the others down.
-fn reshard_table(m: &Manager, sources: &[usize], numslots: usize) -> Vec<(usize, usize)> {
+pub(crate) fn reshard_table(
+    m: &Manager,
+    sources: &[usize],
+    numslots: usize,
+) -> Vec<(usize, usize)> {
     let total: i64 = sources.iter().map(|&i| m.nodes[i].slots_count).sum();
     let mut sorted = sources.to_vec();
     sorted.sort_by(|&a, &b| m.nodes[b].slots_count.cmp(&m.nodes[a].slots_count));
