@@ -19,6 +19,8 @@ pub struct Manager<'a> {
     /// Problems found by the check, in order.
     pub errors: Vec<String>,
     pub unreachable_masters: usize,
+    /// `fix`: the check repairs what it finds.
+    pub fix: bool,
 }
 
 impl<'a> Manager<'a> {
@@ -29,6 +31,7 @@ impl<'a> Manager<'a> {
             nodes: Vec::new(),
             errors: Vec::new(),
             unreachable_masters: 0,
+            fix: false,
         }
     }
 
@@ -226,6 +229,15 @@ impl<'a> Manager<'a> {
                 "[WARNING] The following slots are open: {}.\n",
                 open.join(",")
             ));
+            if self.fix {
+                for slot in &open {
+                    let slot = redis_cli_core::opts::atoi(slot.as_bytes()).max(0) as usize;
+                    result = crate::fix::fix_open_slot(self, slot);
+                    if !result {
+                        break;
+                    }
+                }
+            }
         }
         log::info(">>> Check slots coverage...\n");
         let mut covered = vec![false; SLOTS];
@@ -244,6 +256,9 @@ impl<'a> Manager<'a> {
                 "[ERR] Not all {SLOTS} slots are covered by nodes.\n"
             ));
             result = false;
+            if self.fix && crate::fix::fix_slots_coverage(self, &covered) > 0 {
+                result = true;
+            }
         }
         if self.cfg.cluster.check_owners {
             log::info(">>> Check for multiple slot owners...\n");
@@ -264,11 +279,19 @@ impl<'a> Manager<'a> {
                         "[WARNING] Slot {slot} has {} owners:\n",
                         owners.len()
                     ));
-                    for i in owners {
+                    for &i in &owners {
                         let n = &self.nodes[i];
                         log::err(&format!("    {}:{}\n", n.ip, n.port));
                     }
                     multiple += 1;
+                    if self.fix {
+                        result = crate::fix::fix_multiple_slot_owners(self, slot, &owners);
+                        if !result {
+                            log::err(&format!("Failed to fix multiple owners for slot {slot}\n"));
+                            break;
+                        }
+                        multiple -= 1;
+                    }
                 }
             }
             if multiple == 0 {

@@ -11,11 +11,13 @@
 //! - [`create`]: `create` (slot allocation, replica placement).
 //! - [`commands`]: `check`, `info`, `call`, `set-timeout`, `add-node`, `del-node`.
 //! - [`rebalance`]: `rebalance` (weights, thresholds, --cluster-simulate).
+//! - [`fix`]: `fix` (open slots, coverage, multiple owners) inside the check.
 //! - [`reshard`]: `reshard` and the slot move (SETSLOT / GETKEYSINSLOT / MIGRATE).
 
 pub mod cluster;
 pub mod commands;
 pub mod create;
+pub mod fix;
 pub mod log;
 pub mod node;
 pub mod rebalance;
@@ -193,6 +195,10 @@ pub fn run(cfg: &Config) -> i32 {
     let ok = match def.name {
         "create" => create::create(&mut m, &argv),
         "check" => commands::check(&mut m, &argv),
+        "fix" => {
+            m.fix = true;
+            commands::check(&mut m, &argv)
+        }
         "info" => commands::info(&mut m, &argv),
         "call" => commands::call(&mut m, &argv),
         "set-timeout" => commands::set_timeout(&mut m, &argv),

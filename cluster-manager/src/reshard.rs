@@ -12,6 +12,8 @@ use redis_formats::RespValue;
 pub const OPT_VERBOSE: u32 = 1 << 7;
 /// Do not print the "Moving slot" line.
 pub const OPT_QUIET: u32 = 1 << 6;
+/// Move the keys only: no SETSLOT before or after (fix's cold moves).
+pub const OPT_COLD: u32 = 1 << 1;
 /// Update the manager's slot maps of source and target after the move.
 pub const OPT_UPDATE: u32 = 1 << 2;
 
@@ -23,7 +25,7 @@ fn err_text(v: &RespValue) -> String {
 }
 
 /// `CLUSTER SETSLOT <slot> <status> <id>` on `node`.
-fn set_slot(node: &mut Node, slot: usize, status: &str, id: &str) -> Result<(), String> {
+pub(crate) fn set_slot(node: &mut Node, slot: usize, status: &str, id: &str) -> Result<(), String> {
     match node.command(&["CLUSTER", "SETSLOT", &slot.to_string(), status, id]) {
         None => Err("CLUSTER SETSLOT failed to run".into()),
         Some(v @ RespValue::Error(_)) => Err(err_text(&v)),
@@ -230,13 +232,23 @@ pub fn move_slot(
     }
     let src_id = m.nodes[src].id().to_string();
     let dst_id = m.nodes[dst].id().to_string();
-    set_slot(&mut m.nodes[dst], slot, "importing", &src_id).map_err(Some)?;
-    set_slot(&mut m.nodes[src], slot, "migrating", &dst_id).map_err(Some)?;
+    let cold = opts & OPT_COLD != 0;
+    if !cold {
+        set_slot(&mut m.nodes[dst], slot, "importing", &src_id).map_err(Some)?;
+        set_slot(&mut m.nodes[src], slot, "migrating", &dst_id).map_err(Some)?;
+    }
     let moved = migrate_keys_in_slot(m, src, dst, slot, opts & OPT_VERBOSE != 0);
     if opts & OPT_QUIET == 0 {
         log::out("\n");
     }
     moved?;
+    if cold {
+        if opts & OPT_UPDATE != 0 {
+            m.nodes[src].slots[slot] = false;
+            m.nodes[dst].slots[slot] = true;
+        }
+        return Ok(());
+    }
     // The target first, so a crash cannot leave the slot without an owner.
     set_slot(&mut m.nodes[dst], slot, "node", &dst_id).map_err(Some)?;
     // A source that just lost its last slot may already be a replica.
