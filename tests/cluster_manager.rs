@@ -190,11 +190,20 @@ fn assert_same(ours: &Run, real: &Run, what: &str) {
 /// reach the replicas by gossip, a little after the command returns.
 fn settle(addr: &str, nodes: &[Node]) {
     let deadline = Instant::now() + Duration::from_secs(30);
+    // Three clean checks in a row: a view can agree for a moment while
+    // gossip is still settling.
+    let mut clean = 0;
     loop {
         let o = cli(&ours(), &["--cluster", "check", addr]);
         if o.code() == Some(0) {
-            return;
+            clean += 1;
+            if clean == 3 {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+            continue;
         }
+        clean = 0;
         if Instant::now() >= deadline {
             for n in nodes {
                 let text = Client::connect(n.port).unwrap().text(&["CLUSTER", "NODES"]);
