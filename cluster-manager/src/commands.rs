@@ -415,3 +415,101 @@ pub fn del_node(m: &mut Manager, argv: &[String]) -> bool {
     let r = n.command(&["CLUSTER", "RESET", "SOFT"]);
     n.check_reply(r.as_ref(), true)
 }
+
+/// One node as Redis's `backup` writes it in nodes.json.
+fn node_json(n: &Node, error_count: usize) -> String {
+    let replicate = match &n.replicate {
+        Some(r) => format!("\"{r}\""),
+        None => "null".into(),
+    };
+    let slots = n.slots_string().replace('-', ",");
+    let mut j = format!(
+        "  {{\n    \"name\": \"{}\",\n    \"host\": \"{}\",\n    \"port\": {},\n    \
+         \"replicate\": {},\n    \"slots\": [{}],\n    \"slots_count\": {},\n    \
+         \"flags\": \"{}\",\n    \"current_epoch\": {}",
+        n.id(),
+        n.ip,
+        n.port,
+        replicate,
+        slots,
+        n.slots_count,
+        n.flags_string(),
+        n.current_epoch
+    );
+    if error_count > 0 {
+        j.push_str(&format!(",\n    \"cluster_errors\": {error_count}"));
+    }
+    let pairs = |v: &[(String, String)]| {
+        v.iter()
+            .map(|(s, d)| format!("\"{s}\": \"{d}\""))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    if !n.migrating.is_empty() {
+        j.push_str(&format!(
+            ",\n    \"migrating\": {{{}}}",
+            pairs(&n.migrating)
+        ));
+    }
+    if !n.importing.is_empty() {
+        j.push_str(&format!(
+            ",\n    \"importing\": {{{}}}",
+            pairs(&n.importing)
+        ));
+    }
+    j.push_str("\n  }");
+    j
+}
+
+/// `--cluster backup host:port backup_directory`: every master's RDB
+/// (`redis-node-<ip>-<port>-<id>.rdb`) and nodes.json.
+pub fn backup(m: &mut Manager, argv: &[String]) -> bool {
+    let Some((ip, port)) = host_from_args(&argv[..1]) else {
+        return invalid_args();
+    };
+    if !m.load_from_node(Node::new(&ip, port, 0)) {
+        return false;
+    }
+    let no_issues = m.check_cluster(false);
+    let errors = if no_issues { 0 } else { m.errors.len() };
+    let dir = &argv[1];
+    let mut json = String::from("[\n");
+    for (k, n) in m.nodes.iter_mut().enumerate() {
+        if k > 0 {
+            json.push_str(",\n");
+        }
+        json.push_str(&node_json(n, errors));
+        if n.replicate.is_some() {
+            continue;
+        }
+        log::info(&format!(">>> Node {}:{} -> Saving RDB...\n", n.ip, n.port));
+        let mut file = dir.clone();
+        if !file.ends_with('/') {
+            file.push('/');
+        }
+        file.push_str(&format!("redis-node-{}-{}-{}.rdb", n.ip, n.port, n.id()));
+        if let Some(c) = n.conn.take() {
+            redis_cli_core::modes::rdb::sync_to_file(c, &file);
+        }
+    }
+    json.push_str("\n]");
+    let mut path = dir.clone();
+    if !path.ends_with('/') {
+        path.push('/');
+    }
+    path.push_str("nodes.json");
+    log::info(&format!("Saving cluster configuration to: {path}\n"));
+    if std::fs::write(&path, json).is_err() {
+        log::err(&format!("Could not save nodes to: {path}\n"));
+        log::ok("[ERR] Failed to back cluster!\n");
+        return false;
+    }
+    if !no_issues {
+        log::warn(
+            "*** Cluster seems to have some problems, please be aware of it if you're going to \
+             restore this backup.\n",
+        );
+    }
+    log::ok(&format!("[OK] Backup created into: {dir}\n"));
+    true
+}

@@ -9,7 +9,7 @@
 //! - [`node`]: one node and its `CLUSTER NODES` view.
 //! - [`cluster`]: loading a cluster, the check report, `info`, the join wait.
 //! - [`create`]: `create` (slot allocation, replica placement).
-//! - [`commands`]: `check`, `info`, `call`, `set-timeout`, `add-node`, `del-node`.
+//! - [`commands`]: `check`, `info`, `call`, `set-timeout`, `add-node`, `del-node`, `backup`.
 //! - [`rebalance`]: `rebalance` (weights, thresholds, --cluster-simulate).
 //! - [`fix`]: `fix` (open slots, coverage, multiple owners) inside the check.
 //! - [`reshard`]: `reshard` and the slot move (SETSLOT / GETKEYSINSLOT / MIGRATE).
@@ -204,6 +204,7 @@ pub fn run(cfg: &Config) -> i32 {
         "set-timeout" => commands::set_timeout(&mut m, &argv),
         "add-node" => commands::add_node(&mut m, &argv),
         "del-node" => commands::del_node(&mut m, &argv),
+        "backup" => commands::backup(&mut m, &argv),
         "rebalance" => match commands::host_from_args(&argv) {
             Some(h) => rebalance::rebalance(&mut m, h),
             None => commands::invalid_args(),
