@@ -12,12 +12,14 @@
 //! - [`commands`]: `check`, `info`, `call`, `set-timeout`, `add-node`, `del-node`, `backup`.
 //! - [`rebalance`]: `rebalance` (weights, thresholds, --cluster-simulate).
 //! - [`fix`]: `fix` (open slots, coverage, multiple owners) inside the check.
+//! - [`import`]: `import` from a standalone server (SCAN + MIGRATE per key).
 //! - [`reshard`]: `reshard` and the slot move (SETSLOT / GETKEYSINSLOT / MIGRATE).
 
 pub mod cluster;
 pub mod commands;
 pub mod create;
 pub mod fix;
+pub mod import;
 pub mod log;
 pub mod node;
 pub mod rebalance;
@@ -205,6 +207,16 @@ pub fn run(cfg: &Config) -> i32 {
         "add-node" => commands::add_node(&mut m, &argv),
         "del-node" => commands::del_node(&mut m, &argv),
         "backup" => commands::backup(&mut m, &argv),
+        "import" => {
+            let from_pass = if cfg.cluster.from_askpass {
+                Some(redis_cli_core::repl::ask_password(
+                    "Please input import source node password: ",
+                ))
+            } else {
+                cfg.cluster.from_pass.clone()
+            };
+            import::import(&mut m, &argv, from_pass)
+        }
         "rebalance" => match commands::host_from_args(&argv) {
             Some(h) => rebalance::rebalance(&mut m, h),
             None => commands::invalid_args(),
