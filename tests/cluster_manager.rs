@@ -385,6 +385,25 @@ fn create_check_info_call_add_del_match_debian() {
         assert_same(&o, &r, sub);
         assert_eq!(o.code(), Some(0), "{}", o.stdout());
     }
+    // --json (beyond Redis): one document instead of the report.
+    let o = cli(&ours(), &["--cluster", "check", &aa[0], "--json"]);
+    assert_eq!(o.code(), Some(0), "{}", o.stdout());
+    let v: serde_json::Value = serde_json::from_str(&o.stdout()).expect("check --json");
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["all_slots_covered"], true);
+    assert_eq!(v["nodes"].as_array().unwrap().len(), 6);
+    let masters = v["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["role"] == "master")
+        .count();
+    assert_eq!(masters, 3);
+    let o = cli(&ours(), &["--cluster", "info", &aa[0], "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&o.stdout()).expect("info --json");
+    assert_eq!(v["masters"], 3);
+    assert_eq!(v["keys"], 0);
+
     // --cluster-search-multiple-owners, and colors.
     let o = cli(
         &ours(),

@@ -21,6 +21,18 @@ pub struct Manager<'a> {
     pub unreachable_masters: usize,
     /// `fix`: the check repairs what it finds.
     pub fix: bool,
+    /// What the last check found (for `--json`).
+    pub report: Report,
+}
+
+/// The findings of the last check and info, for `--json`.
+#[derive(Debug, Default, Clone)]
+pub struct Report {
+    pub agree: bool,
+    pub open_slots: Vec<String>,
+    pub covered_slots: usize,
+    /// (node index, DBSIZE) of each master listed by info.
+    pub keys: Vec<(usize, i64)>,
 }
 
 impl<'a> Manager<'a> {
@@ -32,6 +44,7 @@ impl<'a> Manager<'a> {
             errors: Vec::new(),
             unreachable_masters: 0,
             fix: false,
+            report: Report::default(),
         }
     }
 
@@ -155,6 +168,7 @@ impl<'a> Manager<'a> {
             ));
             masters += 1;
             keys += dbsize;
+            self.report.keys.push((i, dbsize));
         }
         log::ok(&format!("[OK] {keys} keys in {masters} masters.\n"));
         let per_slot = keys as f32 / SLOTS as f32;
@@ -179,7 +193,8 @@ impl<'a> Manager<'a> {
         if !quiet {
             self.show_nodes();
         }
-        if !self.is_config_consistent() {
+        self.report.agree = self.is_config_consistent();
+        if !self.report.agree {
             self.on_error("[ERR] Nodes don't agree about configuration!".into());
             result = false;
         } else {
@@ -248,7 +263,9 @@ impl<'a> Manager<'a> {
                 }
             }
         }
+        self.report.open_slots = open.clone();
         let coverage = covered.iter().filter(|c| **c).count();
+        self.report.covered_slots = coverage;
         if coverage == SLOTS {
             log::ok(&format!("[OK] All {SLOTS} slots covered.\n"));
         } else {

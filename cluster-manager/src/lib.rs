@@ -13,6 +13,7 @@
 //! - [`rebalance`]: `rebalance` (weights, thresholds, --cluster-simulate).
 //! - [`fix`]: `fix` (open slots, coverage, multiple owners) inside the check.
 //! - [`import`]: `import` from a standalone server (SCAN + MIGRATE per key).
+//! - [`json`]: `--json` documents for `check` and `info` (beyond Redis).
 //! - [`reshard`]: `reshard` and the slot move (SETSLOT / GETKEYSINSLOT / MIGRATE).
 
 pub mod cluster;
@@ -20,6 +21,7 @@ pub mod commands;
 pub mod create;
 pub mod fix;
 pub mod import;
+pub mod json;
 pub mod log;
 pub mod node;
 pub mod rebalance;
@@ -196,6 +198,25 @@ pub fn run(cfg: &Config) -> i32 {
     let mut m = cluster::Manager::new(cfg);
     let ok = match def.name {
         "create" => create::create(&mut m, &argv),
+        "check" | "info" if cfg.output == redis_cli_core::opts::OutputMode::Json => {
+            // Beyond Redis: a JSON document instead of the text report.
+            log::set_silent(true);
+            let ok = if def.name == "check" {
+                commands::check(&mut m, &argv)
+            } else {
+                commands::info(&mut m, &argv)
+            };
+            log::set_silent(false);
+            if !m.nodes.is_empty() {
+                let doc = if def.name == "check" {
+                    json::check(&m, ok)
+                } else {
+                    json::info(&m)
+                };
+                log::out(&doc);
+            }
+            ok
+        }
         "check" => commands::check(&mut m, &argv),
         "fix" => {
             m.fix = true;

@@ -6,6 +6,12 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static COLOR: AtomicBool = AtomicBool::new(false);
+static SILENT: AtomicBool = AtomicBool::new(false);
+
+/// Drops the text report (`--json` prints a document instead).
+pub fn set_silent(on: bool) {
+    SILENT.store(on, Ordering::Relaxed);
+}
 
 /// The kind of a line, which picks its color.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +30,9 @@ pub fn init_color() {
 
 /// Prints `msg` at `level`.
 pub fn log(level: Level, msg: &str) {
+    if SILENT.load(Ordering::Relaxed) {
+        return;
+    }
     let mut o = std::io::stdout().lock();
     if COLOR.load(Ordering::Relaxed) {
         let code = match level {
@@ -41,6 +50,9 @@ pub fn log(level: Level, msg: &str) {
 
 /// Plain stdout text (Redis's printf), flushed.
 pub fn out(msg: &str) {
+    if SILENT.load(Ordering::Relaxed) {
+        return;
+    }
     let mut o = std::io::stdout().lock();
     let _ = o.write_all(msg.as_bytes());
     let _ = o.flush();
