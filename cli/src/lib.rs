@@ -24,6 +24,19 @@ use session::{ConnectFlags, Session};
 use std::io::{IsTerminal, Read};
 use std::os::unix::ffi::OsStringExt;
 
+/// The entry point of the cluster manager (`--cluster <subcommand>`): it gets
+/// the parsed config and returns the exit code. It lives in another crate
+/// (which depends on this one for connections and options), so the binary
+/// registers it with [`set_cluster_manager`].
+pub type ClusterManagerFn = fn(&opts::Config) -> i32;
+
+static CLUSTER_MANAGER: std::sync::OnceLock<ClusterManagerFn> = std::sync::OnceLock::new();
+
+/// Registers the `--cluster` implementation (call once, before [`run`]).
+pub fn set_cluster_manager(f: ClusterManagerFn) {
+    let _ = CLUSTER_MANAGER.set(f);
+}
+
 /// The Redis version this redis-cli matches (`redis-cli --version`).
 pub const VERSION: &str = "7.0.15";
 
@@ -109,6 +122,18 @@ pub fn run(argv: Vec<Vec<u8>>) -> i32 {
     }
     if cfg.askpass {
         cfg.auth = Some(repl::ask_password("Please input password: "));
+    }
+    if cfg.cluster.name.is_some() {
+        if std::env::var_os("REDISCLI_CLUSTER_YES").is_some_and(|v| v == "1") {
+            cfg.cluster.yes = true;
+        }
+        return match CLUSTER_MANAGER.get() {
+            Some(f) => f(&cfg),
+            None => {
+                session::err(b"The --cluster manager is not linked into this program.\n");
+                1
+            }
+        };
     }
     let mut s = Session::new(cfg);
     let plain = ConnectFlags::default();

@@ -59,6 +59,91 @@ pub struct TlsOptions {
     pub insecure: bool,
 }
 
+/// What `--cluster <subcommand>` and the `--cluster-*` options set (Redis's
+/// `cluster_manager_command`); the cluster manager crate runs it.
+#[derive(Debug, Clone)]
+pub struct ClusterCommand {
+    /// The subcommand (`create`, `check`, ...); `None` outside cluster mode.
+    pub name: Option<Vec<u8>>,
+    /// The subcommand's arguments.
+    pub argv: Vec<Vec<u8>>,
+    /// `--cluster-replicas`
+    pub replicas: i64,
+    /// `--cluster-master-id`
+    pub master_id: Option<Vec<u8>>,
+    /// `--cluster-from`
+    pub from: Option<Vec<u8>>,
+    /// `--cluster-to`
+    pub to: Option<Vec<u8>>,
+    /// `--cluster-from-user`
+    pub from_user: Option<Vec<u8>>,
+    /// `--cluster-from-pass`
+    pub from_pass: Option<Vec<u8>>,
+    /// `--cluster-from-askpass`
+    pub from_askpass: bool,
+    /// `--cluster-weight n1=w1 ... nN=wN`
+    pub weight: Vec<Vec<u8>>,
+    /// `--cluster-slots`
+    pub slots: i64,
+    /// `--cluster-timeout` (ms, for MIGRATE)
+    pub timeout: i64,
+    /// `--cluster-pipeline` (keys per MIGRATE)
+    pub pipeline: i64,
+    /// `--cluster-threshold` (rebalance, percent)
+    pub threshold: f64,
+    /// `--cluster-yes` (or REDISCLI_CLUSTER_YES=1)
+    pub yes: bool,
+    /// `--cluster-simulate`
+    pub simulate: bool,
+    /// `--cluster-replace`
+    pub replace: bool,
+    /// `--cluster-copy`
+    pub copy: bool,
+    /// `--cluster-slave`
+    pub slave: bool,
+    /// `--cluster-use-empty-masters`
+    pub empty_masters: bool,
+    /// `--cluster-search-multiple-owners`
+    pub check_owners: bool,
+    /// `--cluster-fix-with-unreachable-masters`
+    pub fix_with_unreachable_masters: bool,
+    /// `--cluster-only-masters`
+    pub only_masters: bool,
+    /// `--cluster-only-replicas`
+    pub only_replicas: bool,
+}
+
+impl Default for ClusterCommand {
+    fn default() -> Self {
+        ClusterCommand {
+            name: None,
+            argv: Vec::new(),
+            replicas: 0,
+            master_id: None,
+            from: None,
+            to: None,
+            from_user: None,
+            from_pass: None,
+            from_askpass: false,
+            weight: Vec::new(),
+            slots: 0,
+            timeout: 60000,
+            pipeline: 10,
+            threshold: 2.0,
+            yes: false,
+            simulate: false,
+            replace: false,
+            copy: false,
+            slave: false,
+            empty_masters: false,
+            check_owners: false,
+            fix_with_unreachable_masters: false,
+            only_masters: false,
+            only_replicas: false,
+        }
+    }
+}
+
 /// Everything the options set.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -156,6 +241,8 @@ pub struct Config {
     pub no_auth_warning: bool,
     /// The program name as invoked (argv[0]), for messages.
     pub argv0: String,
+    /// `--cluster` and the `--cluster-*` options.
+    pub cluster: ClusterCommand,
 }
 
 impl Config {
@@ -213,6 +300,7 @@ impl Config {
             verbose: false,
             no_auth_warning: false,
             argv0: "redis-cli".into(),
+            cluster: ClusterCommand::default(),
         }
     }
 }
@@ -528,17 +616,73 @@ pub fn parse(argv: &[Vec<u8>], stdout_tty: bool) -> Parsed {
                     ),
                 }
             }
-            _ if a.starts_with(b"--cluster") => {
-                // The cluster manager is a separate piece of work; say so
-                // rather than pretending to accept the option.
-                return exit_err(
-                    1,
-                    format!(
-                        "Unrecognized option or bad number of args for: '{}'\n\
-                         (the --cluster manager is not available in this redis-cli)\n",
-                        s(&argv[i])
-                    ),
-                );
+            b"--cluster" if !last => {
+                if c.cluster.name.is_some() {
+                    return exit_err(1, usage::text());
+                }
+                // The subcommand, then every following word up to the next
+                // one starting with '-' is its argument.
+                i += 1;
+                c.cluster.name = Some(argv[i].clone());
+                let mut j = i + 1;
+                while j < n && argv[j].first() != Some(&b'-') {
+                    j += 1;
+                }
+                c.cluster.argv = argv[i + 1..j].to_vec();
+                i = j - 1;
+            }
+            b"--cluster" => return exit_err(1, usage::text()),
+            b"--cluster-only-masters" => c.cluster.only_masters = true,
+            b"--cluster-only-replicas" => c.cluster.only_replicas = true,
+            b"--cluster-replicas" if !last => c.cluster.replicas = atoi32(val!()),
+            b"--cluster-master-id" if !last => c.cluster.master_id = Some(val!().clone()),
+            b"--cluster-from" if !last => c.cluster.from = Some(val!().clone()),
+            b"--cluster-to" if !last => c.cluster.to = Some(val!().clone()),
+            b"--cluster-from-user" if !last => c.cluster.from_user = Some(val!().clone()),
+            b"--cluster-from-pass" if !last => c.cluster.from_pass = Some(val!().clone()),
+            b"--cluster-from-askpass" => c.cluster.from_askpass = true,
+            b"--cluster-weight" if !last => {
+                if !c.cluster.weight.is_empty() {
+                    return exit_err(
+                        1,
+                        "WARNING: you cannot use --cluster-weight more than once.\n\
+                         You can set more weights by adding them as a space-separated list, ie:\n\
+                         --cluster-weight n1=w n2=w\n",
+                    );
+                }
+                let mut j = i + 1;
+                while j < n && !argv[j].starts_with(b"--") && argv[j].contains(&b'=') {
+                    j += 1;
+                }
+                c.cluster.weight = argv[i + 1..j].to_vec();
+                i = j - 1;
+            }
+            b"--cluster-slots" if !last => c.cluster.slots = atoi32(val!()),
+            b"--cluster-timeout" if !last => c.cluster.timeout = atoi32(val!()),
+            b"--cluster-pipeline" if !last => c.cluster.pipeline = atoi32(val!()),
+            b"--cluster-threshold" if !last => c.cluster.threshold = atof(val!()),
+            b"--cluster-yes" => c.cluster.yes = true,
+            b"--cluster-simulate" => c.cluster.simulate = true,
+            b"--cluster-replace" => c.cluster.replace = true,
+            b"--cluster-copy" => c.cluster.copy = true,
+            b"--cluster-slave" => c.cluster.slave = true,
+            b"--cluster-use-empty-masters" => c.cluster.empty_masters = true,
+            b"--cluster-search-multiple-owners" => c.cluster.check_owners = true,
+            b"--cluster-fix-with-unreachable-masters" => {
+                c.cluster.fix_with_unreachable_masters = true
+            }
+            // In cluster mode a bare word is the subcommand's argument list
+            // when `--cluster` had none (`--cluster create --cluster-replicas
+            // 1 h1 h2 ...`); otherwise it is ignored, as in Redis.
+            _ if c.cluster.name.is_some() && a.first() != Some(&b'-') => {
+                if c.cluster.argv.is_empty() {
+                    let mut j = i + 1;
+                    while j < n && argv[j].first() != Some(&b'-') {
+                        j += 1;
+                    }
+                    c.cluster.argv = argv[i..j].to_vec();
+                    i = j - 1;
+                }
             }
             _ => {
                 if a.first() == Some(&b'-') {
@@ -631,6 +775,57 @@ mod tests {
                 Parsed::Exit { code, stderr, .. } => {
                     assert_eq!(code, 1);
                     assert!(String::from_utf8_lossy(&stderr).starts_with("Unrecognized option"));
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn cluster_subcommand_and_options() {
+        let args = [
+            "--cluster-replicas",
+            "1",
+            "--cluster",
+            "create",
+            "h:1",
+            "h:2",
+            "--cluster-yes",
+            "--cluster-weight",
+            "a=1",
+            "b=2",
+            "--cluster-timeout",
+            "5",
+        ];
+        match p(&args) {
+            Parsed::Run { config, args, .. } => {
+                let c = &config.cluster;
+                assert_eq!(c.name.as_deref(), Some(&b"create"[..]));
+                assert_eq!(c.argv, vec![b"h:1".to_vec(), b"h:2".to_vec()]);
+                assert_eq!(c.replicas, 1);
+                assert!(c.yes);
+                assert_eq!(c.weight, vec![b"a=1".to_vec(), b"b=2".to_vec()]);
+                assert_eq!(c.timeout, 5);
+                assert!(args.is_empty());
+            }
+            other => panic!("{other:?}"),
+        }
+        // Arguments after the options when --cluster had none.
+        match p(&["--cluster", "check", "--cluster-yes", "h", "7000"]) {
+            Parsed::Run { config, .. } => {
+                assert_eq!(config.cluster.argv, vec![b"h".to_vec(), b"7000".to_vec()]);
+            }
+            other => panic!("{other:?}"),
+        }
+        // A lone --cluster, or a second one, prints the usage with exit 1.
+        for a in [
+            &["--cluster"][..],
+            &["--cluster", "info", "--cluster", "check"],
+        ] {
+            match p(a) {
+                Parsed::Exit { code, stderr, .. } => {
+                    assert_eq!(code, 1);
+                    assert!(stderr.starts_with(b"redis-cli "));
                 }
                 other => panic!("{other:?}"),
             }

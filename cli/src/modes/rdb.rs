@@ -195,6 +195,64 @@ pub fn get_rdb(s: &mut Session) -> i32 {
     0
 }
 
+/// The cluster manager's `backup`: SYNC on `c` (no REPLCONF, as Redis's
+/// cluster backup does), the snapshot written to `filename`, Redis's
+/// messages on stderr; I/O errors exit(1) as in Redis. The link is closed.
+pub fn sync_to_file(mut c: Conn, filename: &str) {
+    let payload = send_sync(&mut c);
+    match &payload {
+        Payload::Mark(_) => err(format!(
+            "SYNC sent to master, writing bytes of bulk transfer until EOF marker to '{filename}'\n"
+        )
+        .as_bytes()),
+        Payload::Len(n) => {
+            err(format!("SYNC sent to master, writing {n} bytes to '{filename}'\n").as_bytes())
+        }
+    }
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = match std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .mode(0o644)
+        .open(filename)
+    {
+        Ok(f) => std::io::BufWriter::with_capacity(256 * 1024, f),
+        Err(e) => die(&format!(
+            "Error opening '{filename}': {}\n",
+            crate::conn::strerror(&e)
+        )),
+    };
+    let (size, _) = transfer(&mut c, &payload, |chunk| {
+        if let Err(e) = file.write_all(chunk) {
+            die(&format!(
+                "Error writing data to file: {}\n",
+                crate::conn::strerror(&e)
+            ));
+        }
+    });
+    let f = match file.into_inner() {
+        Ok(f) => f,
+        Err(e) => die(&format!(
+            "Error writing data to file: {}\n",
+            crate::conn::strerror(e.error())
+        )),
+    };
+    match payload {
+        Payload::Mark(_) => {
+            err(format!("Transfer finished with success after {size} bytes\n").as_bytes())
+        }
+        Payload::Len(_) => err(b"Transfer finished with success.\n"),
+    }
+    drop(c); // close the link before the (possibly slow) fsync
+    if let Err(e) = f.sync_all() {
+        die(&format!(
+            "Fail to fsync '{filename}': {}\n",
+            crate::conn::strerror(&e)
+        ));
+    }
+}
+
 /// `--replica`: handshake, skip the snapshot, then print each command the
 /// master propagates as a CSV line.
 pub fn replica_mode(s: &mut Session) -> i32 {
