@@ -63,21 +63,7 @@ impl<'a> Manager<'a> {
         if node.conn.is_none() && !node.connect(self.cfg) {
             return false;
         }
-        match node.is_cluster() {
-            Ok(true) => {}
-            Ok(false) => {
-                node.print_not_cluster(None);
-                return false;
-            }
-            Err(e) => {
-                node.print_not_cluster(e.as_deref());
-                return false;
-            }
-        }
-        if let Err(e) = node.load_info(true) {
-            if let Some(e) = e {
-                node.print_reply_error(&e);
-            }
+        if !node.load_cluster_node(true) {
             return false;
         }
         let friends = std::mem::take(&mut node.friends);

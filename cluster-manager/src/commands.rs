@@ -220,33 +220,11 @@ pub fn add_node(m: &mut Manager, argv: &[String]) -> bool {
         log::err(&format!("[ERR] Sorry, can't connect to node {ip}:{port}\n"));
         return false;
     }
-    match new.is_cluster() {
-        Ok(true) => {}
-        Ok(false) => {
-            new.print_not_cluster(None);
-            return false;
-        }
-        Err(e) => {
-            new.print_not_cluster(e.as_deref());
-            return false;
-        }
-    }
-    if let Err(e) = new.load_info(false) {
-        if let Some(e) = e {
-            new.print_reply_error(&e);
-        }
+    if !new.load_cluster_node(false) {
         return false;
     }
-    match new.is_empty() {
-        Ok(true) => {}
-        Ok(false) => {
-            new.print_not_empty(None);
-            return false;
-        }
-        Err(e) => {
-            new.print_not_empty(e.as_deref());
-            return false;
-        }
+    if !new.check_empty() {
+        return false;
     }
     if master.is_none() {
         // Functions go to a new master; a replica gets them from its master.

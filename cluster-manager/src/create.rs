@@ -183,33 +183,11 @@ pub fn create(m: &mut Manager, argv: &[String]) -> bool {
         if !node.connect(m.cfg) {
             return false;
         }
-        match node.is_cluster() {
-            Ok(true) => {}
-            Ok(false) => {
-                node.print_not_cluster(None);
-                return false;
-            }
-            Err(e) => {
-                node.print_not_cluster(e.as_deref());
-                return false;
-            }
-        }
-        if let Err(e) = node.load_info(false) {
-            if let Some(e) = e {
-                node.print_reply_error(&e);
-            }
+        if !node.load_cluster_node(false) {
             return false;
         }
-        match node.is_empty() {
-            Ok(true) => {}
-            Ok(false) => {
-                node.print_not_empty(None);
-                return false;
-            }
-            Err(e) => {
-                node.print_not_empty(e.as_deref());
-                return false;
-            }
+        if !node.check_empty() {
+            return false;
         }
         m.nodes.push(node);
     }

@@ -219,6 +219,46 @@ impl Node {
         }
     }
 
+    /// Checks that the node runs in cluster mode and reads its `CLUSTER NODES`
+    /// (with `friends`, the other nodes too), printing Redis's error line and
+    /// returning false on the first failure.
+    pub fn load_cluster_node(&mut self, friends: bool) -> bool {
+        match self.is_cluster() {
+            Ok(true) => {}
+            Ok(false) => {
+                self.print_not_cluster(None);
+                return false;
+            }
+            Err(e) => {
+                self.print_not_cluster(e.as_deref());
+                return false;
+            }
+        }
+        if let Err(e) = self.load_info(friends) {
+            if let Some(e) = e {
+                self.print_reply_error(&e);
+            }
+            return false;
+        }
+        true
+    }
+
+    /// Checks that the node is empty (no keys, no other known node), printing
+    /// Redis's error line and returning false when it is not.
+    pub fn check_empty(&mut self) -> bool {
+        match self.is_empty() {
+            Ok(true) => true,
+            Ok(false) => {
+                self.print_not_empty(None);
+                false
+            }
+            Err(e) => {
+                self.print_not_empty(e.as_deref());
+                false
+            }
+        }
+    }
+
     /// Prints `[ERR] Node ip:port is not configured as a cluster node.`
     pub fn print_not_cluster(&self, err: Option<&str>) {
         let msg = err.unwrap_or("is not configured as a cluster node.");
