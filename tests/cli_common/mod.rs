@@ -68,7 +68,12 @@ impl Server {
                 return false;
             }
             if self.command(&["PING"]).as_deref() == Some(&b"+PONG\r\n"[..]) {
-                return true;
+                // The port may have been taken by another test's server meanwhile
+                // (then ours failed to bind): only our own process counts.
+                let pid = format!("process_id:{}\r\n", self.child.id());
+                return self
+                    .command(&["INFO", "server"])
+                    .is_some_and(|r| String::from_utf8_lossy(&r).contains(&pid));
             }
             std::thread::sleep(Duration::from_millis(50));
         }

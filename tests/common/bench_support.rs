@@ -59,7 +59,12 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if let Ok(mut c) = Client::connect(port) {
-                if matches!(c.cmd(&["PING"]), Ok(RespValue::Status(_))) {
+                // Only our own process counts: another test's server may hold the
+                // port if ours failed to bind it.
+                let pid = format!("process_id:{}\r\n", s.child.id());
+                if matches!(c.cmd(&["PING"]), Ok(RespValue::Status(_)))
+                    && matches!(c.cmd(&["INFO", "server"]), Ok(RespValue::Bulk(b)) if String::from_utf8_lossy(&b).contains(&pid))
+                {
                     return s;
                 }
             }

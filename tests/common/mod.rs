@@ -112,7 +112,9 @@ impl Server {
             if let Ok(mut c) = Client::connect(self.port) {
                 if let Ok(RespValue::Status(s)) = c.cmd(&["PING"]) {
                     if s == b"PONG" {
-                        return true;
+                        // The port may have been taken by another test's server
+                        // meanwhile (then ours failed to bind): only our process counts.
+                        return is_process(&mut c, self.child.id());
                     }
                 }
             }
@@ -125,6 +127,12 @@ impl Server {
     pub fn client(&self) -> Client {
         Client::connect(self.port).expect("connect to server")
     }
+}
+
+/// True if the server behind `c` is the process `pid` (INFO server's process_id).
+fn is_process(c: &mut Client, pid: u32) -> bool {
+    let want = format!("process_id:{pid}\r\n");
+    matches!(c.cmd(&["INFO", "server"]), Ok(RespValue::Bulk(b)) if String::from_utf8_lossy(&b).contains(&want))
 }
 
 impl Drop for Server {
