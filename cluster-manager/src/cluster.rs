@@ -231,12 +231,14 @@ impl<'a> Manager<'a> {
                 open.join(",")
             ));
             if self.fix {
+                let _bar = crate::progress::start(open.len() as u64, crate::progress::Unit::Slots);
                 for slot in &open {
                     let slot = redis_cli_core::opts::atoi(slot.as_bytes()).max(0) as usize;
                     result = crate::fix::fix_open_slot(self, slot);
                     if !result {
                         break;
                     }
+                    crate::progress::slot_done();
                 }
             }
         }

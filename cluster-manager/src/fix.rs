@@ -465,6 +465,7 @@ pub fn fix_slots_coverage(m: &mut Manager, covered: &[bool]) -> i64 {
             list(&multi)
         ));
         if confirm(false, "Fix these slots by moving keys into a single node?") {
+            let _bar = crate::progress::start(multi.len() as u64, crate::progress::Unit::Slots);
             for (slot, nodes) in multi {
                 let slot = *slot;
                 let Some(target) = node_with_most_keys(m, nodes, slot) else {
@@ -492,6 +493,7 @@ pub fn fix_slots_coverage(m: &mut Manager, covered: &[bool]) -> i64 {
                     }
                 }
                 fixed += 1;
+                crate::progress::slot_done();
             }
         }
     }

@@ -111,6 +111,7 @@ pub fn import(m: &mut Manager, argv: &[String], from_pass: Option<Vec<u8>>) -> b
         extra.push(b"REPLACE".to_vec());
     }
     let timeout = m.cfg.cluster.timeout.to_string();
+    let _bar = crate::progress::start(size.max(0) as u64, crate::progress::Unit::Keys);
     let mut cursor = "0".to_string();
     loop {
         let (next, keys) = match src.command(&["SCAN", cursor.as_str(), "COUNT", "1000"]) {
@@ -152,7 +153,10 @@ pub fn import(m: &mut Manager, argv: &[String], from_pass: Option<Vec<u8>>) -> b
             match src.command(&args) {
                 Ok(RespValue::Error(e)) => return src_err(&String::from_utf8_lossy(&e)),
                 Err(_) => return false,
-                Ok(_) => log::ok("OK\n"),
+                Ok(_) => {
+                    crate::progress::keys_moved(1);
+                    log::ok("OK\n")
+                }
             }
         }
         if redis_cli_core::opts::atoi(next.as_bytes()) == 0 {

@@ -14,6 +14,7 @@
 //! - [`fix`]: `fix` (open slots, coverage, multiple owners) inside the check.
 //! - [`import`]: `import` from a standalone server (SCAN + MIGRATE per key).
 //! - [`json`]: `--json` documents for `check` and `info` (beyond Redis).
+//! - [`progress`]: the progress bar on a terminal stderr (beyond Redis).
 //! - [`reshard`]: `reshard` and the slot move (SETSLOT / GETKEYSINSLOT / MIGRATE).
 
 pub mod cluster;
@@ -24,6 +25,7 @@ pub mod import;
 pub mod json;
 pub mod log;
 pub mod node;
+pub mod progress;
 pub mod rebalance;
 pub mod reshard;
 

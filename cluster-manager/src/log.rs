@@ -33,7 +33,6 @@ pub fn log(level: Level, msg: &str) {
     if SILENT.load(Ordering::Relaxed) {
         return;
     }
-    let mut o = std::io::stdout().lock();
     if COLOR.load(Ordering::Relaxed) {
         let code = match level {
             Level::Info => "29;1m",
@@ -41,10 +40,19 @@ pub fn log(level: Level, msg: &str) {
             Level::Err => "31;1m",
             Level::Success => "32;1m",
         };
-        let _ = write!(o, "\x1b[{code}{msg}\x1b[0m");
+        write_stdout(format!("\x1b[{code}{msg}\x1b[0m").as_bytes());
     } else {
-        let _ = o.write_all(msg.as_bytes());
+        write_stdout(msg.as_bytes());
     }
+}
+
+/// Writes and flushes, letting a progress bar on the same terminal step aside.
+fn write_stdout(bytes: &[u8]) {
+    if crate::progress::write_stdout(bytes) {
+        return;
+    }
+    let mut o = std::io::stdout().lock();
+    let _ = o.write_all(bytes);
     let _ = o.flush();
 }
 
@@ -53,9 +61,7 @@ pub fn out(msg: &str) {
     if SILENT.load(Ordering::Relaxed) {
         return;
     }
-    let mut o = std::io::stdout().lock();
-    let _ = o.write_all(msg.as_bytes());
-    let _ = o.flush();
+    write_stdout(msg.as_bytes());
 }
 
 /// Info line.

@@ -106,6 +106,16 @@ pub fn rebalance(m: &mut Manager, host: (String, i64)) -> bool {
         }
     }
     let simulate = m.cfg.cluster.simulate;
+    // Every slot given away is received once: the bar counts the givers' surplus.
+    let to_move: i64 = sorted.iter().map(|&i| balance[i].max(0)).sum();
+    let _bar = if simulate {
+        None
+    } else {
+        Some(crate::progress::start(
+            to_move as u64,
+            crate::progress::Unit::Slots,
+        ))
+    };
     let (mut dst_idx, mut src_idx) = (0usize, sorted.len().saturating_sub(1));
     while dst_idx < src_idx {
         let (dst, src) = (sorted[dst_idx], sorted[src_idx]);
@@ -125,12 +135,14 @@ pub fn rebalance(m: &mut Manager, host: (String, i64)) -> bool {
             } else {
                 for (s, slot) in table {
                     if let Err(e) = move_slot(m, s, dst, slot, OPT_QUIET | OPT_UPDATE) {
+                        crate::progress::finish();
                         log::err(&format!(
                             "*** clusterManagerMoveSlot: {}\n",
                             e.unwrap_or_default()
                         ));
                         return false;
                     }
+                    crate::progress::slot_done();
                     log::out("#");
                 }
             }

@@ -209,6 +209,7 @@ fn migrate_keys_in_slot(
         }
         m.nodes = nodes;
         result?;
+        crate::progress::keys_moved(keys.len() as u64);
         if verbose {
             log::out(&".".repeat(keys.len()));
         }
@@ -460,13 +461,16 @@ pub fn reshard(m: &mut Manager, host: (String, i64)) -> bool {
             return false;
         }
     }
+    let _bar = crate::progress::start(table.len() as u64, crate::progress::Unit::Slots);
     for (s, slot) in table {
         if let Err(e) = move_slot(m, s, target, slot, OPT_VERBOSE) {
+            crate::progress::finish();
             if let Some(e) = e {
                 log::err(&format!("clusterManagerMoveSlot failed: {e}\n"));
             }
             return false;
         }
+        crate::progress::slot_done();
     }
     true
 }
