@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 /// waits until every node says ok.
 fn create(
     cli_bin: &PathBuf,
-    server: &PathBuf,
+    server: &std::path::Path,
     n: usize,
     replicas: &str,
     extra: &[&str],

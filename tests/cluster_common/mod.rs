@@ -73,7 +73,7 @@ pub fn cluster_port() -> u16 {
 }
 
 /// A node with persistence off.
-pub fn start_node(bin: &PathBuf) -> Node {
+pub fn start_node(bin: &std::path::Path) -> Node {
     start_node_with(bin, &[])
 }
 
