@@ -195,3 +195,18 @@ fn bad_config_exits_like_redis() {
         assert_eq!(ours.stderr, real.stderr, "{bad:?}");
     }
 }
+
+#[test]
+fn cluster_mode_is_refused_until_built() {
+    // A standalone server under `cluster-enabled yes` would mislead cluster tools.
+    let out = std::process::Command::new(our_server())
+        .args(["--port", "0", "--save", "", "--cluster-enabled", "yes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Cluster mode (cluster-enabled yes) is not supported"),
+        "{text}"
+    );
+}

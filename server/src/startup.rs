@@ -139,6 +139,15 @@ pub fn main() {
         log_raw(Level::Warning, "Configuration loaded");
     }
     let config = loaded.config;
+    if config.cluster_enabled {
+        // Running standalone under `cluster-enabled yes` would mislead every cluster
+        // client and tool; refuse until cluster mode is built.
+        log_raw(
+            Level::Warning,
+            "Cluster mode (cluster-enabled yes) is not supported by this redis-server yet.",
+        );
+        std::process::exit(1);
+    }
     log::set_level(log_level(config.loglevel));
     log::set_file(&String::from_utf8_lossy(&config.logfile));
     if config.daemonize {
