@@ -296,20 +296,31 @@ impl Node {
             }
             Some(v) => reply_text(&v),
         };
+        if self.apply_cluster_nodes(&text, friends) {
+            Ok(())
+        } else {
+            Err(None)
+        }
+    }
+
+    /// Takes in a `CLUSTER NODES` text as seen from this node (the parsing
+    /// half of [`Node::load_info`], apart so it can be fuzzed). False on a
+    /// malformed line.
+    pub fn apply_cluster_nodes(&mut self, text: &str, friends: bool) -> bool {
         // Only lines ended by '\n' count, as in Redis.
         let mut lines: Vec<&str> = text.split('\n').collect();
         lines.pop();
         for line in lines {
             let toks: Vec<&str> = line.splitn(9, ' ').collect();
             if toks.len() < 3 {
-                return Err(None);
+                return false;
             }
             let (name, addr, flags) = (toks[0], toks[1], toks[2]);
             let master_id = toks.get(3).copied();
             let config_epoch = toks.get(6).copied();
             let Some((ip, port, bus_port)) = parse_address(addr) else {
                 eprintln!("Error: invalid CLUSTER NODES reply");
-                return Err(None);
+                return false;
             };
             let myself = flags.contains("myself");
             let cur: &mut Node = if myself {
@@ -357,7 +368,7 @@ impl Node {
                 break;
             }
         }
-        Ok(())
+        true
     }
 
     /// Parses the slot fields of a `CLUSTER NODES` line.
@@ -480,6 +491,31 @@ mod tests {
         s[5] = true;
         s[SLOTS - 1] = true;
         assert_eq!(slots_string(&s), "[0-1],[5],[16383]");
+    }
+
+    #[test]
+    fn cluster_nodes_text() {
+        let text = "aaa 127.0.0.1:7001@17001 master - 0 0 2 connected 5461-10922\n\
+                    bbb 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-5460 [5461-<-aaa]\n\
+                    ccc 127.0.0.1:7003@17003 slave bbb 0 0 1 connected\n";
+        let mut n = Node::new("127.0.0.1", 7000, 0);
+        assert!(n.apply_cluster_nodes(text, true));
+        assert_eq!(n.id(), "bbb");
+        assert_eq!(n.bus_port, 17000);
+        assert_eq!(n.slots_count, 5461);
+        assert_eq!(n.importing, vec![("5461".into(), "aaa".into())]);
+        assert_eq!(n.friends.len(), 2);
+        assert_eq!(n.friends[0].port, 7001);
+        assert!(n.friends[1].is_slave());
+        assert_eq!(n.friends[1].replicate.as_deref(), Some("bbb"));
+        // Without friends only this node's line is read.
+        let mut m = Node::new("127.0.0.1", 7000, 0);
+        assert!(m.apply_cluster_nodes(text, false));
+        assert!(m.friends.is_empty());
+        assert_eq!(m.slots_count, 5461);
+        // A line of fewer than three fields is malformed; an unended last line is ignored.
+        assert!(!Node::new("h", 1, 0).apply_cluster_nodes("aaa 127.0.0.1:1\n", true));
+        assert!(Node::new("h", 1, 0).apply_cluster_nodes("aaa", true));
     }
 
     #[test]
