@@ -781,3 +781,147 @@ fn fix_finishes_reshards_interrupted_by_ctrl_c_and_by_a_killed_node() {
         }
     }
 }
+
+#[test]
+fn password_protected_nodes_with_a_and_user() {
+    let (Some(server), Some(real)) = (on_path("redis-server"), on_path("redis-cli")) else {
+        return;
+    };
+    let extra = ["--requirepass", "s3cret", "--masterauth", "s3cret"];
+    let set_a: Vec<Node> = (0..3).map(|_| start_node_with(&server, &extra)).collect();
+    let set_b: Vec<Node> = (0..3).map(|_| start_node_with(&server, &extra)).collect();
+    let (aa, ab) = (addrs(&set_a), addrs(&set_b));
+    let with_auth = |mut v: Vec<String>| {
+        v.splice(0..0, ["-a", "s3cret"].map(String::from));
+        v
+    };
+    let run = |bin: &PathBuf, args: Vec<String>| {
+        let v: Vec<&str> = args.iter().map(String::as_str).collect();
+        cli(bin, &v)
+    };
+    // Without the password every node refuses.
+    let o = run(
+        &ours(),
+        vec!["--cluster".into(), "check".into(), aa[0].clone()],
+    );
+    let r = run(
+        &real,
+        vec!["--cluster".into(), "check".into(), ab[0].clone()],
+    );
+    assert_same(&o, &r, "check without a password");
+    assert_eq!(o.code(), Some(1));
+    // create, check and a reshard moving keys (MIGRATE ... AUTH) with -a.
+    let create = |a: &[String]| {
+        let mut v: Vec<String> = vec!["--cluster".into(), "create".into()];
+        v.extend(a.iter().cloned());
+        v.extend(["--cluster-replicas", "0", "--cluster-yes"].map(String::from));
+        with_auth(v)
+    };
+    let (ca, cb) = (create(&aa), create(&ab));
+    let real2 = real.clone();
+    let t = std::thread::spawn(move || run(&real2, cb));
+    let o = run(&ours(), ca);
+    let r = t.join().unwrap();
+    assert_same(&o, &r, "create with -a");
+    assert_eq!(o.code(), Some(0), "{}{}", o.stdout(), o.stderr());
+    assert!(o
+        .stderr()
+        .contains("Warning: Using a password with '-a' or '-u' option"));
+    for set in [&set_a, &set_b] {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        for n in set.iter() {
+            let mut c = Client::connect(n.port).unwrap();
+            c.cmd(&["AUTH", "s3cret"]).unwrap();
+            while !c.text(&["CLUSTER", "INFO"]).contains("cluster_state:ok") {
+                assert!(Instant::now() < deadline, "cluster not ok");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        // 200 keys in slot 0's range, written on the master of slot 0.
+        let keys: Vec<String> = (0..)
+            .map(|i| format!("k{i}"))
+            .filter(|k| redis_formats::slot::key_hash_slot(k.as_bytes()) < 100)
+            .take(200)
+            .collect();
+        let owner = set
+            .iter()
+            .find(|n| {
+                let mut c = Client::connect(n.port).unwrap();
+                c.cmd(&["AUTH", "s3cret"]).unwrap();
+                c.text(&["CLUSTER", "NODES"])
+                    .lines()
+                    .any(|l| l.contains("myself") && l.contains(" 0-"))
+            })
+            .unwrap();
+        let mut c = Client::connect(owner.port).unwrap();
+        c.cmd(&["AUTH", "s3cret"]).unwrap();
+        for k in &keys {
+            assert!(matches!(
+                c.cmd(&["SET", k, "v"]).unwrap(),
+                RespValue::Status(_)
+            ));
+        }
+    }
+    let ids = |set: &[Node]| -> (String, String) {
+        let mut c = Client::connect(set[0].port).unwrap();
+        c.cmd(&["AUTH", "s3cret"]).unwrap();
+        let nodes = c.text(&["CLUSTER", "NODES"]);
+        let of = |want: &str| {
+            nodes
+                .lines()
+                .find(|l| l.split(' ').skip(8).any(|r| r.starts_with(want)))
+                .map(|l| l.split(' ').next().unwrap().to_string())
+                .unwrap()
+        };
+        (of("0-"), of("5461-"))
+    };
+    let reshard = |addr: &str, (from, to): (String, String)| {
+        with_auth(
+            [
+                "--cluster",
+                "reshard",
+                addr,
+                "--cluster-from",
+                &from,
+                "--cluster-to",
+                &to,
+                "--cluster-slots",
+                "100",
+                "--cluster-yes",
+            ]
+            .map(String::from)
+            .to_vec(),
+        )
+    };
+    let o = run(&ours(), reshard(&aa[0], ids(&set_a)));
+    let r = run(&real, reshard(&ab[0], ids(&set_b)));
+    assert_same(&o, &r, "reshard with -a");
+    assert_eq!(o.code(), Some(0), "{}{}", o.stdout(), o.stderr());
+    assert_eq!(
+        o.stdout().matches('.').count(),
+        r.stdout().matches('.').count()
+    );
+    // --user default --pass: AUTH with a user name (and MIGRATE ... AUTH2).
+    let user = |a: &str| {
+        [
+            "--user",
+            "default",
+            "--pass",
+            "s3cret",
+            "--cluster",
+            "check",
+            a,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let o = run(&ours(), user(&aa[0]));
+    let r = run(&real, user(&ab[0]));
+    assert_same(&o, &r, "check with --user");
+    assert_eq!(o.code(), Some(0), "{}{}", o.stdout(), o.stderr());
+    assert!(
+        o.stdout().contains("200 keys in 3 masters."),
+        "{}",
+        o.stdout()
+    );
+}

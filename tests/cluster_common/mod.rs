@@ -114,7 +114,11 @@ impl Node {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if let Ok(mut c) = Client::connect(self.port) {
-                if matches!(c.cmd(&["PING"]), Ok(RespValue::Status(_))) {
+                // PONG, or NOAUTH from a node with requirepass.
+                if matches!(
+                    c.cmd(&["PING"]),
+                    Ok(RespValue::Status(_) | RespValue::Error(_))
+                ) {
                     return;
                 }
             }
