@@ -394,7 +394,9 @@ fn reshard_under_load_then_add_rebalance_replicas_and_remove() {
     wait_seen(&set_b.iter().collect::<Vec<_>>(), &n1b_id, "master");
     settle(&aa[0], &set_a);
     settle(&ab[0], &set_b);
-    let o = cli(
+    // Ours with stderr on a terminal again: the bar counts the slots to
+    // move (4096, less rounding).
+    let (o, tty) = cli_stderr_on_tty(
         &ours(),
         &[
             "--cluster",
@@ -403,6 +405,7 @@ fn reshard_under_load_then_add_rebalance_replicas_and_remove() {
             "--cluster-use-empty-masters",
         ],
     );
+    assert!(tty.contains("/409"), "no progress bar: {tty:?}");
     let r = cli(
         &real,
         &[
