@@ -928,3 +928,72 @@ fn password_protected_nodes_with_a_and_user() {
         o.stdout()
     );
 }
+
+#[test]
+fn fix_with_an_unreachable_master() {
+    let (Some(server), Some(real)) = (on_path("redis-server"), on_path("redis-cli")) else {
+        return;
+    };
+    let extra = ["--cluster-node-timeout", "1000"];
+    let (mut set_a, _) = create(&ours(), &server, 3, "0", &extra);
+    let (mut set_b, _) = create(&real, &server, 3, "0", &extra);
+    let keys: Vec<String> = (0..300).map(|i| format!("key:{i}")).collect();
+    let pairs: Vec<(String, String)> = keys.iter().map(|k| (k.clone(), "v".into())).collect();
+    // The master of slot 16383 goes away; the others mark it failed.
+    for set in [&mut set_a, &mut set_b] {
+        load(set[0].port, &pairs);
+        let gone = slot_map(set[0].port)[16383];
+        let i = set.iter().position(|n| n.port == gone).unwrap();
+        set[i].kill();
+        let id = set[i].port;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let first = set.iter().position(|n| n.port != id).unwrap();
+        while !set[first]
+            .cluster_nodes()
+            .lines()
+            .any(|l| l.contains(&format!(":{id}@")) && l.contains(",fail "))
+        {
+            assert!(Instant::now() < deadline, "the killed master never failed");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        set.swap(0, first);
+    }
+    let (aa, ab) = (
+        format!("127.0.0.1:{}", set_a[0].port),
+        format!("127.0.0.1:{}", set_b[0].port),
+    );
+    // Random coverage picks differ between runs: compare without them.
+    let strip = |run: &Run| {
+        let (head, tail) = split_report(&run.stdout());
+        let tail: Vec<String> = tail
+            .into_iter()
+            .filter(|l| !l.contains("Covering slot"))
+            .collect();
+        (run.code(), head, tail, mask(&run.stderr()))
+    };
+    for (what, extra, input) in [
+        ("check", &[][..], &b""[..]),
+        ("fix", &[][..], &b""[..]),
+        (
+            "fix",
+            &["--cluster-fix-with-unreachable-masters"][..],
+            &b"yes\n"[..],
+        ),
+    ] {
+        let mut oa = vec!["--cluster", what, aa.as_str()];
+        oa.extend_from_slice(extra);
+        let mut ra = vec!["--cluster", what, ab.as_str()];
+        ra.extend_from_slice(extra);
+        let o = cli_with(&ours(), &oa, "dumb", input);
+        let r = cli_with(&real, &ra, "dumb", input);
+        assert_eq!(strip(&o), strip(&r), "{what} {extra:?}");
+        let refused = o.stdout().contains("unreachable masters is dangerous");
+        assert_eq!(refused, what == "fix" && extra.is_empty(), "{}", o.stdout());
+    }
+    // The dead master's slots are now served by the survivors.
+    for set in [&set_a, &set_b] {
+        let counts = slot_counts(set[0].port);
+        assert_eq!(counts.values().sum::<usize>(), 16384);
+        assert!(!counts.contains_key(&0), "{counts:?}");
+    }
+}
