@@ -904,6 +904,49 @@ fn password_protected_nodes_with_a_and_user() {
         o.stdout().matches('.').count(),
         r.stdout().matches('.').count()
     );
+    // import from a password-protected standalone server
+    // (--cluster-from-user/--cluster-from-pass), with --cluster-replace.
+    let sources: Vec<bench_support::Server> = (0..2)
+        .map(|_| bench_support::Server::start(&server, &["--save", "", "--appendonly", "no"]))
+        .collect();
+    for src in &sources {
+        let mut c = src.client();
+        for i in 0..20 {
+            let k = format!("imp{i}");
+            assert!(matches!(
+                c.cmd(&["SET", &k, "x"]).unwrap(),
+                RespValue::Status(_)
+            ));
+        }
+        c.cmd(&["CONFIG", "SET", "requirepass", "srcpw"]).unwrap();
+    }
+    let import = |addr: &str, src: u16, pass: &str| {
+        with_auth(
+            [
+                "--cluster",
+                "import",
+                addr,
+                "--cluster-from",
+                &format!("127.0.0.1:{src}"),
+                "--cluster-from-user",
+                "default",
+                "--cluster-from-pass",
+                pass,
+                "--cluster-replace",
+            ]
+            .map(String::from)
+            .to_vec(),
+        )
+    };
+    let o = run(&ours(), import(&aa[0], sources[0].port, "wrong"));
+    let r = run(&real, import(&ab[0], sources[1].port, "wrong"));
+    assert_same_but_slots(&o, &r, "import with a wrong source password");
+    assert_eq!(o.code(), Some(1), "{}{}", o.stdout(), o.stderr());
+    let o = run(&ours(), import(&aa[0], sources[0].port, "srcpw"));
+    let r = run(&real, import(&ab[0], sources[1].port, "srcpw"));
+    assert_same_but_slots(&o, &r, "import from a password-protected source");
+    assert_eq!(o.code(), Some(0), "{}{}", o.stdout(), o.stderr());
+    assert_eq!(o.stdout().matches(": OK\n").count(), 20, "{}", o.stdout());
     // --user default --pass: AUTH with a user name (and MIGRATE ... AUTH2).
     let user = |a: &str| {
         [
@@ -923,7 +966,7 @@ fn password_protected_nodes_with_a_and_user() {
     assert_same(&o, &r, "check with --user");
     assert_eq!(o.code(), Some(0), "{}{}", o.stdout(), o.stderr());
     assert!(
-        o.stdout().contains("200 keys in 3 masters."),
+        o.stdout().contains("220 keys in 3 masters."),
         "{}",
         o.stdout()
     );
