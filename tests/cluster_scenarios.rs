@@ -942,9 +942,32 @@ fn password_protected_nodes_with_a_and_user() {
     let r = run(&real, import(&ab[0], sources[1].port, "wrong"));
     assert_same_but_slots(&o, &r, "import with a wrong source password");
     assert_eq!(o.code(), Some(1), "{}{}", o.stdout(), o.stderr());
-    let o = run(&ours(), import(&aa[0], sources[0].port, "srcpw"));
+    // Ours with stderr on a terminal: the import bar counts keys, and the
+    // password warning lands there too.
+    let args = import(&aa[0], sources[0].port, "srcpw");
+    let (o, tty) = cli_stderr_on_tty(
+        &ours(),
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
     let r = run(&real, import(&ab[0], sources[1].port, "srcpw"));
-    assert_same_but_slots(&o, &r, "import from a password-protected source");
+    assert!(tty.contains("/20 keys"), "no progress bar: {tty:?}");
+    assert!(
+        tty.contains("Warning: Using a password with '-a'"),
+        "{tty:?}"
+    );
+    let strip = |run: &Run| {
+        let (head, tail) = split_report(&run.stdout());
+        let tail: Vec<String> = tail
+            .into_iter()
+            .filter(|l| !l.starts_with("   slots:["))
+            .collect();
+        (run.code(), head, tail)
+    };
+    assert_eq!(
+        strip(&o),
+        strip(&r),
+        "import from a password-protected source"
+    );
     assert_eq!(o.code(), Some(0), "{}{}", o.stdout(), o.stderr());
     assert_eq!(o.stdout().matches(": OK\n").count(), 20, "{}", o.stdout());
     // --user default --pass: AUTH with a user name (and MIGRATE ... AUTH2).
