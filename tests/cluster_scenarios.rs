@@ -3,7 +3,9 @@
 //! Debian's. The outputs must match (ids, ports, timings and dots masked),
 //! and the data must come through: no error seen by a client during a
 //! reshard, no key lost after a reshard interrupted by Ctrl-C or by a node
-//! killed half-way and then finished by `--cluster fix`.
+//! killed half-way and then finished by `--cluster fix`. Also: nodes behind a
+//! password, a master that is gone for good, and the progress bar (ours runs
+//! with stderr on a pty there, while its stdout is still compared).
 
 #[path = "cli_common/mod.rs"]
 mod cli_common;
@@ -231,7 +233,7 @@ fn cli_stderr_on_tty(bin: &PathBuf, args: &[&str]) -> (Run, String) {
         }
         String::from_utf8_lossy(&all).into_owned()
     });
-    // wait_bounded wants both pipes: give it an empty stderr pipe stand-in.
+    // wait_bounded reads both pipes; stderr here is the pty, so wait_for reads stdout only.
     let run = wait_for(child, Duration::from_secs(120));
     (run, tty.join().unwrap())
 }
