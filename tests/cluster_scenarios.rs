@@ -233,38 +233,9 @@ fn cli_stderr_on_tty(bin: &PathBuf, args: &[&str]) -> (Run, String) {
         }
         String::from_utf8_lossy(&all).into_owned()
     });
-    // wait_bounded reads both pipes; stderr here is the pty, so wait_for reads stdout only.
-    let run = wait_for(child, Duration::from_secs(120));
+    let run = wait_bounded(child, Duration::from_secs(120));
+    assert!(!run.timed_out, "redis-cli {args:?} timed out");
     (run, tty.join().unwrap())
-}
-
-/// Like `wait_bounded` for a child whose stderr is not piped.
-fn wait_for(mut child: Child, limit: Duration) -> Run {
-    let mut out = child.stdout.take().unwrap();
-    let t = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            panic!("redis-cli timed out");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    Run {
-        out: std::process::Output {
-            status,
-            stdout: t.join().unwrap(),
-            stderr: Vec::new(),
-        },
-        timed_out: false,
-    }
 }
 
 /// Masters of the cluster at `port` and how many slots each serves.

@@ -166,10 +166,12 @@ pub fn run_bounded(bin: &PathBuf, args: &[&str], limit: Duration) -> Run {
     wait_bounded(child, limit)
 }
 
-/// Waits for `child` at most `limit`, then kills it; collects its output.
+/// Waits for `child` at most `limit`, then kills it; collects its output
+/// (stdout must be piped; stderr is collected when piped).
 pub fn wait_bounded(mut child: Child, limit: Duration) -> Run {
     let mut out_pipe = child.stdout.take().unwrap();
-    let mut err_pipe = child.stderr.take().unwrap();
+    // stderr may go elsewhere (a pty): then there is nothing to collect.
+    let err_pipe = child.stderr.take();
     let t_out = std::thread::spawn(move || {
         let mut v = Vec::new();
         let _ = out_pipe.read_to_end(&mut v);
@@ -177,7 +179,9 @@ pub fn wait_bounded(mut child: Child, limit: Duration) -> Run {
     });
     let t_err = std::thread::spawn(move || {
         let mut v = Vec::new();
-        let _ = err_pipe.read_to_end(&mut v);
+        if let Some(mut p) = err_pipe {
+            let _ = p.read_to_end(&mut v);
+        }
         v
     });
     let deadline = Instant::now() + limit;
