@@ -10,29 +10,13 @@
 
 use std::sync::Arc;
 
+use redis_client_tls::{openssl_name, AcceptAny, ChainOnly};
 use rustls::crypto::ring as provider;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{ClientConfig, RootCertStore, SupportedCipherSuite};
 
 use crate::conn::TlsSetup;
 use crate::options::TlsOptions;
-
-/// OpenSSL's name for each suite rustls (ring) offers.
-fn openssl_name(s: &SupportedCipherSuite) -> &'static str {
-    use rustls::CipherSuite as C;
-    match s.suite() {
-        C::TLS13_AES_128_GCM_SHA256 => "TLS_AES_128_GCM_SHA256",
-        C::TLS13_AES_256_GCM_SHA384 => "TLS_AES_256_GCM_SHA384",
-        C::TLS13_CHACHA20_POLY1305_SHA256 => "TLS_CHACHA20_POLY1305_SHA256",
-        C::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 => "ECDHE-ECDSA-AES128-GCM-SHA256",
-        C::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 => "ECDHE-ECDSA-AES256-GCM-SHA384",
-        C::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 => "ECDHE-ECDSA-CHACHA20-POLY1305",
-        C::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 => "ECDHE-RSA-AES128-GCM-SHA256",
-        C::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 => "ECDHE-RSA-AES256-GCM-SHA384",
-        C::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 => "ECDHE-RSA-CHACHA20-POLY1305",
-        _ => "",
-    }
-}
 
 /// Filters `suites` (of one TLS version) by an OpenSSL-style list. `None`: keep all.
 fn filter_suites(
@@ -91,7 +75,9 @@ pub fn setup(o: &TlsOptions) -> Result<TlsSetup, String> {
     let builder = if o.insecure {
         builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(NoVerify(provider::default_provider())))
+            .with_custom_certificate_verifier(Arc::new(AcceptAny::new(Arc::new(
+                provider::default_provider(),
+            ))))
     } else {
         let mut roots = RootCertStore::empty();
         if o.cacert.is_none() && o.cacertdir.is_none() {
@@ -143,90 +129,6 @@ pub fn setup(o: &TlsOptions) -> Result<TlsSetup, String> {
         connector: tokio_rustls::TlsConnector::from(Arc::new(config)),
         sni: o.sni.clone(),
     })
-}
-
-/// Verifies the server's chain against the trusted roots but, like Redis's
-/// tools (OpenSSL without a host check), not that the certificate names the
-/// host: test certificates such as Redis's own name no address.
-#[derive(Debug)]
-struct ChainOnly(Arc<rustls::client::WebPkiServerVerifier>);
-
-impl rustls::client::danger::ServerCertVerifier for ChainOnly {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        name: &ServerName<'_>,
-        ocsp: &[u8],
-        now: UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        use rustls::{CertificateError, Error};
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, name, ocsp, now)
-        {
-            Err(Error::InvalidCertificate(CertificateError::NotValidForName))
-            | Err(Error::InvalidCertificate(CertificateError::NotValidForNameContext { .. })) => {
-                Ok(rustls::client::danger::ServerCertVerified::assertion())
-            }
-            other => other,
-        }
-    }
-    fn verify_tls12_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(m, c, d)
-    }
-    fn verify_tls13_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(m, c, d)
-    }
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.supported_verify_schemes()
-    }
-}
-
-/// `--insecure`: accept any server certificate, still checking handshake signatures.
-#[derive(Debug)]
-struct NoVerify(rustls::crypto::CryptoProvider);
-
-impl rustls::client::danger::ServerCertVerifier for NoVerify {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(m, c, d, &self.0.signature_verification_algorithms)
-    }
-    fn verify_tls13_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(m, c, d, &self.0.signature_verification_algorithms)
-    }
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
 }
 
 #[cfg(test)]

@@ -2,49 +2,12 @@
 //! --tls-ciphers --tls-ciphersuites` and `rediss://`.
 
 use crate::opts::TlsOptions;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use redis_client_tls::{openssl_name, AcceptAny, ChainOnly};
 use rustls::crypto::{ring as provider, CryptoProvider};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{
-    ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore, SignatureScheme,
-};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::{ClientConfig, ClientConnection, RootCertStore};
 use std::net::TcpStream;
 use std::sync::Arc;
-
-/// OpenSSL cipher names (as users pass them to Redis) for the suites rustls
-/// offers, so `--tls-ciphers` / `--tls-ciphersuites` keep their syntax.
-const OPENSSL_NAMES: &[(&str, &str)] = &[
-    ("TLS_AES_128_GCM_SHA256", "TLS13_AES_128_GCM_SHA256"),
-    ("TLS_AES_256_GCM_SHA384", "TLS13_AES_256_GCM_SHA384"),
-    (
-        "TLS_CHACHA20_POLY1305_SHA256",
-        "TLS13_CHACHA20_POLY1305_SHA256",
-    ),
-    (
-        "ECDHE-ECDSA-AES128-GCM-SHA256",
-        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-    ),
-    (
-        "ECDHE-ECDSA-AES256-GCM-SHA384",
-        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-    ),
-    (
-        "ECDHE-ECDSA-CHACHA20-POLY1305",
-        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
-    ),
-    (
-        "ECDHE-RSA-AES128-GCM-SHA256",
-        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-    ),
-    (
-        "ECDHE-RSA-AES256-GCM-SHA384",
-        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-    ),
-    (
-        "ECDHE-RSA-CHACHA20-POLY1305",
-        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-    ),
-];
 
 /// OpenSSL cipher-list keywords and operators we cannot map one to one;
 /// a list using them keeps rustls's (safe) defaults for TLS 1.2.
@@ -90,18 +53,12 @@ fn restrict(p: &mut CryptoProvider, list: &str, tls13: bool, err: &str) -> Resul
     if !tls13 && tokens.iter().any(|t| is_openssl_keyword(t)) {
         return Ok(());
     }
-    let matches = |name: &str| {
-        tokens.iter().any(|w| {
-            *w == name
-                || OPENSSL_NAMES
-                    .iter()
-                    .any(|(ossl, iana)| ossl == w && *iana == name)
-        })
-    };
+    // A suite is named by its rustls (IANA) name or by OpenSSL's.
     let before = p.cipher_suites.len();
     p.cipher_suites.retain(|s| {
         let name = format!("{:?}", s.suite());
-        name.starts_with("TLS13_") != tls13 || matches(&name)
+        name.starts_with("TLS13_") != tls13
+            || tokens.iter().any(|w| *w == name || *w == openssl_name(s))
     });
     let kept_of_version = p
         .cipher_suites
@@ -172,106 +129,6 @@ fn roots(opts: &TlsOptions) -> Result<RootCertStore, String> {
     Ok(store)
 }
 
-/// `--insecure`: accept any server certificate (signatures are still checked
-/// so the handshake itself stays sound). With `reject` set it refuses every
-/// certificate instead (no trusted roots at all, as OpenSSL would).
-#[derive(Debug)]
-struct AcceptAny(Arc<CryptoProvider>, bool);
-
-impl ServerCertVerifier for AcceptAny {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        if self.1 {
-            return Err(rustls::Error::InvalidCertificate(
-                rustls::CertificateError::UnknownIssuer,
-            ));
-        }
-        Ok(ServerCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
-/// Chain verification without a host-name check: Redis's client (OpenSSL
-/// with SSL_VERIFY_PEER and no host set) accepts any name on a valid chain.
-#[derive(Debug)]
-struct ChainOnly(Arc<rustls::client::WebPkiServerVerifier>);
-
-impl ServerCertVerifier for ChainOnly {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        use rustls::CertificateError as C;
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
-        {
-            Err(rustls::Error::InvalidCertificate(C::NotValidForName))
-            | Err(rustls::Error::InvalidCertificate(C::NotValidForNameContext { .. })) => {
-                Ok(ServerCertVerified::assertion())
-            }
-            r => r,
-        }
-    }
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
-    }
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
-    }
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
-    }
-}
-
 fn client_config(opts: &TlsOptions) -> Result<ClientConfig, String> {
     let provider = Arc::new(provider_for(opts)?);
     let builder = ClientConfig::builder_with_provider(provider.clone())
@@ -280,14 +137,14 @@ fn client_config(opts: &TlsOptions) -> Result<ClientConfig, String> {
     let builder = if opts.insecure {
         builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAny(provider, false)))
+            .with_custom_certificate_verifier(Arc::new(AcceptAny::new(provider)))
     } else {
         let roots = roots(opts)?;
         if roots.is_empty() {
             return finish(
                 builder
                     .dangerous()
-                    .with_custom_certificate_verifier(Arc::new(AcceptAny(provider, true))),
+                    .with_custom_certificate_verifier(Arc::new(AcceptAny::rejecting(provider))),
                 opts,
             );
         }
