@@ -22,6 +22,7 @@ pub mod net;
 pub mod object;
 pub mod startup;
 pub mod state;
+pub mod types;
 
 #[global_allocator]
 static GLOBAL: alloc::CountingAlloc = alloc::CountingAlloc;

@@ -2,6 +2,7 @@
 
 use crate::keyspace::smallbytes::SmallBytes;
 use redis_formats::num::parse_i64;
+use crate::types::{hash::Hash, list::List, set::Set, zset::ZSet};
 use redis_formats::ReplyBuf;
 
 /// Longest string Redis stores as `embstr` (OBJECT ENCODING reports it).
@@ -9,8 +10,8 @@ pub const EMBSTR_MAX: usize = 44;
 
 pub use redis_formats::num::{format_i64, IntBuf};
 
-/// A value. Strings keep the encoding Redis would report for them; the other types
-/// arrive with their own issues (lists, hashes, sets, sorted sets, streams).
+/// A value. Strings keep the encoding Redis would report for them; the collections
+/// are enums of their own encodings (`crate::types`).
 #[derive(Debug, Clone)]
 pub enum Value {
     /// A string that is the canonical form of an integer (`int`).
@@ -20,6 +21,14 @@ pub enum Value {
     /// A string modified in place (APPEND, SETRANGE, SETBIT...): always `raw`, with
     /// room to grow so repeated appends stay linear.
     Raw(Box<Vec<u8>>),
+    /// A list.
+    List(List),
+    /// A hash.
+    Hash(Hash),
+    /// A set.
+    Set(Set),
+    /// A sorted set.
+    ZSet(ZSet),
 }
 
 impl Value {
@@ -47,6 +56,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Int(_) | Value::Str(_) | Value::Raw(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -61,6 +74,10 @@ impl Value {
             Value::Int(_) => "int",
             Value::Str(s) if s.len() <= EMBSTR_MAX => "embstr",
             Value::Str(_) | Value::Raw(_) => "raw",
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -77,6 +94,7 @@ impl Value {
             Value::Int(n) => format_i64(*n, buf),
             Value::Str(s) => s,
             Value::Raw(v) => v,
+            _ => non_string(),
         }
     }
 
@@ -97,6 +115,7 @@ impl Value {
             Value::Int(n) => format_i64(*n, &mut [0u8; 20]).len(),
             Value::Str(s) => s.len(),
             Value::Raw(v) => v.len(),
+            _ => non_string(),
         }
     }
 
@@ -106,6 +125,7 @@ impl Value {
             Value::Int(n) => out.bulk(format_i64(*n, &mut [0u8; 20])),
             Value::Str(s) => out.bulk(s),
             Value::Raw(v) => out.bulk(v),
+            _ => non_string(),
         }
     }
 
@@ -126,8 +146,20 @@ impl Value {
             Value::Int(_) => 0,
             Value::Str(s) => s.heap_size(),
             Value::Raw(v) => std::mem::size_of::<Vec<u8>>() + v.capacity(),
+            Value::List(l) => l.heap_size(),
+            Value::Hash(h) => h.heap_size(),
+            Value::Set(s) => s.heap_size(),
+            Value::ZSet(z) => z.heap_size(),
         }
     }
+}
+
+/// The string accessors are only called after a type check (`is_string`); reaching
+/// one with a collection is a bug in the caller.
+#[cold]
+#[track_caller]
+fn non_string() -> ! {
+    panic!("string accessor called on a non-string value")
 }
 
 /// A value and the metadata Redis keeps beside it.
