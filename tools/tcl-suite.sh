@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Runs Redis's own Tcl test files with our redis-server dropped in, one file at a time,
 # and prints a pass count per file beside Debian's redis-server on the same files.
-# usage: tools/tcl-suite.sh REDIS_SRC [unit/file ...]   (env: OURS=target/release,
+# usage: tools/tcl-suite.sh [REDIS_SRC] [unit/file ...]   (env: OURS=target/release,
 #        REF=/usr/bin, SHARED=../shared, ONLY=ours|ref to run one side)
-# REDIS_SRC is a Redis 7.0.15 source tree (only its tests/ are used).
+# REDIS_SRC is a Redis 7.0.15 source tree (only its tests/ are used); without one, the tree
+# is taken from Debian's source package by ../shared/bench/redis-src.sh into /tmp/redis-src.
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
-src=${1:?usage: tools/tcl-suite.sh REDIS_SRC [unit/file ...]}; shift
+if [[ -n ${1:-} && -d ${1:-} ]]; then
+  src=$1; shift
+else
+  src=$(bash "${SHARED:-$here/../shared}/bench/redis-src.sh" /tmp/redis-src) || exit 1
+fi
 files=("$@")
 if ((${#files[@]} == 0)); then
   files=(unit/protocol unit/keyspace unit/expire unit/type/string unit/type/incr unit/bitops

@@ -28,6 +28,16 @@ cargo clippy --workspace --all-targets -- -D warnings
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace 2>&1 | tee "$log"
+
+# Redis's own Tcl files that pass completely with our server (tools/tcl-gate.txt), each
+# run alone against the release build; Redis's tree comes from Debian's source package.
+cargo build --release --bin redis-server
+gate_rc=0
+tools/tcl-gate.sh 2>&1 | tee -a "$log" || gate_rc=$?
+
 # One closing line for the whole run (cargo prints one per test binary, the last of
-# which is usually an empty doc-test run).
-awk '/^test result:/ { p += $4; f += $6 } END { printf "%d passed, %d failed\n", p, f }' "$log"
+# which is usually an empty doc-test run; the Tcl gate prints its own total).
+awk '/^test result:/ { p += $4; f += $6 }
+     /^tcl-gate: [0-9]+ passed, [0-9]+ failed$/ { p += $2; f += $4 }
+     END { printf "%d passed, %d failed\n", p, f }' "$log"
+exit "$gate_rc"
