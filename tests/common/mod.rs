@@ -2,6 +2,8 @@
 //! loopback ports, talk RESP to them, compare replies byte for byte.
 #![allow(dead_code)]
 
+pub mod raw;
+
 use redis_formats::command::encode_command;
 use redis_formats::{ReplyDecoder, RespValue};
 use std::io::{Read, Write};
