@@ -140,6 +140,12 @@ pub struct Client {
     pub net_out: u64,
     /// Messages for this client from others.
     pub outbox: Arc<Outbox>,
+    /// The transaction being queued (MULTI ... EXEC).
+    pub multi: Option<Box<crate::cmd::multi::MultiState>>,
+    /// WATCHed keys.
+    pub watch: crate::cmd::multi::WatchState,
+    /// True while EXEC runs this client's queue (blocking commands do not block).
+    pub in_exec: bool,
 }
 
 impl Client {
@@ -175,6 +181,9 @@ impl Client {
             net_in: 0,
             net_out: 0,
             outbox: Arc::new(Outbox::default()),
+            multi: None,
+            watch: Default::default(),
+            in_exec: false,
         }
     }
 

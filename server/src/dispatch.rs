@@ -177,7 +177,18 @@ pub fn count_error(srv: &mut Server, msg: &str) {
     }
 }
 
-fn reject(srv: &mut Server, out: &mut ReplyBuf, spec: Option<&CommandSpec>, msg: &str) {
+/// Refuses a command before it runs. Inside MULTI this also dooms the transaction
+/// (EXEC answers EXECABORT), as Redis's flagTransaction.
+fn reject(
+    srv: &mut Server,
+    client: &mut Client,
+    out: &mut ReplyBuf,
+    spec: Option<&CommandSpec>,
+    msg: &str,
+) {
+    if let Some(m) = client.multi.as_mut() {
+        m.aborted = true;
+    }
     if let Some(spec) = spec {
         srv.command_stats[spec.id].rejected_calls += 1;
     }
@@ -231,31 +242,31 @@ fn run(
     let Some(spec) = spec else {
         client.last_cmd = "NULL".into();
         let msg = unknown_command_error(argv);
-        reject(srv, out, None, &msg);
+        reject(srv, client, out, None, &msg);
         return;
     };
     client.last_cmd.clear();
     client.last_cmd.push_str(&spec.name);
     if !spec.arity_ok(argv.len()) {
         let msg = format!("ERR wrong number of arguments for '{}' command", spec.name);
-        reject(srv, out, Some(spec), &msg);
+        reject(srv, client, out, Some(spec), &msg);
         return;
     }
     // A container command given alone fails the arity check above, so a spec that
     // got here is one with a handler.
     let Some(handler): Option<Handler> = cmd::handler(spec) else {
         let msg = unknown_command_error(argv);
-        reject(srv, out, None, &msg);
+        reject(srv, client, out, None, &msg);
         return;
     };
     // DEBUG is "protected": refused unless enable-debug-command allows this client.
     if spec.name == "debug" && !protected_action_allowed(srv.config.enable_debug_command, client) {
         let msg = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
-        reject(srv, out, Some(spec), msg);
+        reject(srv, client, out, Some(spec), msg);
         return;
     }
     if !client.authenticated && !spec.has_flag(CommandFlags::NO_AUTH) {
-        reject(srv, out, Some(spec), errors::NOAUTH);
+        reject(srv, client, out, Some(spec), errors::NOAUTH);
         return;
     }
     // As Redis: evict before every command while over maxmemory; only commands that
@@ -265,7 +276,7 @@ fn run(
         && crate::evict::perform_evictions(srv, now).is_err()
         && spec.has_flag(CommandFlags::DENYOOM)
     {
-        reject(srv, out, Some(spec), errors::OOM);
+        reject(srv, client, out, Some(spec), errors::OOM);
         return;
     }
     // MONITOR makes a client a replica for Redis: it may not touch the keyspace.
@@ -276,12 +287,70 @@ fn run(
     {
         reject(
             srv,
+            client,
             out,
             Some(spec),
             "ERR Replica can't interact with the keyspace",
         );
         return;
     }
+    if let Some(m) = client.multi.as_mut() {
+        if !crate::cmd::multi::NOT_QUEUED.contains(&spec.name.as_str()) {
+            m.queue.push(argv.to_vec());
+            out.simple(b"QUEUED");
+            return;
+        }
+    }
+    call(shared, srv, client, argv, out, spec, handler, now, start);
+}
+
+/// Runs a command queued by MULTI, inside EXEC: the checks were made when it was
+/// queued (Redis re-checks none of them either), so it goes straight to the call.
+pub fn call_queued(
+    shared: &Shared,
+    srv: &mut Server,
+    client: &mut Client,
+    argv: &[Bytes],
+    out: &mut ReplyBuf,
+) {
+    let start = Instant::now();
+    let now = srv.wall_ms(start);
+    let table = redis_commands::table();
+    let spec = if srv.renames.is_empty() {
+        table.lookup(argv)
+    } else {
+        renamed_lookup(srv, argv)
+    };
+    let Some((spec, handler)) = spec.and_then(|s| cmd::handler(s).map(|h| (s, h))) else {
+        out.error(&unknown_command_error(argv));
+        return;
+    };
+    client.last_cmd.clear();
+    client.last_cmd.push_str(&spec.name);
+    call(shared, srv, client, argv, out, spec, handler, now, start);
+}
+
+/// Calls the handler and does the bookkeeping after it: WATCH flags, stats, latency
+/// monitor, slowlog, MONITOR feeds.
+#[allow(clippy::too_many_arguments)]
+fn call(
+    shared: &Shared,
+    srv: &mut Server,
+    client: &mut Client,
+    argv: &[Bytes],
+    out: &mut ReplyBuf,
+    spec: &'static CommandSpec,
+    handler: Handler,
+    now: i64,
+    start: Instant,
+) {
+    let dirty_before = srv.dirty;
+    let watch_swap = if !srv.watched_keys.is_empty() && spec.name == "swapdb" {
+        let db = |i: usize| redis_formats::num::parse_i64(&argv[i]).unwrap_or(-1) as usize;
+        crate::cmd::multi::keys_touched_by_swap(srv, db(1), db(2), now)
+    } else {
+        Vec::new()
+    };
 
     let (result, redacted) = {
         let mut ctx = Ctx {
@@ -315,6 +384,17 @@ fn run(
         });
         let _ = h.record((duration_us * 1000).max(1));
     }
+    if !srv.watched_keys.is_empty() {
+        touch_watched(
+            srv,
+            client,
+            argv,
+            spec,
+            dirty_before,
+            &watch_swap,
+            result.is_ok(),
+        );
+    }
     if let Err(CmdError(msg)) = result {
         srv.command_stats[spec.id].failed_calls += 1;
         count_error(srv, &msg);
@@ -343,6 +423,36 @@ fn run(
         && !spec.has_flag(CommandFlags::ADMIN)
     {
         crate::introspection::feed_monitors(srv, client, argv, redacted);
+    }
+}
+
+/// Flags the clients watching keys this command changed: the written keys of a write
+/// that changed the dataset, and the keys a successful SWAPDB swapped.
+fn touch_watched(
+    srv: &mut Server,
+    client: &Client,
+    argv: &[Bytes],
+    spec: &CommandSpec,
+    dirty_before: u64,
+    swapped: &[(usize, Vec<u8>)],
+    ok: bool,
+) {
+    use redis_commands::KeyFlags;
+    if ok {
+        for (db, key) in swapped {
+            crate::cmd::multi::touch_key(srv, *db, key);
+        }
+    }
+    if srv.dirty == dirty_before || !spec.has_flag(CommandFlags::WRITE) {
+        return;
+    }
+    for k in spec.keys(argv) {
+        if k.flags.contains(KeyFlags::RW)
+            || k.flags.contains(KeyFlags::OW)
+            || k.flags.contains(KeyFlags::RM)
+        {
+            crate::cmd::multi::touch_key(srv, client.db, &argv[k.pos]);
+        }
     }
 }
 

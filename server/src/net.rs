@@ -121,7 +121,9 @@ where
     st.stats.net_output_bytes += conn.net_out;
     st.stats.total_reads_processed += conn.reads;
     st.stats.total_writes_processed += conn.writes;
-    st.clients.remove(slot);
+    if let Some(mut c) = st.clients.remove(slot) {
+        crate::cmd::multi::unwatch_all(&mut st, &mut c);
+    }
     st.monitors.retain(|(cid, _)| *cid != id);
 }
 

@@ -146,6 +146,9 @@ fn flags_of(c: &Client) -> String {
     if c.is_unix() {
         f.push('U');
     }
+    if c.multi.is_some() {
+        f.push('x');
+    }
     if c.no_evict {
         f.push('e');
     }
@@ -173,7 +176,7 @@ pub fn info_line(c: &Client, now_ms: i64, current: Option<(&[Bytes], usize)>) ->
     let _ = write!(
         s,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 \
-multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem=0 \
+multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem=0 \
 tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
         c.id,
         c.addr_string(),
@@ -187,6 +190,7 @@ tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
         now_s - c.last_interaction_ms / 1000,
         flags_of(c),
         c.db,
+        c.multi.as_ref().map_or(-1, |m| m.queue.len() as i64),
         qbuf,
         c.qbuf_free,
         argv_mem,

@@ -208,6 +208,8 @@ pub fn reset(ctx: &mut Ctx) -> CmdResult {
         ctx.client.monitor = false;
         ctx.srv.monitors.retain(|(cid, _)| *cid != id);
     }
+    ctx.client.multi = None;
+    super::multi::unwatch_all(ctx.srv, ctx.client);
     ctx.client.db = 0;
     ctx.client.resp = ProtoVersion::Resp2;
     ctx.out.proto = ProtoVersion::Resp2;
