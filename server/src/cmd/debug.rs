@@ -301,6 +301,8 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
             }
             .into());
         }
+        (b"mallctl", 3 | 4) => mallctl_int(ctx)?,
+        (b"mallctl-str", 3 | 4) => mallctl_str(ctx)?,
         (b"change-repl-id", 2) => {
             log(
                 Level::Warning,
@@ -446,6 +448,141 @@ pub fn serialized_length(v: &Value) -> usize {
         // PENDING(collections): each type's serialized length comes with its module.
         Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => 0,
     }
+}
+
+/// The C name of a jemalloc control (NUL-terminated), or None if it has a NUL.
+fn mallctl_name(arg: &[u8]) -> Option<std::ffi::CString> {
+    std::ffi::CString::new(arg).ok()
+}
+
+fn errno_text(code: i32) -> String {
+    std::io::Error::from_raw_os_error(code)
+        .to_string()
+        .split(" (os error")
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// DEBUG MALLCTL key [int]: reads (and writes) an integer jemalloc control, trying
+/// 64, 32, 16 then 8-bit widths as Redis does, since mallctl wants the exact size.
+fn mallctl_int(ctx: &mut Ctx) -> CmdResult {
+    let Some(name) = mallctl_name(&ctx.argv[2]) else {
+        return Err(format!("ERR {}", errno_text(libc::ENOENT)).into());
+    };
+    let new = if ctx.argc() > 3 {
+        Some(ctx.arg_i64(3)?)
+    } else {
+        None
+    };
+    let mut size = std::mem::size_of::<i64>();
+    while size > 0 {
+        let mut old: i64 = 0;
+        let mut old_size = size;
+        let mut val = new.unwrap_or(0);
+        // SAFETY: `old` and `val` are 8-byte buffers and the sizes passed never exceed
+        // 8, so jemalloc reads and writes inside them (little-endian: the low bytes).
+        let ret = unsafe {
+            tikv_jemalloc_sys::mallctl(
+                name.as_ptr(),
+                (&mut old as *mut i64).cast(),
+                &mut old_size,
+                if new.is_some() {
+                    (&mut val as *mut i64).cast()
+                } else {
+                    std::ptr::null_mut()
+                },
+                if new.is_some() { size } else { 0 },
+            )
+        };
+        if ret == 0 {
+            ctx.out.int(old);
+            return Ok(());
+        }
+        if ret == libc::EPERM && new.is_some() {
+            // A write-only control: write without reading.
+            // SAFETY: as above.
+            let w = unsafe {
+                tikv_jemalloc_sys::mallctl(
+                    name.as_ptr(),
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                    (&mut val as *mut i64).cast(),
+                    size,
+                )
+            };
+            if w == 0 {
+                ctx.out.ok();
+                return Ok(());
+            }
+        }
+        if ret == libc::EINVAL {
+            // jemalloc shrinks the length it was given to the control's size; Redis
+            // halves that (so a 4-byte control is never read: EINVAL in the end).
+            size = old_size / 2;
+            continue;
+        }
+        return Err(format!("ERR {}", errno_text(ret)).into());
+    }
+    Err(format!("ERR {}", errno_text(libc::EINVAL)).into())
+}
+
+/// DEBUG MALLCTL-STR key [string|VOID]: reads (and writes) a string jemalloc control;
+/// `VOID` writes nothing but triggers the control (e.g. thread.tcache.flush).
+fn mallctl_str(ctx: &mut Ctx) -> CmdResult {
+    let Some(name) = mallctl_name(&ctx.argv[2]) else {
+        return Err(format!("ERR {}", errno_text(libc::ENOENT)).into());
+    };
+    let mut old: *const libc::c_char = std::ptr::null();
+    let mut sz = std::mem::size_of::<*const libc::c_char>();
+    // SAFETY: `old` is a pointer-sized buffer; jemalloc stores a pointer to a static
+    // string in it.
+    let rret = unsafe {
+        tikv_jemalloc_sys::mallctl(
+            name.as_ptr(),
+            (&mut old as *mut *const libc::c_char).cast(),
+            &mut sz,
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    if rret != 0 && !(rret == libc::EPERM && ctx.argc() > 3) {
+        return Err(format!("ERR {}", errno_text(rret)).into());
+    }
+    let mut wret = 0;
+    if ctx.argc() > 3 {
+        let value = std::ffi::CString::new(ctx.argv[3].to_vec()).unwrap_or_default();
+        let mut ptr = value.as_ptr();
+        let void = &ctx.argv[3][..] == b"VOID";
+        // SAFETY: a pointer-sized value (or nothing, for VOID) is passed in.
+        wret = unsafe {
+            tikv_jemalloc_sys::mallctl(
+                name.as_ptr(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                if void {
+                    std::ptr::null_mut()
+                } else {
+                    (&mut ptr as *mut *const libc::c_char).cast()
+                },
+                if void { 0 } else { sz },
+            )
+        };
+    }
+    if rret == 0 {
+        // SAFETY: jemalloc returned a NUL-terminated static string (or null).
+        let text = if old.is_null() {
+            Vec::new()
+        } else {
+            unsafe { std::ffi::CStr::from_ptr(old) }.to_bytes().to_vec()
+        };
+        ctx.out.bulk(&text);
+    } else if wret != 0 {
+        return Err(format!("ERR {}", errno_text(wret)).into());
+    } else {
+        ctx.out.ok();
+    }
+    Ok(())
 }
 
 /// DEBUG POPULATE count [prefix] [size]
