@@ -143,6 +143,8 @@ pub struct Server {
     pub startup_memory: u64,
     /// Connected clients that are blocked (INFO clients).
     pub blocked_clients: usize,
+    /// Clients blocked on keys and what they wait to do.
+    pub blocking: crate::blocking::Blocking,
     /// `rename-command` renames: original name to new name (`""`: disabled).
     pub renames: std::collections::HashMap<Vec<u8>, Vec<u8>>,
     /// Ops per second samples for instantaneous_ops_per_sec.
@@ -198,6 +200,7 @@ impl Server {
             evict_next_db: 0,
             startup_memory: crate::alloc::used_memory(),
             blocked_clients: 0,
+            blocking: Default::default(),
             renames: Default::default(),
             ops_samples: Default::default(),
             net_in_samples: Default::default(),

@@ -21,6 +21,7 @@ pub mod help;
 pub mod info;
 pub mod keyspace;
 mod lcs;
+pub mod list;
 pub mod server;
 mod strings;
 
@@ -39,6 +40,7 @@ const GROUPS: &[&[(&str, Handler)]] = &[
     expire::HANDLERS,
     info::HANDLERS,
     keyspace::HANDLERS,
+    list::HANDLERS,
     server::HANDLERS,
     strings::HANDLERS,
 ];

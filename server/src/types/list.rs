@@ -82,7 +82,7 @@ impl Limits {
     }
 
     /// True if `node` is within bounds (a single entry always is).
-    #[inline]
+    #[cfg(test)]
     fn fits(&self, node: &Packed) -> bool {
         node.len() <= 1 || (node.len() <= self.max_entries && node.bytes() <= self.max_bytes)
     }
