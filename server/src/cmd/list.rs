@@ -196,6 +196,9 @@ fn pop_range_reply(l: &mut List, front: bool, count: usize, out: &mut ReplyBuf) 
 
 fn pop_generic(ctx: &mut Ctx, front: bool) -> CmdResult {
     let (argv, db, now, touch) = parts!(ctx);
+    if argv.len() > 3 {
+        return Err(format!("ERR wrong number of arguments for '{}' command", ctx.cmd.name).into());
+    }
     let count = if argv.len() == 3 {
         Some(arg_positive(&argv[2], MUST_BE_POSITIVE)? as usize)
     } else {
