@@ -9,7 +9,7 @@
 use parking_lot::Mutex;
 use redis_formats::ProtoVersion;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -25,6 +25,11 @@ pub struct Outbox {
     pub kill: AtomicBool,
     /// Set by the cron: the client is idle, its query buffer may be freed.
     pub shrink_qbuf: AtomicBool,
+    /// The client is blocked on keys (`crate::blocking`); cleared, under the server
+    /// lock, when it is served, times out or is unblocked.
+    pub blocked: AtomicBool,
+    /// Unix ms when the blocked command times out (0: never).
+    pub block_deadline: AtomicI64,
 }
 
 impl Outbox {
@@ -49,6 +54,11 @@ impl Outbox {
     /// Takes a pending shrink request.
     pub fn take_shrink_request(&self) -> bool {
         self.shrink_qbuf.swap(false, Ordering::AcqRel)
+    }
+
+    /// True while blocked on keys.
+    pub fn is_blocked(&self) -> bool {
+        self.blocked.load(Ordering::Acquire)
     }
 
     /// True once killed.

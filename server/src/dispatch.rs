@@ -213,6 +213,9 @@ pub fn execute(
         client.reply_mode = ReplyMode::SkipThis;
     }
     run(shared, srv, client, argv, out, now, start);
+    if srv.blocked_clients > 0 {
+        crate::blocking::handle_ready(srv, now);
+    }
     match client.reply_mode {
         ReplyMode::Off => out.buf.truncate(reply_mark),
         ReplyMode::SkipThis => {

@@ -8,6 +8,7 @@
 
 pub mod alloc;
 pub mod bitmap;
+pub mod blocking;
 pub mod client;
 pub mod cmd;
 pub mod config;

@@ -95,6 +95,7 @@ where
     let mut conn = Connection {
         shared: shared.clone(),
         slot,
+        id,
         outbox,
         rbuf: BytesMut::with_capacity(READ_CHUNK),
         parser: RequestParser::new(),
@@ -121,6 +122,7 @@ where
     st.stats.net_output_bytes += conn.net_out;
     st.stats.total_reads_processed += conn.reads;
     st.stats.total_writes_processed += conn.writes;
+    crate::blocking::disconnect(&mut st, id);
     if let Some(mut c) = st.clients.remove(slot) {
         crate::cmd::multi::unwatch_all(&mut st, &mut c);
     }
@@ -130,6 +132,8 @@ where
 struct Connection {
     shared: Arc<Shared>,
     slot: usize,
+    /// The client's id.
+    id: u64,
     outbox: Arc<crate::client::Outbox>,
     rbuf: BytesMut,
     parser: RequestParser,
@@ -153,6 +157,9 @@ struct Connection {
 enum Step {
     Continue,
     Close,
+    /// The last command blocked the client (see `crate::blocking`): the rest of
+    /// the pipeline waits until it is served, times out or is unblocked.
+    Blocked,
 }
 
 impl Connection {
@@ -203,27 +210,104 @@ impl Connection {
                     self.buf_alloc = self.rbuf.capacity();
                 }
             }
-            let step = self.process().await;
-            // After a big request, give the memory back once the buffer is drained
-            // (Redis resizes query buffers whose peak use has dropped).
-            if self.rbuf.is_empty() && self.rbuf.capacity() > 2 * READ_CHUNK {
-                self.rbuf = BytesMut::with_capacity(READ_CHUNK);
-            }
-            if !self.out.is_empty() {
-                if sock.write_all(&self.out.buf).await.is_err() {
-                    return false;
+            let mut step = self.process().await;
+            loop {
+                // After a big request, give the memory back once the buffer is
+                // drained (Redis resizes query buffers whose peak use has dropped).
+                if self.rbuf.is_empty() && self.rbuf.capacity() > 2 * READ_CHUNK {
+                    self.rbuf = BytesMut::with_capacity(READ_CHUNK);
                 }
-                self.net_out += self.out.len() as u64;
-                self.writes += 1;
-                self.out.buf.clear();
-                if self.out.buf.capacity() > 1024 * 1024 {
-                    self.out.buf.shrink_to(READ_CHUNK);
+                if !self.out.is_empty() {
+                    if sock.write_all(&self.out.buf).await.is_err() {
+                        return false;
+                    }
+                    self.net_out += self.out.len() as u64;
+                    self.writes += 1;
+                    self.out.buf.clear();
+                    if self.out.buf.capacity() > 1024 * 1024 {
+                        self.out.buf.shrink_to(READ_CHUNK);
+                    }
+                }
+                match step {
+                    Step::Close => return false,
+                    Step::Continue => break,
+                    Step::Blocked => {
+                        if let Some(eof) = self.wait_unblocked(sock).await {
+                            return eof;
+                        }
+                        step = self.process().await;
+                    }
                 }
             }
-            if matches!(step, Step::Close) || self.outbox.is_killed() {
+            if self.outbox.is_killed() {
                 return false;
             }
         }
+    }
+
+    /// Waits while the client is blocked on keys: for its reply (served, timed
+    /// out, CLIENT UNBLOCK), watching the socket so a closed connection ends at
+    /// once. `Some(eof)` when the connection must end.
+    async fn wait_unblocked<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        sock: &mut S,
+    ) -> Option<bool> {
+        while self.outbox.is_blocked() {
+            let deadline = self
+                .outbox
+                .block_deadline
+                .load(std::sync::atomic::Ordering::Acquire);
+            let wait = if deadline > 0 {
+                Duration::from_millis((deadline - now_ms()).max(0) as u64)
+            } else {
+                Duration::from_secs(3600)
+            };
+            if self.rbuf.capacity() - self.rbuf.len() < 1024 {
+                self.rbuf.reserve(READ_CHUNK);
+            }
+            tokio::select! {
+                biased;
+                _ = self.outbox.notify.notified() => {
+                    if self.outbox.is_killed() {
+                        return Some(false);
+                    }
+                    if !self.write_pending(sock).await {
+                        return Some(false);
+                    }
+                }
+                r = sock.read_buf(&mut self.rbuf) => match r {
+                    Ok(0) => return Some(true),
+                    Err(_) => return Some(false),
+                    Ok(n) => {
+                        self.net_in += n as u64;
+                        self.reads += 1;
+                    }
+                },
+                _ = tokio::time::sleep(wait) => {
+                    if deadline > 0 {
+                        let mut st = self.shared.state.lock();
+                        crate::blocking::timeout(&mut st, self.id, now_ms());
+                    }
+                }
+            }
+        }
+        if !self.write_pending(sock).await {
+            return Some(false);
+        }
+        None
+    }
+
+    /// Writes what others queued in the outbox; false when the socket failed.
+    async fn write_pending<S: AsyncWrite + Unpin>(&mut self, sock: &mut S) -> bool {
+        let pending = std::mem::take(&mut *self.outbox.pending.lock());
+        if !pending.is_empty() {
+            if sock.write_all(&pending).await.is_err() {
+                return false;
+            }
+            self.net_out += pending.len() as u64;
+            self.writes += 1;
+        }
+        true
     }
 
     /// Frees the query buffer of an idle client (asked by the cron, as Redis's
@@ -274,8 +358,10 @@ impl Connection {
                     Step::Continue
                 };
             }
-            if let Step::Close = self.execute_batch().await {
-                return Step::Close;
+            match self.execute_batch().await {
+                Step::Close => return Step::Close,
+                Step::Blocked => return Step::Blocked,
+                Step::Continue => {}
             }
             if let Some(e) = proto_err {
                 self.out.error(&e.message());
@@ -328,6 +414,7 @@ impl Connection {
         let mut i = 0;
         while i < self.reqs.len() {
             let mut paused_until = None;
+            let mut blocked = false;
             {
                 let mut st = shared.state.lock();
                 let st = &mut *st;
@@ -350,6 +437,10 @@ impl Connection {
                     if client.close_after_reply {
                         break;
                     }
+                    if client.outbox.is_blocked() {
+                        blocked = true;
+                        break;
+                    }
                 }
                 self.authenticated = client.authenticated;
                 self.max_bulk_len = st.config.proto_max_bulk_len;
@@ -361,6 +452,10 @@ impl Connection {
                 if close {
                     self.reqs.clear();
                     return Step::Close;
+                }
+                if blocked {
+                    self.reqs.drain(..i);
+                    return Step::Blocked;
                 }
             }
             if let Some(until) = paused_until {

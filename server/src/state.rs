@@ -145,6 +145,8 @@ pub struct Server {
     pub blocked_clients: usize,
     /// WATCHed keys and the clients watching them (`cmd::multi`).
     pub watched_keys: crate::cmd::multi::WatchIndex,
+    /// Clients blocked on keys and what they wait to do.
+    pub blocking: crate::blocking::Blocking,
     /// `rename-command` renames: original name to new name (`""`: disabled).
     pub renames: std::collections::HashMap<Vec<u8>, Vec<u8>>,
     /// Ops per second samples for instantaneous_ops_per_sec.
@@ -201,6 +203,7 @@ impl Server {
             startup_memory: crate::alloc::used_memory(),
             blocked_clients: 0,
             watched_keys: Default::default(),
+            blocking: Default::default(),
             renames: Default::default(),
             ops_samples: Default::default(),
             net_in_samples: Default::default(),

@@ -19,6 +19,7 @@ pub const HANDLERS: &[(&str, super::Handler)] = &[
     ("client|pause", pause),
     ("client|reply", reply),
     ("client|setname", setname),
+    ("client|unblock", unblock),
     ("client|unpause", unpause),
 ];
 
@@ -136,6 +137,9 @@ fn flags_of(c: &Client) -> String {
     let mut f = String::new();
     if c.monitor {
         f.push('O');
+    }
+    if c.outbox.is_blocked() {
+        f.push('b');
     }
     if c.close_after_reply {
         f.push('c');
@@ -408,6 +412,25 @@ pub fn no_evict(ctx: &mut Ctx) -> CmdResult {
         return Err(errors::SYNTAX.into());
     }
     ctx.out.ok();
+    Ok(())
+}
+
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]
+pub fn unblock(ctx: &mut Ctx) -> CmdResult {
+    if ctx.argc() > 4 {
+        return Err(subcommand_syntax_error(ctx));
+    }
+    let mut error = false;
+    if ctx.argc() == 4 {
+        if ctx.arg_is(3, "error") {
+            error = true;
+        } else if !ctx.arg_is(3, "timeout") {
+            return Err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into());
+        }
+    }
+    let id = ctx.arg_i64(2)?;
+    let done = id >= 0 && crate::blocking::client_unblock(ctx.srv, id as u64, error);
+    ctx.out.int(done as i64);
     Ok(())
 }
 

@@ -235,7 +235,7 @@ pub fn swapdb(ctx: &mut Ctx) -> CmdResult {
         return Err(errors::DB_INDEX.into());
     }
     // Clients keep their db number, so they see the other dataset from now on.
-    ctx.srv.keyspace.dbs.swap(a as usize, b as usize);
+    ctx.srv.keyspace.swap_dbs(a as usize, b as usize);
     ctx.dirty(1);
     ctx.out.ok();
     Ok(())

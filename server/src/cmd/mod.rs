@@ -22,6 +22,7 @@ pub mod info;
 pub mod keyspace;
 mod lcs;
 pub mod multi;
+pub mod list;
 pub mod server;
 mod strings;
 
@@ -41,6 +42,7 @@ const GROUPS: &[&[(&str, Handler)]] = &[
     info::HANDLERS,
     keyspace::HANDLERS,
     multi::HANDLERS,
+    list::HANDLERS,
     server::HANDLERS,
     strings::HANDLERS,
 ];

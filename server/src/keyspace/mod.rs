@@ -27,6 +27,11 @@ pub struct Db {
     pub avg_ttl: i64,
     /// Where active expiry resumes its scan of `expires`.
     pub expire_cursor: u64,
+    /// Clients blocked on a key of this database (by number: SWAPDB leaves them
+    /// here), first blocked first; see `crate::blocking`.
+    pub waiters: std::collections::HashMap<Vec<u8>, std::collections::VecDeque<u64>>,
+    /// Waited-on keys that received a list or sorted set since the last command.
+    pub ready: Vec<Vec<u8>>,
 }
 
 impl Default for Db {
@@ -37,6 +42,8 @@ impl Default for Db {
             expired_keys: 0,
             avg_ttl: 0,
             expire_cursor: 0,
+            waiters: Default::default(),
+            ready: Vec::new(),
         }
     }
 }
@@ -98,6 +105,34 @@ impl Db {
         self.lookup(key, now_ms).is_some()
     }
 
+    /// Queues `key` for its blocked clients when it now holds a value they may
+    /// pop (Redis's signalKeyAsReady from dbAdd / dbOverwrite).
+    #[inline]
+    fn signal_ready(&mut self, key: &[u8], value: &Value) {
+        if !self.waiters.is_empty()
+            && matches!(value, Value::List(_) | Value::ZSet(_))
+            && self.waiters.contains_key(key)
+        {
+            self.ready.push(key.to_vec());
+        }
+    }
+
+    /// Queues every waited-on key that holds a list or sorted set (SWAPDB).
+    pub fn signal_all_ready(&mut self) {
+        let keys: Vec<Vec<u8>> = self
+            .waiters
+            .keys()
+            .filter(|k| {
+                matches!(
+                    self.keys.get(k.as_slice()).map(|o| &o.value),
+                    Some(Value::List(_) | Value::ZSet(_))
+                )
+            })
+            .cloned()
+            .collect();
+        self.ready.extend(keys);
+    }
+
     /// Stores `value` at `key`. The TTL is dropped unless `keep_ttl`.
     pub fn set(&mut self, key: &[u8], value: Value, lru: u32, keep_ttl: bool) {
         self.set_with(key, value, lru, keep_ttl, false);
@@ -106,6 +141,7 @@ impl Db {
     /// [`set`](Self::set) that leaves an existing key's `lru` as it is when
     /// `keep_lru` (LFU policies keep the access counter across overwrites).
     pub fn set_with(&mut self, key: &[u8], value: Value, lru: u32, keep_ttl: bool, keep_lru: bool) {
+        self.signal_ready(key, &value);
         match self.keys.get_mut(key) {
             Some(o) => {
                 o.value = value;
@@ -127,6 +163,7 @@ impl Db {
     pub fn add(&mut self, key: &[u8], obj: Object) {
         debug_assert!(!self.keys.contains_key(key));
         let has_expire = obj.has_expire;
+        self.signal_ready(key, &obj.value);
         self.keys.insert_new(SmallBytes::new(key), obj);
         debug_assert!(!has_expire, "TTL is set with set_expire");
     }
@@ -203,6 +240,23 @@ impl Keyspace {
         Keyspace {
             dbs: (0..n).map(|_| Db::new()).collect(),
         }
+    }
+
+    /// SWAPDB: swaps the contents of two databases; the clients blocked on their
+    /// keys stay with the database numbers, and the keys they wait on that now hold
+    /// a list or sorted set are queued for them.
+    pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        if a == b {
+            return;
+        }
+        self.dbs.swap(a, b);
+        let (lo, hi) = (a.min(b), a.max(b));
+        let (x, y) = self.dbs.split_at_mut(hi);
+        let (da, db) = (&mut x[lo], &mut y[0]);
+        std::mem::swap(&mut da.waiters, &mut db.waiters);
+        std::mem::swap(&mut da.ready, &mut db.ready);
+        da.signal_all_ready();
+        db.signal_all_ready();
     }
 
     /// Total keys of all databases.

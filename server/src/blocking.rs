@@ -1,0 +1,304 @@
+//! Clients blocked on keys: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP (and the
+//! sorted-set commands BZPOPMIN, BZPOPMAX, BZMPOP through the same API).
+//!
+//! # How a command blocks
+//!
+//! A blocking command first tries to serve itself (a non-empty key replies at
+//! once). Otherwise its handler calls [`block`] with the keys, the deadline and a
+//! [`BlockedOp`]: the thing to do once a key is ready. `block` queues the client's
+//! id on each key in the database's `waiters` (first blocked, first served), records
+//! the op in [`Blocking`], and marks the client's [`Outbox`] blocked. The handler
+//! writes no reply. The connection task sees the mark after the command, stops
+//! running the rest of its pipeline, releases the lock and waits on its outbox's
+//! notifier (and on the socket, so a dropped connection is noticed, and on the
+//! deadline).
+//!
+//! # How it is woken
+//!
+//! Whenever a list or sorted-set value is added to a database under a key somebody
+//! waits on (`Db::add` / `Db::set_with`: pushes creating the key, RENAME, MOVE,
+//! COPY, SORT STORE, SWAPDB...), the database queues the key in `Db::ready`. After
+//! each command, still under the lock, the dispatcher calls [`handle_ready`]: for
+//! each ready key it offers the key to its waiters in order through
+//! [`BlockedOp::serve`]; a waiter that is served is unblocked: its reply goes to its
+//! outbox and its connection task wakes, writes it, and goes on with its pipeline.
+//! Serving may make other keys ready (BLMOVE pushes); they are served in the same
+//! pass, as Redis does.
+//!
+//! A timeout is noticed by the blocked connection itself (it sleeps until the
+//! deadline, then takes the lock and calls [`timeout`]). CLIENT UNBLOCK calls
+//! [`client_unblock`]; a connection that ends calls [`disconnect`].
+//!
+//! # Plugging in another type (the sorted sets)
+//!
+//! Implement [`BlockedOp`] for the command's pending work, e.g.
+//! `struct ZPop { max: bool, count: Option<usize> }` whose `serve` looks `key` up
+//! in `srv.keyspace.dbs[db]`, returns [`Served::NotReady`] when it is missing, empty
+//! or not a sorted set, and otherwise pops, writes the reply into `out` (already in
+//! the waiter's protocol), deletes an emptied key and returns [`Served::Done`]. The
+//! handler calls `blocking::block(ctx, keys, deadline_ms, Box::new(ZPop { .. }))`.
+//! Keys are signalled ready by the keyspace itself for `Value::List` and
+//! `Value::ZSet`, so ZADD creating a key wakes its waiters with nothing more to do.
+//! The default [`BlockedOp::timeout_reply`] is the null array Redis sends for both
+//! types.
+
+use crate::client::Outbox;
+use crate::dispatch::Ctx;
+use crate::state::Server;
+use bytes::Bytes;
+use redis_formats::{ProtoVersion, ReplyBuf};
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// What [`BlockedOp::serve`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Served {
+    /// A reply was written: the client is unblocked.
+    Done,
+    /// The key cannot serve this client (missing, empty, other type): it waits on.
+    NotReady,
+}
+
+/// The pending work of a blocked client. See the module docs.
+pub trait BlockedOp: Send {
+    /// Tries to serve the client from `key` of database `db`, which was just
+    /// signalled ready. On success writes the whole reply to `out` (in the client's
+    /// protocol) and returns [`Served::Done`]; an error reply (say, WRONGTYPE for a
+    /// destination) also counts as served. Otherwise writes nothing.
+    fn serve(
+        &mut self,
+        srv: &mut Server,
+        db: usize,
+        key: &[u8],
+        out: &mut ReplyBuf,
+        now_ms: i64,
+    ) -> Served;
+
+    /// The reply when the timeout passes (or CLIENT UNBLOCK ... TIMEOUT).
+    fn timeout_reply(&self, out: &mut ReplyBuf) {
+        out.null_array();
+    }
+
+    /// The reply when the client may not block at all (inside EXEC).
+    fn no_block_reply(&self, out: &mut ReplyBuf) {
+        self.timeout_reply(out);
+    }
+}
+
+/// One blocked client.
+pub struct Blocked {
+    /// The database of its keys.
+    pub db: usize,
+    /// The keys it waits on (without duplicates), in the command's order.
+    pub keys: Vec<Bytes>,
+    /// What to do when a key is ready.
+    pub op: Box<dyn BlockedOp>,
+    /// Where its reply goes.
+    pub outbox: Arc<Outbox>,
+    /// Its protocol.
+    pub resp: ProtoVersion,
+    /// Unix ms after which it times out (0: never).
+    pub deadline_ms: i64,
+}
+
+/// Every blocked client, by id.
+#[derive(Default)]
+pub struct Blocking {
+    clients: HashMap<u64, Blocked>,
+}
+
+impl Blocking {
+    /// True if `id` is blocked.
+    pub fn is_blocked(&self, id: u64) -> bool {
+        self.clients.contains_key(&id)
+    }
+
+    /// Number of blocked clients.
+    pub fn len(&self) -> usize {
+        self.clients.len()
+    }
+
+    /// True when nobody is blocked.
+    pub fn is_empty(&self) -> bool {
+        self.clients.is_empty()
+    }
+}
+
+/// Blocks the client running `ctx` on `keys` until a key serves it through `op`
+/// or `deadline_ms` (unix ms; 0 waits forever) passes. Writes no reply.
+pub fn block(ctx: &mut Ctx, keys: &[Bytes], deadline_ms: i64, op: Box<dyn BlockedOp>) {
+    // Inside EXEC nothing may wait: the command times out at once, as in Redis.
+    if ctx.client.in_exec {
+        op.no_block_reply(ctx.out);
+        return;
+    }
+    let id = ctx.client.id;
+    let dbi = ctx.client.db;
+    let mut uniq: Vec<Bytes> = Vec::with_capacity(keys.len());
+    for k in keys {
+        if !uniq.contains(k) {
+            uniq.push(k.clone());
+        }
+    }
+    let db = &mut ctx.srv.keyspace.dbs[dbi];
+    for k in &uniq {
+        db.waiters.entry(k.to_vec()).or_default().push_back(id);
+    }
+    let outbox = ctx.client.outbox.clone();
+    outbox.block_deadline.store(deadline_ms, Ordering::Release);
+    outbox.blocked.store(true, Ordering::Release);
+    ctx.srv.blocking.clients.insert(
+        id,
+        Blocked {
+            db: dbi,
+            keys: uniq,
+            op,
+            outbox,
+            resp: ctx.client.resp,
+            deadline_ms,
+        },
+    );
+    ctx.srv.blocked_clients = ctx.srv.blocking.clients.len();
+}
+
+/// Takes `id` out of the blocked clients and its keys' queues.
+fn unblock(srv: &mut Server, id: u64) -> Option<Blocked> {
+    let b = srv.blocking.clients.remove(&id)?;
+    let db = &mut srv.keyspace.dbs[b.db];
+    for k in &b.keys {
+        if let Some(q) = db.waiters.get_mut(k.as_ref()) {
+            q.retain(|&c| c != id);
+            if q.is_empty() {
+                db.waiters.remove(k.as_ref());
+            }
+        }
+    }
+    srv.blocked_clients = srv.blocking.clients.len();
+    b.outbox.blocked.store(false, Ordering::Release);
+    Some(b)
+}
+
+/// Sends a finished reply to an unblocked client and wakes it.
+fn deliver(b: &Blocked, out: &ReplyBuf) {
+    b.outbox.send(&out.buf);
+}
+
+/// Serves the keys made ready by the last command (see the module docs).
+pub fn handle_ready(srv: &mut Server, now_ms: i64) {
+    loop {
+        let mut any = false;
+        for dbi in 0..srv.keyspace.dbs.len() {
+            if srv.keyspace.dbs[dbi].ready.is_empty() {
+                continue;
+            }
+            any = true;
+            let keys = std::mem::take(&mut srv.keyspace.dbs[dbi].ready);
+            for key in keys {
+                serve_key(srv, dbi, &key, now_ms);
+            }
+        }
+        if !any {
+            return;
+        }
+    }
+}
+
+/// Offers `key` to its waiters, first blocked first.
+fn serve_key(srv: &mut Server, dbi: usize, key: &[u8], now_ms: i64) {
+    let Some(q) = srv.keyspace.dbs[dbi].waiters.get(key) else {
+        return;
+    };
+    let ids: Vec<u64> = q.iter().copied().collect();
+    for id in ids {
+        let Some(mut b) = srv.blocking.clients.remove(&id) else {
+            continue;
+        };
+        let mut out = ReplyBuf::new();
+        out.proto = b.resp;
+        let served = b.op.serve(srv, dbi, key, &mut out, now_ms);
+        srv.blocking.clients.insert(id, b);
+        if served == Served::Done {
+            if let Some(b) = unblock(srv, id) {
+                deliver(&b, &out);
+            }
+        }
+        if srv.keyspace.dbs[dbi].peek(key, now_ms).is_none() {
+            break;
+        }
+    }
+}
+
+/// Times `id` out if it is still blocked and its deadline has passed.
+pub fn timeout(srv: &mut Server, id: u64, now_ms: i64) {
+    match srv.blocking.clients.get(&id) {
+        Some(b) if b.deadline_ms != 0 && b.deadline_ms <= now_ms => {}
+        _ => return,
+    }
+    if let Some(b) = unblock(srv, id) {
+        let mut out = ReplyBuf::new();
+        out.proto = b.resp;
+        b.op.timeout_reply(&mut out);
+        deliver(&b, &out);
+    }
+}
+
+/// CLIENT UNBLOCK: true if `id` was blocked (it gets the timeout reply, or the
+/// UNBLOCKED error when `error`).
+pub fn client_unblock(srv: &mut Server, id: u64, error: bool) -> bool {
+    let Some(b) = unblock(srv, id) else {
+        return false;
+    };
+    let mut out = ReplyBuf::new();
+    out.proto = b.resp;
+    if error {
+        out.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    } else {
+        b.op.timeout_reply(&mut out);
+    }
+    deliver(&b, &out);
+    true
+}
+
+/// Forgets a client whose connection ended.
+pub fn disconnect(srv: &mut Server, id: u64) {
+    unblock(srv, id);
+}
+
+/// Parses a blocking timeout in seconds (Redis's getTimeoutFromObjectOrReply):
+/// 0 for none, else the absolute unix ms deadline.
+pub fn parse_timeout(arg: &[u8], now_ms: i64) -> Result<i64, crate::dispatch::CmdError> {
+    let secs = std::str::from_utf8(arg)
+        .ok()
+        .filter(|s| {
+            !s.is_empty()
+                && !s.starts_with(|c: char| c.is_ascii_whitespace())
+                && !s.ends_with(|c: char| c.is_ascii_whitespace())
+        })
+        .and_then(|s| parse_c_double(s))
+        .filter(|x| !x.is_nan())
+        .ok_or("ERR timeout is not a float or out of range")?;
+    if !secs.is_finite() {
+        return Err("ERR timeout is not a float or out of range".into());
+    }
+    let ms = (secs * 1000.0).ceil();
+    if ms < 0.0 {
+        return Err("ERR timeout is negative".into());
+    }
+    if ms >= 9.2e18 {
+        return Err("ERR timeout is out of range".into());
+    }
+    let ms = ms as i64;
+    Ok(if ms > 0 { ms.saturating_add(now_ms) } else { 0 })
+}
+
+/// strtold-like parse of a whole string (decimal, exponent, hex floats rejected).
+fn parse_c_double(s: &str) -> Option<f64> {
+    let l = s.to_ascii_lowercase();
+    match l.trim_start_matches(['+', '-']) {
+        "inf" | "infinity" => return Some(f64::INFINITY),
+        "nan" => return None,
+        _ => {}
+    }
+    s.parse::<f64>().ok()
+}
