@@ -17,11 +17,13 @@ mod config;
 pub mod connection;
 pub mod debug;
 mod expire;
+pub mod hash;
 pub mod help;
 pub mod info;
 pub mod keyspace;
 mod lcs;
 pub mod server;
+mod set;
 mod strings;
 
 /// A command implementation.
@@ -37,9 +39,11 @@ const GROUPS: &[&[(&str, Handler)]] = &[
     connection::HANDLERS,
     debug::HANDLERS,
     expire::HANDLERS,
+    hash::HANDLERS,
     info::HANDLERS,
     keyspace::HANDLERS,
     server::HANDLERS,
+    set::HANDLERS,
     strings::HANDLERS,
 ];
 
