@@ -102,6 +102,9 @@ fn tick(shared: &Shared, srv: &mut Server, ticks: u64, expire_state: &mut Expire
     if srv.active_expire_enabled {
         let budget_us = effort(srv).slow_perc * 1_000_000 / hz / 100;
         expire_state.timed_out = active_expire_cycle(srv, now, budget_us, expire_state);
+        // Hash fields with TTLs (Redis 7.4): a bounded sweep of the hashes that
+        // have some, each tick.
+        crate::cmd::hash::active_expire_fields(srv, now, 20, 1000);
     }
     // An eviction run that stopped on its time limit goes on here (Redis's eviction
     // timer), as does eviction after maxmemory was lowered (Redis evicts at CONFIG

@@ -245,10 +245,28 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
         }
         (b"htstats-key", 3) => {
             let key = ctx.argv[2].clone();
-            if ctx.read_key_notouch(&key).is_none() {
+            let Some(o) = ctx.read_key_notouch(&key) else {
                 return Err(errors::NO_SUCH_KEY.into());
+            };
+            let text = match &o.value {
+                Value::Hash(h) => h.table().map(|t| t.stats_text()),
+                Value::Set(s @ crate::types::set::Set::Packed(_)) => {
+                    // A small set reported as a hash table: the stats of the table
+                    // Redis would hold.
+                    let mut d = crate::keyspace::dict::Dict::<()>::new();
+                    s.for_each(|it| {
+                        it.with_bytes(|b| d.insert(b, ()));
+                    });
+                    Some(d.stats_text())
+                }
+                Value::Set(s) => s.table().map(|t| t.stats_text()),
+                _ => None,
+            };
+            if let Some(text) = text {
+                ctx.out.verbatim(b"txt", text.as_bytes());
+                return Ok(());
             }
-            // Strings are never stored in a hash table.
+            // Strings and small encodings are not stored in a hash table.
             return Err(
                 "ERR The value stored at the specified key is not represented using an hash table"
                     .into(),
@@ -446,8 +464,152 @@ pub fn serialized_length(v: &Value) -> usize {
         }),
         Value::Str(_) | Value::Raw(_) => v.with_bytes(rdb_raw_string_size),
         Value::List(l) => list_serialized_length(l),
+        Value::Hash(h) => hash_serialized_length(h),
+        Value::Set(s) => set_serialized_length(s),
         // PENDING(collections): each type's serialized length comes with its module.
-        Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => 0,
+        Value::ZSet(_) => 0,
+    }
+}
+
+/// RDB size of a set: an intset is one string holding the intset's bytes (8-byte
+/// header, then the members little-endian in the set's width); a hashtable set is
+/// its length and each member as a string.
+fn set_serialized_length(s: &crate::types::set::Set) -> usize {
+    use crate::types::set::{IntSet, Set};
+    match s {
+        Set::Ints(is) => {
+            let (width, bytes): (u32, Vec<u8>) = match &**is {
+                IntSet::W16(v) => (2, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+                IntSet::W32(v) => (4, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+                IntSet::W64(v) => (8, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+            };
+            let mut blob = Vec::with_capacity(8 + bytes.len());
+            blob.extend_from_slice(&width.to_le_bytes());
+            blob.extend_from_slice(&(is.len() as u32).to_le_bytes());
+            blob.extend_from_slice(&bytes);
+            rdb_raw_string_size(&blob)
+        }
+        _ => {
+            let mut n = rdb_len_size(s.len() as u64);
+            s.for_each(|it| n += it.with_bytes(rdb_raw_string_size));
+            n
+        }
+    }
+}
+
+/// RDB size of a hash: a listpack-encoded hash is one string holding the listpack's
+/// bytes; a hashtable is its length, then each field and value as strings.
+fn hash_serialized_length(h: &crate::types::hash::Hash) -> usize {
+    use crate::types::hash::Hash;
+    match h {
+        Hash::Table(_) => {
+            let mut n = rdb_len_size(h.len() as u64);
+            h.for_each(|k, v| {
+                n += k.with_bytes(rdb_raw_string_size) + v.with_bytes(rdb_raw_string_size);
+            });
+            n
+        }
+        _ => {
+            let mut lp = Listpack::new();
+            h.for_each(|k, v| {
+                k.with_bytes(|b| lp.push(b));
+                v.with_bytes(|b| lp.push(b));
+            });
+            rdb_raw_string_size(&lp.finish())
+        }
+    }
+}
+
+/// The bytes of a listpack as Redis builds it (for RDB sizes).
+struct Listpack {
+    buf: Vec<u8>,
+    count: usize,
+}
+
+impl Listpack {
+    fn new() -> Self {
+        Listpack {
+            buf: vec![0; 6],
+            count: 0,
+        }
+    }
+
+    fn push(&mut self, s: &[u8]) {
+        let start = self.buf.len();
+        let int = if s.len() <= 20 {
+            redis_formats::num::parse_i64(s)
+        } else {
+            None
+        };
+        match int {
+            Some(v @ 0..=127) => self.buf.push(v as u8),
+            Some(v @ -4096..=4095) => {
+                let u = if v < 0 { (1 << 13) + v } else { v } as u16;
+                self.buf.push(((u >> 8) as u8) | 0xc0);
+                self.buf.push(u as u8);
+            }
+            Some(v @ -32768..=32767) => {
+                self.buf.push(0xf1);
+                self.buf.extend_from_slice(&(v as i16).to_le_bytes());
+            }
+            Some(v @ -8388608..=8388607) => {
+                self.buf.push(0xf2);
+                self.buf.extend_from_slice(&(v as i32).to_le_bytes()[..3]);
+            }
+            Some(v) if i32::try_from(v).is_ok() => {
+                self.buf.push(0xf3);
+                self.buf.extend_from_slice(&(v as i32).to_le_bytes());
+            }
+            Some(v) => {
+                self.buf.push(0xf4);
+                self.buf.extend_from_slice(&v.to_le_bytes());
+            }
+            None => {
+                let l = s.len();
+                if l < 64 {
+                    self.buf.push(0x80 | l as u8);
+                } else if l < 4096 {
+                    self.buf.push(((l >> 8) as u8) | 0xe0);
+                    self.buf.push(l as u8);
+                } else {
+                    self.buf.push(0xf0);
+                    self.buf.extend_from_slice(&(l as u32).to_le_bytes());
+                }
+                self.buf.extend_from_slice(s);
+            }
+        }
+        let l = self.buf.len() - start;
+        if l <= 127 {
+            self.buf.push(l as u8);
+        } else if l < 16383 {
+            self.buf.push((l >> 7) as u8);
+            self.buf.push((l & 127) as u8 | 128);
+        } else if l < 2097151 {
+            self.buf.push((l >> 14) as u8);
+            self.buf.push(((l >> 7) & 127) as u8 | 128);
+            self.buf.push((l & 127) as u8 | 128);
+        } else if l < 268435455 {
+            self.buf.push((l >> 21) as u8);
+            self.buf.push(((l >> 14) & 127) as u8 | 128);
+            self.buf.push(((l >> 7) & 127) as u8 | 128);
+            self.buf.push((l & 127) as u8 | 128);
+        } else {
+            self.buf.push((l >> 28) as u8);
+            self.buf.push(((l >> 21) & 127) as u8 | 128);
+            self.buf.push(((l >> 14) & 127) as u8 | 128);
+            self.buf.push(((l >> 7) & 127) as u8 | 128);
+            self.buf.push((l & 127) as u8 | 128);
+        }
+        self.count += 1;
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        self.buf.push(0xff);
+        let total = self.buf.len() as u32;
+        self.buf[..4].copy_from_slice(&total.to_le_bytes());
+        let n = self.count.min(65535) as u16;
+        self.buf[4..6].copy_from_slice(&n.to_le_bytes());
+        self.buf
     }
 }
 
@@ -831,8 +993,15 @@ fn object_digest(digest: &mut [u8; 20], o: &Object, has_ttl: bool) {
                 item.with_bytes(|b| mix_digest(digest, b));
             }
         }
+        Value::Set(s) => s.for_each(|it| it.with_bytes(|b| xor_digest(digest, b))),
+        Value::Hash(h) => h.for_each(|k, v| {
+            let mut ele = [0u8; 20];
+            k.with_bytes(|b| mix_digest(&mut ele, b));
+            v.with_bytes(|b| mix_digest(&mut ele, b));
+            xor_digest(digest, &ele);
+        }),
         // PENDING(collections): each type's digest comes with its module.
-        Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => {}
+        Value::ZSet(_) => {}
     }
     if has_ttl {
         xor_digest(digest, b"!!expire!!");

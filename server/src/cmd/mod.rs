@@ -17,6 +17,7 @@ mod config;
 pub mod connection;
 pub mod debug;
 mod expire;
+pub mod hash;
 pub mod help;
 pub mod info;
 pub mod keyspace;
@@ -24,6 +25,7 @@ mod lcs;
 pub mod multi;
 pub mod list;
 pub mod server;
+mod set;
 mod strings;
 
 /// A command implementation.
@@ -39,11 +41,13 @@ const GROUPS: &[&[(&str, Handler)]] = &[
     connection::HANDLERS,
     debug::HANDLERS,
     expire::HANDLERS,
+    hash::HANDLERS,
     info::HANDLERS,
     keyspace::HANDLERS,
     multi::HANDLERS,
     list::HANDLERS,
     server::HANDLERS,
+    set::HANDLERS,
     strings::HANDLERS,
 ];
 

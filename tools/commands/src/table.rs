@@ -10,6 +10,10 @@ use std::sync::OnceLock;
 /// The command data observed from Redis 7.0.15 (`examples/generate.rs` writes it).
 const DATA: &str = include_str!("../commands.json");
 
+/// Commands beyond Redis 7.0 the server implements, declared as Redis 7.4/8.0 define
+/// them (the hash field-expiry family), in the same format; appended to the table.
+const BEYOND_7_0: &str = include_str!("../commands-beyond-7.0.json");
+
 /// Longest name looked up (longer names are not commands; this bounds the stack buffer).
 const MAX_NAME: usize = 64;
 
@@ -61,8 +65,11 @@ pub struct CommandTable {
 pub fn table() -> &'static CommandTable {
     static TABLE: OnceLock<CommandTable> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let commands: Vec<CommandSpec> =
+        let mut commands: Vec<CommandSpec> =
             serde_json::from_str(DATA).expect("embedded commands.json is valid (tested)");
+        let beyond: Vec<CommandSpec> = serde_json::from_str(BEYOND_7_0)
+            .expect("embedded commands-beyond-7.0.json is valid (tested)");
+        commands.extend(beyond);
         CommandTable::new(commands)
     })
 }
