@@ -443,8 +443,31 @@ pub fn serialized_length(v: &Value) -> usize {
             rdb_len_size(len as u64) + len
         }),
         Value::Str(_) | Value::Raw(_) => v.with_bytes(rdb_raw_string_size),
+        Value::ZSet(z) => zset_serialized_length(z),
         // PENDING(collections): each type's serialized length comes with its module.
-        Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => 0,
+        Value::List(_) | Value::Hash(_) | Value::Set(_) => 0,
+    }
+}
+
+/// A sorted set as RDB writes it: the listpack as one string (`listpack`), or the
+/// count then each member and its 8-byte binary score (`skiplist`).
+fn zset_serialized_length(z: &crate::types::zset::ZSet) -> usize {
+    use crate::types::zset::ZSet;
+    match z {
+        ZSet::Packed(_) => {
+            let mut texts: Vec<Vec<u8>> = Vec::with_capacity(z.len() * 2);
+            z.for_range(0, z.len(), false, |m, s| {
+                texts.push(m.to_vec());
+                texts.push(redis_formats::num::format_double(s).into_bytes());
+            });
+            let lp = crate::types::zset::listpack_bytes(texts.iter().map(|t| t.as_slice()));
+            rdb_raw_string_size(&lp)
+        }
+        ZSet::Skiplist(_) => {
+            let mut n = rdb_len_size(z.len() as u64);
+            z.for_range(0, z.len(), false, |m, _| n += rdb_raw_string_size(m) + 8);
+            n
+        }
     }
 }
 
@@ -581,8 +604,18 @@ fn object_digest(digest: &mut [u8; 20], o: &Object, has_ttl: bool) {
         v @ (Value::Int(_) | Value::Str(_) | Value::Raw(_)) => {
             v.with_bytes(|b| mix_digest(digest, b));
         }
+        Value::ZSet(z) => {
+            // Each member's digest is mixed from the member and its score as "%.17g",
+            // then xored in (order-independent).
+            z.for_range(0, z.len(), false, |m, s| {
+                let mut ele = [0u8; 20];
+                mix_digest(&mut ele, m);
+                mix_digest(&mut ele, redis_formats::num::format_double(s).as_bytes());
+                xor_digest(digest, &ele);
+            });
+        }
         // PENDING(collections): each type's digest comes with its module.
-        Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => {}
+        Value::List(_) | Value::Hash(_) | Value::Set(_) => {}
     }
     if has_ttl {
         xor_digest(digest, b"!!expire!!");

@@ -23,6 +23,7 @@ pub mod keyspace;
 mod lcs;
 pub mod server;
 mod strings;
+pub mod zset;
 
 /// A command implementation.
 pub type Handler = fn(&mut Ctx) -> CmdResult;
@@ -41,6 +42,7 @@ const GROUPS: &[&[(&str, Handler)]] = &[
     keyspace::HANDLERS,
     server::HANDLERS,
     strings::HANDLERS,
+    zset::HANDLERS,
 ];
 
 fn by_id() -> &'static [Option<Handler>] {
