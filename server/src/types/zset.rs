@@ -297,16 +297,12 @@ impl ZSet {
 
     /// Calls `f` with a random member and its score (none when empty).
     pub fn random<R>(&self, f: impl FnOnce(&[u8], f64) -> R) -> Option<R> {
-        match self {
-            ZSet::Packed(p) => {
-                let n = p.len() / 2;
-                if n == 0 {
-                    return None;
-                }
-                self.with_rank(fastrand::usize(..n), f)
-            }
-            ZSet::Skiplist(s) => s.dict.random_entry().map(|e| f(&e.key, e.value)),
+        // A uniform rank: fair even where hash chains would not be.
+        let n = self.len();
+        if n == 0 {
+            return None;
         }
+        self.with_rank(fastrand::usize(..n), f)
     }
 
     /// One step of ZSCAN: calls `f(member, score)` for the members of the buckets the
