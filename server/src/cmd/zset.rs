@@ -356,7 +356,7 @@ fn zadd_generic(ctx: &mut Ctx, incr_cmd: bool) -> CmdResult {
     if nx && xx {
         return Err("ERR XX and NX options at the same time are not compatible".into());
     }
-    if (gt && nx) || (lt && nx) || (gt && lt) {
+    if (nx && (gt || lt)) || (gt && lt) {
         return Err("ERR GT, LT, and/or NX options at the same time are not compatible".into());
     }
     if incr && elements > 1 {
@@ -442,8 +442,7 @@ fn finish_zadd(
             ctx.out.null();
         }
     } else {
-        ctx.out
-            .int(if ch { added + updated } else { added } as i64);
+        ctx.out.int(if ch { added + updated } else { added } as i64);
     }
     Ok(())
 }
@@ -634,7 +633,11 @@ fn zrange_generic(
             rank_args = (ctx.arg_i64(minidx)?, ctx.arg_i64(maxidx)?);
             None
         }
-        _ => Some(parse_range(&argv[minidx], &argv[maxidx], kind == Kind::Lex)?),
+        _ => Some(parse_range(
+            &argv[minidx],
+            &argv[maxidx],
+            kind == Kind::Lex,
+        )?),
     };
     let (z, out) = read_zset(ctx, &argv[first])?;
     // The forward ranks of the result, emitted reversed with `rev`.
@@ -657,7 +660,9 @@ fn zrange_generic(
                     } else {
                         avail.min(limit as usize)
                     };
-                    if rev {
+                    if n == 0 {
+                        (0, 0)
+                    } else if rev {
                         (hi - offset as usize - n, hi - offset as usize)
                     } else {
                         (lo + offset as usize, lo + offset as usize + n)
@@ -677,9 +682,28 @@ fn zrange_generic(
     };
     let mut items = Vec::with_capacity(end - start);
     if let Some(z) = z {
-        z.for_range(start, end, false, |m, s| items.push((m.to_vec(), s)));
+        z.for_range(start, end, rev, |m, s| items.push((m.to_vec(), s)));
     }
-    store_result(ctx, &argv[dst], &items);
+    if items.is_empty() {
+        store_result(ctx, &argv[dst], &items);
+        return Ok(());
+    }
+    // As Redis's ZRANGESTORE: a rank range longer than the listpack limit starts as
+    // a skiplist, anything else starts as a listpack and converts when an insert
+    // outgrows it (members are added in the order of the reply).
+    let max_entries = ctx.srv.config.zset_max_listpack_entries;
+    let max_value = ctx.srv.config.zset_max_listpack_value;
+    let mut result = if kind == Kind::Rank && items.len() > max_entries {
+        ZSet::new_skiplist()
+    } else {
+        ZSet::new_packed()
+    };
+    for (m, s) in &items {
+        result.insert(m, *s, max_entries, max_value);
+    }
+    ctx.set_key(&argv[dst], Value::ZSet(result), false);
+    ctx.dirty(1);
+    ctx.out.int(items.len() as i64);
     Ok(())
 }
 
@@ -1346,8 +1370,9 @@ fn zrandmember_count(ctx: &mut Ctx, l: i64, withscores: bool) -> CmdResult {
         return Ok(());
     }
     if count as usize >= size {
+        // The whole set, walked from the highest rank down as Redis's iterator does.
         reply_members_header(out, size, withscores);
-        z.for_range(0, size, false, |m, s| reply_member(out, m, s, withscores));
+        z.for_range(0, size, true, |m, s| reply_member(out, m, s, withscores));
         return Ok(());
     }
     let count = count as usize;
@@ -1395,13 +1420,19 @@ pub fn zscan(ctx: &mut Ctx) -> CmdResult {
     let opts = parse_scan_options(ctx, 3, false)?;
     let now = ctx.now_ms;
     let dbi = ctx.client.db;
-    let Some(Value::ZSet(z)) = ctx.srv.keyspace.dbs[dbi].peek(&argv[1], now).map(|o| &o.value)
+    let Some(Value::ZSet(z)) = ctx.srv.keyspace.dbs[dbi]
+        .peek(&argv[1], now)
+        .map(|o| &o.value)
     else {
         unreachable!("checked above");
     };
     let mut found: Vec<(Vec<u8>, f64)> = Vec::new();
     let next = z.scan(cursor, opts.count, |m, s| {
-        if opts.pattern.as_ref().is_none_or(|p| glob_match(p, m, false)) {
+        if opts
+            .pattern
+            .as_ref()
+            .is_none_or(|p| glob_match(p, m, false))
+        {
             found.push((m.to_vec(), s));
         }
     });

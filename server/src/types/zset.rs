@@ -92,7 +92,7 @@ impl ZSet {
             let mut inputs = Vec::with_capacity(items.len() * 2);
             for (m, s) in items {
                 inputs.push(Input::Bytes(m));
-                inputs.push(Input::Float(*s));
+                inputs.push(Input::Float(*s + 0.0));
             }
             p.insert(0, &inputs);
             ZSet::Packed(p)
@@ -334,8 +334,11 @@ impl ZSet {
     }
 }
 
-/// Inserts a (member, score) pair in its place in a packed zset.
+/// Inserts a (member, score) pair in its place in a packed zset. A score of -0 is
+/// stored as 0, as Debian's Redis 7.0.15 does in a listpack (the reference build
+/// reads "-0" back as 0 there, while its skiplist keeps the sign).
 fn packed_insert(p: &mut Packed, member: &[u8], score: f64) {
+    let score = score + 0.0;
     let mut at = p.bytes();
     for (off, m, s) in pairs(p) {
         if m.with_bytes(|b| less(score, member, s, b)) {
@@ -822,13 +825,16 @@ mod tests {
     fn scores_keep_their_value() {
         let mut z = ZSet::new_packed();
         z.insert(b"a", -0.0, 128, 64);
+        assert!(!z.score(b"a").unwrap().is_sign_negative());
+        z.convert_to_skiplist();
+        z.insert(b"n", -0.0, 128, 64);
         z.insert(b"b", 1e300, 128, 64);
         z.insert(b"c", f64::NEG_INFINITY, 128, 64);
         z.insert(b"d", 3.0, 128, 64);
-        assert!(z.score(b"a").unwrap().is_sign_negative());
+        assert!(z.score(b"n").unwrap().is_sign_negative());
         assert_eq!(z.score(b"b"), Some(1e300));
         assert_eq!(z.rank(b"c"), Some((0, f64::NEG_INFINITY)));
-        assert_eq!(z.rank(b"d"), Some((2, 3.0)));
+        assert_eq!(z.rank(b"d"), Some((3, 3.0)));
     }
 
     #[test]
