@@ -79,12 +79,11 @@ fn c_strtod(s: &[u8]) -> Option<(f64, bool)> {
         Ok(v) => v,
         Err(_) => parse_hex_float(t)?,
     };
-    let lower = t.to_ascii_lowercase();
-    let is_hex = lower.contains("0x");
     let erange = if v.is_infinite() {
-        !lower.contains("inf")
-    } else if v == 0.0 && !is_hex {
-        let mantissa = lower.split('e').next().unwrap_or("");
+        // Only a spelled-out infinity is not an overflow.
+        !t.bytes().any(|c| c == b'i' || c == b'I')
+    } else if v == 0.0 && !t.bytes().any(|c| c == b'x' || c == b'X') {
+        let mantissa = t.split(['e', 'E']).next().unwrap_or("");
         mantissa.bytes().any(|c| (b'1'..=b'9').contains(&c))
     } else {
         false
@@ -371,39 +370,70 @@ fn zadd_generic(ctx: &mut Ctx, incr_cmd: bool) -> CmdResult {
     let db = ctx.client.db;
     let now = ctx.now_ms;
     let touch = touch(ctx);
+    let flags = ZaddFlags {
+        nx,
+        xx,
+        gt,
+        lt,
+        incr,
+    };
+    let counts = match write_zset(ctx.srv, db, key, now, touch)? {
+        Some(z) => zadd_apply(z, &argv[idx..], flags, max_entries, max_value)?,
+        None => {
+            if xx {
+                return finish_zadd(ctx, incr, ch, (0, 0, 0, 0.0));
+            }
+            let mut z = if max_entries == 0 || max_value < argv[idx + 1].len() {
+                ZSet::new_skiplist()
+            } else {
+                ZSet::new_packed()
+            };
+            let counts = zadd_apply(&mut z, &argv[idx..], flags, max_entries, max_value)?;
+            let obj = ctx.new_object(Value::ZSet(z));
+            ctx.srv.keyspace.dbs[db].add(key, obj);
+            counts
+        }
+    };
+    ctx.dirty(counts.0 + counts.1);
+    finish_zadd(ctx, incr, ch, counts)
+}
+
+#[derive(Clone, Copy)]
+struct ZaddFlags {
+    nx: bool,
+    xx: bool,
+    gt: bool,
+    lt: bool,
+    incr: bool,
+}
+
+/// Applies the score/member pairs of `pairs` (Redis's zsetAdd for each): returns
+/// (added, updated, processed, last new score).
+fn zadd_apply(
+    z: &mut ZSet,
+    pairs: &[bytes::Bytes],
+    f: ZaddFlags,
+    max_entries: usize,
+    max_value: usize,
+) -> Result<(u64, u64, u64, f64), CmdError> {
     let (mut added, mut updated, mut processed) = (0u64, 0u64, 0u64);
     let mut last_score = 0.0;
-    if write_zset(ctx.srv, db, key, now, touch)?.is_none() {
-        if xx {
-            return finish_zadd(ctx, incr, ch, 0, 0, 0, 0.0);
-        }
-        let z = if max_entries == 0 || max_value < argv[idx + 1].len() {
-            ZSet::new_skiplist()
-        } else {
-            ZSet::new_packed()
-        };
-        let obj = ctx.new_object(Value::ZSet(z));
-        ctx.srv.keyspace.dbs[db].add(key, obj);
-    }
-    let Some(z) = write_zset(ctx.srv, db, key, now, false)? else {
-        unreachable!("just created");
-    };
-    for j in 0..elements {
-        let score = parse_score(&argv[idx + j * 2]).unwrap_or(0.0);
-        let m: &[u8] = &argv[idx + j * 2 + 1];
+    for pair in pairs.chunks_exact(2) {
+        let score = parse_score(&pair[0]).unwrap_or(0.0);
+        let m: &[u8] = &pair[1];
         match z.score(m) {
             Some(cur) => {
-                if nx {
+                if f.nx {
                     continue;
                 }
                 let mut s = score;
-                if incr {
+                if f.incr {
                     s += cur;
                     if s.is_nan() {
                         return Err(NAN_ERR.into());
                     }
                 }
-                if (lt && s >= cur) || (gt && s <= cur) {
+                if (f.lt && s >= cur) || (f.gt && s <= cur) {
                     continue;
                 }
                 processed += 1;
@@ -413,7 +443,7 @@ fn zadd_generic(ctx: &mut Ctx, incr_cmd: bool) -> CmdResult {
                     updated += 1;
                 }
             }
-            None if !xx => {
+            None if !f.xx => {
                 z.insert(m, score, max_entries, max_value);
                 added += 1;
                 processed += 1;
@@ -422,19 +452,11 @@ fn zadd_generic(ctx: &mut Ctx, incr_cmd: bool) -> CmdResult {
             None => {}
         }
     }
-    ctx.dirty(added + updated);
-    finish_zadd(ctx, incr, ch, added, updated, processed, last_score)
+    Ok((added, updated, processed, last_score))
 }
 
-fn finish_zadd(
-    ctx: &mut Ctx,
-    incr: bool,
-    ch: bool,
-    added: u64,
-    updated: u64,
-    processed: u64,
-    score: f64,
-) -> CmdResult {
+fn finish_zadd(ctx: &mut Ctx, incr: bool, ch: bool, counts: (u64, u64, u64, f64)) -> CmdResult {
+    let (added, updated, processed, score) = counts;
     if incr {
         if processed > 0 {
             ctx.out.double(score);
