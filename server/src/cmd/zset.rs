@@ -307,6 +307,18 @@ fn reply_members_header(out: &mut ReplyBuf, n: usize, withscores: bool) {
     }
 }
 
+/// A score as Redis's addReplyDouble writes it ("%.17g"); integral scores that print
+/// as integers take the integer formatter, which is much cheaper.
+#[inline]
+fn reply_score(out: &mut ReplyBuf, s: f64) {
+    if s.fract() == 0.0 && s.abs() < 1e15 && !(s == 0.0 && s.is_sign_negative()) {
+        let mut buf = [0u8; 20];
+        out.double_text(redis_formats::num::format_i64(s as i64, &mut buf));
+    } else {
+        out.double(s);
+    }
+}
+
 #[inline]
 fn reply_member(out: &mut ReplyBuf, m: &[u8], s: f64, withscores: bool) {
     if withscores {
@@ -314,7 +326,7 @@ fn reply_member(out: &mut ReplyBuf, m: &[u8], s: f64, withscores: bool) {
             out.array(2);
         }
         out.bulk(m);
-        out.double(s);
+        reply_score(out, s);
     } else {
         out.bulk(m);
     }
@@ -361,9 +373,20 @@ fn zadd_generic(ctx: &mut Ctx, incr_cmd: bool) -> CmdResult {
     if incr && elements > 1 {
         return Err("ERR INCR option supports a single increment-element pair".into());
     }
-    for j in 0..elements {
-        arg_score(&argv[idx + j * 2], errors::NOT_FLOAT)?;
+    // Every score is checked before anything changes (all or nothing); a few fit on
+    // the stack.
+    let mut small = [0f64; 8];
+    let mut large = Vec::new();
+    let scores: &mut [f64] = if elements <= small.len() {
+        &mut small[..elements]
+    } else {
+        large.resize(elements, 0.0);
+        &mut large
+    };
+    for (j, sc) in scores.iter_mut().enumerate() {
+        *sc = arg_score(&argv[idx + j * 2], errors::NOT_FLOAT)?;
     }
+    let scores: &[f64] = scores;
     let max_entries = ctx.srv.config.zset_max_listpack_entries;
     let max_value = ctx.srv.config.zset_max_listpack_value;
     let key: &[u8] = &argv[1];
@@ -378,7 +401,7 @@ fn zadd_generic(ctx: &mut Ctx, incr_cmd: bool) -> CmdResult {
         incr,
     };
     let counts = match write_zset(ctx.srv, db, key, now, touch)? {
-        Some(z) => zadd_apply(z, &argv[idx..], flags, max_entries, max_value)?,
+        Some(z) => zadd_apply(z, &argv[idx..], scores, flags, max_entries, max_value)?,
         None => {
             if xx {
                 return finish_zadd(ctx, incr, ch, (0, 0, 0, 0.0));
@@ -388,7 +411,7 @@ fn zadd_generic(ctx: &mut Ctx, incr_cmd: bool) -> CmdResult {
             } else {
                 ZSet::new_packed()
             };
-            let counts = zadd_apply(&mut z, &argv[idx..], flags, max_entries, max_value)?;
+            let counts = zadd_apply(&mut z, &argv[idx..], scores, flags, max_entries, max_value)?;
             let obj = ctx.new_object(Value::ZSet(z));
             ctx.srv.keyspace.dbs[db].add(key, obj);
             counts
@@ -412,14 +435,14 @@ struct ZaddFlags {
 fn zadd_apply(
     z: &mut ZSet,
     pairs: &[bytes::Bytes],
+    scores: &[f64],
     f: ZaddFlags,
     max_entries: usize,
     max_value: usize,
 ) -> Result<(u64, u64, u64, f64), CmdError> {
     let (mut added, mut updated, mut processed) = (0u64, 0u64, 0u64);
     let mut last_score = 0.0;
-    for pair in pairs.chunks_exact(2) {
-        let score = parse_score(&pair[0]).unwrap_or(0.0);
+    for (pair, &score) in pairs.chunks_exact(2).zip(scores) {
         let m: &[u8] = &pair[1];
         match z.score(m) {
             Some(cur) => {
@@ -459,7 +482,7 @@ fn finish_zadd(ctx: &mut Ctx, incr: bool, ch: bool, counts: (u64, u64, u64, f64)
     let (added, updated, processed, score) = counts;
     if incr {
         if processed > 0 {
-            ctx.out.double(score);
+            reply_score(ctx.out, score);
         } else {
             ctx.out.null();
         }
@@ -521,7 +544,7 @@ pub fn zscore(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     let (z, out) = read_zset(ctx, &argv[1])?;
     match z.and_then(|z| z.score(&argv[2])) {
-        Some(s) => out.double(s),
+        Some(s) => reply_score(out, s),
         None => out.null(),
     }
     Ok(())
@@ -534,7 +557,7 @@ pub fn zmscore(ctx: &mut Ctx) -> CmdResult {
     out.array(argv.len() - 2);
     for m in &argv[2..] {
         match z.as_ref().and_then(|z| z.score(m)) {
-            Some(s) => out.double(s),
+            Some(s) => reply_score(out, s),
             None => out.null(),
         }
     }
@@ -1197,7 +1220,7 @@ pub fn pop_from(
             out.array(2);
         }
         out.bulk(m);
-        out.double(s);
+        reply_score(out, s);
     });
     z.remove_range(start, end);
     if z.is_empty() {
@@ -1493,6 +1516,27 @@ mod tests {
         assert_eq!(parse_score_bound(b"1e400"), Some((f64::INFINITY, false)));
         assert_eq!(parse_score_bound(b"x"), None);
         assert_eq!(parse_score_bound(b"(nan"), None);
+    }
+
+    #[test]
+    fn integral_scores_print_as_percent_17g() {
+        for x in [
+            0.0,
+            -0.0,
+            1.0,
+            -7.0,
+            123456789.0,
+            999999999999999.0,
+            1e15,
+            1e16,
+            2.5,
+        ] {
+            let mut a = ReplyBuf::new();
+            reply_score(&mut a, x);
+            let mut b = ReplyBuf::new();
+            b.double(x);
+            assert_eq!(a.buf, b.buf, "{x}");
+        }
     }
 
     #[test]
