@@ -909,6 +909,9 @@ fn serialized_lengths_match() {
         assert_eq!(len(&ra), len(&rb), "{k}: {} / {}", show(&ra), show(&rb));
         let (da, db) = pair.both(&args(&format!("DEBUG DIGEST-VALUE {k}")));
         assert_eq!(show(&da), show(&db), "digest of {k}");
+        // MEMORY USAGE works on sorted sets (the figures are our layout's).
+        let (ma, _) = pair.both(&args(&format!("MEMORY USAGE {k}")));
+        assert!(ma.starts_with(b":"), "MEMORY USAGE {k}: {}", show(&ma));
     }
 }
 
