@@ -466,8 +466,29 @@ pub fn serialized_length(v: &Value) -> usize {
         Value::List(l) => list_serialized_length(l),
         Value::Hash(h) => hash_serialized_length(h),
         Value::Set(s) => set_serialized_length(s),
-        // PENDING(collections): each type's serialized length comes with its module.
-        Value::ZSet(_) => 0,
+        Value::ZSet(z) => zset_serialized_length(z),
+    }
+}
+
+/// A sorted set as RDB writes it: the listpack as one string (`listpack`), or the
+/// count then each member and its 8-byte binary score (`skiplist`).
+fn zset_serialized_length(z: &crate::types::zset::ZSet) -> usize {
+    use crate::types::zset::ZSet;
+    match z {
+        ZSet::Packed(_) => {
+            let mut texts: Vec<Vec<u8>> = Vec::with_capacity(z.len() * 2);
+            z.for_range(0, z.len(), false, |m, s| {
+                texts.push(m.to_vec());
+                texts.push(redis_formats::num::format_double(s).into_bytes());
+            });
+            let lp = crate::types::zset::listpack_bytes(texts.iter().map(|t| t.as_slice()));
+            rdb_raw_string_size(&lp)
+        }
+        ZSet::Skiplist(_) => {
+            let mut n = rdb_len_size(z.len() as u64);
+            z.for_range(0, z.len(), false, |m, _| n += rdb_raw_string_size(m) + 8);
+            n
+        }
     }
 }
 
@@ -1000,8 +1021,16 @@ fn object_digest(digest: &mut [u8; 20], o: &Object, has_ttl: bool) {
             v.with_bytes(|b| mix_digest(&mut ele, b));
             xor_digest(digest, &ele);
         }),
-        // PENDING(collections): each type's digest comes with its module.
-        Value::ZSet(_) => {}
+        Value::ZSet(z) => {
+            // Each member's digest is mixed from the member and its score as "%.17g",
+            // then xored in (order-independent).
+            z.for_range(0, z.len(), false, |m, s| {
+                let mut ele = [0u8; 20];
+                mix_digest(&mut ele, m);
+                mix_digest(&mut ele, redis_formats::num::format_double(s).as_bytes());
+                xor_digest(digest, &ele);
+            });
+        }
     }
     if has_ttl {
         xor_digest(digest, b"!!expire!!");

@@ -27,6 +27,7 @@ pub mod list;
 pub mod server;
 mod set;
 mod strings;
+pub mod zset;
 
 /// A command implementation.
 pub type Handler = fn(&mut Ctx) -> CmdResult;
@@ -49,6 +50,7 @@ const GROUPS: &[&[(&str, Handler)]] = &[
     server::HANDLERS,
     set::HANDLERS,
     strings::HANDLERS,
+    zset::HANDLERS,
 ];
 
 fn by_id() -> &'static [Option<Handler>] {

@@ -443,8 +443,9 @@ impl Packed {
         }
         self.data_mut().copy_within(end..bytes, off);
         let removed = end - off;
-        self.set_header(bytes - removed, count - n);
+        // Shrink while the header still tells the allocation's current size.
         self.resize(bytes - removed);
+        self.set_header(bytes - removed, count - n);
     }
 
     /// Replaces the entry at byte offset `off` with `item`.
@@ -455,8 +456,8 @@ impl Packed {
 
     /// Removes every entry.
     pub fn clear(&mut self) {
-        self.set_header(0, 0);
         self.resize(0);
+        self.set_header(0, 0);
     }
 }
 
@@ -625,6 +626,22 @@ mod tests {
         assert_eq!(p.find(b"m2", 2).map(|f| f.0), Some(2));
         // A value equal to a field is not found at a field position.
         assert_eq!(p.find(b"3", 2), None);
+    }
+
+    #[test]
+    fn removals_shrink_the_allocation() {
+        let mut p = Packed::new();
+        for j in 0..50 {
+            p.push(Input::Bytes(format!("member-{j}").as_bytes()));
+        }
+        let before = p.heap_size();
+        p.remove(p.offset_of(10), 30);
+        assert_eq!(p.len(), 20);
+        assert!(p.heap_size() < before);
+        p.push(Input::Bytes(b"again"));
+        assert_eq!(p.get(20), Some(Item::Str(b"again")));
+        p.clear();
+        assert_eq!(p.heap_size(), HEADER);
     }
 
     #[test]

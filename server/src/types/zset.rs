@@ -1,19 +1,115 @@
-//! The zset type's data structure (work in progress: its commands come with it).
+//! The sorted set type's data structure.
+//!
+//! Two encodings, as Redis 7.0 reports them:
+//! - `listpack` ([`ZSet::Packed`]): member, score, member, score... in one [`Packed`],
+//!   ordered by (score, member). Integral scores are stored as integers.
+//! - `skiplist` ([`ZSet::Skiplist`]): a skiplist with spans (rank queries and range
+//!   starts in O(log n)) kept in an arena of nodes, plus a [`Dict`] from member to
+//!   score (ZSCORE, ZSCAN with Redis's cursor, random members).
+//!
+//! Positions are ranks in the forward (score, member) order; every range command is
+//! turned into a rank interval first (see `cmd/zset.rs`), so each encoding only
+//! provides counting, emission and removal by rank.
 
-use super::packed::Packed;
+use super::packed::{Input, Item, Packed};
+use crate::keyspace::dict::Dict;
+use crate::keyspace::smallbytes::SmallBytes;
 
-/// A zset value.
-#[derive(Debug, Clone)]
+/// A sorted set value.
+#[derive(Debug)]
 pub enum ZSet {
-    /// Small zsets: a packed sequence.
+    /// Small sorted sets: member/score pairs in (score, member) order.
     Packed(Packed),
+    /// Large sorted sets.
+    Skiplist(Box<SkipList>),
+}
+
+/// (score, member) order.
+#[inline]
+fn less(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> bool {
+    s1 < s2 || (s1 == s2 && m1 < m2)
+}
+
+/// Iterates the (member offset, member, score) triples of a packed zset.
+struct Pairs<'a> {
+    it: super::packed::IterOffsets<'a>,
+}
+
+impl<'a> Iterator for Pairs<'a> {
+    type Item = (usize, Item<'a>, f64);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let (off, m) = self.it.next()?;
+        let (_, s) = self.it.next().expect("a score follows each member");
+        Some((off, m, s.as_f64().unwrap_or(0.0)))
+    }
+}
+
+#[inline]
+fn pairs(p: &Packed) -> Pairs<'_> {
+    Pairs {
+        it: p.iter_offsets(),
+    }
+}
+
+impl Default for ZSet {
+    fn default() -> Self {
+        ZSet::Packed(Packed::new())
+    }
+}
+
+impl Clone for ZSet {
+    fn clone(&self) -> Self {
+        match self {
+            ZSet::Packed(p) => ZSet::Packed(p.clone()),
+            ZSet::Skiplist(s) => {
+                let mut n = SkipList::new();
+                s.for_range(0, s.len, false, |m, sc| n.insert(m, sc));
+                ZSet::Skiplist(Box::new(n))
+            }
+        }
+    }
 }
 
 impl ZSet {
-    /// Number of elements.
+    /// An empty `listpack`-encoded sorted set.
+    pub fn new_packed() -> Self {
+        ZSet::Packed(Packed::new())
+    }
+
+    /// An empty `skiplist`-encoded sorted set.
+    pub fn new_skiplist() -> Self {
+        ZSet::Skiplist(Box::new(SkipList::new()))
+    }
+
+    /// A sorted set from `items` already in (score, member) order without
+    /// duplicates, encoded as Redis encodes a stored result: `listpack` when it has at
+    /// most `max_entries` members none longer than `max_value`.
+    pub fn from_sorted(items: &[(Vec<u8>, f64)], max_entries: usize, max_value: usize) -> Self {
+        if items.len() <= max_entries && items.iter().all(|(m, _)| m.len() <= max_value) {
+            let mut p = Packed::new();
+            let mut inputs = Vec::with_capacity(items.len() * 2);
+            for (m, s) in items {
+                inputs.push(Input::Bytes(m));
+                inputs.push(Input::Float(*s + 0.0));
+            }
+            p.insert(0, &inputs);
+            ZSet::Packed(p)
+        } else {
+            let mut s = SkipList::new();
+            for (m, sc) in items {
+                s.insert(m, *sc);
+            }
+            ZSet::Skiplist(Box::new(s))
+        }
+    }
+
+    /// Number of members.
     pub fn len(&self) -> usize {
         match self {
-            ZSet::Packed(p) => p.len(),
+            ZSet::Packed(p) => p.len() / 2,
+            ZSet::Skiplist(s) => s.len,
         }
     }
 
@@ -26,6 +122,7 @@ impl ZSet {
     pub fn encoding(&self) -> &'static str {
         match self {
             ZSet::Packed(_) => "listpack",
+            ZSet::Skiplist(_) => "skiplist",
         }
     }
 
@@ -33,6 +130,720 @@ impl ZSet {
     pub fn heap_size(&self) -> usize {
         match self {
             ZSet::Packed(p) => p.heap_size(),
+            ZSet::Skiplist(s) => s.heap_size(),
         }
+    }
+
+    /// The score of `member`.
+    pub fn score(&self, member: &[u8]) -> Option<f64> {
+        match self {
+            ZSet::Packed(p) => {
+                let (_, off) = p.find(member, 2)?;
+                let (_, next) = p.at(off);
+                p.at(next).0.as_f64()
+            }
+            ZSet::Skiplist(s) => s.dict.get(member).copied(),
+        }
+    }
+
+    /// Converts to the `skiplist` encoding.
+    pub fn convert_to_skiplist(&mut self) {
+        if let ZSet::Packed(p) = self {
+            let mut s = SkipList::new();
+            for (_, m, sc) in pairs(p) {
+                m.with_bytes(|b| s.insert(b, sc));
+            }
+            *self = ZSet::Skiplist(Box::new(s));
+        }
+    }
+
+    /// Inserts `member`, known to be absent. First converts to `skiplist` when the
+    /// packed form would outgrow `max_entries` members or `member` is longer than
+    /// `max_value` (Redis's zsetAdd).
+    pub fn insert(&mut self, member: &[u8], score: f64, max_entries: usize, max_value: usize) {
+        if let ZSet::Packed(p) = self {
+            if p.len() / 2 + 1 > max_entries || member.len() > max_value {
+                self.convert_to_skiplist();
+            }
+        }
+        match self {
+            ZSet::Packed(p) => packed_insert(p, member, score),
+            ZSet::Skiplist(s) => s.insert(member, score),
+        }
+    }
+
+    /// Changes the score of `member` (present with score `old`) to `new`.
+    pub fn update(&mut self, member: &[u8], old: f64, new: f64) {
+        match self {
+            ZSet::Packed(p) => {
+                if let Some((_, off)) = p.find(member, 2) {
+                    p.remove(off, 2);
+                }
+                packed_insert(p, member, new);
+            }
+            ZSet::Skiplist(s) => s.update(member, old, new),
+        }
+    }
+
+    /// Removes `member`; returns its score.
+    pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
+        match self {
+            ZSet::Packed(p) => {
+                let (_, off) = p.find(member, 2)?;
+                let (_, next) = p.at(off);
+                let score = p.at(next).0.as_f64();
+                p.remove(off, 2);
+                score
+            }
+            ZSet::Skiplist(s) => s.remove(member),
+        }
+    }
+
+    /// The forward rank (0-based) and score of `member`.
+    pub fn rank(&self, member: &[u8]) -> Option<(usize, f64)> {
+        match self {
+            ZSet::Packed(p) => {
+                let (i, off) = p.find(member, 2)?;
+                let (_, next) = p.at(off);
+                Some((i / 2, p.at(next).0.as_f64().unwrap_or(0.0)))
+            }
+            ZSet::Skiplist(s) => {
+                let score = *s.dict.get(member)?;
+                Some((s.count_prefix(|sc, m| less(sc, m, score, member)), score))
+            }
+        }
+    }
+
+    /// How many members, from the first, satisfy `pred(score, member)`; `pred` must
+    /// hold for a prefix of the (score, member) order.
+    pub fn count_prefix(&self, mut pred: impl FnMut(f64, &[u8]) -> bool) -> usize {
+        match self {
+            ZSet::Packed(p) => {
+                let mut n = 0;
+                for (_, m, s) in pairs(p) {
+                    if !m.with_bytes(|b| pred(s, b)) {
+                        break;
+                    }
+                    n += 1;
+                }
+                n
+            }
+            ZSet::Skiplist(s) => s.count_prefix(pred),
+        }
+    }
+
+    /// Calls `f(member, score)` for ranks `start..end` (forward ranks), in forward
+    /// order or, with `rev`, from `end - 1` down to `start`.
+    pub fn for_range(&self, start: usize, end: usize, rev: bool, mut f: impl FnMut(&[u8], f64)) {
+        if start >= end {
+            return;
+        }
+        match self {
+            ZSet::Packed(p) => {
+                let it = pairs(p).skip(start).take(end - start);
+                if rev {
+                    let mut offs: Vec<usize> = it.map(|(off, _, _)| off).collect();
+                    offs.reverse();
+                    for off in offs {
+                        let (m, next) = p.at(off);
+                        let s = p.at(next).0.as_f64().unwrap_or(0.0);
+                        m.with_bytes(|b| f(b, s));
+                    }
+                } else {
+                    for (_, m, s) in it {
+                        m.with_bytes(|b| f(b, s));
+                    }
+                }
+            }
+            ZSet::Skiplist(s) => s.for_range(start, end, rev, f),
+        }
+    }
+
+    /// The member and score at forward rank `rank`.
+    pub fn with_rank<R>(&self, rank: usize, f: impl FnOnce(&[u8], f64) -> R) -> Option<R> {
+        if rank >= self.len() {
+            return None;
+        }
+        let mut f = Some(f);
+        let mut out = None;
+        self.for_range(rank, rank + 1, false, |m, s| {
+            if let Some(f) = f.take() {
+                out = Some(f(m, s));
+            }
+        });
+        out
+    }
+
+    /// Removes ranks `start..end`.
+    pub fn remove_range(&mut self, start: usize, end: usize) {
+        if start >= end {
+            return;
+        }
+        match self {
+            ZSet::Packed(p) => {
+                let off = p.offset_of(start * 2);
+                p.remove(off, (end - start) * 2);
+            }
+            ZSet::Skiplist(s) => {
+                let mut doomed = Vec::with_capacity(end - start);
+                s.for_range(start, end, false, |m, sc| doomed.push((m.to_vec(), sc)));
+                for (m, sc) in doomed {
+                    s.delete(sc, &m);
+                    s.dict.remove(&m);
+                }
+            }
+        }
+    }
+
+    /// Calls `f` with a random member and its score (none when empty).
+    pub fn random<R>(&self, f: impl FnOnce(&[u8], f64) -> R) -> Option<R> {
+        // A uniform rank: fair even where hash chains would not be.
+        let n = self.len();
+        if n == 0 {
+            return None;
+        }
+        self.with_rank(fastrand::usize(..n), f)
+    }
+
+    /// One step of ZSCAN: calls `f(member, score)` for the members of the buckets the
+    /// cursor visits (everything, and cursor 0, for the packed encoding); returns the
+    /// next cursor. `count` bounds the members wanted, as Redis's scan loop does.
+    pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&[u8], f64)) -> u64 {
+        match self {
+            ZSet::Packed(_) => {
+                self.for_range(0, self.len(), false, f);
+                0
+            }
+            ZSet::Skiplist(s) => {
+                let mut cursor = cursor;
+                let mut got = 0usize;
+                let mut max_iterations = count.saturating_mul(10);
+                loop {
+                    cursor = s.dict.scan(cursor, |e| {
+                        got += 1;
+                        f(&e.key, e.value)
+                    });
+                    if cursor == 0 || max_iterations == 0 || got >= count {
+                        break;
+                    }
+                    max_iterations -= 1;
+                }
+                cursor
+            }
+        }
+    }
+}
+
+/// Inserts a (member, score) pair in its place in a packed zset. A score of -0 is
+/// stored as 0, as Debian's Redis 7.0.15 does in a listpack (the reference build
+/// reads "-0" back as 0 there, while its skiplist keeps the sign).
+fn packed_insert(p: &mut Packed, member: &[u8], score: f64) {
+    let score = score + 0.0;
+    let mut at = p.bytes();
+    for (off, m, s) in pairs(p) {
+        if m.with_bytes(|b| less(score, member, s, b)) {
+            at = off;
+            break;
+        }
+    }
+    p.insert(at, &[Input::Bytes(member), Input::Float(score)]);
+}
+
+const NIL: u32 = 0;
+const MAX_LEVEL: usize = 32;
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Link {
+    next: u32,
+    span: u32,
+}
+
+#[derive(Debug)]
+struct Node {
+    member: Box<[u8]>,
+    score: f64,
+    back: u32,
+    links: Box<[Link]>,
+}
+
+/// The `skiplist` encoding: a skiplist with spans whose nodes live in an arena
+/// (index 0 is the header; 0 also means "none"), and a member -> score table.
+pub struct SkipList {
+    nodes: Vec<Node>,
+    free: Vec<u32>,
+    tail: u32,
+    level: usize,
+    len: usize,
+    dict: Dict<f64>,
+}
+
+impl std::fmt::Debug for SkipList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SkipList").field("len", &self.len).finish()
+    }
+}
+
+fn random_level() -> usize {
+    let mut l = 1;
+    while l < MAX_LEVEL && fastrand::u32(..4) == 0 {
+        l += 1;
+    }
+    l
+}
+
+impl SkipList {
+    fn new() -> Self {
+        SkipList {
+            nodes: vec![Node {
+                member: Box::default(),
+                score: 0.0,
+                back: NIL,
+                links: vec![Link::default(); MAX_LEVEL].into_boxed_slice(),
+            }],
+            free: Vec::new(),
+            tail: NIL,
+            level: 1,
+            len: 0,
+            dict: Dict::new(),
+        }
+    }
+
+    fn heap_size(&self) -> usize {
+        let node = std::mem::size_of::<Node>();
+        let mut n = self.nodes.capacity() * node + self.dict.table_bytes();
+        for x in &self.nodes {
+            n += x.member.len() * 2 + x.links.len() * 8 + 48;
+        }
+        n
+    }
+
+    #[inline]
+    fn link(&self, x: u32, i: usize) -> Link {
+        self.nodes[x as usize].links[i]
+    }
+
+    #[inline]
+    fn link_mut(&mut self, x: u32, i: usize) -> &mut Link {
+        &mut self.nodes[x as usize].links[i]
+    }
+
+    /// Adds a node (the member must be absent) and its table entry.
+    fn insert(&mut self, member: &[u8], score: f64) {
+        self.insert_node(member, score);
+        self.dict.insert_new(SmallBytes::new(member), score);
+    }
+
+    fn insert_node(&mut self, member: &[u8], score: f64) {
+        let mut update = [0u32; MAX_LEVEL];
+        let mut rank = [0usize; MAX_LEVEL];
+        let mut x = 0u32;
+        for i in (0..self.level).rev() {
+            rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
+            loop {
+                let l = self.link(x, i);
+                if l.next != NIL && {
+                    let n = &self.nodes[l.next as usize];
+                    less(n.score, &n.member, score, member)
+                } {
+                    rank[i] += l.span as usize;
+                    x = l.next;
+                } else {
+                    break;
+                }
+            }
+            update[i] = x;
+        }
+        let lvl = random_level();
+        if lvl > self.level {
+            for i in self.level..lvl {
+                rank[i] = 0;
+                update[i] = 0;
+                self.link_mut(0, i).span = self.len as u32;
+            }
+            self.level = lvl;
+        }
+        let node = Node {
+            member: member.into(),
+            score,
+            back: NIL,
+            links: vec![Link::default(); lvl].into_boxed_slice(),
+        };
+        let idx = match self.free.pop() {
+            Some(i) => {
+                self.nodes[i as usize] = node;
+                i
+            }
+            None => {
+                self.nodes.push(node);
+                (self.nodes.len() - 1) as u32
+            }
+        };
+        for i in 0..lvl {
+            let u = update[i];
+            let ul = self.link(u, i);
+            let before = (rank[0] - rank[i]) as u32;
+            *self.link_mut(idx, i) = Link {
+                next: ul.next,
+                span: ul.span - before,
+            };
+            *self.link_mut(u, i) = Link {
+                next: idx,
+                span: before + 1,
+            };
+        }
+        for (i, &u) in update.iter().enumerate().take(self.level).skip(lvl) {
+            self.link_mut(u, i).span += 1;
+        }
+        self.nodes[idx as usize].back = update[0];
+        let next = self.link(idx, 0).next;
+        if next != NIL {
+            self.nodes[next as usize].back = idx;
+        } else {
+            self.tail = idx;
+        }
+        self.len += 1;
+    }
+
+    /// Removes the node of (score, member); true if it was there.
+    fn delete(&mut self, score: f64, member: &[u8]) -> bool {
+        let mut update = [0u32; MAX_LEVEL];
+        let mut x = 0u32;
+        for i in (0..self.level).rev() {
+            loop {
+                let l = self.link(x, i);
+                if l.next != NIL && {
+                    let n = &self.nodes[l.next as usize];
+                    less(n.score, &n.member, score, member)
+                } {
+                    x = l.next;
+                } else {
+                    break;
+                }
+            }
+            update[i] = x;
+        }
+        let x = self.link(x, 0).next;
+        if x == NIL {
+            return false;
+        }
+        {
+            let n = &self.nodes[x as usize];
+            if n.score != score || &*n.member != member {
+                return false;
+            }
+        }
+        for (i, &u) in update.iter().enumerate().take(self.level) {
+            let ul = self.link(u, i);
+            if ul.next == x {
+                let xl = self.link(x, i);
+                *self.link_mut(u, i) = Link {
+                    next: xl.next,
+                    span: ul.span + xl.span - 1,
+                };
+            } else {
+                self.link_mut(u, i).span -= 1;
+            }
+        }
+        let next = self.link(x, 0).next;
+        let back = self.nodes[x as usize].back;
+        if next != NIL {
+            self.nodes[next as usize].back = back;
+        } else {
+            self.tail = back;
+        }
+        while self.level > 1 && self.link(0, self.level - 1).next == NIL {
+            self.level -= 1;
+        }
+        self.len -= 1;
+        let n = &mut self.nodes[x as usize];
+        n.member = Box::default();
+        n.links = Box::default();
+        self.free.push(x);
+        if self.len == 0 {
+            self.nodes.truncate(1);
+            self.free.clear();
+        }
+        true
+    }
+
+    fn update(&mut self, member: &[u8], old: f64, new: f64) {
+        self.delete(old, member);
+        self.insert_node(member, new);
+        if let Some(v) = self.dict.get_mut(member) {
+            *v = new;
+        }
+    }
+
+    fn remove(&mut self, member: &[u8]) -> Option<f64> {
+        let (_, score) = self.dict.remove(member)?;
+        self.delete(score, member);
+        Some(score)
+    }
+
+    fn count_prefix(&self, mut pred: impl FnMut(f64, &[u8]) -> bool) -> usize {
+        let mut x = 0u32;
+        let mut r = 0usize;
+        for i in (0..self.level).rev() {
+            loop {
+                let l = self.link(x, i);
+                if l.next != NIL && {
+                    let n = &self.nodes[l.next as usize];
+                    pred(n.score, &n.member)
+                } {
+                    r += l.span as usize;
+                    x = l.next;
+                } else {
+                    break;
+                }
+            }
+        }
+        r
+    }
+
+    /// The node at 1-based rank `r`.
+    fn by_rank(&self, r: usize) -> u32 {
+        let mut x = 0u32;
+        let mut traversed = 0usize;
+        for i in (0..self.level).rev() {
+            loop {
+                let l = self.link(x, i);
+                if l.next != NIL && traversed + l.span as usize <= r {
+                    traversed += l.span as usize;
+                    x = l.next;
+                } else {
+                    break;
+                }
+            }
+            if traversed == r {
+                return x;
+            }
+        }
+        NIL
+    }
+
+    fn for_range(&self, start: usize, end: usize, rev: bool, mut f: impl FnMut(&[u8], f64)) {
+        if start >= end || start >= self.len {
+            return;
+        }
+        let end = end.min(self.len);
+        let mut x = if rev {
+            self.by_rank(end)
+        } else {
+            self.by_rank(start + 1)
+        };
+        for _ in start..end {
+            if x == NIL {
+                break;
+            }
+            let n = &self.nodes[x as usize];
+            f(&n.member, n.score);
+            x = if rev { n.back } else { n.links[0].next };
+        }
+    }
+
+    #[cfg(test)]
+    fn check(&self) {
+        // Spans add up to ranks and the order holds.
+        let mut x = self.link(0, 0).next;
+        let mut prev: Option<(f64, Vec<u8>)> = None;
+        let mut n = 0;
+        while x != NIL {
+            n += 1;
+            let node = &self.nodes[x as usize];
+            if let Some((ps, pm)) = &prev {
+                assert!(less(*ps, pm, node.score, &node.member));
+            }
+            assert_eq!(self.by_rank(n), x);
+            prev = Some((node.score, node.member.to_vec()));
+            x = node.links[0].next;
+        }
+        assert_eq!(n, self.len);
+        assert_eq!(self.dict.len(), self.len);
+    }
+}
+
+/// The listpack Redis would hold for `entries` (RDB writes it as one string, so DEBUG
+/// OBJECT's serializedlength needs its exact bytes). Strings that are integers take
+/// listpack's integer encodings.
+pub fn listpack_bytes<'a>(entries: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
+    let mut out = vec![0u8; 6];
+    let mut count = 0usize;
+    for e in entries {
+        count += 1;
+        let start = out.len();
+        let as_int = if e.len() <= 20 {
+            redis_formats::num::parse_i64(e)
+        } else {
+            None
+        };
+        if let Some(v) = as_int {
+            if (0..=127).contains(&v) {
+                out.push(v as u8);
+            } else if (-4096..=4095).contains(&v) {
+                let u = (v as u64) & 0x1fff;
+                out.push(0xc0 | (u >> 8) as u8);
+                out.push(u as u8);
+            } else if i16::try_from(v).is_ok() {
+                out.push(0xf1);
+                out.extend_from_slice(&(v as i16).to_le_bytes());
+            } else if (-(1 << 23)..(1 << 23)).contains(&v) {
+                out.push(0xf2);
+                out.extend_from_slice(&(v as i32).to_le_bytes()[..3]);
+            } else if i32::try_from(v).is_ok() {
+                out.push(0xf3);
+                out.extend_from_slice(&(v as i32).to_le_bytes());
+            } else {
+                out.push(0xf4);
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        } else {
+            let l = e.len();
+            if l < 64 {
+                out.push(0x80 | l as u8);
+            } else if l < 4096 {
+                out.push(0xe0 | (l >> 8) as u8);
+                out.push(l as u8);
+            } else {
+                out.push(0xf0);
+                out.extend_from_slice(&(l as u32).to_le_bytes());
+            }
+            out.extend_from_slice(e);
+        }
+        let l = out.len() - start;
+        // The back length: 7 bits per byte, most significant byte first.
+        if l <= 127 {
+            out.push(l as u8);
+        } else if l < 16383 {
+            out.push((l >> 7) as u8);
+            out.push((l & 127) as u8 | 128);
+        } else if l < 2097151 {
+            out.push((l >> 14) as u8);
+            out.push(((l >> 7) & 127) as u8 | 128);
+            out.push((l & 127) as u8 | 128);
+        } else if l < 268435455 {
+            out.push((l >> 21) as u8);
+            out.push(((l >> 14) & 127) as u8 | 128);
+            out.push(((l >> 7) & 127) as u8 | 128);
+            out.push((l & 127) as u8 | 128);
+        } else {
+            out.push((l >> 28) as u8);
+            out.push(((l >> 21) & 127) as u8 | 128);
+            out.push(((l >> 14) & 127) as u8 | 128);
+            out.push(((l >> 7) & 127) as u8 | 128);
+            out.push((l & 127) as u8 | 128);
+        }
+    }
+    out.push(0xff);
+    let total = out.len() as u32;
+    out[0..4].copy_from_slice(&total.to_le_bytes());
+    let n = count.min(65535) as u16;
+    out[4..6].copy_from_slice(&n.to_le_bytes());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn members(z: &ZSet) -> Vec<(Vec<u8>, f64)> {
+        let mut v = Vec::new();
+        z.for_range(0, z.len(), false, |m, s| v.push((m.to_vec(), s)));
+        v
+    }
+
+    #[test]
+    fn size_fits_value() {
+        assert!(std::mem::size_of::<ZSet>() <= 16);
+    }
+
+    #[test]
+    fn both_encodings_agree() {
+        fastrand::seed(7);
+        let mut a = ZSet::new_packed();
+        let mut b = ZSet::new_skiplist();
+        for i in 0..2000 {
+            let m = format!("m{}", fastrand::u32(..300));
+            let s = (fastrand::i32(-50..50) as f64) / 4.0;
+            for z in [&mut a, &mut b] {
+                match z.score(m.as_bytes()) {
+                    Some(_) if i % 3 == 0 => {
+                        z.remove(m.as_bytes());
+                    }
+                    Some(old) => z.update(m.as_bytes(), old, s),
+                    None => z.insert(m.as_bytes(), s, usize::MAX, usize::MAX),
+                }
+            }
+            if let ZSet::Skiplist(s) = &b {
+                if i % 100 == 0 {
+                    s.check();
+                }
+            }
+        }
+        assert_eq!(a.encoding(), "listpack");
+        assert_eq!(members(&a), members(&b));
+        let all = members(&a);
+        for (i, (m, s)) in all.iter().enumerate() {
+            assert_eq!(a.rank(m), Some((i, *s)));
+            assert_eq!(b.rank(m), Some((i, *s)));
+        }
+        let mut ra = Vec::new();
+        a.for_range(3, 20, true, |m, _| ra.push(m.to_vec()));
+        let mut rb = Vec::new();
+        b.for_range(3, 20, true, |m, _| rb.push(m.to_vec()));
+        assert_eq!(ra, rb);
+        assert_eq!(
+            a.count_prefix(|s, _| s < 1.0),
+            b.count_prefix(|s, _| s < 1.0)
+        );
+        a.remove_range(2, 10);
+        b.remove_range(2, 10);
+        assert_eq!(members(&a), members(&b));
+        if let ZSet::Skiplist(s) = &b {
+            s.check();
+        }
+        let c = b.clone();
+        assert_eq!(members(&c), members(&b));
+    }
+
+    #[test]
+    fn converts_at_thresholds() {
+        let mut z = ZSet::new_packed();
+        for i in 0..3 {
+            z.insert(format!("m{i}").as_bytes(), i as f64, 3, 10);
+        }
+        assert_eq!(z.encoding(), "listpack");
+        z.insert(b"m9", 1.5, 3, 10);
+        assert_eq!(z.encoding(), "skiplist");
+        let mut z = ZSet::new_packed();
+        z.insert(b"short", 1.0, 128, 10);
+        z.insert(b"much longer than ten", 1.0, 128, 10);
+        assert_eq!(z.encoding(), "skiplist");
+        assert_eq!(z.len(), 2);
+    }
+
+    #[test]
+    fn scores_keep_their_value() {
+        let mut z = ZSet::new_packed();
+        z.insert(b"a", -0.0, 128, 64);
+        assert!(!z.score(b"a").unwrap().is_sign_negative());
+        z.convert_to_skiplist();
+        z.insert(b"n", -0.0, 128, 64);
+        z.insert(b"b", 1e300, 128, 64);
+        z.insert(b"c", f64::NEG_INFINITY, 128, 64);
+        z.insert(b"d", 3.0, 128, 64);
+        assert!(z.score(b"n").unwrap().is_sign_negative());
+        assert_eq!(z.score(b"b"), Some(1e300));
+        assert_eq!(z.rank(b"c"), Some((0, f64::NEG_INFINITY)));
+        assert_eq!(z.rank(b"d"), Some((3, 3.0)));
+    }
+
+    #[test]
+    fn listpack_layout() {
+        // Checked against Redis's lpNew + appends.
+        let lp = listpack_bytes([&b"a"[..], b"1", b"-1", b"1000"].into_iter());
+        assert_eq!(
+            lp,
+            [18, 0, 0, 0, 4, 0, 0x81, b'a', 2, 1, 1, 0xdf, 0xff, 2, 0xc3, 0xe8, 2, 0xff]
+        );
     }
 }
