@@ -25,6 +25,7 @@ mod lcs;
 pub mod multi;
 pub mod list;
 pub mod server;
+mod sort;
 mod set;
 mod strings;
 pub mod zset;
@@ -48,6 +49,7 @@ const GROUPS: &[&[(&str, Handler)]] = &[
     multi::HANDLERS,
     list::HANDLERS,
     server::HANDLERS,
+    sort::HANDLERS,
     set::HANDLERS,
     strings::HANDLERS,
     zset::HANDLERS,
