@@ -211,6 +211,10 @@ impl RequestParser {
                 .drain(..)
                 .map(|(s, e)| frame.slice(s..e))
                 .collect();
+            // A huge command must not pin its offsets table for the connection's life.
+            if self.args.capacity() > 1024 {
+                self.args = Vec::new();
+            }
             return Ok(Some(Request {
                 argv,
                 inline: false,
