@@ -5,6 +5,7 @@
 //! (`redis-check-rdb --json/--stats/...`) only exist where Redis would print its usage.
 
 pub mod aof;
+mod aof_ext;
 pub mod rdb;
 mod rdb_ext;
 mod util;

@@ -302,8 +302,9 @@ pub fn starts_with_rdb(head: &[u8], size: u64) -> bool {
 pub enum Stop {
     /// End of input.
     Eof,
-    /// A malformed command: Redis's error text (already formatted with the offset).
-    Error(String),
+    /// A malformed command: Redis's error text (already formatted with the offset; raw
+    /// bytes, as it may quote a byte of the file).
+    Error(Vec<u8>),
     /// A byte that starts neither a command nor an annotation.
     FormatError,
     /// `#TS:` annotation later than the limit at this offset (truncate-to-timestamp).
@@ -360,7 +361,13 @@ impl<R: BufRead> Scanner<R> {
     }
 
     fn err(&self, msg: String) -> Stop {
-        Stop::Error(format!("0x{:16x}: {}", self.epos, msg))
+        self.err_bytes(msg.into_bytes())
+    }
+
+    fn err_bytes(&self, msg: Vec<u8>) -> Stop {
+        let mut m = format!("0x{:16x}: ", self.epos).into_bytes();
+        m.extend_from_slice(&msg);
+        Stop::Error(m)
     }
 
     /// fgets: at most `max - 1` bytes, through the first `\n`.
@@ -415,14 +422,14 @@ impl<R: BufRead> Scanner<R> {
             return Ok(Ok(None));
         }
         if buf[0] != prefix {
-            return Ok(Err(self.err(format!(
-                "Expected prefix '{}', got: '{}'",
-                prefix as char,
-                String::from_utf8_lossy(&buf[..1])
-            ))));
+            let mut m = format!("Expected prefix '{}', got: '", prefix as char).into_bytes();
+            m.push(buf[0]);
+            m.push(b'\'');
+            return Ok(Err(self.err_bytes(m)));
         }
         let (v, end) = strtol(&buf[1..]);
         let rest = &buf[1 + end..];
+        // Past the end of the line C reads stale bytes of its line buffer; zeros here.
         let two = [
             rest.first().copied().unwrap_or(0),
             rest.get(1).copied().unwrap_or(0),
@@ -521,7 +528,7 @@ impl<R: BufRead> Scanner<R> {
                 if let Some(limit) = to_timestamp {
                     if l.starts_with(b"#TS:") {
                         let (ts, end) = strtol(&l[4..]);
-                        if l.get(4 + end) != Some(&b'\r') || end == 0 && l.len() <= 4 {
+                        if l.get(4 + end) != Some(&b'\r') {
                             break Stop::BadTimestamp;
                         }
                         if ts > limit {
@@ -611,7 +618,7 @@ mod tests {
         assert_eq!(r.ok_up_to, 14);
         assert_eq!(
             r.stop,
-            Stop::Error("0x              16: Expected to read 6 bytes, got 2 bytes".into())
+            Stop::Error(b"0x              16: Expected to read 6 bytes, got 2 bytes".to_vec())
         );
     }
 

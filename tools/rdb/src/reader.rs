@@ -924,7 +924,7 @@ impl<R: Read> Reader<R> {
                     delivery_count,
                 });
             }
-            let ncons = self.lens::<1>(2528, "Stream consumers num loading failed.")?[0];
+            let ncons = self.lens::<1>(2527, "Stream consumers num loading failed.")?[0];
             let mut cons_names = HashSet::new();
             let mut owned: HashSet<StreamId> = HashSet::new();
             for _ in 0..ncons {
@@ -933,17 +933,17 @@ impl<R: Read> Reader<R> {
                     Err(e) => {
                         return self.map_eof(
                             e,
-                            2535,
+                            2534,
                             "Error reading the consumer name from Stream group.",
                         )
                     }
                 };
                 if !cons_names.insert(cname.clone()) {
-                    return self.corrupt(2544, "Duplicate stream consumer detected.");
+                    return self.corrupt(2543, "Duplicate stream consumer detected.");
                 }
                 let seen_time = match self.read_millis() {
                     Ok(v) => v,
-                    Err(e) => return self.map_eof(e, 2550, "Stream short read reading seen time."),
+                    Err(e) => return self.map_eof(e, 2549, "Stream short read reading seen time."),
                 };
                 let active_time = if t == types::STREAM_LISTPACKS_3 {
                     match self.read_millis() {
@@ -955,7 +955,7 @@ impl<R: Read> Reader<R> {
                 } else {
                     -1
                 };
-                let npel = self.lens::<1>(2559, "Stream consumer PEL num loading failed.")?[0];
+                let npel = self.lens::<1>(2558, "Stream consumer PEL num loading failed.")?[0];
                 let mut c = Consumer {
                     name: cname,
                     seen_time,
@@ -966,17 +966,19 @@ impl<R: Read> Reader<R> {
                     let raw = match self.read_array::<16>() {
                         Ok(v) => v,
                         Err(e) => {
-                            return self.map_eof(e, 2567, "Stream short read reading PEL streamID.")
+                            return self.map_eof(e, 2566, "Stream short read reading PEL streamID.")
                         }
                     };
                     let id = StreamId::from_be(&raw);
                     if !pel_ids.contains(&id) {
-                        return self.corrupt(2574, "Consumer entry not found in group global PEL");
+                        return self.corrupt(2573, "Consumer entry not found in group global PEL");
                     }
+                    // Debian's 7.0.15 checks that the entry has no consumer yet, which
+                    // also catches an ID listed twice by one consumer.
                     if !owned.insert(id) {
                         return self.corrupt(
-                            2585,
-                            "Duplicated consumer PEL entry  loading a stream consumer group",
+                            2583,
+                            "Stream consumer PEL entry already has a consumer assigned",
                         );
                     }
                     c.pending.push(id);
@@ -984,7 +986,7 @@ impl<R: Read> Reader<R> {
                 g.consumers.push(c);
             }
             if owned.len() != pel_ids.len() {
-                return self.corrupt(2604, "Stream CG PEL entry without consumer");
+                return self.corrupt(2611, "Stream CG PEL entry without consumer");
             }
             s.groups.push(g);
         }
