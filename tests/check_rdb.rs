@@ -1,0 +1,248 @@
+//! redis-check-rdb against Debian's, on files Debian's redis-server writes at test time
+//! (every type in every encoding Redis 7.0 writes, TTLs, several DBs, functions,
+//! compression and checksums on and off, LRU/LFU metadata) and on damaged copies of them.
+//! Also: our RDB writer's files and DUMP payloads, checked and loaded by Debian's Redis.
+
+mod check_common;
+mod common;
+
+use check_common::*;
+use common::*;
+use redis_formats::RespValue;
+use std::path::{Path, PathBuf};
+
+fn ours() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_redis-check-rdb"))
+}
+
+fn ok(c: &mut Client, args: &[&str]) {
+    let r = c.cmd(args).expect("reply");
+    assert!(!matches!(r, RespValue::Error(_)), "{args:?}: {r:?}");
+}
+
+/// Fills a server with every type in each encoding Redis 7.0 picks, small and large.
+fn populate(c: &mut Client) {
+    ok(c, &["SET", "str", "hello"]);
+    ok(c, &["SET", "int", "12345"]);
+    ok(c, &["SET", "negint", "-70000"]);
+    ok(c, &["SET", "bigint", "12345678901"]);
+    ok(c, &["SET", "long", &"abc".repeat(400)]);
+    ok(c, &["SET", "bin", "\u{0}\u{1}\u{ff}x"]);
+    ok(c, &["SET", "key with space", "v"]);
+    ok(c, &["RPUSH", "list", "a", "b", "1", "-2", "300000"]);
+    let many: Vec<String> = (0..3000).map(|i| format!("element-{i}")).collect();
+    let mut args = vec!["RPUSH", "biglist"];
+    args.extend(many.iter().map(|s| s.as_str()));
+    ok(c, &args);
+    ok(c, &["RPUSH", "plainlist", &"p".repeat(10000), "small"]);
+    ok(c, &["SADD", "intset", "1", "2", "3", "-5", "4000000000"]);
+    ok(c, &["SADD", "strset", "a", "b", "c"]);
+    let nums: Vec<String> = (0..600).map(|i| i.to_string()).collect();
+    let mut args = vec!["SADD", "bigset"];
+    args.extend(nums.iter().map(|s| s.as_str()));
+    ok(c, &args);
+    ok(c, &["ZADD", "zset", "1", "a", "2.5", "b", "-3", "c", "inf", "d"]);
+    let mut args = vec!["ZADD", "bigzset"];
+    let pairs: Vec<String> = (0..300).flat_map(|i| [format!("{i}.25"), format!("m{i}")]).collect();
+    args.extend(pairs.iter().map(|s| s.as_str()));
+    ok(c, &args);
+    ok(c, &["HSET", "hash", "f", "v", "n", "123"]);
+    let mut args = vec!["HSET", "bighash"];
+    let kv: Vec<String> = (0..300).flat_map(|i| [format!("f{i}"), format!("v{i}")]).collect();
+    args.extend(kv.iter().map(|s| s.as_str()));
+    ok(c, &args);
+    ok(c, &["HSET", "longhash", "f", &"x".repeat(100)]);
+    for i in 0..5 {
+        ok(c, &["XADD", "stream", &format!("{}-1", i + 1), "a", &i.to_string(), "b", "x"]);
+    }
+    ok(c, &["XADD", "stream", "9-1", "other", "field"]);
+    ok(c, &["XGROUP", "CREATE", "stream", "g1", "0"]);
+    ok(c, &["XREADGROUP", "GROUP", "g1", "alice", "COUNT", "2", "STREAMS", "stream", ">"]);
+    ok(c, &["XREADGROUP", "GROUP", "g1", "bob", "COUNT", "1", "STREAMS", "stream", ">"]);
+    ok(c, &["XGROUP", "CREATE", "stream", "g2", "$"]);
+    ok(c, &["XDEL", "stream", "2-1"]);
+    ok(c, &["XADD", "emptystream", "1-1", "a", "b"]);
+    ok(c, &["XDEL", "emptystream", "1-1"]);
+    ok(c, &["EXPIRE", "str", "1000"]);
+    ok(c, &["PEXPIRE", "list", "99999999"]);
+    ok(c, &["SELECT", "3"]);
+    ok(c, &["SET", "db3", "x"]);
+    ok(c, &["HSET", "db3h", "a", "b"]);
+    ok(c, &["EXPIRE", "db3h", "100"]);
+    ok(c, &["SELECT", "0"]);
+    ok(c, &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=mylib\nredis.register_function('f1', function() return 1 end)",
+    ]);
+}
+
+fn save(c: &mut Client, dir: &Path, name: &str) -> PathBuf {
+    ok(c, &["SAVE"]);
+    let to = dir.join(name);
+    std::fs::copy(dir.join("dump.rdb"), &to).expect("copy dump");
+    to
+}
+
+struct Corpus {
+    _srv: Server,
+    dir: PathBuf,
+    files: Vec<String>,
+}
+
+fn corpus(real: &Path) -> Corpus {
+    let srv = Server::start(real, &[]);
+    let dir = srv.dir.0.clone();
+    let mut c = srv.client();
+    let mut files = vec![save(&mut c, &dir, "empty.rdb")];
+    populate(&mut c);
+    files.push(save(&mut c, &dir, "full.rdb"));
+    ok(&mut c, &["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]);
+    files.push(save(&mut c, &dir, "lru.rdb"));
+    ok(&mut c, &["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"]);
+    files.push(save(&mut c, &dir, "lfu.rdb"));
+    ok(&mut c, &["CONFIG", "SET", "maxmemory-policy", "noeviction"]);
+    ok(&mut c, &["CONFIG", "SET", "rdbcompression", "no"]);
+    files.push(save(&mut c, &dir, "nocompress.rdb"));
+    // rdbchecksum cannot change at run time: a second server.
+    let srv2 = Server::start(real, &["--rdbchecksum", "no"]);
+    let mut c2 = srv2.client();
+    ok(&mut c2, &["SET", "a", "b"]);
+    ok(&mut c2, &["SAVE"]);
+    std::fs::copy(srv2.dir.0.join("dump.rdb"), dir.join("nochecksum.rdb")).unwrap();
+    files.push(dir.join("nochecksum.rdb"));
+    let files = files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    Corpus {
+        _srv: srv,
+        dir,
+        files,
+    }
+}
+
+fn assert_same(real: &Path, dir: &Path, args: &[&str]) {
+    let a = run(real, dir, args, b"");
+    let b = run(&ours(), dir, args, b"");
+    assert_eq!(b, a, "redis-check-rdb {args:?} differs from Debian's");
+}
+
+#[test]
+fn valid_files_print_the_same() {
+    let (Some(server), Some(checker)) = (real_server(), debian("redis-check-rdb")) else {
+        return;
+    };
+    let c = corpus(&server);
+    for f in &c.files {
+        let a = run(&checker, &c.dir, &[f], b"");
+        assert_eq!(a.code, Some(0), "{f}: {}", a.stdout);
+        assert_same(&checker, &c.dir, &[f]);
+    }
+    // Arguments: version, usage, missing file.
+    assert_same(&checker, &c.dir, &["-v"]);
+    assert_same(&checker, &c.dir, &["--version"]);
+    assert_same(&checker, &c.dir, &["no-such-file.rdb"]);
+    let a = run(&checker, &c.dir, &[], b"");
+    let b = run(&ours(), &c.dir, &[], b"");
+    assert_eq!((a.stdout, a.code), (b.stdout, b.code));
+}
+
+#[test]
+fn damaged_files_get_the_same_verdict_and_lines() {
+    let (Some(server), Some(checker)) = (real_server(), debian("redis-check-rdb")) else {
+        return;
+    };
+    let c = corpus(&server);
+    let mut rng = Rng(0x5eed_1234_abcd);
+    let sources: Vec<Vec<u8>> = ["full.rdb", "nocompress.rdb", "lfu.rdb"]
+        .iter()
+        .map(|f| std::fs::read(c.dir.join(f)).unwrap())
+        .collect();
+    // A bad CRC, a bad version, a bad signature, a v11 file.
+    let mut fixed: Vec<Vec<u8>> = Vec::new();
+    let mut v = sources[0].clone();
+    let n = v.len();
+    v[n - 1] ^= 0x10;
+    fixed.push(v);
+    let mut v = sources[0].clone();
+    v[8] = b'1';
+    fixed.push(v);
+    let mut v = sources[0].clone();
+    v[0] = b'X';
+    fixed.push(v);
+    for (i, d) in fixed.into_iter().enumerate() {
+        let name = format!("fixed{i}.rdb");
+        std::fs::write(c.dir.join(&name), d).unwrap();
+        assert_same(&checker, &c.dir, &[&name]);
+    }
+    for i in 0..150 {
+        let src = &sources[i % sources.len()];
+        let d = damage(src, &mut rng);
+        let name = format!("damaged{i}.rdb");
+        std::fs::write(c.dir.join(&name), &d).unwrap();
+        let a = run(&checker, &c.dir, &[&name], b"");
+        let b = run(&ours(), &c.dir, &[&name], b"");
+        assert_eq!(b, a, "damaged case {i} differs");
+    }
+}
+
+#[test]
+fn our_writer_and_dump_payloads_are_accepted_by_redis() {
+    let (Some(server), Some(checker)) = (real_server(), debian("redis-check-rdb")) else {
+        return;
+    };
+    let c = corpus(&server);
+    // Read Redis's file, write it back with our writer: Debian's checker accepts it and
+    // Debian's server loads the same keys.
+    let src = std::fs::File::open(c.dir.join("full.rdb")).unwrap();
+    let mut r = redis_rdb::Reader::new(std::io::BufReader::new(src));
+    r.read_header().unwrap();
+    let out = std::fs::File::create(c.dir.join("rewritten.rdb")).unwrap();
+    let mut w = redis_rdb::writer::Writer::new(out, Default::default()).unwrap();
+    let mut keys = Vec::new();
+    loop {
+        match r.next_record().unwrap() {
+            redis_rdb::Record::SelectDb(db) => w.select_db(db).unwrap(),
+            redis_rdb::Record::Function(f) => w.function(&f).unwrap(),
+            redis_rdb::Record::Aux { key, value } => w.aux(&key, &value).unwrap(),
+            redis_rdb::Record::Key(k) => {
+                w.key(&k.key, &k.value, k.expire_ms).unwrap().unwrap();
+                keys.push(k);
+            }
+            redis_rdb::Record::Eof { .. } => break,
+            _ => {}
+        }
+    }
+    w.finish().unwrap();
+    let a = run(&checker, &c.dir, &["rewritten.rdb"], b"");
+    assert_eq!(a.code, Some(0), "{}", a.stdout);
+    let want = format!("[info] {} keys read", keys.len());
+    assert!(a.stdout.contains(&want), "{}", a.stdout);
+    let orig = run(&checker, &c.dir, &["full.rdb"], b"");
+    assert!(orig.stdout.contains(&want), "{}", orig.stdout);
+    let srv = Server::start(
+        &server,
+        &["--dir", c.dir.to_str().unwrap(), "--dbfilename", "rewritten.rdb"],
+    );
+    let mut cl = srv.client();
+    for k in keys.iter().filter(|k| k.db == 0) {
+        let key = String::from_utf8_lossy(&k.key).into_owned();
+        let t = cl.cmd(&["TYPE", &key]).unwrap();
+        assert_eq!(t, RespValue::Status(k.value.kind().into()), "{key}");
+        // DUMP payloads decode, and ours restore in Redis.
+        if let RespValue::Bulk(p) = cl.cmd(&["DUMP", &key]).unwrap() {
+            let (_, v) = redis_rdb::dump::decode(&p, 10).expect("decode DUMP");
+            assert_eq!(v.kind(), k.value.kind());
+            let mine = redis_rdb::dump::encode(&k.value).unwrap();
+            let mut cmd: Vec<Vec<u8>> = vec![b"RESTORE".to_vec(), b"copy:".to_vec(), b"0".to_vec()];
+            cmd[1].extend_from_slice(&k.key);
+            cmd.push(mine);
+            let r = cl.cmd(&cmd).unwrap();
+            assert_eq!(r, RespValue::Status("OK".into()), "RESTORE of {key}");
+        }
+    }
+    let d = cl.cmd(&["SELECT", "3"]).unwrap();
+    assert_eq!(d, RespValue::Status("OK".into()));
+    assert_eq!(cl.cmd(&["DBSIZE"]).unwrap(), RespValue::Integer(2));
+}
