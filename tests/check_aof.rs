@@ -116,15 +116,27 @@ fn aof_checker_matches_debian() {
     let variants: [&[&str]; 3] = [
         &[],
         &["--aof-use-rdb-preamble", "no"],
-        &["--aof-use-rdb-preamble", "no", "--aof-timestamp-enabled", "yes"],
+        &[
+            "--aof-use-rdb-preamble",
+            "no",
+            "--aof-timestamp-enabled",
+            "yes",
+        ],
     ];
     let mut rng = Rng(0xa0f_5eed);
     for (vi, extra) in variants.iter().enumerate() {
         let (srv, dir) = make_aof(&server, extra);
         let files = files_of(&dir);
-        let manifest = files.iter().find(|f| f.ends_with(".manifest")).unwrap().clone();
-        let data_files: Vec<String> =
-            files.iter().filter(|f| !f.ends_with(".manifest")).cloned().collect();
+        let manifest = files
+            .iter()
+            .find(|f| f.ends_with(".manifest"))
+            .unwrap()
+            .clone();
+        let data_files: Vec<String> = files
+            .iter()
+            .filter(|f| !f.ends_with(".manifest"))
+            .cloned()
+            .collect();
         // Valid: the manifest and each file alone.
         for f in &files {
             assert_same(&checker, &dir, &work.0, &[f], b"", "valid");
@@ -135,7 +147,14 @@ fn aof_checker_matches_debian() {
             .as_secs()
             - 1)
         .to_string();
-        assert_same(&checker, &dir, &work.0, &["--truncate-to-timestamp", &ts, &manifest], b"", "ts");
+        assert_same(
+            &checker,
+            &dir,
+            &work.0,
+            &["--truncate-to-timestamp", &ts, &manifest],
+            b"",
+            "ts",
+        );
         // Damaged copies.
         let damaged = work.0.join("damaged");
         for i in 0..40 {
@@ -150,7 +169,14 @@ fn aof_checker_matches_debian() {
                 2 => (vec!["--truncate-to-timestamp", &ts, target], b""),
                 _ => (vec![target], b""),
             };
-            assert_same(&checker, &damaged, &work.0, &args, stdin, &format!("variant {vi} case {i}"));
+            assert_same(
+                &checker,
+                &damaged,
+                &work.0,
+                &args,
+                stdin,
+                &format!("variant {vi} case {i}"),
+            );
         }
         drop(srv);
     }
@@ -160,8 +186,11 @@ fn aof_checker_matches_debian() {
         std::fs::create_dir_all(&empty).unwrap();
         std::fs::write(empty.join("zero.aof"), b"").unwrap();
         std::fs::write(empty.join("bad.manifest"), b"file x seq 1 type q\n").unwrap();
-        std::fs::write(empty.join("one.aof"), b"*1\r\n$4\r\nPING\r\n*1\r\n$5\r\nMULTI\r\n")
-            .unwrap();
+        std::fs::write(
+            empty.join("one.aof"),
+            b"*1\r\n$4\r\nPING\r\n*1\r\n$5\r\nMULTI\r\n",
+        )
+        .unwrap();
     };
     for args in [
         vec!["zero.aof"],
@@ -178,7 +207,9 @@ fn aof_checker_matches_debian() {
         fresh();
         let b = run(&ours(), &empty, &args, stdin);
         let strip = |s: &str| s.replace(&format!("{}", checker.display()), "redis-check-aof");
-        let b_out = b.stdout.replace(&format!("{}", ours().display()), "redis-check-aof");
+        let b_out = b
+            .stdout
+            .replace(&format!("{}", ours().display()), "redis-check-aof");
         assert_eq!((b_out, b.code), (strip(&a.stdout), a.code), "{args:?}");
     }
 }

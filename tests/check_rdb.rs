@@ -41,24 +41,68 @@ fn populate(c: &mut Client) {
     let mut args = vec!["SADD", "bigset"];
     args.extend(nums.iter().map(|s| s.as_str()));
     ok(c, &args);
-    ok(c, &["ZADD", "zset", "1", "a", "2.5", "b", "-3", "c", "inf", "d"]);
+    ok(
+        c,
+        &["ZADD", "zset", "1", "a", "2.5", "b", "-3", "c", "inf", "d"],
+    );
     let mut args = vec!["ZADD", "bigzset"];
-    let pairs: Vec<String> = (0..300).flat_map(|i| [format!("{i}.25"), format!("m{i}")]).collect();
+    let pairs: Vec<String> = (0..300)
+        .flat_map(|i| [format!("{i}.25"), format!("m{i}")])
+        .collect();
     args.extend(pairs.iter().map(|s| s.as_str()));
     ok(c, &args);
     ok(c, &["HSET", "hash", "f", "v", "n", "123"]);
     let mut args = vec!["HSET", "bighash"];
-    let kv: Vec<String> = (0..300).flat_map(|i| [format!("f{i}"), format!("v{i}")]).collect();
+    let kv: Vec<String> = (0..300)
+        .flat_map(|i| [format!("f{i}"), format!("v{i}")])
+        .collect();
     args.extend(kv.iter().map(|s| s.as_str()));
     ok(c, &args);
     ok(c, &["HSET", "longhash", "f", &"x".repeat(100)]);
     for i in 0..5 {
-        ok(c, &["XADD", "stream", &format!("{}-1", i + 1), "a", &i.to_string(), "b", "x"]);
+        ok(
+            c,
+            &[
+                "XADD",
+                "stream",
+                &format!("{}-1", i + 1),
+                "a",
+                &i.to_string(),
+                "b",
+                "x",
+            ],
+        );
     }
     ok(c, &["XADD", "stream", "9-1", "other", "field"]);
     ok(c, &["XGROUP", "CREATE", "stream", "g1", "0"]);
-    ok(c, &["XREADGROUP", "GROUP", "g1", "alice", "COUNT", "2", "STREAMS", "stream", ">"]);
-    ok(c, &["XREADGROUP", "GROUP", "g1", "bob", "COUNT", "1", "STREAMS", "stream", ">"]);
+    ok(
+        c,
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g1",
+            "alice",
+            "COUNT",
+            "2",
+            "STREAMS",
+            "stream",
+            ">",
+        ],
+    );
+    ok(
+        c,
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g1",
+            "bob",
+            "COUNT",
+            "1",
+            "STREAMS",
+            "stream",
+            ">",
+        ],
+    );
     ok(c, &["XGROUP", "CREATE", "stream", "g2", "$"]);
     ok(c, &["XDEL", "stream", "2-1"]);
     ok(c, &["XADD", "emptystream", "1-1", "a", "b"]);
@@ -70,11 +114,14 @@ fn populate(c: &mut Client) {
     ok(c, &["HSET", "db3h", "a", "b"]);
     ok(c, &["EXPIRE", "db3h", "100"]);
     ok(c, &["SELECT", "0"]);
-    ok(c, &[
-        "FUNCTION",
-        "LOAD",
-        "#!lua name=mylib\nredis.register_function('f1', function() return 1 end)",
-    ]);
+    ok(
+        c,
+        &[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=mylib\nredis.register_function('f1', function() return 1 end)",
+        ],
+    );
 }
 
 fn save(c: &mut Client, dir: &Path, name: &str) -> PathBuf {
@@ -97,9 +144,15 @@ fn corpus(real: &Path) -> Corpus {
     let mut files = vec![save(&mut c, &dir, "empty.rdb")];
     populate(&mut c);
     files.push(save(&mut c, &dir, "full.rdb"));
-    ok(&mut c, &["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]);
+    ok(
+        &mut c,
+        &["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"],
+    );
     files.push(save(&mut c, &dir, "lru.rdb"));
-    ok(&mut c, &["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"]);
+    ok(
+        &mut c,
+        &["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"],
+    );
     files.push(save(&mut c, &dir, "lfu.rdb"));
     ok(&mut c, &["CONFIG", "SET", "maxmemory-policy", "noeviction"]);
     ok(&mut c, &["CONFIG", "SET", "rdbcompression", "no"]);
@@ -223,7 +276,12 @@ fn our_writer_and_dump_payloads_are_accepted_by_redis() {
     assert!(orig.stdout.contains(&want), "{}", orig.stdout);
     let srv = Server::start(
         &server,
-        &["--dir", c.dir.to_str().unwrap(), "--dbfilename", "rewritten.rdb"],
+        &[
+            "--dir",
+            c.dir.to_str().unwrap(),
+            "--dbfilename",
+            "rewritten.rdb",
+        ],
     );
     let mut cl = srv.client();
     for k in keys.iter().filter(|k| k.db == 0) {
@@ -232,9 +290,28 @@ fn our_writer_and_dump_payloads_are_accepted_by_redis() {
         assert_eq!(t, RespValue::Status(k.value.kind().into()), "{key}");
         // DUMP payloads decode, and ours restore in Redis.
         if let RespValue::Bulk(p) = cl.cmd(&["DUMP", &key]).unwrap() {
-            let (_, v) = redis_rdb::dump::decode(&p, 10).expect("decode DUMP");
+            let (t, v) = redis_rdb::dump::decode(&p, 10).expect("decode DUMP");
             assert_eq!(v.kind(), k.value.kind());
             let mine = redis_rdb::dump::encode(&k.value).unwrap();
+            // Same bytes as Redis where the encoding keeps the file's order.
+            use redis_rdb::value::types::*;
+            if [
+                STRING,
+                LIST_QUICKLIST_2,
+                SET_INTSET,
+                HASH_LISTPACK,
+                ZSET_LISTPACK,
+            ]
+            .contains(&t)
+            {
+                assert!(
+                    mine == p,
+                    "DUMP {key} (type {t}): ours {} bytes, Redis {} bytes, first difference at {:?}",
+                    mine.len(),
+                    p.len(),
+                    mine.iter().zip(p.iter()).position(|(a, b)| a != b)
+                );
+            }
             let mut cmd: Vec<Vec<u8>> = vec![b"RESTORE".to_vec(), b"copy:".to_vec(), b"0".to_vec()];
             cmd[1].extend_from_slice(&k.key);
             cmd.push(mine);

@@ -272,7 +272,10 @@ fn check_multi_part<W: Write>(ctx: &mut Ctx<'_, W>, manifest_path: &Path) -> Res
         Err(e) => {
             server_log(ctx.out, "\n*** FATAL AOF MANIFEST FILE ERROR ***\n");
             if let Some((n, l)) = &e.line {
-                server_log(ctx.out, &format!("Reading the manifest file, at line {n}\n"));
+                server_log(
+                    ctx.out,
+                    &format!("Reading the manifest file, at line {n}\n"),
+                );
                 server_log(ctx.out, &format!(">>> '{l}'\n"));
             }
             server_log(ctx.out, &format!("{}\n", e.msg));
@@ -334,7 +337,11 @@ pub fn aof_main(args: Vec<std::ffi::OsString>) -> i32 {
             let s = args[2].to_string_lossy();
             let (v, used) = redis_rdb::aof::strtol(s.as_bytes());
             let rest = &s.as_bytes()[used..];
-            let bad_rest = if used == 0 { !s.is_empty() } else { !rest.is_empty() };
+            let bad_rest = if used == 0 {
+                !s.is_empty()
+            } else {
+                !rest.is_empty()
+            };
             if bad_rest || v == i64::MAX || v == i64::MIN {
                 let _ = writeln!(out, "Invalid timestamp, aborting...");
                 let _ = out.flush();

@@ -1,8 +1,7 @@
 //! `redis-check-rdb`.
 
 use crate::util::{now_ms, server_log};
-use redis_rdb::error::ErrorKind;
-use redis_rdb::reader::{c_str, opcodes};
+use redis_rdb::reader::opcodes;
 use redis_rdb::value::{module_type_name, types};
 use redis_rdb::{RdbError, Reader};
 use std::io::{BufReader, Read, Write};
@@ -174,13 +173,14 @@ pub fn check_stream<R: Read>(
     macro_rules! fail {
         ($msg:expr) => {{
             st.offset = r.offset();
-            check_error(out, st, r.offset(), &$msg);
+            let m: String = $msg.into();
+            check_error(out, st, r.offset(), &m);
             return (Verdict::Failed, r.offset());
         }};
     }
     let magic = t!(r.read_bytes(9));
     if &magic[..5] != b"REDIS" {
-        fail!("Wrong signature trying to load DB from file".to_string());
+        fail!("Wrong signature trying to load DB from file");
     }
     let ver = atoi(&magic[5..]);
     if !(1..=10).contains(&ver) {
@@ -246,10 +246,14 @@ pub fn check_stream<R: Read>(
                 let when_op = t!(r.read_len());
                 t!(r.read_len());
                 if when_op != 2 {
-                    fail!("bad when_opcode".to_string());
+                    fail!("bad when_opcode");
                 }
                 let name = module_type_name(id);
-                info_line(out, r.offset(), format!("MODULE AUX for: {name}").as_bytes());
+                info_line(
+                    out,
+                    r.offset(),
+                    format!("MODULE AUX for: {name}").as_bytes(),
+                );
                 t!(r.skip_module_value(&name));
                 continue;
             }
@@ -305,7 +309,7 @@ pub fn check_stream<R: Read>(
                 b"RDB file was saved with checksum disabled: no check performed.",
             );
         } else if stored != expected {
-            fail!("RDB CRC error".to_string());
+            fail!("RDB CRC error");
         } else {
             info_line(out, r.offset(), b"Checksum OK");
         }
@@ -391,15 +395,4 @@ pub fn rdb_main(args: Vec<std::ffi::OsString>) -> i32 {
         Verdict::Ok => 0,
         _ => 1,
     }
-}
-
-/// Only for the error-kind match below to stay exhaustive when kinds are added.
-#[allow(dead_code)]
-fn kind_is_eof(k: &ErrorKind) -> bool {
-    matches!(k, ErrorKind::Eof)
-}
-
-#[allow(dead_code)]
-fn key_display(k: &[u8]) -> String {
-    c_str(k)
 }

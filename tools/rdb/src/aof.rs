@@ -405,11 +405,7 @@ impl<R: BufRead> Scanner<R> {
     fn consume_newline(&mut self, two: [u8; 2]) -> Result<(), Stop> {
         if two != *b"\r\n" {
             let h = |c: u8| format!("{:02x}", c as i8 as i32 as u32);
-            return Err(self.err(format!(
-                "Expected \\r\\n, got: {}{}",
-                h(two[0]),
-                h(two[1])
-            )));
+            return Err(self.err(format!("Expected \\r\\n, got: {}{}", h(two[0]), h(two[1]))));
         }
         self.line += 1;
         Ok(())
@@ -450,7 +446,7 @@ impl<R: BufRead> Scanner<R> {
                 Ok(None) => return Ok(Ok(false)),
                 Err(s) => return Ok(Err(s)),
             };
-            if len < 0 || len > i64::MAX - 2 {
+            if !(0..=i64::MAX - 2).contains(&len) {
                 return Ok(Err(self.err(format!(
                     "Expected to read string of {len} bytes, which is not in the suitable range"
                 ))));
@@ -481,9 +477,9 @@ impl<R: BufRead> Scanner<R> {
             }
             self.pos += got;
             if got != want {
-                return Ok(Err(self.err(format!(
-                    "Expected to read {want} bytes, got {got} bytes"
-                ))));
+                return Ok(Err(
+                    self.err(format!("Expected to read {want} bytes, got {got} bytes"))
+                ));
             }
             if let Err(s) = self.consume_newline(tail) {
                 return Ok(Err(s));

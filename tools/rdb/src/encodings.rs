@@ -47,9 +47,7 @@ pub mod listpack {
 
     /// Size of the encoding header of the entry at `p[0]` (0 when invalid).
     fn enc_size_bytes(b: u8) -> u32 {
-        if b & 0x80 == 0 || b & 0xc0 == 0x80 || b & 0xe0 == 0xc0 {
-            1
-        } else if (0xf1..=0xf4).contains(&b) {
+        if b & 0x80 == 0 || b & 0xc0 == 0x80 || b & 0xe0 == 0xc0 || (0xf1..=0xf4).contains(&b) {
             1
         } else if b & 0xf0 == 0xe0 {
             2
@@ -672,7 +670,15 @@ mod tests {
         assert_eq!(parse_strict_i64(b"-12"), Some(-12));
         assert_eq!(parse_strict_i64(b"9223372036854775807"), Some(i64::MAX));
         assert_eq!(parse_strict_i64(b"-9223372036854775808"), Some(i64::MIN));
-        for bad in [&b"01"[..], b"-0", b"+1", b" 1", b"", b"9223372036854775808", b"1a"] {
+        for bad in [
+            &b"01"[..],
+            b"-0",
+            b"+1",
+            b" 1",
+            b"",
+            b"9223372036854775808",
+            b"1a",
+        ] {
             assert_eq!(parse_strict_i64(bad), None, "{:?}", bad);
         }
     }
@@ -699,7 +705,10 @@ mod tests {
         }
         let lp = b.finish();
         assert!(listpack::validate(&lp, true));
-        let got: Vec<Vec<u8>> = listpack::elements(&lp).iter().map(|e| e.to_bytes()).collect();
+        let got: Vec<Vec<u8>> = listpack::elements(&lp)
+            .iter()
+            .map(|e| e.to_bytes())
+            .collect();
         assert_eq!(got, items);
         let mut bad = lp.clone();
         bad[4] = 3;
@@ -744,7 +753,10 @@ mod tests {
     #[test]
     fn zipmap_pairs() {
         let zm = [1, 1, b'a', 1, 0, b'b', 0xff];
-        assert_eq!(zipmap::pairs(&zm), Some(vec![(b"a".to_vec(), b"b".to_vec())]));
+        assert_eq!(
+            zipmap::pairs(&zm),
+            Some(vec![(b"a".to_vec(), b"b".to_vec())])
+        );
         assert!(zipmap::pairs(&[2, 1, b'a', 1, 0, b'b', 0xff]).is_none());
     }
 }

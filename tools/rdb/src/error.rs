@@ -38,9 +38,9 @@ impl RdbError {
     pub fn check_message(&self) -> String {
         match &self.kind {
             ErrorKind::Eof => "Unexpected EOF reading RDB file".to_string(),
-            ErrorKind::Corrupt { line, msg } => format!(
-                "Internal error in RDB reading offset 0, function at rdb.c:{line} -> {msg}"
-            ),
+            ErrorKind::Corrupt { line, msg } => {
+                format!("Internal error in RDB reading offset 0, function at rdb.c:{line} -> {msg}")
+            }
             ErrorKind::Other(m) => m.clone(),
             ErrorKind::Io(m) => m.clone(),
         }

@@ -48,7 +48,7 @@ mod module_op {
 
 /// Limits Redis's default configuration applies while loading (they decide which
 /// duplicate check fires first, hence which message a damaged file gets).
-const HASH_MAX_LISTPACK_ENTRIES: u64 = 128;
+const HASH_MAX_LISTPACK_ENTRIES: u64 = 512;
 const HASH_MAX_LISTPACK_VALUE: usize = 64;
 const SET_MAX_INTSET_ENTRIES: u64 = 512;
 
@@ -281,8 +281,12 @@ impl<R: Read> Reader<R> {
         }
         match len {
             0 => Ok((self.read_array::<1>()?[0] as i8).to_string().into_bytes()),
-            1 => Ok(i16::from_le_bytes(self.read_array()?).to_string().into_bytes()),
-            2 => Ok(i32::from_le_bytes(self.read_array()?).to_string().into_bytes()),
+            1 => Ok(i16::from_le_bytes(self.read_array()?)
+                .to_string()
+                .into_bytes()),
+            2 => Ok(i32::from_le_bytes(self.read_array()?)
+                .to_string()
+                .into_bytes()),
             3 => {
                 let clen = self.read_len()?;
                 let len = self.read_len()?;
@@ -536,7 +540,10 @@ impl<R: Read> Reader<R> {
                 if !ok {
                     return self.corrupt(0, "Set listpack integrity check failed.");
                 }
-                let v: Vec<Vec<u8>> = listpack::elements(&b).iter().map(|e| e.to_bytes()).collect();
+                let v: Vec<Vec<u8>> = listpack::elements(&b)
+                    .iter()
+                    .map(|e| e.to_bytes())
+                    .collect();
                 if v.is_empty() {
                     return eof(self.offset);
                 }
@@ -574,8 +581,10 @@ impl<R: Read> Reader<R> {
                 if !ok || n % 2 == 1 {
                     return self.corrupt(line, what);
                 }
-                let els: Vec<Vec<u8>> =
-                    listpack::elements(&b).iter().map(|e| e.to_bytes()).collect();
+                let els: Vec<Vec<u8>> = listpack::elements(&b)
+                    .iter()
+                    .map(|e| e.to_bytes())
+                    .collect();
                 if els.is_empty() {
                     return eof(self.offset);
                 }

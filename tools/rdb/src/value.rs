@@ -196,8 +196,9 @@ impl Stream {
             let int = |i: usize| el.get(i).and_then(|e| e.as_int()).unwrap_or(0);
             let count = int(0) + int(1);
             let nmaster = int(2).max(0) as usize;
-            let master_fields: Vec<Vec<u8>> =
-                (0..nmaster).filter_map(|k| el.get(3 + k).map(|e| e.to_bytes())).collect();
+            let master_fields: Vec<Vec<u8>> = (0..nmaster)
+                .filter_map(|k| el.get(3 + k).map(|e| e.to_bytes()))
+                .collect();
             let mut p = 3 + nmaster + 1;
             for _ in 0..count {
                 if p + 3 > el.len() {
@@ -214,7 +215,9 @@ impl Stream {
                 } else {
                     let n = int(p).max(0) as usize;
                     p += 1;
-                    let f = (0..n).filter_map(|k| el.get(p + k).map(|e| e.to_bytes())).collect();
+                    let f = (0..n)
+                        .filter_map(|k| el.get(p + k).map(|e| e.to_bytes()))
+                        .collect();
                     p += n;
                     f
                 };

@@ -1,6 +1,6 @@
 //! RDB version 10 writer, with the encodings Redis 7.0 chooses under its default
 //! configuration: integers and LZF for strings, quicklist v2 (listpack nodes of up to 8 KB)
-//! for lists, intset for small integer sets, listpack for small hashes and sorted sets.
+//! for lists, intset for small integer sets, listpack for small hashes (up to 512 fields of up to 64 bytes) and sorted sets (128 members).
 
 use crate::crc64::crc64;
 use crate::encodings::{intset, listpack, parse_strict_i64};
@@ -84,11 +84,7 @@ pub fn encode_string(out: &mut Vec<u8>, s: &[u8], compression: bool) {
 }
 
 /// Encodes a value for RDB 10: returns the type byte and appends the payload to `out`.
-pub fn encode_value(
-    out: &mut Vec<u8>,
-    v: &Value,
-    compression: bool,
-) -> Result<u8, NotExpressible> {
+pub fn encode_value(out: &mut Vec<u8>, v: &Value, compression: bool) -> Result<u8, NotExpressible> {
     match v {
         Value::String(s) => {
             encode_string(out, s, compression);
@@ -173,7 +169,7 @@ pub fn encode_value(
                     "hash fields with TTLs (Redis 7.4) have no RDB 10 form".into(),
                 ));
             }
-            if fields.len() <= 128
+            if fields.len() <= 512
                 && fields
                     .iter()
                     .all(|f| f.field.len() <= 64 && f.value.len() <= 64)
@@ -204,15 +200,47 @@ pub fn encode_value(
     }
 }
 
-/// A score as Redis stores it in a listpack (`%.17g`-like shortest round-trip form).
+/// A score as Redis 7.0 stores it in a listpack (`d2string`: integers in decimal when
+/// within ±2^62, else `%.17g`).
 pub fn format_score(s: f64) -> String {
+    if s.is_nan() {
+        return "nan".into();
+    }
     if s.is_infinite() {
         return if s > 0.0 { "inf".into() } else { "-inf".into() };
     }
-    if s == s.trunc() && s.abs() < 1e17 {
+    if s == 0.0 {
+        return if s.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
+    }
+    let half = (i64::MAX / 2) as f64;
+    if (-half..=half).contains(&s) && s == s.trunc() {
         return format!("{}", s as i64);
     }
-    format!("{s}")
+    format_g17(s)
+}
+
+/// C's `%.17g`.
+pub fn format_g17(v: f64) -> String {
+    let sci = format!("{v:.16e}");
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let trim = |t: &str| -> String {
+        if t.contains('.') {
+            t.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            t.to_string()
+        }
+    };
+    if !(-4..17).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{}e{}{:02}", trim(mant), sign, exp.abs())
+    } else {
+        trim(&format!("{:.*}", (16 - exp) as usize, v))
+    }
 }
 
 fn encode_stream(out: &mut Vec<u8>, s: &Stream, compression: bool) {
@@ -224,12 +252,9 @@ fn encode_stream(out: &mut Vec<u8>, s: &Stream, compression: bool) {
     encode_len(out, s.length);
     encode_len(out, s.last_id.ms);
     encode_len(out, s.last_id.seq);
-    let first = s.first_id.unwrap_or_else(|| {
-        s.entries()
-            .first()
-            .map(|e| e.id)
-            .unwrap_or_default()
-    });
+    let first = s
+        .first_id
+        .unwrap_or_else(|| s.entries().first().map(|e| e.id).unwrap_or_default());
     let maxdel = s.max_deleted_id.unwrap_or_default();
     encode_len(out, first.ms);
     encode_len(out, first.seq);
@@ -353,5 +378,21 @@ impl<W: Write> Writer<W> {
         self.out.write_all(&c.to_le_bytes())?;
         self.out.flush()?;
         Ok(self.out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_like_redis() {
+        assert_eq!(format_score(1.0), "1");
+        assert_eq!(format_score(2.5), "2.5");
+        assert_eq!(format_score(0.1), "0.10000000000000001");
+        assert_eq!(format_score(-3.0), "-3");
+        assert_eq!(format_score(1e300), "1.0000000000000001e+300");
+        assert_eq!(format_score(1.5e-7), "1.4999999999999999e-07");
+        assert_eq!(format_score(f64::INFINITY), "inf");
     }
 }
