@@ -71,7 +71,7 @@ impl<W: Write> Ctx<'_, W> {
                 Some(&mut br),
                 &mut *self.out,
                 &mut self.rdb_state,
-                |_| {},
+                |_, _| {},
             );
             match v {
                 Verdict::Ok => {

@@ -138,6 +138,11 @@ fn check_error(out: &mut impl Write, st: &State, offset: u64, msg: &str) {
     show_generic_info(out, st);
 }
 
+/// Writes the error block (for the extended modes, which print it on stderr).
+pub fn error_block(out: &mut impl Write, st: &State, offset: u64, msg: &str) {
+    check_error(out, st, offset, msg);
+}
+
 /// Reports a reader error the way Redis's checker does; returns the verdict.
 fn report(out: &mut impl Write, st: &State, e: &RdbError) -> Verdict {
     check_error(out, st, e.offset, &e.check_message());
@@ -156,7 +161,7 @@ pub fn check_stream<R: Read>(
     input: R,
     out: &mut impl Write,
     st: &mut State,
-    mut visit: impl FnMut(&redis_rdb::KeyEntry),
+    mut visit: impl FnMut(&redis_rdb::KeyEntry, u64),
 ) -> (Verdict, u64) {
     let mut r = Reader::new(input);
     macro_rules! t {
@@ -281,16 +286,20 @@ pub fn check_stream<R: Read>(
         if expire != -1 {
             st.expires += 1;
         }
-        visit(&redis_rdb::KeyEntry {
-            db,
-            key,
-            expire_ms: (expire != -1).then_some(expire),
-            idle: idle.take(),
-            freq: freq.take(),
-            rdb_type: t,
-            value,
-            start_offset: start,
-        });
+        let size = r.offset() - start;
+        visit(
+            &redis_rdb::KeyEntry {
+                db,
+                key,
+                expire_ms: (expire != -1).then_some(expire),
+                idle: idle.take(),
+                freq: freq.take(),
+                rdb_type: t,
+                value,
+                start_offset: start,
+            },
+            size,
+        );
         st.key = None;
         st.key_type = -1;
         expire = -1;
@@ -347,7 +356,7 @@ pub fn check_named<R: Read>(
     input: Option<R>,
     out: &mut impl Write,
     st: &mut State,
-    visit: impl FnMut(&redis_rdb::KeyEntry),
+    visit: impl FnMut(&redis_rdb::KeyEntry, u64),
 ) -> (Verdict, u64) {
     let mut line = b"Checking RDB file ".to_vec();
     line.extend_from_slice(name);
@@ -389,7 +398,7 @@ pub fn rdb_main(args: Vec<std::ffi::OsString>) -> i32 {
     }
     let file = std::fs::File::open(&args[1]).ok().map(BufReader::new);
     let mut st = State::default();
-    let (v, _) = check_named(arg, file, &mut out, &mut st, |_| {});
+    let (v, _) = check_named(arg, file, &mut out, &mut st, |_, _| {});
     let _ = out.flush();
     match v {
         Verdict::Ok => 0,

@@ -182,6 +182,11 @@ impl<R: Read> Reader<R> {
         self.version = v;
     }
 
+    /// Sets the current database (for reading from the middle of a file).
+    pub fn set_db(&mut self, db: u64) {
+        self.db = db;
+    }
+
     /// Gives the underlying reader back.
     pub fn into_inner(self) -> R {
         self.inner
