@@ -171,11 +171,14 @@ fn wanted(o: &Opts, k: &KeyEntry) -> bool {
     true
 }
 
+/// One of the biggest keys: bytes, db, key, type, encoding, elements.
+type BigKey = (u64, u64, Vec<u8>, &'static str, &'static str, usize);
+
 #[derive(Default)]
 struct Stats {
     per: BTreeMap<(u64, &'static str), (u64, u64)>,
     encodings: BTreeMap<String, u64>,
-    biggest: Vec<(u64, u64, Vec<u8>, &'static str, &'static str, usize)>,
+    biggest: Vec<BigKey>,
 }
 
 impl Stats {
