@@ -213,3 +213,45 @@ fn aof_checker_matches_debian() {
         assert_eq!((b_out, b.code), (strip(&a.stdout), a.code), "{args:?}");
     }
 }
+
+#[test]
+fn fix_drop_later_repairs_a_non_last_file() {
+    let (Some(server), Some(checker)) = (real_server(), debian("redis-check-aof")) else {
+        return;
+    };
+    let (_srv, dir) = make_aof(&server, &["--aof-use-rdb-preamble", "no"]);
+    let work = tempdir::Dir::new("droplater");
+    let d = work.0.join("appendonlydir");
+    copy_dir(&dir, &d);
+    let files = files_of(&d);
+    let base = files.iter().find(|f| f.contains(".base.")).unwrap();
+    let manifest = files.iter().find(|f| f.ends_with(".manifest")).unwrap();
+    let mut b = std::fs::read(d.join(base)).unwrap();
+    let i = 30 + b[30..].iter().position(|&c| c == b'$').unwrap();
+    b[i] = b'x';
+    std::fs::write(d.join(base), b).unwrap();
+    // Redis's --fix refuses: the damage is not in the last file.
+    let a = run(&checker, &d, &["--fix", manifest], b"y\n");
+    assert_eq!(a.code, Some(1));
+    assert!(a.stdout.contains("because it is not the last file"));
+    let o = run(&ours(), &d, &["--fix", "--drop-later", manifest], b"y\n");
+    assert_eq!(o.code, Some(0), "{}", o.stdout);
+    assert!(o.stdout.contains("dropping their commands"), "{}", o.stdout);
+    let a = run(&checker, &d, &[manifest], b"");
+    assert_eq!(a.code, Some(0), "{}", a.stdout);
+    let m = std::fs::read_to_string(d.join(manifest)).unwrap();
+    assert!(m.contains("type h"), "{m}");
+    let srv = Server::start(
+        &server,
+        &[
+            "--appendonly",
+            "yes",
+            "--dir",
+            work.0.to_str().unwrap(),
+            "--appenddirname",
+            "appendonlydir",
+        ],
+    );
+    let mut c = srv.client();
+    assert!(matches!(c.cmd(&["DBSIZE"]).unwrap(), RespValue::Integer(_)));
+}

@@ -29,6 +29,8 @@ fn populate(c: &mut Client) {
     ok(c, &["SET", "long", &"abc".repeat(400)]);
     ok(c, &["SET", "bin", "\u{0}\u{1}\u{ff}x"]);
     ok(c, &["SET", "key with space", "v"]);
+    let r = c.cmd(&[b"SET".to_vec(), b"rawbin".to_vec(), vec![0xff, 0xfe, 0x00]]);
+    assert_eq!(r.unwrap(), RespValue::Status("OK".into()));
     ok(c, &["RPUSH", "list", "a", "b", "1", "-2", "300000"]);
     let many: Vec<String> = (0..3000).map(|i| format!("element-{i}")).collect();
     let mut args = vec!["RPUSH", "biglist"];
@@ -322,4 +324,122 @@ fn our_writer_and_dump_payloads_are_accepted_by_redis() {
     let d = cl.cmd(&["SELECT", "3"]).unwrap();
     assert_eq!(d, RespValue::Status("OK".into()));
     assert_eq!(cl.cmd(&["DBSIZE"]).unwrap(), RespValue::Integer(2));
+}
+
+fn run_ours(dir: &Path, args: &[&str]) -> Out {
+    run(&ours(), dir, args, b"")
+}
+
+#[test]
+fn extended_modes() {
+    let (Some(server), Some(checker)) = (real_server(), debian("redis-check-rdb")) else {
+        return;
+    };
+    let c = corpus(&server);
+    // --json: one line per key, filters.
+    let j = run_ours(&c.dir, &["--json", "full.rdb"]);
+    assert_eq!(j.code, Some(0));
+    let lines: Vec<serde_json::Value> = j
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    let full = run(&checker, &c.dir, &["full.rdb"], b"");
+    assert!(full
+        .stdout
+        .contains(&format!("[info] {} keys read", lines.len())));
+    let hash = lines.iter().find(|l| l["key"] == "hash").unwrap();
+    assert_eq!(hash["value"]["n"], "123");
+    assert_eq!(hash["type"], "hash");
+    let bin = lines.iter().find(|l| l["key"] == "rawbin").unwrap();
+    assert_eq!(bin["value"]["hex"], "fffe00");
+    let z = run_ours(
+        &c.dir,
+        &["--json", "--type", "zset", "--keys", "*z*", "full.rdb"],
+    );
+    assert_eq!(z.stdout.lines().count(), 2, "{}", z.stdout);
+    // --stats, as tables and as JSON.
+    let s = run_ours(&c.dir, &["--stats", "full.rdb"]);
+    assert_eq!(s.code, Some(0));
+    assert!(s.stdout.contains("biglist"), "{}", s.stdout);
+    let sj = run_ours(&c.dir, &["--stats", "--json", "full.rdb"]);
+    let v: serde_json::Value = serde_json::from_str(sj.stdout.trim()).unwrap();
+    assert_eq!(v["biggest"].as_array().unwrap().len(), 20);
+    // Damaged input: exit 1 and the error block on stderr (stdout keeps the JSON).
+    let mut d = std::fs::read(c.dir.join("full.rdb")).unwrap();
+    d.truncate(d.len() / 2);
+    std::fs::write(c.dir.join("half.rdb"), &d).unwrap();
+    assert_eq!(run_ours(&c.dir, &["--json", "half.rdb"]).code, Some(1));
+    // --salvage: a valid file with what could be read; exit 2 when something was lost.
+    let sv = run_ours(&c.dir, &["--salvage", "salvaged.rdb", "half.rdb"]);
+    assert_eq!(sv.code, Some(2));
+    let chk = run(&checker, &c.dir, &["salvaged.rdb"], b"");
+    assert_eq!(chk.code, Some(0), "{}", chk.stdout);
+    let sv = run_ours(&c.dir, &["--salvage", "salvaged2.rdb", "full.rdb"]);
+    assert_eq!(sv.code, Some(0));
+    let chk = run(&checker, &c.dir, &["salvaged2.rdb"], b"");
+    assert!(chk
+        .stdout
+        .contains(&format!("[info] {} keys read", lines.len())));
+}
+
+fn rdb_file(version: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    let mut d = b"REDIS".to_vec();
+    d.extend_from_slice(version);
+    d.extend_from_slice(&[0xfe, 0x00]);
+    d.extend_from_slice(body);
+    d.push(0xff);
+    let c = redis_rdb::crc64::crc64(0, &d);
+    d.extend_from_slice(&c.to_le_bytes());
+    d
+}
+
+#[test]
+fn convert_newer_files_to_version_10() {
+    let (Some(server), Some(checker)) = (real_server(), debian("redis-check-rdb")) else {
+        return;
+    };
+    let work = tempdir::Dir::new("convert");
+    // Redis 7.2's set listpack (type 20) in an RDB 11 file.
+    let mut lp = redis_rdb::encodings::listpack::Builder::new();
+    for m in ["a", "b", "12"] {
+        lp.push(m.as_bytes());
+    }
+    let lp = lp.finish();
+    let mut body = vec![20u8, 1, b's'];
+    redis_rdb::writer::encode_string(&mut body, &lp, false);
+    std::fs::write(work.0.join("v11.rdb"), rdb_file(b"0011", &body)).unwrap();
+    let a = run(&checker, &work.0, &["v11.rdb"], b"");
+    assert!(
+        a.stdout.contains("Can't handle RDB format version 11"),
+        "{}",
+        a.stdout
+    );
+    assert_eq!(run_ours(&work.0, &["v11.rdb"]), a);
+    let r = run_ours(&work.0, &["--convert-to", "10", "v10.rdb", "v11.rdb"]);
+    assert_eq!(r.code, Some(0));
+    assert_eq!(run(&checker, &work.0, &["v10.rdb"], b"").code, Some(0));
+    let srv = Server::start(
+        &server,
+        &["--dir", work.0.to_str().unwrap(), "--dbfilename", "v10.rdb"],
+    );
+    let mut cl = srv.client();
+    assert_eq!(cl.cmd(&["SCARD", "s"]).unwrap(), RespValue::Integer(3));
+    // Redis 7.4's hash with field TTLs (type 25): refused, nothing written.
+    let mut lp = redis_rdb::encodings::listpack::Builder::new();
+    for m in ["f", "v", "1800000000000"] {
+        lp.push(m.as_bytes());
+    }
+    let lp = lp.finish();
+    let mut body = vec![25u8, 1, b'h'];
+    body.extend_from_slice(&1_800_000_000_000i64.to_le_bytes());
+    redis_rdb::writer::encode_string(&mut body, &lp, false);
+    std::fs::write(work.0.join("v12.rdb"), rdb_file(b"0012", &body)).unwrap();
+    let j = run_ours(&work.0, &["--json", "v12.rdb"]);
+    assert!(j.stdout.contains("1800000000000"), "{}", j.stdout);
+    let r = run_ours(&work.0, &["--convert-to", "10", "no.rdb", "v12.rdb"]);
+    assert_eq!(r.code, Some(1));
+    assert!(!work.0.join("no.rdb").exists());
+    let r = run_ours(&work.0, &["--convert-to", "9", "no.rdb", "v11.rdb"]);
+    assert_eq!(r.code, Some(1));
 }

@@ -65,6 +65,8 @@ pub struct State {
     already_expired: u64,
     doing: Doing,
     offset: u64,
+    /// Read what Redis 7.0 refuses too (RDB 11, 12, Valkey's 80): for the extended modes.
+    pub accept_newer: bool,
 }
 
 impl Default for State {
@@ -77,6 +79,7 @@ impl Default for State {
             already_expired: 0,
             doing: Doing::Start,
             offset: 0,
+            accept_newer: false,
         }
     }
 }
@@ -183,15 +186,20 @@ pub fn check_stream<R: Read>(
             return (Verdict::Failed, r.offset());
         }};
     }
-    let magic = t!(r.read_bytes(9));
-    if &magic[..5] != b"REDIS" {
-        fail!("Wrong signature trying to load DB from file");
-    }
-    let ver = atoi(&magic[5..]);
-    if !(1..=10).contains(&ver) {
-        fail!(format!("Can't handle RDB format version {ver}"));
-    }
-    r.set_version(ver as u32);
+    let ver = if st.accept_newer {
+        t!(r.read_header()).version as i64
+    } else {
+        let magic = t!(r.read_bytes(9));
+        if &magic[..5] != b"REDIS" {
+            fail!("Wrong signature trying to load DB from file");
+        }
+        let ver = atoi(&magic[5..]);
+        if !(1..=10).contains(&ver) {
+            fail!(format!("Can't handle RDB format version {ver}"));
+        }
+        r.set_version(ver as u32);
+        ver
+    };
     let now = now_ms();
     let mut expire: i64 = -1;
     let mut db: u64 = 0;
@@ -267,8 +275,20 @@ pub fn check_stream<R: Read>(
                 t!(r.read_function(t));
                 continue;
             }
+            opcodes::SLOT_INFO if st.accept_newer => {
+                st.doing = Doing::ReadLen;
+                for _ in 0..3 {
+                    t!(r.read_len());
+                }
+                continue;
+            }
             _ => {
-                if !types::is_object_type_v10(t) {
+                let known = if st.accept_newer {
+                    types::is_known(t)
+                } else {
+                    types::is_object_type_v10(t)
+                };
+                if !known {
                     fail!(format!("Invalid object type: {t}"));
                 }
                 st.key_type = t as i32;

@@ -226,6 +226,7 @@ fn inspect(o: &Opts, file: &OsString) -> i32 {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut stats = Stats::default();
     let mut st = State::default();
+    st.accept_newer = true;
     let mut progress = Vec::new();
     let (v, _) = check_stream(f, &mut progress, &mut st, |k, size| {
         if !wanted(o, k) {

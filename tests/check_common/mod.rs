@@ -40,22 +40,39 @@ pub fn run(bin: &Path, dir: &Path, args: &[&str], stdin: &[u8]) -> Out {
     if let Some(mut i) = child.stdin.take() {
         let _ = i.write_all(stdin);
     }
+    // Read stdout on a thread so a big output cannot block the child.
+    let mut so = child.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut so, &mut v);
+        v
+    });
     let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if child.try_wait().expect("wait").is_some() {
-            break;
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break Some(s);
         }
         if Instant::now() > deadline {
             let _ = child.kill();
-            break;
+            let _ = child.wait();
+            break None;
         }
         std::thread::sleep(Duration::from_millis(2));
-    }
-    let o = child.wait_with_output().expect("output");
+    };
+    let stdout = reader.join().unwrap_or_default();
+    let o = Output2 {
+        stdout,
+        code: status.and_then(|s| s.code()),
+    };
     Out {
         stdout: mask(&String::from_utf8_lossy(&o.stdout)),
-        code: o.status.code(),
+        code: o.code,
     }
+}
+
+struct Output2 {
+    stdout: Vec<u8>,
+    code: Option<i32>,
 }
 
 /// Replaces Redis's log prefixes (`1234:C 30 Nov 2026 23:03:44.014 #`) by `PID:C DATE #`.
