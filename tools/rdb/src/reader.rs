@@ -140,6 +140,7 @@ pub struct Reader<R> {
     version: u32,
     db: u64,
     done: bool,
+    valkey: bool,
 }
 
 fn eof<T>(offset: u64) -> Result<T> {
@@ -159,6 +160,7 @@ impl<R: Read> Reader<R> {
             version: 10,
             db: 0,
             done: false,
+            valkey: false,
         }
     }
 
@@ -364,6 +366,7 @@ impl<R: Read> Reader<R> {
             });
         }
         self.version = version as u32;
+        self.valkey = valkey;
         Ok(Header {
             version: version as u32,
             valkey,
@@ -474,8 +477,13 @@ impl<R: Read> Reader<R> {
     }
 
     /// Reads a value of RDB type `t` (after its key), with Redis's checks and messages.
+    /// Types 22 and up mean different things in Redis 7.4 files and Valkey files (see
+    /// [`types::VALKEY_HASH_2`]); the header read decides.
     pub fn read_object(&mut self, t: u8) -> Result<Value> {
         use types::*;
+        if self.valkey && t >= VALKEY_HASH_2 {
+            return self.read_valkey_object(t);
+        }
         match t {
             STRING => Ok(Value::String(self.read_string()?)),
             LIST => {
@@ -676,6 +684,41 @@ impl<R: Read> Reader<R> {
             }
             other => self.corrupt(2681, format!("Unknown RDB encoding type {other}")),
         }
+    }
+
+    fn read_valkey_object(&mut self, t: u8) -> Result<Value> {
+        if t != types::VALKEY_HASH_2 {
+            return Err(RdbError {
+                offset: self.offset,
+                kind: ErrorKind::Other(format!("Unsupported Valkey object type: {t}")),
+            });
+        }
+        // Valkey 9's hash with field expiry: pairs followed by their expiry (-1 for none).
+        let len = self.read_len()?;
+        if len == 0 {
+            return eof(self.offset);
+        }
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for _ in 0..len {
+            let field = self.read_string()?;
+            let value = self.read_string()?;
+            let exp = self.read_millis()?;
+            if !seen.insert(field.clone()) {
+                return self.corrupt(0, "Duplicate hash fields detected");
+            }
+            out.push(HashField {
+                field,
+                value,
+                expire_ms: (exp != -1).then_some(exp),
+            });
+        }
+        Ok(Value::Hash(out))
+    }
+
+    /// Marks the stream as coming from Valkey (for DUMP payloads, which carry no magic).
+    pub fn set_valkey(&mut self, valkey: bool) {
+        self.valkey = valkey;
     }
 
     fn pairs_value(&self, zset: bool, els: Vec<Vec<u8>>) -> Result<Value> {

@@ -27,6 +27,9 @@ pub mod types {
     pub const HASH_LISTPACK_EX_PRE_GA: u8 = 23;
     pub const HASH_METADATA: u8 = 24;
     pub const HASH_LISTPACK_EX: u8 = 25;
+    /// Valkey 9 (RDB 80): hash with field expiry. Same number as Redis 7.4's
+    /// `HASH_METADATA_PRE_GA`; files with the `VALKEY` magic use Valkey's meaning.
+    pub const VALKEY_HASH_2: u8 = 22;
 
     /// Redis 7.0's `rdbIsObjectType`.
     pub fn is_object_type_v10(t: u8) -> bool {

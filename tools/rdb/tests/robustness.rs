@@ -121,3 +121,33 @@ fn damaged_dump_payloads_never_panic() {
         }
     }
 }
+
+#[test]
+fn valkey_80_hash_with_field_expiry() {
+    let mut d = b"VALKEY080".to_vec();
+    d.extend_from_slice(&[0xfe, 0x00, 22, 1, b'h', 2]);
+    for (f, v, e) in [("a", "1", -1i64), ("b", "2", 1_900_000_000_000)] {
+        d.extend_from_slice(&[1, f.as_bytes()[0], 1, v.as_bytes()[0]]);
+        d.extend_from_slice(&e.to_le_bytes());
+    }
+    d.push(0xff);
+    let c = redis_rdb::crc64::crc64(0, &d);
+    d.extend_from_slice(&c.to_le_bytes());
+    let mut r = Reader::new(&d[..]);
+    let h = r.read_header().unwrap();
+    assert!(h.valkey && h.version == 80);
+    assert_eq!(r.next_record().unwrap(), Record::SelectDb(0));
+    match r.next_record().unwrap() {
+        Record::Key(k) => match k.value {
+            Value::Hash(f) => {
+                assert_eq!(f[0].expire_ms, None);
+                assert_eq!(f[1].expire_ms, Some(1_900_000_000_000));
+            }
+            v => panic!("{v:?}"),
+        },
+        r => panic!("{r:?}"),
+    }
+    assert!(
+        matches!(r.next_record().unwrap(), Record::Eof { stored: Some(s), computed } if s == computed)
+    );
+}
