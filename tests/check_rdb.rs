@@ -443,3 +443,128 @@ fn convert_newer_files_to_version_10() {
     let r = run_ours(&work.0, &["--convert-to", "9", "no.rdb", "v11.rdb"]);
     assert_eq!(r.code, Some(1));
 }
+
+/// Ziplist entries (strings or small integers) the way Redis 2.6..6.2 wrote them.
+fn ziplist(items: &[&str]) -> Vec<u8> {
+    let mut body = Vec::new();
+    let mut prev = 0usize;
+    let mut tail = 10usize;
+    for it in items {
+        tail = 10 + body.len();
+        let mut e = if prev < 254 {
+            vec![prev as u8]
+        } else {
+            let mut v = vec![0xfe];
+            v.extend_from_slice(&(prev as u32).to_le_bytes());
+            v
+        };
+        match it.parse::<i64>() {
+            Ok(v) if (0..=12).contains(&v) => e.push(0xf1 + v as u8),
+            Ok(v) if (-128..=127).contains(&v) => e.extend_from_slice(&[0xfe, v as i8 as u8]),
+            Ok(v) if (-32768..=32767).contains(&v) => {
+                e.push(0xc0);
+                e.extend_from_slice(&(v as i16).to_le_bytes());
+            }
+            Ok(v) => {
+                e.push(0xd0);
+                e.extend_from_slice(&(v as i32).to_le_bytes());
+            }
+            Err(_) => {
+                let n = it.len();
+                if n < 64 {
+                    e.push(n as u8);
+                } else {
+                    e.extend_from_slice(&[0x40 | (n >> 8) as u8, n as u8]);
+                }
+                e.extend_from_slice(it.as_bytes());
+            }
+        }
+        prev = e.len();
+        body.extend_from_slice(&e);
+    }
+    let mut out = Vec::new();
+    out.extend_from_slice(&((11 + body.len()) as u32).to_le_bytes());
+    out.extend_from_slice(&(tail as u32).to_le_bytes());
+    out.extend_from_slice(&(items.len() as u16).to_le_bytes());
+    out.extend_from_slice(&body);
+    out.push(0xff);
+    out
+}
+
+/// A file with the encodings of older Redis versions (zipmap, ziplists, quicklist v1,
+/// text scores, second-precision expiry, LFU/LRU opcodes) with version `ver`.
+fn old_format_file(ver: &[u8; 4]) -> Vec<u8> {
+    use redis_rdb::writer::encode_string as st;
+    let mut b = Vec::new();
+    b.push(0xfd);
+    b.extend_from_slice(&2_000_000_000i32.to_le_bytes());
+    b.push(0);
+    st(&mut b, b"secexp", false);
+    st(&mut b, b"v", false);
+    b.push(9);
+    st(&mut b, b"zm", false);
+    st(&mut b, b"\x02\x01a\x01\x001\x02bb\x02\x0022\xff", false);
+    b.push(10);
+    st(&mut b, b"lzl", false);
+    st(
+        &mut b,
+        &ziplist(&["a", "1", "300", "-5", &"hello".repeat(20), "70000"]),
+        false,
+    );
+    b.push(11);
+    st(&mut b, b"is", false);
+    st(
+        &mut b,
+        b"\x02\x00\x00\x00\x03\x00\x00\x00\x01\x00\x05\x00\x09\x00",
+        false,
+    );
+    b.push(12);
+    st(&mut b, b"zzl", false);
+    st(&mut b, &ziplist(&["m1", "1.5", "m2", "3"]), false);
+    b.push(13);
+    st(&mut b, b"hzl", false);
+    st(&mut b, &ziplist(&["f1", "v1", "f2", "2"]), false);
+    b.push(14);
+    st(&mut b, b"ql", false);
+    b.push(2);
+    st(&mut b, &ziplist(&["x", "y"]), false);
+    st(&mut b, &ziplist(&["1", "2", "3"]), false);
+    b.push(3);
+    st(&mut b, b"z1", false);
+    b.push(2);
+    st(&mut b, b"a", false);
+    b.extend_from_slice(b"\x041.25");
+    st(&mut b, b"b", false);
+    b.push(0xfe);
+    b.extend_from_slice(&[0xf9, 5, 0xf8, 10, 0]);
+    st(&mut b, b"lfu", false);
+    st(&mut b, b"x", false);
+    let mut d = b"REDIS".to_vec();
+    d.extend_from_slice(ver);
+    d.extend_from_slice(&[0xfe, 0]);
+    d.extend_from_slice(&b);
+    d.push(0xff);
+    d.extend_from_slice(&[0; 8]);
+    d
+}
+
+#[test]
+fn older_encodings_print_the_same() {
+    let Some(checker) = debian("redis-check-rdb") else {
+        return;
+    };
+    let work = tempdir::Dir::new("oldrdb");
+    let mut rng = Rng(0x01d_f11e);
+    for ver in [b"0006", b"0009"] {
+        let d = old_format_file(ver);
+        std::fs::write(work.0.join("old.rdb"), &d).unwrap();
+        let a = run(&checker, &work.0, &["old.rdb"], b"");
+        assert_eq!(a.code, Some(0), "{}", a.stdout);
+        assert_eq!(run_ours(&work.0, &["old.rdb"]), a);
+        for i in 0..60 {
+            std::fs::write(work.0.join("old.rdb"), damage(&d, &mut rng)).unwrap();
+            let a = run(&checker, &work.0, &["old.rdb"], b"");
+            assert_eq!(run_ours(&work.0, &["old.rdb"]), a, "damaged case {i}");
+        }
+    }
+}
