@@ -6,7 +6,7 @@
 //! offset where a whole command (or MULTI/EXEC block) ended, the line count, and Redis's
 //! error texts, without holding more than one argument's first bytes in memory.
 
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Read};
 
 /// A manifest entry kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -297,6 +297,18 @@ pub fn starts_with_rdb(head: &[u8], size: u64) -> bool {
     size >= 8 && head.starts_with(b"REDIS")
 }
 
+/// Reads the RDB preamble of an AOF base file (which must start at the beginning of `r`)
+/// to its checksum and returns its length: where the RESP tail starts.
+pub fn rdb_preamble_len<R: Read>(r: R) -> crate::Result<u64> {
+    let mut rd = crate::Reader::new(r);
+    rd.read_header()?;
+    loop {
+        if let crate::Record::Eof { .. } = rd.next_record()? {
+            return Ok(rd.offset());
+        }
+    }
+}
+
 /// How a scan ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stop {
@@ -564,6 +576,169 @@ impl<R: BufRead> Scanner<R> {
     }
 }
 
+/// One item of an AOF command stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    /// A command with its arguments; `offset` is where it starts.
+    Command {
+        /// File offset of its `*`.
+        offset: u64,
+        /// Arguments.
+        args: Vec<Vec<u8>>,
+    },
+    /// A `#TS:<unix seconds>` annotation (Redis 7's `aof-timestamp-enabled`).
+    Timestamp {
+        /// File offset of the `#`.
+        offset: u64,
+        /// Seconds.
+        unix_secs: i64,
+    },
+    /// Any other `#` line (kept so offsets stay meaningful).
+    Annotation {
+        /// File offset of the `#`.
+        offset: u64,
+        /// The line without its line ending.
+        text: Vec<u8>,
+    },
+}
+
+/// Why [`CommandReader::next_item`] stopped early.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamError {
+    /// Offset of the item that could not be read.
+    pub offset: u64,
+    /// What was wrong.
+    pub msg: String,
+}
+
+/// Reads an AOF command stream (the part after any RDB preamble) item by item, keeping
+/// the arguments: what a server replays. Arguments are read in chunks as they arrive, so
+/// a length claiming more than the input is an error, not an allocation.
+pub struct CommandReader<R> {
+    r: R,
+    pos: u64,
+}
+
+impl<R: BufRead> CommandReader<R> {
+    /// A reader whose first byte is at file offset `start`.
+    pub fn new(r: R, start: u64) -> CommandReader<R> {
+        CommandReader { r, pos: start }
+    }
+
+    /// Offset after the last item read.
+    pub fn offset(&self) -> u64 {
+        self.pos
+    }
+
+    fn line(&mut self) -> io::Result<Vec<u8>> {
+        let mut v = Vec::new();
+        (&mut self.r).take(64 * 1024).read_until(b'\n', &mut v)?;
+        self.pos += v.len() as u64;
+        Ok(v)
+    }
+
+    fn number(&mut self, prefix: u8, start: u64) -> Result<i64, StreamError> {
+        let l = self.line().map_err(|e| StreamError {
+            offset: start,
+            msg: e.to_string(),
+        })?;
+        let bad = |msg: &str| StreamError {
+            offset: start,
+            msg: msg.to_string(),
+        };
+        if l.is_empty() {
+            return Err(bad("unexpected end of file"));
+        }
+        if l[0] != prefix || !l.ends_with(b"\r\n") {
+            return Err(bad("malformed length line"));
+        }
+        let body = &l[1..l.len() - 2];
+        let (v, used) = strtol(body);
+        if used != body.len() || used == 0 {
+            return Err(bad("malformed number"));
+        }
+        Ok(v)
+    }
+
+    /// The next item; `Ok(None)` at a clean end of input.
+    pub fn next_item(&mut self) -> Result<Option<Item>, StreamError> {
+        let start = self.pos;
+        let first = match self.r.fill_buf() {
+            Ok([]) => return Ok(None),
+            Ok(b) => b[0],
+            Err(e) => {
+                return Err(StreamError {
+                    offset: start,
+                    msg: e.to_string(),
+                })
+            }
+        };
+        if first == b'#' {
+            let l = self.line().map_err(|e| StreamError {
+                offset: start,
+                msg: e.to_string(),
+            })?;
+            let text = l
+                .strip_suffix(b"\r\n")
+                .or_else(|| l.strip_suffix(b"\n"))
+                .unwrap_or(&l)
+                .to_vec();
+            if let Some(ts) = text.strip_prefix(b"#TS:") {
+                let (v, used) = strtol(ts);
+                if used == ts.len() && used > 0 {
+                    return Ok(Some(Item::Timestamp {
+                        offset: start,
+                        unix_secs: v,
+                    }));
+                }
+            }
+            return Ok(Some(Item::Annotation {
+                offset: start,
+                text,
+            }));
+        }
+        if first != b'*' {
+            return Err(StreamError {
+                offset: start,
+                msg: "not a command".into(),
+            });
+        }
+        let argc = self.number(b'*', start)?;
+        let mut args = Vec::with_capacity(argc.clamp(0, 1024) as usize);
+        for _ in 0..argc.max(0) {
+            let len = self.number(b'$', start)?;
+            if len < 0 {
+                return Err(StreamError {
+                    offset: start,
+                    msg: "negative bulk length".into(),
+                });
+            }
+            let want = len as u64 + 2;
+            let mut v = Vec::new();
+            let got = (&mut self.r)
+                .take(want)
+                .read_to_end(&mut v)
+                .map_err(|e| StreamError {
+                    offset: start,
+                    msg: e.to_string(),
+                })?;
+            self.pos += got as u64;
+            if (got as u64) < want || !v.ends_with(b"\r\n") {
+                return Err(StreamError {
+                    offset: start,
+                    msg: "truncated or malformed argument".into(),
+                });
+            }
+            v.truncate(len as usize);
+            args.push(v);
+        }
+        Ok(Some(Item::Command {
+            offset: start,
+            args,
+        }))
+    }
+}
+
 /// C's `strtol` on a byte string: value (clamped) and bytes used (0 when no digits).
 pub fn strtol(b: &[u8]) -> (i64, usize) {
     let mut i = 0;
@@ -616,6 +791,39 @@ mod tests {
             r.stop,
             Stop::Error(b"0x              16: Expected to read 6 bytes, got 2 bytes".to_vec())
         );
+    }
+
+    #[test]
+    fn command_reader() {
+        let d = b"#TS:1700000000\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*1\r\n$4\r\nPI";
+        let mut r = CommandReader::new(&d[..], 0);
+        assert_eq!(
+            r.next_item().unwrap(),
+            Some(Item::Timestamp {
+                offset: 0,
+                unix_secs: 1_700_000_000
+            })
+        );
+        assert_eq!(
+            r.next_item().unwrap(),
+            Some(Item::Command {
+                offset: 16,
+                args: vec![b"SELECT".to_vec(), b"0".to_vec()]
+            })
+        );
+        let e = r.next_item().unwrap_err();
+        assert_eq!(e.offset, 39);
+    }
+
+    #[test]
+    fn preamble() {
+        let mut w = crate::writer::Writer::new(Vec::new(), Default::default()).unwrap();
+        w.select_db(0).unwrap();
+        let mut d = w.finish().unwrap();
+        let n = d.len() as u64;
+        d.extend_from_slice(b"*1\r\n$4\r\nPING\r\n");
+        assert!(starts_with_rdb(&d, d.len() as u64));
+        assert_eq!(rdb_preamble_len(&d[..]).unwrap(), n);
     }
 
     #[test]
