@@ -12,6 +12,7 @@
 //!   version N (10 only); refuses, writing nothing, when a value has no RDB 10 form.
 //!
 //! Errors of the check itself go to stderr in Redis's error-block format; exit code 1.
+//! When stderr is a terminal, `--json`, `--stats` and `--salvage` show a progress bar there.
 
 use crate::rdb::{check_stream, State, Verdict};
 use comfy_table::{presets::UTF8_FULL, Table};
@@ -216,12 +217,14 @@ impl Stats {
 
 fn inspect(o: &Opts, file: &OsString) -> i32 {
     let f = match std::fs::File::open(file) {
-        Ok(f) => BufReader::new(f),
+        Ok(f) => f,
         Err(e) => {
             eprintln!("Cannot open {}: {}", file.to_string_lossy(), e);
             return 1;
         }
     };
+    let pb = progress(f.metadata().map(|m| m.len()).unwrap_or(0));
+    let f = BufReader::new(f);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut stats = Stats::default();
@@ -229,6 +232,7 @@ fn inspect(o: &Opts, file: &OsString) -> i32 {
     st.accept_newer = true;
     let mut progress = Vec::new();
     let (v, _) = check_stream(f, &mut progress, &mut st, |k, size| {
+        pb.set_position(k.start_offset + size);
         if !wanted(o, k) {
             return;
         }
@@ -246,6 +250,7 @@ fn inspect(o: &Opts, file: &OsString) -> i32 {
             let _ = writeln!(out, "{line}");
         }
     });
+    pb.finish_and_clear();
     if o.stats {
         stats.trim();
         print_stats(&mut out, &stats, o.json);
@@ -257,6 +262,21 @@ fn inspect(o: &Opts, file: &OsString) -> i32 {
         return 1;
     }
     0
+}
+
+/// A byte progress bar on stderr, shown only when stderr is a terminal.
+fn progress(len: u64) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let pb = indicatif::ProgressBar::new(len);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{bar:40} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+    ) {
+        pb.set_style(style);
+    }
+    pb
 }
 
 fn print_stats(out: &mut impl Write, s: &Stats, as_json: bool) {
@@ -354,6 +374,7 @@ fn salvage(file: &OsString, out_path: &OsString) -> i32 {
             return 1;
         }
     };
+    let pb = progress(data.len() as u64);
     let mut pos = 9usize.min(data.len());
     let mut db = 0u64;
     let mut written_db: Option<u64> = None;
@@ -364,6 +385,7 @@ fn salvage(file: &OsString, out_path: &OsString) -> i32 {
     let mut crc_bad = false;
     let mut last_key: Vec<u8> = Vec::new();
     while pos < data.len() {
+        pb.set_position(pos as u64);
         match record_at(&data, pos, ver, db) {
             Some((rec, used)) => {
                 match rec {
@@ -441,6 +463,7 @@ fn salvage(file: &OsString, out_path: &OsString) -> i32 {
             }
         }
     }
+    pb.finish_and_clear();
     if !clean_end && lost_ranges == 0 {
         eprintln!("[salvage] the file ends before its end marker");
         lost_ranges += 1;
