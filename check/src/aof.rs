@@ -2,7 +2,7 @@
 
 use crate::rdb::{check_named, State, Verdict};
 use crate::util::{server_log, strerror};
-use redis_rdb::aof::{looks_like_manifest, parse_manifest, starts_with_rdb, Scanner, Stop};
+use redis_rdb::aof::{looks_like_manifest_in, parse_manifest, starts_with_rdb, Scanner, Stop};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -223,12 +223,13 @@ fn file_is_manifest(out: &mut impl Write, path: &Path) -> Result<bool, Exit> {
             return Err(Exit(1));
         }
     };
-    let mut text = Vec::new();
-    if f.read_to_end(&mut text).is_err() {
-        let _ = writeln!(out, "Cannot read file: {}", display(path));
-        return Err(Exit(1));
+    match looks_like_manifest_in(BufReader::new(&mut f)) {
+        Ok(v) => Ok(v),
+        Err(_) => {
+            let _ = writeln!(out, "Cannot read file: {}", display(path));
+            Err(Exit(1))
+        }
     }
-    Ok(looks_like_manifest(&text))
 }
 
 fn dirname(p: &Path) -> PathBuf {

@@ -275,21 +275,24 @@ fn atoll(s: &str) -> i64 {
 
 /// Whether a manifest-looking file (`fileIsManifest`): some non-comment line starts with `file`.
 pub fn looks_like_manifest(text: &[u8]) -> bool {
-    let mut rest = text;
-    while !rest.is_empty() {
-        let cut = rest
-            .iter()
-            .take(1024)
-            .position(|&c| c == b'\n')
-            .map(|p| p + 1)
-            .unwrap_or(rest.len().min(1024));
-        let l = &rest[..cut];
-        rest = &rest[cut..];
-        if l.first() != Some(&b'#') && l.starts_with(b"file") {
-            return true;
+    looks_like_manifest_in(text).unwrap_or(false)
+}
+
+/// [`looks_like_manifest`] over a reader, one line (at most 1024 bytes, like `fgets`) at a
+/// time, so a big AOF is not read into memory.
+pub fn looks_like_manifest_in<R: BufRead>(mut r: R) -> io::Result<bool> {
+    let mut found = false;
+    let mut line = Vec::with_capacity(1024);
+    loop {
+        line.clear();
+        let n = (&mut r).take(1024).read_until(b'\n', &mut line)?;
+        if n == 0 {
+            return Ok(found);
+        }
+        if line[0] != b'#' && line.starts_with(b"file") {
+            found = true;
         }
     }
-    false
 }
 
 /// Whether a file starts with an RDB header (`fileIsRDB`: at least 8 bytes, `REDIS` magic).
