@@ -6,7 +6,7 @@
 //! - `--keys GLOB`, `--type TYPE`: filters for `--json` and `--stats`.
 //! - `--stats` (tables; with `--json`, one JSON object): keys and bytes per db and type,
 //!   encodings, the 20 biggest keys.
-//! - `--salvage OUT.rdb`: writes every readable key to a valid RDB 10 file, skipping
+//! - `--salvage OUT.rdb`: (reads the file into memory) writes every readable key to a valid RDB 10 file, skipping
 //!   damaged stretches; losses go to stderr; exit code 0 = nothing lost, 2 = something lost.
 //! - `--convert-to N OUT.rdb`: rewrites any readable file (RDB 1..12, Valkey 80) as RDB
 //!   version N (10 only); refuses, writing nothing, when a value has no RDB 10 form.
