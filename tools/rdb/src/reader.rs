@@ -204,6 +204,21 @@ impl<R: Read> Reader<R> {
         })
     }
 
+    /// An error in a structure Redis 7.0 does not know (no `rdb.c` line to quote).
+    fn invalid<T>(&self, msg: &str) -> Result<T> {
+        Err(RdbError {
+            offset: self.offset,
+            kind: ErrorKind::Other(msg.to_string()),
+        })
+    }
+
+    fn map_eof_other<T>(&self, e: RdbError, msg: &str) -> Result<T> {
+        match e.kind {
+            ErrorKind::Eof => self.invalid(msg),
+            _ => Err(e),
+        }
+    }
+
     /// Reads exactly `n` bytes; on a short read nothing counts as consumed (like `rioRead`).
     /// Allocation follows the data actually read, not `n`.
     pub fn read_bytes(&mut self, n: u64) -> Result<Vec<u8>> {
@@ -551,7 +566,7 @@ impl<R: Read> Reader<R> {
                     seen.insert(listpack::get(&b, p).0.to_bytes())
                 });
                 if !ok {
-                    return self.corrupt(0, "Set listpack integrity check failed.");
+                    return self.invalid("Set listpack integrity check failed.");
                 }
                 let v: Vec<Vec<u8>> = listpack::elements(&b)
                     .iter()
@@ -615,7 +630,7 @@ impl<R: Read> Reader<R> {
                     n % 3 != 1 || seen.insert(listpack::get(&b, p).0.to_bytes())
                 });
                 if !ok || n % 3 != 0 {
-                    return self.corrupt(0, "Hash listpack integrity check failed.");
+                    return self.invalid("Hash listpack integrity check failed.");
                 }
                 let els = listpack::elements(&b);
                 let mut out = Vec::new();
@@ -649,7 +664,7 @@ impl<R: Read> Reader<R> {
                     let field = self.read_string()?;
                     let value = self.read_string()?;
                     if !seen.insert(field.clone()) {
-                        return self.corrupt(0, "Duplicate hash fields detected");
+                        return self.invalid("Duplicate hash fields detected");
                     }
                     let expire_ms = match (ttl, t == HASH_METADATA) {
                         (0, _) => None,
@@ -705,7 +720,7 @@ impl<R: Read> Reader<R> {
             let value = self.read_string()?;
             let exp = self.read_millis()?;
             if !seen.insert(field.clone()) {
-                return self.corrupt(0, "Duplicate hash fields detected");
+                return self.invalid("Duplicate hash fields detected");
             }
             out.push(HashField {
                 field,
@@ -1006,7 +1021,7 @@ impl<R: Read> Reader<R> {
                     match self.read_millis() {
                         Ok(v) => v,
                         Err(e) => {
-                            return self.map_eof(e, 0, "Stream short read reading active time.")
+                            return self.map_eof_other(e, "Stream short read reading active time.")
                         }
                     }
                 } else {
