@@ -375,6 +375,20 @@ fn extended_modes() {
     assert_eq!(sv.code, Some(2));
     let chk = run(&checker, &c.dir, &["salvaged.rdb"], b"");
     assert_eq!(chk.code, Some(0), "{}", chk.stdout);
+    // One damaged value in the middle: exactly that key is lost.
+    let mut d = std::fs::read(c.dir.join("full.rdb")).unwrap();
+    let at = d.windows(8).position(|w| w == b"\x0b\x06intset").unwrap();
+    d[at + 8] = 0x85;
+    std::fs::write(c.dir.join("onebad.rdb"), &d).unwrap();
+    let sv = run_ours(&c.dir, &["--salvage", "salvaged1.rdb", "onebad.rdb"]);
+    assert_eq!(sv.code, Some(2));
+    let chk = run(&checker, &c.dir, &["salvaged1.rdb"], b"");
+    assert!(
+        chk.stdout
+            .contains(&format!("[info] {} keys read", lines.len() - 1)),
+        "{}",
+        chk.stdout
+    );
     let sv = run_ours(&c.dir, &["--salvage", "salvaged2.rdb", "full.rdb"]);
     assert_eq!(sv.code, Some(0));
     let chk = run(&checker, &c.dir, &["salvaged2.rdb"], b"");

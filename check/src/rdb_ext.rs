@@ -344,6 +344,30 @@ fn record_at(data: &[u8], pos: usize, ver: u32, db: u64) -> Option<(Record, usiz
     Some((rec, r.offset() as usize))
 }
 
+/// Whether records parse from `p` on: the first a key with a non-empty name or a SELECTDB,
+/// then more until the end marker or 4 in a row.
+fn chain_ok(data: &[u8], p: usize, ver: u32, db: u64) -> bool {
+    let Some((first, used)) = record_at(data, p, ver, db) else {
+        return false;
+    };
+    match &first {
+        Record::Key(k) if !k.key.is_empty() => {}
+        Record::SelectDb(n) if *n < 1 << 16 => {}
+        _ => return false,
+    }
+    let mut q = p + used;
+    for _ in 0..3 {
+        if q >= data.len() || (data[q] == 0xff && data.len() - q <= 9) {
+            return true;
+        }
+        match record_at(data, q, ver, db) {
+            Some((_, used)) => q += used,
+            None => return false,
+        }
+    }
+    true
+}
+
 fn salvage(file: &OsString, out_path: &OsString) -> i32 {
     let data = match std::fs::read(file) {
         Ok(d) => d,
@@ -433,25 +457,10 @@ fn salvage(file: &OsString, out_path: &OsString) -> i32 {
                 pos += used;
             }
             None => {
-                // Resynchronise: the next offset where two records in a row parse (or one
-                // record followed by the end marker).
+                // Resynchronise: the next offset where a key (or SELECTDB) record starts
+                // a chain of records that parse up to the end marker or for 4 records.
                 let start = pos;
-                let mut next = None;
-                for p in pos + 1..data.len() {
-                    if let Some((rec, used)) = record_at(&data, p, ver, db) {
-                        if !matches!(rec, Record::Key(_) | Record::SelectDb(_)) {
-                            continue;
-                        }
-                        let q = p + used;
-                        if q >= data.len()
-                            || data[q] == 0xff
-                            || record_at(&data, q, ver, db).is_some()
-                        {
-                            next = Some(p);
-                            break;
-                        }
-                    }
-                }
+                let next = (pos + 1..data.len()).find(|&p| chain_ok(&data, p, ver, db));
                 lost_ranges += 1;
                 let end = next.unwrap_or(data.len());
                 eprintln!(
