@@ -569,7 +569,7 @@ fn older_encodings_print_the_same() {
     };
     let work = tempdir::Dir::new("oldrdb");
     let mut rng = Rng(0x01d_f11e);
-    for ver in [b"0006", b"0009"] {
+    for ver in [b"0004", b"0006", b"0009"] {
         let d = old_format_file(ver);
         std::fs::write(work.0.join("old.rdb"), &d).unwrap();
         let a = run(&checker, &work.0, &["old.rdb"], b"");
