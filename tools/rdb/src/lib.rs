@@ -9,6 +9,8 @@
 //! - [`aof`]: the AOF side: RESP command streams, the Redis 7 manifest, `#TS:` annotations.
 //! - [`encodings`]: listpack, ziplist, intset, zipmap validators and codecs.
 
+#![warn(missing_docs)]
+
 pub mod aof;
 pub mod crc64;
 pub mod dump;

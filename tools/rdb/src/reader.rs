@@ -22,17 +22,29 @@ use std::io::Read;
 
 /// RDB opcodes.
 pub mod opcodes {
+    /// Slot size hints (Valkey 8, Redis 8).
     pub const SLOT_INFO: u8 = 244;
+    /// A function library.
     pub const FUNCTION2: u8 = 245;
+    /// A function library in the 7.0 release-candidate form.
     pub const FUNCTION: u8 = 246;
+    /// Module auxiliary data.
     pub const MODULE_AUX: u8 = 247;
+    /// LRU idle time of the next key.
     pub const IDLE: u8 = 248;
+    /// LFU counter of the next key.
     pub const FREQ: u8 = 249;
+    /// An auxiliary field.
     pub const AUX: u8 = 250;
+    /// Hash table size hints.
     pub const RESIZEDB: u8 = 251;
+    /// Expiry of the next key in milliseconds.
     pub const EXPIRETIME_MS: u8 = 252;
+    /// Expiry of the next key in seconds.
     pub const EXPIRETIME: u8 = 253;
+    /// Selects the database of the following keys.
     pub const SELECTDB: u8 = 254;
+    /// End of the file (checksum follows from version 5).
     pub const EOF: u8 = 255;
 }
 

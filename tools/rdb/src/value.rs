@@ -2,30 +2,55 @@
 
 /// RDB object type bytes (`rdb.h`), up to Redis 7.4 and Valkey 8.
 pub mod types {
+    /// A string (raw, integer or LZF).
     pub const STRING: u8 = 0;
+    /// A list as a plain sequence of strings (before 3.2).
     pub const LIST: u8 = 1;
+    /// A set as a plain sequence of members.
     pub const SET: u8 = 2;
+    /// A sorted set with text scores (before 3.0).
     pub const ZSET: u8 = 3;
+    /// A hash as field/value pairs.
     pub const HASH: u8 = 4;
+    /// A sorted set with binary scores.
     pub const ZSET_2: u8 = 5;
+    /// A module value without annotations (4.0 release candidates).
     pub const MODULE: u8 = 6;
+    /// A module value with annotations (skippable).
     pub const MODULE_2: u8 = 7;
+    /// A hash in a zipmap (before 2.6).
     pub const HASH_ZIPMAP: u8 = 9;
+    /// A list in one ziplist (2.6..3.0).
     pub const LIST_ZIPLIST: u8 = 10;
+    /// A set of integers in an intset.
     pub const SET_INTSET: u8 = 11;
+    /// A sorted set in a ziplist (before 7.0).
     pub const ZSET_ZIPLIST: u8 = 12;
+    /// A hash in a ziplist (before 7.0).
     pub const HASH_ZIPLIST: u8 = 13;
+    /// A list of ziplist nodes (3.2..6.2).
     pub const LIST_QUICKLIST: u8 = 14;
+    /// A stream (5.0..6.2).
     pub const STREAM_LISTPACKS: u8 = 15;
+    /// A hash in a listpack (7.0).
     pub const HASH_LISTPACK: u8 = 16;
+    /// A sorted set in a listpack (7.0).
     pub const ZSET_LISTPACK: u8 = 17;
+    /// A list of listpack or plain nodes (7.0).
     pub const LIST_QUICKLIST_2: u8 = 18;
+    /// A stream with first ID, max deleted ID and entries added (7.0).
     pub const STREAM_LISTPACKS_2: u8 = 19;
+    /// A small set in a listpack (7.2, RDB 11).
     pub const SET_LISTPACK: u8 = 20;
+    /// A stream whose consumers have an active time (7.2, RDB 11).
     pub const STREAM_LISTPACKS_3: u8 = 21;
+    /// A hash with field TTLs, absolute (7.4 release candidates).
     pub const HASH_METADATA_PRE_GA: u8 = 22;
+    /// A listpack hash with field TTLs (7.4 release candidates).
     pub const HASH_LISTPACK_EX_PRE_GA: u8 = 23;
+    /// A hash with field TTLs relative to a minimum (7.4, RDB 12).
     pub const HASH_METADATA: u8 = 24;
+    /// A listpack hash with field TTLs (7.4, RDB 12).
     pub const HASH_LISTPACK_EX: u8 = 25;
     /// Valkey 9 (RDB 80): hash with field expiry. Same number as Redis 7.4's
     /// `HASH_METADATA_PRE_GA`; files with the `VALKEY` magic use Valkey's meaning.
