@@ -99,7 +99,6 @@ impl<W: Write> Ctx<'_, W> {
             }
         };
         self.line = sc.line;
-        let epos = sc.epos;
         drop(sc);
         let mut pos = scan.ok_up_to;
         match &scan.stop {
@@ -113,7 +112,6 @@ impl<W: Write> Ctx<'_, W> {
                 return Err(Exit(1));
             }
             Stop::Timestamp { offset } => {
-                let _ = epos;
                 if *offset == 0 {
                     self.say(&format!(
                         "AOF {} has nothing before timestamp {}, aborting...",

@@ -56,7 +56,6 @@ fn check_file(path: &Path, rdb_base: bool) -> Result<FileCheck, String> {
         _ if scan.ok_up_to < size => Some("truncated command".to_string()),
         _ => None,
     };
-    let _ = scan.hit_eof;
     Ok(FileCheck {
         size,
         ok_up_to: scan.ok_up_to.min(size),

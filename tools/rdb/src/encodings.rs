@@ -396,7 +396,6 @@ pub mod ziplist {
         headersize: u64,
         len: u64,
         enc: u8,
-        prevrawlensize: u64,
     }
 
     fn len_size(enc: u8) -> u64 {
@@ -460,7 +459,6 @@ pub mod ziplist {
             headersize,
             len,
             enc,
-            prevrawlensize,
         })
     }
 
@@ -511,7 +509,6 @@ pub mod ziplist {
 
     fn decode<'a>(zl: &'a [u8], p: usize, e: &Entry) -> Elem<'a> {
         let d = p + e.headersize as usize;
-        let _ = e.prevrawlensize;
         match e.enc {
             0x00 | 0x40 | 0x80 => Elem::Str(&zl[d..d + e.len as usize]),
             0xc0 => Elem::Int(i16::from_le_bytes([zl[d], zl[d + 1]]) as i64),

@@ -1245,9 +1245,6 @@ pub fn validate_stream_listpack(lp: &[u8]) -> bool {
             return false;
         }
         i += 1;
-        if remaining < 0 && i > offs.len() {
-            return false;
-        }
     }
     i == offs.len()
 }
