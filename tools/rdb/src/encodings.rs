@@ -154,6 +154,28 @@ pub mod listpack {
         validate_with(lp, deep, |_| true)
     }
 
+    /// The offsets of the entries, each validated like `lpValidateNext`, up to the first
+    /// terminator byte; unlike [`validate`] neither the header count nor the terminator's
+    /// position is checked (what Redis's stream validator does). `None` when invalid.
+    pub fn entry_offsets(lp: &[u8]) -> Option<Vec<usize>> {
+        if !validate(lp, false) {
+            return None;
+        }
+        let mut out = Vec::new();
+        let mut p = Some(HDR);
+        while let Some(cur) = p {
+            match validate_next(lp, cur, lp.len()) {
+                Ok(Some(n)) => {
+                    out.push(cur);
+                    p = Some(n);
+                }
+                Ok(None) => break,
+                Err(()) => return None,
+            }
+        }
+        Some(out)
+    }
+
     /// Like [`validate`] (deep), calling `cb` with each entry's offset; `cb` may refuse.
     pub fn validate_with(lp: &[u8], deep: bool, mut cb: impl FnMut(usize) -> bool) -> bool {
         let size = lp.len();

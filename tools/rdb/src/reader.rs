@@ -1182,17 +1182,9 @@ fn no_dup_fields(v: &[Vec<u8>]) -> bool {
 
 /// `streamValidateListpackIntegrity` (deep).
 pub fn validate_stream_listpack(lp: &[u8]) -> bool {
-    if !listpack::validate(lp, false) {
+    let Some(offs) = listpack::entry_offsets(lp) else {
         return false;
-    }
-    // Walk the entries with the full per-entry checks, then interpret them.
-    let mut offs = Vec::new();
-    if !listpack::validate_with(lp, true, |p| {
-        offs.push(p);
-        true
-    }) {
-        return false;
-    }
+    };
     let int = |i: usize| offs.get(i).and_then(|&p| listpack::int_at(lp, p));
     let mut i = 0usize;
     let Some(count) = int(i) else { return false };
@@ -1323,6 +1315,26 @@ mod tests {
         let e = r.read_string().unwrap_err();
         assert_eq!(e.kind, ErrorKind::Eof);
         assert_eq!(e.offset, 5);
+    }
+
+    #[test]
+    fn stream_listpack_rules() {
+        // count 1, deleted 0, one master field "a", terminator; one entry with the same
+        // fields: flags 2, ID deltas 0 0, value, lp-count 4.
+        let mut b = listpack::Builder::new();
+        for e in ["1", "0", "1", "a", "0", "2", "0", "0", "v", "4"] {
+            b.push(e.as_bytes());
+        }
+        let mut lp = b.finish();
+        assert!(validate_stream_listpack(&lp));
+        // Redis's stream validator does not check the header's element count.
+        lp[4] = 7;
+        assert!(validate_stream_listpack(&lp));
+        let mut b = listpack::Builder::new();
+        for e in ["1", "0", "1", "a", "0", "2", "0", "0", "v", "5"] {
+            b.push(e.as_bytes());
+        }
+        assert!(!validate_stream_listpack(&b.finish()));
     }
 
     #[test]
