@@ -6,17 +6,20 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Debian's binary `name` in /usr/bin (`None` = skip, a failure under CI=true).
+/// Debian's binary `name`, found on PATH (`None` = skip, a failure under CI=true).
 pub fn debian(name: &str) -> Option<PathBuf> {
-    let p = Path::new("/usr/bin").join(name);
-    if p.exists() {
-        Some(p)
-    } else if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("Debian's {name} is required in CI (apt-get install redis-server)");
-    } else {
-        eprintln!("skipping: /usr/bin/{name} not installed");
-        None
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("{name} is not on PATH (needed under CI=true: apt-get install redis-server)");
+        }
+        eprintln!("skipping: {name} not on PATH");
     }
+    found
 }
 
 /// What a run printed and returned.
