@@ -1,0 +1,585 @@
+//! `redis-check-rdb` beyond Redis. Reachable only with more than one argument, where Redis
+//! prints its usage, so the plain invocation is untouched:
+//!
+//! - `--json`: every key as a JSON line (`db`, `key`, `type`, `encoding`, `expire_at_ms`,
+//!   `value`); bytes that are not UTF-8 become `{"hex": "..."}`.
+//! - `--keys GLOB`, `--type TYPE`: filters for `--json` and `--stats`.
+//! - `--stats` (tables; with `--json`, one JSON object): keys and bytes per db and type,
+//!   encodings, the 20 biggest keys.
+//! - `--salvage OUT.rdb`: (reads the file into memory) writes every readable key to a valid RDB 10 file, skipping
+//!   damaged stretches; losses go to stderr; exit code 0 = nothing lost, 2 = something lost.
+//! - `--convert-to N OUT.rdb`: rewrites any readable file (RDB 1..12, Valkey 80) as RDB
+//!   version N (10 only); refuses, writing nothing, when a value has no RDB 10 form.
+//!
+//! Errors of the check itself go to stderr in Redis's error-block format; exit code 1.
+//! When stderr is a terminal, `--json`, `--stats` and `--salvage` show a progress bar there.
+
+use crate::rdb::{check_stream, State, Verdict};
+use comfy_table::{presets::UTF8_FULL, Table};
+use redis_rdb::value::{types, Value};
+use redis_rdb::writer::{Options, Writer};
+use redis_rdb::{KeyEntry, Reader, Record};
+use serde_json::{json, Map, Value as Json};
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::io::{BufReader, Write};
+
+#[derive(Default)]
+struct Opts {
+    json: bool,
+    stats: bool,
+    keys: Option<Vec<u8>>,
+    kind: Option<String>,
+    salvage: Option<OsString>,
+    convert: Option<(u32, OsString)>,
+    file: Option<OsString>,
+}
+
+fn parse(args: &[OsString]) -> Option<Opts> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut o = Opts::default();
+    let mut i = 1;
+    while i < args.len() {
+        let a = args[i].as_bytes();
+        match a {
+            b"--json" => o.json = true,
+            b"--stats" => o.stats = true,
+            b"--keys" => {
+                i += 1;
+                o.keys = Some(args.get(i)?.as_bytes().to_vec());
+            }
+            b"--type" => {
+                i += 1;
+                o.kind = Some(args.get(i)?.to_string_lossy().to_lowercase());
+            }
+            b"--salvage" => {
+                i += 1;
+                o.salvage = Some(args.get(i)?.clone());
+            }
+            b"--convert-to" => {
+                let n: u32 = args.get(i + 1)?.to_str()?.parse().ok()?;
+                o.convert = Some((n, args.get(i + 2)?.clone()));
+                i += 2;
+            }
+            _ if a.starts_with(b"--") => return None,
+            _ => {
+                if o.file.is_some() {
+                    return None;
+                }
+                o.file = Some(args[i].clone());
+            }
+        }
+        i += 1;
+    }
+    o.file.as_ref()?;
+    Some(o)
+}
+
+/// Runs an extended invocation; `None` when the arguments are not ours.
+pub fn run(args: &[OsString]) -> Option<i32> {
+    let o = parse(args)?;
+    let file = o.file.clone()?;
+    if let Some(out) = &o.salvage {
+        return Some(salvage(&file, out));
+    }
+    if let Some((n, out)) = &o.convert {
+        return Some(convert(&file, *n, out));
+    }
+    if !o.json && !o.stats {
+        return None;
+    }
+    Some(inspect(&o, &file))
+}
+
+fn bytes_json(b: &[u8]) -> Json {
+    match std::str::from_utf8(b) {
+        Ok(s) => Json::String(s.to_string()),
+        Err(_) => json!({ "hex": b.iter().map(|c| format!("{c:02x}")).collect::<String>() }),
+    }
+}
+
+fn score_json(s: f64) -> Json {
+    serde_json::Number::from_f64(s)
+        .map(Json::Number)
+        .unwrap_or_else(|| Json::String(redis_rdb::writer::format_score(s)))
+}
+
+/// A value as JSON.
+pub fn value_json(v: &Value) -> Json {
+    match v {
+        Value::String(s) => bytes_json(s),
+        Value::List(l) | Value::Set(l) => Json::Array(l.iter().map(|e| bytes_json(e)).collect()),
+        Value::ZSet(z) => Json::Array(
+            z.iter()
+                .map(|(m, s)| json!([bytes_json(m), score_json(*s)]))
+                .collect(),
+        ),
+        Value::Hash(h) => {
+            let all_text = h.iter().all(|f| std::str::from_utf8(&f.field).is_ok());
+            let has_ttl = h.iter().any(|f| f.expire_ms.is_some());
+            if all_text && !has_ttl {
+                let mut m = Map::new();
+                for f in h {
+                    m.insert(
+                        String::from_utf8_lossy(&f.field).into_owned(),
+                        bytes_json(&f.value),
+                    );
+                }
+                Json::Object(m)
+            } else {
+                Json::Array(
+                    h.iter()
+                        .map(|f| {
+                            json!({"field": bytes_json(&f.field), "value": bytes_json(&f.value),
+                                   "expire_at_ms": f.expire_ms})
+                        })
+                        .collect(),
+                )
+            }
+        }
+        Value::Stream(s) => json!({
+            "length": s.length,
+            "last_id": s.last_id.to_string(),
+            "entries": s.entries().iter().map(|e| json!({
+                "id": e.id.to_string(),
+                "fields": e.fields.iter().map(|(f, v)| json!([bytes_json(f), bytes_json(v)])).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "groups": s.groups.iter().map(|g| json!({
+                "name": bytes_json(&g.name),
+                "last_delivered_id": g.last_id.to_string(),
+                "pending": g.pending.len(),
+                "consumers": g.consumers.iter().map(|c| json!({
+                    "name": bytes_json(&c.name),
+                    "pending": c.pending.len(),
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        }),
+        Value::Module { id, name } => json!({ "module": name, "id": id }),
+    }
+}
+
+fn wanted(o: &Opts, k: &KeyEntry) -> bool {
+    if let Some(p) = &o.keys {
+        if !redis_formats::glob::glob_match(p, &k.key, false) {
+            return false;
+        }
+    }
+    if let Some(t) = &o.kind {
+        if k.value.kind() != t {
+            return false;
+        }
+    }
+    true
+}
+
+/// One of the biggest keys: bytes, db, key, type, encoding, elements.
+type BigKey = (u64, u64, Vec<u8>, &'static str, &'static str, usize);
+
+#[derive(Default)]
+struct Stats {
+    per: BTreeMap<(u64, &'static str), (u64, u64)>,
+    encodings: BTreeMap<String, u64>,
+    biggest: Vec<BigKey>,
+}
+
+impl Stats {
+    fn add(&mut self, k: &KeyEntry, size: u64) {
+        let e = self.per.entry((k.db, k.value.kind())).or_default();
+        e.0 += 1;
+        e.1 += size;
+        *self
+            .encodings
+            .entry(format!(
+                "{} {}",
+                k.value.kind(),
+                types::encoding_name(k.rdb_type)
+            ))
+            .or_default() += 1;
+        self.biggest.push((
+            size,
+            k.db,
+            k.key.clone(),
+            k.value.kind(),
+            types::encoding_name(k.rdb_type),
+            k.value.len(),
+        ));
+        if self.biggest.len() > 200 {
+            self.trim();
+        }
+    }
+
+    fn trim(&mut self) {
+        self.biggest
+            .sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.2.cmp(&b.2)));
+        self.biggest.truncate(20);
+    }
+}
+
+fn inspect(o: &Opts, file: &OsString) -> i32 {
+    let f = match std::fs::File::open(file) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("Cannot open {}: {}", file.to_string_lossy(), e);
+            return 1;
+        }
+    };
+    let pb = progress(f.metadata().map(|m| m.len()).unwrap_or(0));
+    let f = BufReader::new(f);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut stats = Stats::default();
+    let mut st = State::default();
+    st.accept_newer = true;
+    let mut progress = Vec::new();
+    let (v, _) = check_stream(f, &mut progress, &mut st, |k, size| {
+        pb.set_position(k.start_offset + size);
+        if !wanted(o, k) {
+            return;
+        }
+        if o.stats {
+            stats.add(k, size);
+        } else {
+            let line = json!({
+                "db": k.db,
+                "key": bytes_json(&k.key),
+                "type": k.value.kind(),
+                "encoding": types::encoding_name(k.rdb_type),
+                "expire_at_ms": k.expire_ms,
+                "value": value_json(&k.value),
+            });
+            let _ = writeln!(out, "{line}");
+        }
+    });
+    pb.finish_and_clear();
+    if o.stats {
+        stats.trim();
+        print_stats(&mut out, &stats, o.json);
+    }
+    let _ = out.flush();
+    if v != Verdict::Ok {
+        // The check's own lines, error block included, go to stderr.
+        let _ = std::io::stderr().write_all(&progress);
+        return 1;
+    }
+    0
+}
+
+/// A byte progress bar on stderr, shown only when stderr is a terminal.
+fn progress(len: u64) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let pb = indicatif::ProgressBar::new(len);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{bar:40} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+    ) {
+        pb.set_style(style);
+    }
+    pb
+}
+
+fn print_stats(out: &mut impl Write, s: &Stats, as_json: bool) {
+    if as_json {
+        let per: Vec<Json> = s
+            .per
+            .iter()
+            .map(|((db, t), (n, b))| json!({"db": db, "type": t, "keys": n, "bytes": b}))
+            .collect();
+        let biggest: Vec<Json> = s
+            .biggest
+            .iter()
+            .map(|(b, db, k, t, e, n)| {
+                json!({"db": db, "key": bytes_json(k), "type": t, "encoding": e, "bytes": b, "elements": n})
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "{}",
+            json!({"per_db_and_type": per, "encodings": s.encodings, "biggest": biggest})
+        );
+        return;
+    }
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL)
+        .set_header(vec!["db", "type", "keys", "bytes"]);
+    for ((db, ty), (n, b)) in &s.per {
+        t.add_row(vec![
+            db.to_string(),
+            ty.to_string(),
+            n.to_string(),
+            b.to_string(),
+        ]);
+    }
+    let _ = writeln!(out, "{t}");
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL)
+        .set_header(vec!["type and encoding", "keys"]);
+    for (e, n) in &s.encodings {
+        t.add_row(vec![e.to_string(), n.to_string()]);
+    }
+    let _ = writeln!(out, "{t}");
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL)
+        .set_header(vec!["bytes", "db", "key", "type", "encoding", "elements"]);
+    for (b, db, k, ty, e, n) in &s.biggest {
+        t.add_row(vec![
+            b.to_string(),
+            db.to_string(),
+            String::from_utf8_lossy(k).into_owned(),
+            ty.to_string(),
+            e.to_string(),
+            n.to_string(),
+        ]);
+    }
+    let _ = writeln!(out, "{t}");
+}
+
+/// Reads one record at `pos` of `data` (version `ver`); returns it and the bytes it used.
+fn record_at(data: &[u8], pos: usize, ver: u32, db: u64) -> Option<(Record, usize)> {
+    let mut r = Reader::new(&data[pos..]);
+    r.set_version(ver);
+    r.set_db(db);
+    let rec = r.next_record().ok()?;
+    Some((rec, r.offset() as usize))
+}
+
+/// Whether records parse from `p` on: the first a key with a non-empty name or a SELECTDB,
+/// then more until the end marker or 4 in a row.
+fn chain_ok(data: &[u8], p: usize, ver: u32, db: u64) -> bool {
+    let Some((first, used)) = record_at(data, p, ver, db) else {
+        return false;
+    };
+    match &first {
+        Record::Key(k) if !k.key.is_empty() => {}
+        Record::SelectDb(n) if *n < 1 << 16 => {}
+        _ => return false,
+    }
+    let mut q = p + used;
+    for _ in 0..3 {
+        if q >= data.len() || (data[q] == 0xff && data.len() - q <= 9) {
+            return true;
+        }
+        match record_at(data, q, ver, db) {
+            Some((_, used)) => q += used,
+            None => return false,
+        }
+    }
+    true
+}
+
+fn salvage(file: &OsString, out_path: &OsString) -> i32 {
+    let data = match std::fs::read(file) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("Cannot read {}: {}", file.to_string_lossy(), e);
+            return 1;
+        }
+    };
+    let mut r = Reader::new(&data[..]);
+    let ver = match r.read_header() {
+        Ok(h) => h.version,
+        Err(_) => {
+            eprintln!("[salvage] no valid RDB header; assuming version 10");
+            10
+        }
+    };
+    let out = match std::fs::File::create(out_path) {
+        Ok(f) => std::io::BufWriter::new(f),
+        Err(e) => {
+            eprintln!("Cannot create {}: {}", out_path.to_string_lossy(), e);
+            return 1;
+        }
+    };
+    let mut w = match Writer::new(out, Options::default()) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("Cannot write: {e}");
+            return 1;
+        }
+    };
+    let pb = progress(data.len() as u64);
+    let mut pos = 9usize.min(data.len());
+    let mut db = 0u64;
+    let mut written_db: Option<u64> = None;
+    let mut saved = 0u64;
+    let mut lost_ranges = 0u64;
+    let mut skipped = 0u64;
+    let mut clean_end = false;
+    let mut crc_bad = false;
+    let mut last_key: Vec<u8> = Vec::new();
+    while pos < data.len() {
+        pb.set_position(pos as u64);
+        match record_at(&data, pos, ver, db) {
+            Some((rec, used)) => {
+                match rec {
+                    Record::SelectDb(n) => db = n,
+                    Record::Key(k) => {
+                        if written_db != Some(k.db) {
+                            let _ = w.select_db(k.db);
+                            written_db = Some(k.db);
+                        }
+                        match w.key(&k.key, &k.value, k.expire_ms) {
+                            Ok(Ok(())) => saved += 1,
+                            Ok(Err(e)) => {
+                                eprintln!(
+                                    "[salvage] key '{}' skipped: {e}",
+                                    String::from_utf8_lossy(&k.key)
+                                );
+                                skipped += 1;
+                            }
+                            Err(e) => {
+                                eprintln!("Cannot write: {e}");
+                                return 1;
+                            }
+                        }
+                        last_key = k.key;
+                    }
+                    Record::Function(f) => {
+                        let _ = w.function(&f);
+                    }
+                    Record::Aux { key, value } => {
+                        let _ = w.aux(&key, &value);
+                    }
+                    Record::Eof { stored, .. } => {
+                        let computed = redis_rdb::crc64::crc64(0, &data[..pos + 1]);
+                        if matches!(stored, Some(s) if s != 0 && s != computed) {
+                            eprintln!(
+                                "[salvage] the file's checksum does not match: some values read may be damaged"
+                            );
+                            crc_bad = true;
+                        }
+                        clean_end = true;
+                        break;
+                    }
+                    _ => {}
+                }
+                pos += used;
+            }
+            None => {
+                // Resynchronise: the next offset where a key (or SELECTDB) record starts
+                // a chain of records that parse up to the end marker or for 4 records.
+                let start = pos;
+                let next = (pos + 1..data.len()).find(|&p| chain_ok(&data, p, ver, db));
+                lost_ranges += 1;
+                let end = next.unwrap_or(data.len());
+                eprintln!(
+                    "[salvage] lost bytes {start}..{end} ({} bytes) after key '{}'",
+                    end - start,
+                    String::from_utf8_lossy(&last_key)
+                );
+                pos = end;
+            }
+        }
+    }
+    pb.finish_and_clear();
+    if !clean_end && lost_ranges == 0 {
+        eprintln!("[salvage] the file ends before its end marker");
+        lost_ranges += 1;
+    }
+    if let Err(e) = w.finish() {
+        eprintln!("Cannot write: {e}");
+        return 1;
+    }
+    eprintln!(
+        "[salvage] {saved} keys written to {}; {lost_ranges} damaged stretches skipped; {skipped} keys not expressible",
+        out_path.to_string_lossy()
+    );
+    if lost_ranges > 0 || skipped > 0 || crc_bad {
+        2
+    } else {
+        0
+    }
+}
+
+fn convert(file: &OsString, to: u32, out_path: &OsString) -> i32 {
+    if to != 10 {
+        eprintln!("Cannot convert to RDB version {to}: only version 10 (Redis 7.0) can be written");
+        return 1;
+    }
+    let f = match std::fs::File::open(file) {
+        Ok(f) => BufReader::new(f),
+        Err(e) => {
+            eprintln!("Cannot open {}: {}", file.to_string_lossy(), e);
+            return 1;
+        }
+    };
+    let mut r = Reader::new(f);
+    if let Err(e) = r.read_header() {
+        eprintln!("{e}");
+        return 1;
+    }
+    let mut buf = Vec::new();
+    let mut w = match Writer::new(&mut buf, Options::default()) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("Cannot write: {e}");
+            return 1;
+        }
+    };
+    let mut written_db = None;
+    loop {
+        let rec = match r.next_record() {
+            Ok(rec) => rec,
+            Err(e) => {
+                eprintln!("Cannot convert: {e}");
+                return 1;
+            }
+        };
+        let res = match rec {
+            Record::Aux { key, value } => w.aux(&key, &value).map(Ok),
+            Record::Function(p) => w.function(&p).map(Ok),
+            Record::Key(k) => {
+                if written_db != Some(k.db) {
+                    let _ = w.select_db(k.db);
+                    written_db = Some(k.db);
+                }
+                if let Value::Stream(s) = &k.value {
+                    if s.groups
+                        .iter()
+                        .any(|g| g.consumers.iter().any(|c| c.active_time != -1))
+                    {
+                        eprintln!(
+                            "note: stream '{}': consumers' active-time (RDB 11+) has no RDB 10 field and is dropped",
+                            String::from_utf8_lossy(&k.key)
+                        );
+                    }
+                }
+                w.key(&k.key, &k.value, k.expire_ms).map(|r| {
+                    r.map_err(|e| format!("key '{}': {e}", String::from_utf8_lossy(&k.key)))
+                })
+            }
+            Record::ModuleAux { name, .. } => Ok(Err(format!(
+                "module auxiliary data of '{name}' cannot be carried over"
+            ))),
+            Record::Eof { stored, computed } => {
+                if matches!(stored, Some(s) if s != 0 && s != computed) {
+                    eprintln!("Cannot convert: RDB CRC error");
+                    return 1;
+                }
+                break;
+            }
+            _ => Ok(Ok(())),
+        };
+        match res {
+            Ok(Ok(())) => {}
+            Ok(Err(msg)) => {
+                eprintln!("Cannot convert to RDB version 10: {msg}");
+                return 1;
+            }
+            Err(e) => {
+                eprintln!("Cannot write: {e}");
+                return 1;
+            }
+        }
+    }
+    if let Err(e) = w.finish() {
+        eprintln!("Cannot write: {e}");
+        return 1;
+    }
+    if let Err(e) = std::fs::write(out_path, &buf) {
+        eprintln!("Cannot write {}: {}", out_path.to_string_lossy(), e);
+        return 1;
+    }
+    0
+}
