@@ -393,23 +393,92 @@ async fn serve(
     }
     tokio::spawn(crate::cron::run(shared.clone()));
     log(Level::Warning, "Server initialized");
+    if !load_data(&shared) {
+        return 1;
+    }
     log(Level::Notice, "Ready to accept connections");
 
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .expect("SIGTERM handler");
     let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
         .expect("SIGINT handler");
-    tokio::select! {
-        _ = sigterm.recv() => log(Level::Warning, "Received SIGTERM scheduling shutdown..."),
-        _ = sigint.recv() => log(Level::Warning, "Received SIGINT scheduling shutdown..."),
-        _ = shared.shutdown.notified() => {}
+    loop {
+        let signal = tokio::select! {
+            _ = sigterm.recv() => Some("SIGTERM"),
+            _ = sigint.recv() => Some("SIGINT"),
+            _ = shared.shutdown.notified() => None,
+        };
+        let Some(name) = signal else {
+            // SHUTDOWN saved (or not) before asking.
+            break;
+        };
+        log(Level::Warning, &format!("Received {name} scheduling shutdown..."));
+        log(Level::Warning, "User requested shutdown...");
+        let mut st = shared.state.lock();
+        if st.config.save.is_empty() || final_save(&mut st) {
+            break;
+        }
+        log(Level::Warning, &format!("{name} received but errors trying to shut down the server, check the logs for more information"));
     }
-    log(Level::Warning, "User requested shutdown...");
     if let Some(path) = shared.state.lock().config.unixsocket.clone() {
         let _ = std::fs::remove_file(String::from_utf8_lossy(&path).as_ref());
     }
     log(Level::Warning, "Redis is now ready to exit, bye bye...");
     0
+}
+
+/// Loads the RDB file at start-up, as Redis's loadDataFromDisk (AOF loading comes with
+/// AOF support: with `appendonly yes` nothing is loaded). False on a fatal error.
+fn load_data(shared: &Shared) -> bool {
+    let mut st = shared.state.lock();
+    if st.config.appendonly {
+        return true;
+    }
+    let path = crate::rdb::rdb_path(&st);
+    if !path.exists() {
+        return true;
+    }
+    let start = std::time::Instant::now();
+    let now = crate::state::now_ms();
+    match crate::rdb::load(&mut st, &path, false, now) {
+        Ok(stats) => {
+            st.stats.rdb_last_load_keys_loaded = stats.loaded;
+            st.stats.rdb_last_load_keys_expired = stats.expired;
+            log(
+                Level::Notice,
+                &format!(
+                    "Done loading RDB, keys loaded: {}, keys expired: {}.",
+                    stats.loaded, stats.expired
+                ),
+            );
+            log(
+                Level::Notice,
+                &format!(
+                    "DB loaded from disk: {:.3} seconds",
+                    start.elapsed().as_secs_f64()
+                ),
+            );
+            true
+        }
+        Err(e) => {
+            log(Level::Warning, &format!("Fatal error loading the DB: {e}. Exiting."));
+            false
+        }
+    }
+}
+
+/// The save before exiting (save points configured, or SHUTDOWN SAVE). False when it
+/// failed (the caller decides whether to exit anyway).
+pub fn final_save(st: &mut crate::state::Server) -> bool {
+    log(Level::Warning, "Saving the final RDB snapshot before exiting.");
+    let path = crate::rdb::rdb_path(st);
+    match crate::rdb::save(st, &path, crate::state::now_ms()) {
+        Ok(()) => true,
+        Err(_) => {
+            log(Level::Warning, "Error trying to save the DB, can't exit.");
+            false
+        }
+    }
 }
 
 async fn accept_tcp(shared: Arc<Shared>, listener: TcpListener) {

@@ -34,6 +34,9 @@ pub fn now_us() -> i64 {
 /// Counters INFO stats reports.
 #[derive(Debug, Default, Clone)]
 pub struct Stats {
+    /// Keys loaded and skipped as expired by the last RDB load.
+    pub rdb_last_load_keys_loaded: u64,
+    pub rdb_last_load_keys_expired: u64,
     pub total_connections_received: u64,
     pub total_commands_processed: u64,
     pub net_input_bytes: u64,
@@ -114,6 +117,12 @@ pub struct Server {
     pub monitors: Vec<(u64, Arc<Outbox>)>,
     /// Changes since the last save (INFO rdb_changes_since_last_save).
     pub dirty: u64,
+    /// Unix ms of the last successful save (LASTSAVE; the start time before any).
+    pub last_save_ms: i64,
+    /// Whether the last save succeeded (INFO rdb_last_bgsave_status).
+    pub last_bgsave_ok: bool,
+    /// Successful saves (INFO rdb_saves).
+    pub rdb_saves: u64,
     /// LRU clock in seconds, 24 bits, refreshed by the cron.
     pub lru_clock: u32,
     /// When the server started (unix ms and monotonic).
@@ -188,6 +197,9 @@ impl Server {
             latency: LatencyMonitor::default(),
             monitors: Vec::new(),
             dirty: 0,
+            last_save_ms: now,
+            last_bgsave_ok: true,
+            rdb_saves: 0,
             lru_clock: lru_clock_now(),
             start_ms: now,
             start_instant: Instant::now(),

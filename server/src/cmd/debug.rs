@@ -297,10 +297,11 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
             }
         },
         (b"reload", _) => {
-            let mut save = true;
+            let (mut save, mut flush, mut merge) = (true, true, false);
             for j in 2..argc {
                 match ctx.argv[j].to_ascii_lowercase().as_slice() {
-                    b"merge" | b"noflush" => {}
+                    b"merge" => merge = true,
+                    b"noflush" => flush = false,
                     b"nosave" => save = false,
                     _ => {
                         return Err(
@@ -310,14 +311,22 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
                     }
                 }
             }
-            // No RDB support yet: the save (or, with NOSAVE, the load) fails as it
-            // does in Redis when the step fails, and the dataset is left untouched.
-            return Err(if save {
-                "ERR"
-            } else {
-                "ERR Error trying to load the RDB dump"
+            let path = crate::rdb::rdb_path(ctx.srv);
+            let now = ctx.now_ms;
+            if save && crate::rdb::save(ctx.srv, &path, now).is_err() {
+                return Err("ERR".into());
             }
-            .into());
+            if flush {
+                for db in ctx.srv.keyspace.dbs.iter_mut() {
+                    db.clear();
+                }
+            }
+            if let Err(e) = crate::rdb::load(ctx.srv, &path, merge, now) {
+                log(Level::Warning, &e);
+                return Err("ERR Error trying to load the RDB dump".into());
+            }
+            log(Level::Warning, "DB reloaded by DEBUG RELOAD");
+            ctx.out.ok();
         }
         (b"mallctl", 3 | 4) => mallctl_int(ctx)?,
         (b"mallctl-str", 3 | 4) => mallctl_str(ctx)?,

@@ -404,14 +404,23 @@ pub fn info_string(
         f!("current_save_keys_total:0");
         f!("rdb_changes_since_last_save:{}", srv.dirty);
         f!("rdb_bgsave_in_progress:0");
-        f!("rdb_last_save_time:{}", srv.start_ms / 1000);
-        f!("rdb_last_bgsave_status:ok");
+        f!("rdb_last_save_time:{}", srv.last_save_ms / 1000);
+        f!(
+            "rdb_last_bgsave_status:{}",
+            if srv.last_bgsave_ok { "ok" } else { "err" }
+        );
         f!("rdb_last_bgsave_time_sec:-1");
         f!("rdb_current_bgsave_time_sec:-1");
-        f!("rdb_saves:0");
+        f!("rdb_saves:{}", srv.rdb_saves);
         f!("rdb_last_cow_size:0");
-        f!("rdb_last_load_keys_expired:0");
-        f!("rdb_last_load_keys_loaded:0");
+        f!(
+            "rdb_last_load_keys_expired:{}",
+            srv.stats.rdb_last_load_keys_expired
+        );
+        f!(
+            "rdb_last_load_keys_loaded:{}",
+            srv.stats.rdb_last_load_keys_loaded
+        );
         f!("aof_enabled:0");
         f!("aof_rewrite_in_progress:0");
         f!("aof_rewrite_scheduled:0");

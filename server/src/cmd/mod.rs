@@ -22,11 +22,12 @@ pub mod help;
 pub mod info;
 pub mod keyspace;
 mod lcs;
-pub mod multi;
 pub mod list;
+pub mod multi;
+mod persist;
 pub mod server;
-mod sort;
 mod set;
+mod sort;
 mod strings;
 pub mod zset;
 
@@ -48,6 +49,7 @@ const GROUPS: &[&[(&str, Handler)]] = &[
     keyspace::HANDLERS,
     multi::HANDLERS,
     list::HANDLERS,
+    persist::HANDLERS,
     server::HANDLERS,
     sort::HANDLERS,
     set::HANDLERS,

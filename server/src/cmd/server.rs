@@ -114,9 +114,8 @@ pub fn monitor(ctx: &mut Ctx) -> CmdResult {
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
 ///
-/// There is no persistence yet. When Redis would save (SAVE, or save points
-/// configured and no NOSAVE) the save cannot happen, so SHUTDOWN fails as Redis's does
-/// when its final save fails, unless FORCE; otherwise the server exits at once.
+/// Saves first when Redis would (SAVE, or save points configured and no NOSAVE); a
+/// failed save fails SHUTDOWN unless FORCE.
 pub fn shutdown(ctx: &mut Ctx) -> CmdResult {
     let (mut nosave, mut save, mut now, mut force, mut abort) = (false, false, false, false, false);
     for i in 1..ctx.argc() {
@@ -142,16 +141,11 @@ pub fn shutdown(ctx: &mut Ctx) -> CmdResult {
         return Err("ERR No shutdown in progress.".into());
     }
     let wants_save = save || (!nosave && !ctx.srv.config.save.is_empty());
-    if wants_save {
-        log(Level::Warning, "User requested shutdown...");
-        log(
-            Level::Warning,
-            "Saving the final RDB snapshot before exiting: not possible, this server has no persistence yet.",
-        );
+    log(Level::Warning, "User requested shutdown...");
+    if wants_save && !crate::startup::final_save(ctx.srv) {
         if force {
             log(Level::Warning, "Error trying to save the DB. Exit anyway.");
         } else {
-            log(Level::Warning, "Error trying to save the DB, can't exit.");
             return Err("ERR Errors trying to SHUTDOWN. Check logs.".into());
         }
     }

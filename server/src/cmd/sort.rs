@@ -95,9 +95,7 @@ fn split_pattern(pattern: &[u8]) -> Option<(&[u8], &[u8], Option<&[u8]>)> {
     // The field part starts at the first "->" after the '*', if something follows it.
     let arrow = rest.windows(2).position(|w| w == b"->");
     match arrow {
-        Some(a) if a + 2 < rest.len() => {
-            Some((&pattern[..star], &rest[..a], Some(&rest[a + 2..])))
-        }
+        Some(a) if a + 2 < rest.len() => Some((&pattern[..star], &rest[..a], Some(&rest[a + 2..]))),
         _ => Some((&pattern[..star], rest, None)),
     }
 }
@@ -183,7 +181,11 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
     let (limit_start, limit_count) = o.limit.unwrap_or((0, -1));
     let mut start = limit_start.clamp(0, len);
     let count = limit_count.clamp(-1, len);
-    let mut end = if count < 0 { len - 1 } else { start + count - 1 };
+    let mut end = if count < 0 {
+        len - 1
+    } else {
+        start + count - 1
+    };
     if start >= len {
         start = len - 1;
         end = len - 2;
@@ -328,9 +330,15 @@ mod tests {
             Some((&b"h_"[..], &b""[..], Some(&b"f"[..])))
         );
         // "->" with nothing after it is part of the key name.
-        assert_eq!(split_pattern(b"h_*->"), Some((&b"h_"[..], &b"->"[..], None)));
+        assert_eq!(
+            split_pattern(b"h_*->"),
+            Some((&b"h_"[..], &b"->"[..], None))
+        );
         // "->" before the '*' is part of the key name too.
-        assert_eq!(split_pattern(b"a->*b"), Some((&b"a->"[..], &b"b"[..], None)));
+        assert_eq!(
+            split_pattern(b"a->*b"),
+            Some((&b"a->"[..], &b"b"[..], None))
+        );
         assert_eq!(split_pattern(b"nostar"), None);
     }
 

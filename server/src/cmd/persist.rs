@@ -1,0 +1,118 @@
+//! Persistence commands over `crate::rdb`: SAVE, LASTSAVE, DUMP and RESTORE (DEBUG
+//! RELOAD is in `debug.rs`). Partial: no BGSAVE or AOF yet.
+
+use crate::dispatch::{errors, CmdError, CmdResult, Ctx};
+
+/// The commands of this module.
+pub const HANDLERS: &[(&str, super::Handler)] = &[
+    ("dump", dump),
+    ("lastsave", lastsave),
+    ("restore", restore),
+    ("save", save),
+];
+
+/// SAVE: writes the snapshot in the foreground.
+fn save(ctx: &mut Ctx) -> CmdResult {
+    let path = crate::rdb::rdb_path(ctx.srv);
+    match crate::rdb::save(ctx.srv, &path, ctx.now_ms) {
+        Ok(()) => {
+            ctx.out.ok();
+            Ok(())
+        }
+        Err(_) => Err("ERR".into()),
+    }
+}
+
+/// LASTSAVE
+fn lastsave(ctx: &mut Ctx) -> CmdResult {
+    ctx.out.int(ctx.srv.last_save_ms / 1000);
+    Ok(())
+}
+
+/// DUMP key
+fn dump(ctx: &mut Ctx) -> CmdResult {
+    let key = ctx.argv[1].clone();
+    let payload = match ctx.read_key(&key) {
+        None => {
+            ctx.out.null();
+            return Ok(());
+        }
+        Some(o) => crate::rdb::dump_payload(&o.value).map_err(|e| CmdError::from(format!("ERR {e}")))?,
+    };
+    ctx.out.bulk(&payload);
+    Ok(())
+}
+
+/// RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]
+fn restore(ctx: &mut Ctx) -> CmdResult {
+    let (mut replace, mut absttl) = (false, false);
+    let (mut idle, mut freq): (Option<i64>, Option<i64>) = (None, None);
+    let argc = ctx.argc();
+    let mut j = 4;
+    while j < argc {
+        let more = argc - j - 1;
+        if ctx.arg_is(j, "replace") {
+            replace = true;
+        } else if ctx.arg_is(j, "absttl") {
+            absttl = true;
+        } else if ctx.arg_is(j, "idletime") && more >= 1 && freq.is_none() {
+            let v = ctx.arg_i64(j + 1)?;
+            if v < 0 {
+                return Err("ERR Invalid IDLETIME value, must be >= 0".into());
+            }
+            idle = Some(v);
+            j += 1;
+        } else if ctx.arg_is(j, "freq") && more >= 1 && idle.is_none() {
+            let v = ctx.arg_i64(j + 1)?;
+            if !(0..=255).contains(&v) {
+                return Err("ERR Invalid FREQ value, must be >= 0 and <= 255".into());
+            }
+            freq = Some(v);
+            j += 1;
+        } else {
+            return Err(errors::SYNTAX.into());
+        }
+        j += 1;
+    }
+    let key = ctx.argv[1].clone();
+    if !replace && ctx.write_key(&key).is_some() {
+        return Err("BUSYKEY Target key name already exists.".into());
+    }
+    let mut ttl = ctx.arg_i64(2)?;
+    if ttl < 0 {
+        return Err("ERR Invalid TTL value, must be >= 0".into());
+    }
+    let value = match crate::rdb::restore_payload(&ctx.argv[3], ctx.srv) {
+        Ok(v) => v,
+        Err(true) => return Err("ERR DUMP payload version or checksum are wrong".into()),
+        Err(false) => return Err("ERR Bad data format".into()),
+    };
+    let deleted = replace && ctx.delete_key(&key);
+    if ttl > 0 && !absttl {
+        ttl = ttl.saturating_add(ctx.now_ms);
+    }
+    if ttl > 0 && ttl <= ctx.now_ms {
+        // Already expired: nothing is created (an old value is still deleted).
+        if deleted {
+            ctx.dirty(1);
+        }
+        ctx.out.ok();
+        return Ok(());
+    }
+    let mut obj = ctx.new_object(value);
+    let lfu = crate::evict::is_lfu(ctx.srv.config.maxmemory_policy);
+    if let (true, Some(f)) = (lfu, freq) {
+        obj.lru = (crate::evict::lfu_minutes(ctx.now_ms) << 8) | f as u32;
+    } else if let (false, Some(secs)) = (lfu, idle) {
+        let clock = ctx.srv.lru_clock as i64;
+        obj.lru = (clock - secs).rem_euclid(1 << 24) as u32;
+    }
+    let db = ctx.client.db;
+    ctx.srv.keyspace.dbs[db].add(&key, obj);
+    if ttl > 0 {
+        ctx.srv.keyspace.dbs[db].set_expire(&key, ttl);
+    }
+    ctx.dirty(1);
+    ctx.out.ok();
+    Ok(())
+}

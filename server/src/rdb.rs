@@ -1,0 +1,282 @@
+//! The keyspace as RDB: our values to and from `redis_rdb`'s decoded values, the
+//! snapshot writer (SAVE, DEBUG RELOAD) and the loader (start-up, DEBUG RELOAD), and the
+//! DUMP payloads of one value. Formats live in the `redis-rdb` crate; this module only
+//! maps our types onto them and applies Redis's loading rules (expired keys skipped,
+//! empty collections skipped, encodings chosen by this server's thresholds).
+//!
+//! Partial: RDB version 10 only, written in the foreground; hash field TTLs (beyond
+//! Redis 7.0) have no RDB 10 form and are dropped with a warning; functions in a file
+//! are skipped with a warning (the server has no functions yet); no IDLE/FREQ records.
+
+use crate::log::{log, Level};
+use crate::object::{Object, Value};
+use crate::state::Server;
+use crate::types::{hash::Hash, list::List, set::Set, zset::ZSet};
+use redis_rdb::value::{HashField, Value as RdbValue};
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Our value as `redis_rdb` models it (element lists in the value's order), and
+/// whether something had to be left out (hash field TTLs).
+pub fn to_rdb(v: &Value) -> (RdbValue, bool) {
+    match v {
+        Value::Int(_) | Value::Str(_) | Value::Raw(_) => (RdbValue::String(v.to_bytes()), false),
+        Value::List(l) => (RdbValue::List(l.iter().map(|i| i.to_vec()).collect()), false),
+        Value::Set(s) => {
+            let mut m = Vec::with_capacity(s.len());
+            s.for_each(|i| m.push(i.to_vec()));
+            (RdbValue::Set(m), false)
+        }
+        Value::ZSet(z) => {
+            let mut m = Vec::with_capacity(z.len());
+            z.for_range(0, z.len(), false, |member, score| {
+                m.push((member.to_vec(), score))
+            });
+            (RdbValue::ZSet(m), false)
+        }
+        Value::Hash(h) => {
+            let mut fields = Vec::with_capacity(h.len());
+            h.for_each(|f, v| {
+                fields.push(HashField {
+                    field: f.to_vec(),
+                    value: v.to_vec(),
+                    expire_ms: None,
+                })
+            });
+            (RdbValue::Hash(fields), h.has_ttls())
+        }
+    }
+}
+
+/// Builds our value from a decoded one, with the encodings this server's thresholds
+/// give (what Redis's loader converts to). `None` for an empty collection (Redis skips
+/// those) or a type this server does not have yet (streams, modules).
+pub fn from_rdb(v: RdbValue, srv: &Server) -> Option<Value> {
+    let cfg = &srv.config;
+    match v {
+        RdbValue::String(s) => Some(Value::string_from_vec(s)),
+        RdbValue::List(items) => {
+            if items.is_empty() {
+                return None;
+            }
+            let limits = crate::cmd::list::limits(srv);
+            let mut l = List::new();
+            for it in &items {
+                l.push(it, false, &limits);
+            }
+            Some(Value::List(l))
+        }
+        RdbValue::Set(members) => {
+            let first = members.first()?;
+            let mut s = Set::new_for(first);
+            for m in &members {
+                s.add(m, cfg.set_max_intset_entries as u64);
+            }
+            Some(Value::Set(s))
+        }
+        RdbValue::ZSet(items) => {
+            if items.is_empty() {
+                return None;
+            }
+            let mut z = ZSet::new_packed();
+            for (m, score) in &items {
+                match z.score(m) {
+                    Some(old) => z.update(m, old, *score),
+                    None => z.insert(
+                        m,
+                        *score,
+                        cfg.zset_max_listpack_entries,
+                        cfg.zset_max_listpack_value,
+                    ),
+                }
+            }
+            Some(Value::ZSet(z))
+        }
+        RdbValue::Hash(fields) => {
+            if fields.is_empty() {
+                return None;
+            }
+            let lim = crate::types::hash::Limits {
+                entries: cfg.hash_max_listpack_entries as u64,
+                value: cfg.hash_max_listpack_value as u64,
+            };
+            let mut h = Hash::default();
+            for f in &fields {
+                h.set(&f.field, &f.value, lim);
+            }
+            for f in &fields {
+                if let Some(t) = f.expire_ms {
+                    h.set_field_expire(&f.field, t);
+                }
+            }
+            Some(Value::Hash(h))
+        }
+        RdbValue::Stream(_) | RdbValue::Module { .. } => None,
+    }
+}
+
+/// The path of the RDB file (`dir` is the working directory, as Redis chdirs to it).
+pub fn rdb_path(srv: &Server) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    PathBuf::from(std::ffi::OsStr::from_bytes(&srv.config.dbfilename))
+}
+
+/// Writes every database to `path` (through a temporary file renamed over it, as
+/// Redis does), then counts the save (LASTSAVE, INFO, changes since the last save).
+pub fn save(srv: &mut Server, path: &Path, now_ms: i64) -> std::io::Result<()> {
+    let tmp = PathBuf::from(format!("temp-{}.rdb", std::process::id()));
+    let result = write_snapshot(srv, &tmp, now_ms).and_then(|_| std::fs::rename(&tmp, path));
+    match result {
+        Ok(()) => {
+            log(Level::Notice, "DB saved on disk");
+            srv.dirty = 0;
+            srv.last_save_ms = now_ms;
+            srv.last_bgsave_ok = true;
+            srv.rdb_saves += 1;
+            Ok(())
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            log(
+                Level::Warning,
+                &format!("Failed opening the temp RDB file {} (in server root dir {}) for saving: {e}", tmp.display(), std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default()),
+            );
+            srv.last_bgsave_ok = false;
+            Err(e)
+        }
+    }
+}
+
+fn write_snapshot(srv: &Server, path: &Path, now_ms: i64) -> std::io::Result<()> {
+    let file = std::fs::File::create(path)?;
+    let opts = redis_rdb::writer::Options {
+        compression: srv.config.rdbcompression,
+        checksum: srv.config.rdbchecksum,
+    };
+    let mut w = redis_rdb::writer::Writer::new(BufWriter::with_capacity(1 << 16, file), opts)?;
+    w.aux(b"redis-ver", b"7.0.15")?;
+    w.aux(b"redis-bits", b"64")?;
+    w.aux(b"ctime", (now_ms / 1000).to_string().as_bytes())?;
+    w.aux(b"used-mem", crate::alloc::used_memory().to_string().as_bytes())?;
+    w.aux(b"aof-base", b"0")?;
+    for (i, db) in srv.keyspace.dbs.iter().enumerate() {
+        if db.is_empty() {
+            continue;
+        }
+        w.select_db(i as u64)?;
+        w.resize_db(db.len() as u64, db.expires.len() as u64)?;
+        for e in db.keys.iter() {
+            let expire = if e.value.has_expire {
+                db.expire_of(&e.key)
+            } else {
+                None
+            };
+            let (value, lossy) = to_rdb(&e.value.value);
+            if lossy {
+                log(
+                    Level::Warning,
+                    &format!(
+                        "Hash field TTLs of key '{}' are not saved: RDB 10 cannot hold them",
+                        String::from_utf8_lossy(&e.key)
+                    ),
+                );
+            }
+            if let Err(e) = w.key(&e.key, &value, expire)? {
+                log(Level::Warning, &format!("Key not saved: {e}"));
+            }
+        }
+    }
+    let mut out = w.finish()?;
+    out.flush()?;
+    out.get_ref().sync_all()
+}
+
+/// What a load found.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LoadStats {
+    pub loaded: u64,
+    pub expired: u64,
+}
+
+/// Loads an RDB file into the databases. Keys already present are an error unless
+/// `allow_dup` (then the file's value replaces them), as in Redis.
+pub fn load(
+    srv: &mut Server,
+    path: &Path,
+    allow_dup: bool,
+    now_ms: i64,
+) -> Result<LoadStats, String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut r = redis_rdb::reader::Reader::new(BufReader::with_capacity(1 << 16, file));
+    r.read_header().map_err(|e| e.check_message())?;
+    let mut stats = LoadStats::default();
+    let lru = crate::evict::initial_lru(srv, now_ms);
+    loop {
+        let rec = r.next_record().map_err(|e| e.check_message())?;
+        match rec {
+            redis_rdb::reader::Record::Key(k) => {
+                let db = k.db as usize;
+                if db >= srv.keyspace.dbs.len() {
+                    return Err(format!(
+                        "FATAL: Data file was created with a Redis server configured to handle more than {} databases. Exiting",
+                        srv.keyspace.dbs.len()
+                    ));
+                }
+                if k.expire_ms.is_some_and(|t| t < now_ms) {
+                    stats.expired += 1;
+                    continue;
+                }
+                let Some(value) = from_rdb(k.value, srv) else {
+                    continue;
+                };
+                let d = &mut srv.keyspace.dbs[db];
+                if d.keys.contains_key(&k.key) {
+                    if !allow_dup {
+                        return Err(format!(
+                            "Duplicate key '{}' found in RDB file",
+                            String::from_utf8_lossy(&k.key)
+                        ));
+                    }
+                    d.remove(&k.key);
+                }
+                d.add(&k.key, Object::new(value, lru));
+                if let Some(t) = k.expire_ms {
+                    d.set_expire(&k.key, t);
+                }
+                stats.loaded += 1;
+            }
+            redis_rdb::reader::Record::Function(_) => {
+                log(
+                    Level::Warning,
+                    "The RDB file holds a function library; this server has no functions yet, it is skipped",
+                );
+            }
+            redis_rdb::reader::Record::Eof { stored, computed } => {
+                if let Some(s) = stored {
+                    if s != 0 && s != computed && srv.config.rdbchecksum {
+                        return Err("Wrong RDB checksum. Aborting now.".into());
+                    }
+                }
+                break;
+            }
+            _ => {}
+        }
+    }
+    Ok(stats)
+}
+
+/// DUMP's payload for a value (RDB 10 + version + CRC-64).
+pub fn dump_payload(v: &Value) -> Result<Vec<u8>, String> {
+    let (value, _) = to_rdb(v);
+    redis_rdb::dump::encode(&value).map_err(|e| e.to_string())
+}
+
+/// Decodes a RESTORE payload: `Err(true)` for a bad version or checksum, `Err(false)`
+/// for a value that does not decode (or an empty one).
+pub fn restore_payload(payload: &[u8], srv: &Server) -> Result<Value, bool> {
+    match redis_rdb::dump::decode(payload, 10) {
+        Ok((_, v)) => from_rdb(v, srv).ok_or(false),
+        Err(redis_rdb::dump::DumpError::BadFooter) => Err(true),
+        Err(redis_rdb::dump::DumpError::BadValue(_)) => Err(false),
+    }
+}
