@@ -351,6 +351,10 @@ fn extended_modes() {
     let hash = lines.iter().find(|l| l["key"] == "hash").unwrap();
     assert_eq!(hash["value"]["n"], "123");
     assert_eq!(hash["type"], "hash");
+    assert!(hash["ttl"].is_null());
+    let with_ttl = lines.iter().find(|l| l["key"] == "str").unwrap();
+    let ttl = with_ttl["ttl"].as_i64().unwrap();
+    assert!(ttl > 900_000 && ttl <= 1_000_000, "{ttl}");
     let bin = lines.iter().find(|l| l["key"] == "rawbin").unwrap();
     assert_eq!(bin["value"]["hex"], "fffe00");
     let z = run_ours(

@@ -2,7 +2,8 @@
 //! prints its usage, so the plain invocation is untouched:
 //!
 //! - `--json`: every key as a JSON line (`db`, `key`, `type`, `encoding`, `expire_at_ms`,
-//!   `value`); bytes that are not UTF-8 become `{"hex": "..."}`.
+//!   `ttl` (milliseconds left when read, negative if already expired), `value`); bytes that
+//!   are not UTF-8 become `{"hex": "..."}`.
 //! - `--keys GLOB`, `--type TYPE`: filters for `--json` and `--stats`.
 //! - `--stats` (tables; with `--json`, one JSON object): keys and bytes per db and type,
 //!   encodings, the 20 biggest keys.
@@ -228,6 +229,7 @@ fn inspect(o: &Opts, file: &OsString) -> i32 {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut stats = Stats::default();
+    let now = crate::util::now_ms();
     let mut st = State::default();
     st.accept_newer = true;
     let mut progress = Vec::new();
@@ -245,6 +247,7 @@ fn inspect(o: &Opts, file: &OsString) -> i32 {
                 "type": k.value.kind(),
                 "encoding": types::encoding_name(k.rdb_type),
                 "expire_at_ms": k.expire_ms,
+                "ttl": k.expire_ms.map(|e| e - now),
                 "value": value_json(&k.value),
             });
             let _ = writeln!(out, "{line}");

@@ -34,15 +34,15 @@ pub struct RdbError {
 }
 
 impl RdbError {
-    /// The message as `redis-check-rdb` prints it after `[offset N] `.
+    /// The message as `redis-check-rdb` prints it after `[offset N] ` (Redis reports any
+    /// failed read, end of file or I/O error, as an unexpected end of file).
     pub fn check_message(&self) -> String {
         match &self.kind {
-            ErrorKind::Eof => "Unexpected EOF reading RDB file".to_string(),
+            ErrorKind::Eof | ErrorKind::Io(_) => "Unexpected EOF reading RDB file".to_string(),
             ErrorKind::Corrupt { line, msg } => {
                 format!("Internal error in RDB reading offset 0, function at rdb.c:{line} -> {msg}")
             }
             ErrorKind::Other(m) => m.clone(),
-            ErrorKind::Io(m) => m.clone(),
         }
     }
 
@@ -54,7 +54,10 @@ impl RdbError {
 
 impl fmt::Display for RdbError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "[offset {}] {}", self.offset, self.check_message())
+        match &self.kind {
+            ErrorKind::Io(m) => write!(f, "[offset {}] I/O error: {}", self.offset, m),
+            _ => write!(f, "[offset {}] {}", self.offset, self.check_message()),
+        }
     }
 }
 
