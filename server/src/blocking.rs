@@ -80,6 +80,12 @@ pub trait BlockedOp: Send {
         out.null_array();
     }
 
+    /// A key besides the ready one that serving writes (BLMOVE's destination), so
+    /// WATCHes on it break.
+    fn also_writes(&self) -> Option<&[u8]> {
+        None
+    }
+
     /// The reply when the client may not block at all (inside EXEC).
     fn no_block_reply(&self, out: &mut ReplyBuf) {
         self.timeout_reply(out);
@@ -217,6 +223,12 @@ fn serve_key(srv: &mut Server, dbi: usize, key: &[u8], now_ms: i64) {
         let mut out = ReplyBuf::new();
         out.proto = b.resp;
         let served = b.op.serve(srv, dbi, key, &mut out, now_ms);
+        if served == Served::Done && !srv.watched_keys.is_empty() {
+            crate::cmd::multi::touch_key(srv, dbi, key);
+            if let Some(dest) = b.op.also_writes() {
+                crate::cmd::multi::touch_key(srv, dbi, dest);
+            }
+        }
         srv.blocking.clients.insert(id, b);
         if served == Served::Done {
             if let Some(b) = unblock(srv, id) {

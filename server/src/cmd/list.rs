@@ -625,6 +625,10 @@ struct ListWait {
 }
 
 impl BlockedOp for ListWait {
+    fn also_writes(&self) -> Option<&[u8]> {
+        self.dest.as_ref().map(|(k, _)| &k[..])
+    }
+
     /// BLMOVE and BRPOPLPUSH answer a null bulk when they may not block (Redis's
     /// blmoveGenericCommand), the pops a null array.
     fn no_block_reply(&self, out: &mut ReplyBuf) {
