@@ -165,7 +165,10 @@ fn hash_out<'a>(
     match lookup_out(ctx, key, read) {
         (None, out) => Ok((None, out)),
         (Some(o), out) => match &mut o.value {
-            Value::Hash(h) => Ok((Some(h), out)),
+            Value::Hash(h) => {
+                h.rehash_step();
+                Ok((Some(h), out))
+            }
             _ => Err(errors::WRONGTYPE.into()),
         },
     }

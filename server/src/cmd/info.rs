@@ -713,7 +713,7 @@ fn sds_alloc(len: usize) -> usize {
 
 /// Redis's objectComputeSize for a value of the given encoding.
 fn redis_value_size(v: &crate::object::Value) -> usize {
-    let len = v.str_len();
+    let len = if v.is_string() { v.str_len() } else { 0 };
     match v.encoding() {
         "int" => ROBJ,
         // The object and an sdshdr8 in one allocation.

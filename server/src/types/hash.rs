@@ -106,6 +106,17 @@ impl Hash {
         }
     }
 
+    /// One step of an ongoing rehash (Redis's dict moves a bucket on every lookup,
+    /// reads included).
+    #[inline]
+    pub fn rehash_step(&mut self) {
+        if let Hash::Table(t) = self {
+            if t.map.is_rehashing() {
+                t.map.rehash(1);
+            }
+        }
+    }
+
     /// The field table of a big hash (DEBUG HTSTATS-KEY).
     pub fn table(&self) -> Option<&Dict<SmallBytes>> {
         match self {
@@ -296,8 +307,7 @@ impl Hash {
                 (k.to_vec(), p.at(next).0.to_vec())
             }
             Hash::Table(t) => {
-                let e = t.map.random_entry().expect("not empty");
-                (e.key.to_vec(), e.value.to_vec())
+                super::set::fair_random(&t.map, |e| (e.key.to_vec(), e.value.to_vec()))
             }
         }
     }
@@ -325,8 +335,9 @@ impl Hash {
             }
             Hash::Table(t) => {
                 for _ in 0..count {
-                    let e = t.map.random_entry().expect("not empty");
-                    f(Item::Str(&e.key), Item::Str(&e.value));
+                    let (k, v) =
+                        super::set::fair_random(&t.map, |e| (e.key.to_vec(), e.value.to_vec()));
+                    f(Item::Str(&k), Item::Str(&v));
                 }
             }
         }

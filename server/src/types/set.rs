@@ -7,7 +7,7 @@
 //! (reported as `hashtable`: only the memory differs) and big ones in a [`Dict`].
 
 use super::packed::{Input, Item, Packed};
-use crate::keyspace::dict::Dict;
+use crate::keyspace::dict::{Dict, Entry};
 use crate::keyspace::smallbytes::SmallBytes;
 use redis_formats::num::parse_i64;
 
@@ -241,6 +241,17 @@ impl Set {
         }
     }
 
+    /// One step of an ongoing rehash (Redis's dict moves a bucket on every lookup,
+    /// reads included).
+    #[inline]
+    pub fn rehash_step(&mut self) {
+        if let Set::Table(d) = self {
+            if d.is_rehashing() {
+                d.rehash(1);
+            }
+        }
+    }
+
     /// The hash table behind a big set (DEBUG HTSTATS-KEY).
     pub fn table(&self) -> Option<&Dict<()>> {
         match self {
@@ -369,7 +380,7 @@ impl Set {
                 .get(fastrand::usize(..p.len()))
                 .expect("index in range")
                 .to_vec(),
-            Set::Table(d) => d.random_entry().expect("not empty").key.to_vec(),
+            Set::Table(d) => fair_random(d, |e| e.key.to_vec()),
         }
     }
 
@@ -440,6 +451,25 @@ impl Set {
                 0
             }
         }
+    }
+}
+
+/// A random entry of a non-empty table (projected by `f`), as Redis's
+/// dictGetFairRandomKey: a random run of up to 15 entries from consecutive buckets,
+/// then one of them uniformly (fairer than a random bucket's random link when chains
+/// differ in length).
+pub fn fair_random<V, T>(d: &Dict<V>, f: impl Fn(&Entry<V>) -> T) -> T {
+    let mut chosen = None;
+    let mut seen = 0;
+    d.sample(15, |e| {
+        seen += 1;
+        if fastrand::usize(..seen) == 0 {
+            chosen = Some(f(e));
+        }
+    });
+    match chosen {
+        Some(t) => t,
+        None => f(d.random_entry().expect("not empty")),
     }
 }
 
