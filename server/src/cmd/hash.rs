@@ -422,9 +422,9 @@ pub fn hincrbyfloat(ctx: &mut Ctx) -> CmdResult {
             .with_bytes(LongDouble::parse)
             .ok_or(CmdError::from("ERR hash value is not a float")),
     })?;
-    let sum = current
-        .checked_add(incr)
-        .ok_or(CmdError::from("ERR increment would produce NaN or Infinity"))?;
+    let sum = current.checked_add(incr).ok_or(CmdError::from(
+        "ERR increment would produce NaN or Infinity",
+    ))?;
     let text = sum.to_human();
     h.set(&argv[2], &text, lim);
     ctx.out.bulk(&text);
@@ -459,7 +459,11 @@ pub fn hrandfield(ctx: &mut Ctx) -> CmdResult {
         out.array(0);
         return Ok(());
     };
-    let (count, uniq) = if l >= 0 { (l as u64, true) } else { (l.unsigned_abs(), false) };
+    let (count, uniq) = if l >= 0 {
+        (l as u64, true)
+    } else {
+        (l.unsigned_abs(), false)
+    };
     if count == 0 {
         out.array(0);
         return Ok(());
@@ -475,7 +479,11 @@ pub fn hrandfield(ctx: &mut Ctx) -> CmdResult {
         }
     };
     if !uniq || count == 1 {
-        out.array(if withvalues && !resp3 { count as usize * 2 } else { count as usize });
+        out.array(if withvalues && !resp3 {
+            count as usize * 2
+        } else {
+            count as usize
+        });
         h.random_pairs(count as usize, |k, v| pair(out, k, v));
         return Ok(());
     }
@@ -511,7 +519,11 @@ pub fn hscan(ctx: &mut Ctx) -> CmdResult {
     let mut items = Vec::new();
     let next = h.scan(cursor, opts.count, |k, v| {
         k.with_bytes(|kb| {
-            if opts.pattern.as_ref().is_none_or(|p| glob_match(p, kb, false)) {
+            if opts
+                .pattern
+                .as_ref()
+                .is_none_or(|p| glob_match(p, kb, false))
+            {
                 items.push(kb.to_vec());
                 items.push(v.to_vec());
             }
@@ -564,7 +576,12 @@ fn hexpire_generic(ctx: &mut Ctx, millis: bool, absolute: bool) -> CmdResult {
     if t < 0 {
         return Err("ERR invalid expire time, must be >= 0".into());
     }
-    let invalid = || CmdError::from(format!("ERR invalid expire time in '{}' command", ctx.cmd.name));
+    let invalid = || {
+        CmdError::from(format!(
+            "ERR invalid expire time in '{}' command",
+            ctx.cmd.name
+        ))
+    };
     let mut when = if millis {
         t
     } else {
@@ -820,14 +837,21 @@ fn parse_ex_opt(
         return Err(errors::SYNTAX.into());
     }
     let t = super::args::parse_i64_arg(&argv[i + 1])?;
-    let invalid = || CmdError::from(format!("ERR invalid expire time in '{}' command", ctx.cmd.name));
+    let invalid = || {
+        CmdError::from(format!(
+            "ERR invalid expire time in '{}' command",
+            ctx.cmd.name
+        ))
+    };
     if t < 0 {
         return Err(invalid());
     }
     let mut when = if millis {
         t
     } else {
-        t.checked_mul(1000).filter(|&x| x <= MAX_EXPIRE_MS).ok_or_else(invalid)?
+        t.checked_mul(1000)
+            .filter(|&x| x <= MAX_EXPIRE_MS)
+            .ok_or_else(invalid)?
     };
     let base = if absolute { 0 } else { ctx.now_ms };
     if when > MAX_EXPIRE_MS - base {

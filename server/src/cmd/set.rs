@@ -75,8 +75,8 @@ pub(crate) fn range_long(
             None => CmdError::from(default),
         }
     };
-    let n = redis_formats::num::parse_i64(arg)
-        .ok_or_else(|| err(errors::NOT_INTEGER.to_string()))?;
+    let n =
+        redis_formats::num::parse_i64(arg).ok_or_else(|| err(errors::NOT_INTEGER.to_string()))?;
     if n < min || n > max {
         return Err(err(format!(
             "ERR value is out of range, value must between {min} and {max}"
@@ -158,8 +158,12 @@ pub fn srem(ctx: &mut Ctx) -> CmdResult {
 pub fn smove(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     let (src, dst, m): (&[u8], &[u8], &[u8]) = (&argv[1], &argv[2], &argv[3]);
-    let src_type = lookup_out(ctx, src, false).0.map(|o| matches!(o.value, Value::Set(_)));
-    let dst_type = lookup_out(ctx, dst, false).0.map(|o| matches!(o.value, Value::Set(_)));
+    let src_type = lookup_out(ctx, src, false)
+        .0
+        .map(|o| matches!(o.value, Value::Set(_)));
+    let dst_type = lookup_out(ctx, dst, false)
+        .0
+        .map(|o| matches!(o.value, Value::Set(_)));
     let Some(src_is_set) = src_type else {
         ctx.out.int(0);
         return Ok(());
@@ -244,8 +248,12 @@ pub fn spop(ctx: &mut Ctx) -> CmdResult {
 fn spop_count(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     let key: &[u8] = &argv[1];
-    let count = range_long(&argv[2], 0, i64::MAX, Some("value is out of range, must be positive"))?
-        as usize;
+    let count = range_long(
+        &argv[2],
+        0,
+        i64::MAX,
+        Some("value is out of range, must be positive"),
+    )? as usize;
     let max = max_intset(ctx);
     let (s, out) = set_out(ctx, key, false)?;
     let Some(s) = s else {
@@ -305,7 +313,11 @@ pub fn srandmember(ctx: &mut Ctx) -> CmdResult {
         return Ok(());
     }
     let l = range_long(&argv[2], -i64::MAX, i64::MAX, None)?;
-    let (count, uniq) = if l >= 0 { (l as u64, true) } else { (l.unsigned_abs(), false) };
+    let (count, uniq) = if l >= 0 {
+        (l as u64, true)
+    } else {
+        (l.unsigned_abs(), false)
+    };
     let (s, out) = set_out(ctx, &argv[1], true)?;
     let Some(s) = s else {
         out.array(0);
@@ -476,7 +488,12 @@ pub fn sinterstore(ctx: &mut Ctx) -> CmdResult {
 /// SINTERCARD numkeys key [key ...] [LIMIT limit]
 pub fn sintercard(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let numkeys = range_long(&argv[1], 1, i64::MAX, Some("numkeys should be greater than 0"))?;
+    let numkeys = range_long(
+        &argv[1],
+        1,
+        i64::MAX,
+        Some("numkeys should be greater than 0"),
+    )?;
     if numkeys > (argv.len() - 2) as i64 {
         return Err("ERR Number of keys can't be greater than number of args".into());
     }
@@ -614,7 +631,11 @@ pub fn sscan(ctx: &mut Ctx) -> CmdResult {
     let mut items = Vec::new();
     let next = s.scan(cursor, opts.count, |it| {
         it.with_bytes(|b| {
-            if opts.pattern.as_ref().is_none_or(|p| glob_match(p, b, false)) {
+            if opts
+                .pattern
+                .as_ref()
+                .is_none_or(|p| glob_match(p, b, false))
+            {
                 items.push(b.to_vec());
             }
         })

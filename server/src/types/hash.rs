@@ -37,7 +37,12 @@ impl Clone for HashTable {
 
 impl std::fmt::Debug for HashTable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "HashTable({} fields, {} TTLs)", self.map.len(), self.ttl.len())
+        write!(
+            f,
+            "HashTable({} fields, {} TTLs)",
+            self.map.len(),
+            self.ttl.len()
+        )
     }
 }
 
@@ -222,7 +227,10 @@ impl Hash {
                 None => {
                     let end = p.bytes();
                     if stride == 3 {
-                        p.insert(end, &[Input::Bytes(field), Input::Bytes(value), Input::Int(0)]);
+                        p.insert(
+                            end,
+                            &[Input::Bytes(field), Input::Bytes(value), Input::Int(0)],
+                        );
                     } else {
                         p.insert(end, &[Input::Bytes(field), Input::Bytes(value)]);
                     }
@@ -239,7 +247,8 @@ impl Hash {
                         false
                     }
                     None => {
-                        t.map.insert_new(SmallBytes::new(field), SmallBytes::new(value));
+                        t.map
+                            .insert_new(SmallBytes::new(field), SmallBytes::new(value));
                         true
                     }
                 }
@@ -323,11 +332,7 @@ impl Hash {
             Hash::Packed(p) | Hash::PackedEx(p) => {
                 // Offsets of the fields once, then random picks.
                 let stride = self.stride();
-                let offs: Vec<usize> = p
-                    .iter_offsets()
-                    .step_by(stride)
-                    .map(|(o, _)| o)
-                    .collect();
+                let offs: Vec<usize> = p.iter_offsets().step_by(stride).map(|(o, _)| o).collect();
                 for _ in 0..count {
                     let (k, next) = p.at(offs[fastrand::usize(..offs.len())]);
                     f(k, p.at(next).0);
