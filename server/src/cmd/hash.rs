@@ -57,9 +57,12 @@ const MAX_EXPIRE_MS: i64 = (1 << 48) - 1;
 
 // ---- the registry of hashes with field TTLs ----
 
+/// A database index and a key.
+type DbKey = (usize, Vec<u8>);
+
 /// (db, key) of hashes that may hold field TTLs. Only touched under the server lock;
 /// the count lets the common path (no TTL anywhere) skip the purge check.
-static TTL_HASHES: Mutex<Option<HashSet<(usize, Vec<u8>)>>> = Mutex::new(None);
+static TTL_HASHES: Mutex<Option<HashSet<DbKey>>> = Mutex::new(None);
 static TTL_HASH_COUNT: AtomicUsize = AtomicUsize::new(0);
 
 fn register(db: usize, key: &[u8]) {
@@ -893,11 +896,9 @@ pub fn hgetex(ctx: &mut Ctx) -> CmdResult {
                 h.set_field_expire(f, when);
                 changed += 1;
             }
-            ExOpt::Persist => {
-                if h.field_expire(f).is_some_and(|e| e != 0) {
-                    h.set_field_expire(f, 0);
-                    changed += 1;
-                }
+            ExOpt::Persist if h.field_expire(f).is_some_and(|e| e != 0) => {
+                h.set_field_expire(f, 0);
+                changed += 1;
             }
             _ => {}
         }

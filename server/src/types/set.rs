@@ -61,8 +61,9 @@ impl IntSet {
 
     /// Member `i` in ascending order.
     #[inline]
+    #[allow(clippy::useless_conversion)] // the 64-bit arm
     pub fn get(&self, i: usize) -> i64 {
-        each!(self, v => v[i] as i64)
+        each!(self, v => i64::from(v[i]))
     }
 
     fn width(&self) -> u8 {
@@ -74,8 +75,9 @@ impl IntSet {
     }
 
     /// Binary search for `n`.
+    #[allow(clippy::useless_conversion)] // the 64-bit arm
     pub fn find(&self, n: i64) -> Result<usize, usize> {
-        each!(self, v => v.binary_search_by(|x| (*x as i64).cmp(&n)))
+        each!(self, v => v.binary_search_by(|x| i64::from(*x).cmp(&n)))
     }
 
     /// True if `n` is a member.
@@ -127,8 +129,9 @@ impl IntSet {
     }
 
     /// Removes the member at `i`.
+    #[allow(clippy::useless_conversion)] // the 64-bit arm
     pub fn remove_at(&mut self, i: usize) -> i64 {
-        each!(self, v => v.remove(i) as i64)
+        each!(self, v => i64::from(v.remove(i)))
     }
 
     /// Ascending iteration.
@@ -270,7 +273,7 @@ impl Set {
     }
 
     /// Converts to a `hashtable` encoding able to hold `extra` more members.
-    fn to_hashtable(&mut self, extra: usize, longest: usize) {
+    fn convert_to_hashtable(&mut self, extra: usize, longest: usize) {
         let n = self.len() + extra;
         if n <= PACKED_MAX_ENTRIES && longest <= PACKED_MAX_VALUE {
             if let Set::Ints(s) = self {
@@ -292,22 +295,19 @@ impl Set {
     /// Adds `m`; false if it was already a member. `max_intset` is
     /// set-max-intset-entries.
     pub fn add(&mut self, m: &[u8], max_intset: u64) -> bool {
-        match self {
-            Set::Ints(s) => {
-                if let Some(n) = as_int(m) {
-                    if !s.insert(n) {
-                        return false;
-                    }
-                    if s.len() > intset_cap(max_intset) {
-                        self.to_hashtable(0, 20);
-                    }
-                    return true;
+        if let Set::Ints(s) = self {
+            if let Some(n) = as_int(m) {
+                if !s.insert(n) {
+                    return false;
                 }
+                if s.len() > intset_cap(max_intset) {
+                    self.convert_to_hashtable(0, 20);
+                }
+                return true;
             }
-            _ => {}
         }
         if let Set::Ints(_) = self {
-            self.to_hashtable(1, m.len());
+            self.convert_to_hashtable(1, m.len());
         }
         match self {
             Set::Ints(_) => unreachable!("converted above"),
@@ -316,7 +316,7 @@ impl Set {
                     return false;
                 }
                 if p.len() >= PACKED_MAX_ENTRIES || m.len() > PACKED_MAX_VALUE {
-                    self.to_hashtable(PACKED_MAX_ENTRIES + 1, m.len());
+                    self.convert_to_hashtable(PACKED_MAX_ENTRIES + 1, m.len());
                     return self.add(m, max_intset);
                 }
                 p.push(Input::Bytes(m));
