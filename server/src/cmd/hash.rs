@@ -156,24 +156,41 @@ fn purge_fields(ctx: &mut Ctx, key: &[u8]) {
     }
 }
 
-/// The hash at `key` (None if missing), or WRONGTYPE; with the reply buffer.
+/// The hash at `key` (None if missing), or WRONGTYPE; with the reply buffer. A hash
+/// with field TTLs loses its expired fields first (and is deleted if none is left).
 fn hash_out<'a>(
     ctx: &'a mut Ctx,
     key: &[u8],
     read: bool,
 ) -> Result<(Option<&'a mut Hash>, &'a mut ReplyBuf), CmdError> {
-    if TTL_HASH_COUNT.load(Ordering::Relaxed) > 0 {
-        purge_fields(ctx, key);
+    let found: Option<*mut Value> = lookup_out(ctx, key, read)
+        .0
+        .map(|o| &mut o.value as *mut Value);
+    let Some(v) = found else {
+        return Ok((None, &mut *ctx.out));
+    };
+    // SAFETY: `v` points into the keyspace borrowed from `ctx` for 'a; it is used
+    // before anything else touches `ctx`, and not after the purge below.
+    match unsafe { &mut *v } {
+        Value::Hash(h) if !h.has_ttls() => {
+            h.rehash_step();
+            return Ok((Some(h), &mut *ctx.out));
+        }
+        Value::Hash(_) => {}
+        _ => return Err(errors::WRONGTYPE.into()),
     }
-    match lookup_out(ctx, key, read) {
-        (None, out) => Ok((None, out)),
-        (Some(o), out) => match &mut o.value {
-            Value::Hash(h) => {
-                h.rehash_step();
-                Ok((Some(h), out))
-            }
-            _ => Err(errors::WRONGTYPE.into()),
-        },
+    purge_fields(ctx, key);
+    let dbi = ctx.client.db;
+    match ctx.srv.keyspace.dbs[dbi]
+        .keys
+        .get_mut(key)
+        .map(|o| &mut o.value)
+    {
+        Some(Value::Hash(h)) => {
+            h.rehash_step();
+            Ok((Some(h), &mut *ctx.out))
+        }
+        _ => Ok((None, &mut *ctx.out)),
     }
 }
 
@@ -187,10 +204,17 @@ fn limits(ctx: &Ctx) -> Limits {
 /// The hash at `key` for writing, created empty if missing (Redis's
 /// hashTypeLookupWriteOrCreate).
 fn hash_or_create<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<&'a mut Hash, CmdError> {
-    if hash_out(ctx, key, false)?.0.is_none() {
-        let obj = ctx.new_object(Value::Hash(Hash::default()));
-        ctx.db().add(key, obj);
+    // One lookup when the hash exists (the common case). Returning a borrow from one
+    // branch and using `ctx` in the other is what the borrow checker cannot see
+    // through yet, hence the pointer.
+    let found: Option<*mut Hash> = hash_out(ctx, key, false)?.0.map(|h| h as *mut Hash);
+    if let Some(h) = found {
+        // SAFETY: `h` points into the keyspace borrowed from `ctx` for 'a; nothing
+        // touches `ctx` between the lookup and this return.
+        return Ok(unsafe { &mut *h });
     }
+    let obj = ctx.new_object(Value::Hash(Hash::default()));
+    ctx.db().add(key, obj);
     match hash_out(ctx, key, false)?.0 {
         Some(h) => Ok(h),
         None => unreachable!("just created"),

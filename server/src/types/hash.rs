@@ -103,8 +103,14 @@ impl Hash {
             Hash::Table(t) => {
                 let mut n = std::mem::size_of::<HashTable>() + t.map.table_bytes();
                 n += t.ttl.table_bytes();
-                for e in t.map.iter() {
-                    n += 64 + e.key.heap_size() + e.value.heap_size();
+                // Entries estimated from a sample, as Redis's MEMORY USAGE does.
+                let (mut sampled, mut bytes) = (0, 0);
+                for e in t.map.iter().take(16) {
+                    sampled += 1;
+                    bytes += 64 + e.key.heap_size() + e.value.heap_size();
+                }
+                if sampled > 0 {
+                    n += bytes * t.map.len() / sampled;
                 }
                 n + t.ttl.len() * 48
             }
@@ -217,10 +223,10 @@ impl Hash {
             Hash::Packed(p) | Hash::PackedEx(p) => match p.find(field, stride) {
                 Some((_, off)) => {
                     let voff = p.at(off).1;
-                    p.replace(voff, Input::Bytes(value));
+                    p.overwrite(voff, Input::Bytes(value));
                     if stride == 3 {
                         let eoff = p.at(voff).1;
-                        p.replace(eoff, Input::Int(0));
+                        p.overwrite(eoff, Input::Int(0));
                     }
                     false
                 }
@@ -377,8 +383,9 @@ impl Hash {
                 let mut got = 0;
                 let mut iterations = count.saturating_mul(10);
                 loop {
+                    // Redis counts the collected items: a field and its value.
                     cursor = t.map.scan(cursor, |e| {
-                        got += 1;
+                        got += 2;
                         f(Item::Str(&e.key), Item::Str(&e.value));
                     });
                     iterations -= 1;
@@ -447,7 +454,7 @@ impl Hash {
                 if let Some((_, off)) = p.find(field, 3) {
                     let voff = p.at(off).1;
                     let eoff = p.at(voff).1;
-                    p.replace(eoff, Input::Int(when));
+                    p.overwrite(eoff, Input::Int(when));
                 }
             }
             Hash::Table(t) => {

@@ -235,11 +235,18 @@ impl Set {
             Set::Ints(s) => s.heap_size(),
             Set::Packed(p) => p.heap_size(),
             Set::Table(d) => {
-                let mut n = d.table_bytes() + std::mem::size_of::<Dict<()>>();
-                for e in d.iter() {
-                    n += 32 + e.key.heap_size();
+                let n = d.table_bytes() + std::mem::size_of::<Dict<()>>();
+                // Entries estimated from a sample, as Redis's MEMORY USAGE does.
+                let (mut sampled, mut bytes) = (0, 0);
+                for e in d.iter().take(16) {
+                    sampled += 1;
+                    bytes += 32 + e.key.heap_size();
                 }
-                n
+                n + if sampled > 0 {
+                    bytes * d.len() / sampled
+                } else {
+                    0
+                }
             }
         }
     }
