@@ -86,11 +86,21 @@ pub fn active_expire_fields(
     if TTL_HASH_COUNT.load(Ordering::Relaxed) == 0 {
         return 0;
     }
+    // A rotating window over the registry, so every hash gets its turn.
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
     let batch: Vec<(usize, Vec<u8>)> = {
         let g = TTL_HASHES.lock();
         match g.as_ref() {
-            Some(s) => s.iter().take(max_keys).cloned().collect(),
-            None => return 0,
+            Some(s) if !s.is_empty() => {
+                let start = NEXT.fetch_add(max_keys, Ordering::Relaxed) % s.len();
+                s.iter()
+                    .chain(s.iter())
+                    .skip(start)
+                    .take(max_keys.min(s.len()))
+                    .cloned()
+                    .collect()
+            }
+            _ => return 0,
         }
     };
     let mut removed = 0;
