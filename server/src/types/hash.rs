@@ -109,9 +109,7 @@ impl Hash {
                     sampled += 1;
                     bytes += 64 + e.key.heap_size() + e.value.heap_size();
                 }
-                if sampled > 0 {
-                    n += bytes * t.map.len() / sampled;
-                }
+                n += (bytes * t.map.len()).checked_div(sampled).unwrap_or(0);
                 n + t.ttl.len() * 48
             }
         }

@@ -242,11 +242,7 @@ impl Set {
                     sampled += 1;
                     bytes += 32 + e.key.heap_size();
                 }
-                n + if sampled > 0 {
-                    bytes * d.len() / sampled
-                } else {
-                    0
-                }
+                n + (bytes * d.len()).checked_div(sampled).unwrap_or(0)
             }
         }
     }
