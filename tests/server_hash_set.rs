@@ -784,6 +784,8 @@ fn hash_field_expiry() {
     expect("HEXPIREAT t 4000000000 FIELDS 1 a", "*1\r\n:1\r\n");
     expect("HEXPIRETIME t FIELDS 2 a b", "*2\r\n:4000000000\r\n:-1\r\n");
     expect("HPEXPIRETIME t FIELDS 1 a", "*1\r\n:4000000000000\r\n");
+    expect("HINCRBY t a 1", ":2\r\n");
+    expect("HEXPIRETIME t FIELDS 1 a", "*1\r\n:4000000000\r\n");
     expect("HSET t a 5", ":0\r\n");
     expect("HTTL t FIELDS 1 a", "*1\r\n:-1\r\n");
     // HGETDEL, HGETEX, HSETEX.

@@ -420,6 +420,19 @@ pub fn hgetall(ctx: &mut Ctx) -> CmdResult {
     getall(ctx, true, true)
 }
 
+/// Sets a field keeping its TTL (HINCRBY and HINCRBYFLOAT, as Redis 7.4 does).
+fn set_keep_ttl(h: &mut Hash, field: &[u8], value: &[u8], lim: Limits) {
+    let ttl = if h.has_ttls() {
+        h.field_expire(field).unwrap_or(0)
+    } else {
+        0
+    };
+    h.set(field, value, lim);
+    if ttl != 0 {
+        h.set_field_expire(field, ttl);
+    }
+}
+
 /// HINCRBY key field increment
 pub fn hincrby(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
@@ -437,7 +450,12 @@ pub fn hincrby(ctx: &mut Ctx) -> CmdResult {
         .checked_add(incr)
         .ok_or(CmdError::from("ERR increment or decrement would overflow"))?;
     let mut buf = [0u8; 20];
-    h.set(&argv[2], redis_formats::num::format_i64(new, &mut buf), lim);
+    set_keep_ttl(
+        h,
+        &argv[2],
+        redis_formats::num::format_i64(new, &mut buf),
+        lim,
+    );
     ctx.out.int(new);
     ctx.dirty(1);
     Ok(())
@@ -463,7 +481,7 @@ pub fn hincrbyfloat(ctx: &mut Ctx) -> CmdResult {
         "ERR increment would produce NaN or Infinity",
     ))?;
     let text = sum.to_human();
-    h.set(&argv[2], &text, lim);
+    set_keep_ttl(h, &argv[2], &text, lim);
     ctx.out.bulk(&text);
     ctx.dirty(1);
     Ok(())
