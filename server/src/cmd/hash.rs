@@ -593,6 +593,30 @@ pub fn hscan(ctx: &mut Ctx) -> CmdResult {
 /// Parses `FIELDS numfields field...` at argument `at`; returns the index of the
 /// first field and their count (they must run to the end when `to_end`).
 fn parse_fields(ctx: &Ctx, at: usize, per_field: usize) -> Result<(usize, usize), CmdError> {
+    parse_fields_msg(
+        ctx,
+        at,
+        per_field,
+        "Parameter `numFields` should be greater than 0",
+    )
+}
+
+/// [`parse_fields`] with the count error of the 8.0 commands (HGETDEL, HGETEX, HSETEX).
+fn parse_fields_8(ctx: &Ctx, at: usize, per_field: usize) -> Result<(usize, usize), CmdError> {
+    parse_fields_msg(
+        ctx,
+        at,
+        per_field,
+        "Number of fields must be a positive integer",
+    )
+}
+
+fn parse_fields_msg(
+    ctx: &Ctx,
+    at: usize,
+    per_field: usize,
+    count_msg: &'static str,
+) -> Result<(usize, usize), CmdError> {
     let argv = ctx.argv;
     if at >= argv.len() || !ctx.arg_is(at, "fields") {
         return Err("ERR Mandatory argument FIELDS is missing or not at the right position".into());
@@ -600,12 +624,7 @@ fn parse_fields(ctx: &Ctx, at: usize, per_field: usize) -> Result<(usize, usize)
     if at + 1 >= argv.len() {
         return Err(arity_error(ctx));
     }
-    let n = range_long(
-        &argv[at + 1],
-        1,
-        i64::MAX,
-        Some("Parameter `numFields` should be greater than 0"),
-    )? as usize;
+    let n = range_long(&argv[at + 1], 1, i64::MAX, Some(count_msg))? as usize;
     let rest = argv.len() - at - 2;
     if n.checked_mul(per_field) != Some(rest) {
         return Err("ERR The `numfields` parameter must match the number of arguments".into());
@@ -823,7 +842,7 @@ pub fn hpersist(ctx: &mut Ctx) -> CmdResult {
 pub fn hgetdel(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     hash_out(ctx, &argv[1], false)?;
-    let (first, n) = parse_fields(ctx, 2, 1)?;
+    let (first, n) = parse_fields_8(ctx, 2, 1)?;
     let mut deleted = 0;
     let (h, out) = hash_out(ctx, &argv[1], false)?;
     out.array(n);
@@ -922,7 +941,7 @@ pub fn hgetex(ctx: &mut Ctx) -> CmdResult {
     let key: &[u8] = &argv[1];
     hash_out(ctx, key, false)?;
     let (opt, used) = parse_ex_opt(ctx, 2, true, false)?;
-    let (first, n) = parse_fields(ctx, 2 + used, 1)?;
+    let (first, n) = parse_fields_8(ctx, 2 + used, 1)?;
     let now = ctx.now_ms;
     let dbi = ctx.client.db;
     let (h, out) = hash_out(ctx, key, false)?;
@@ -999,7 +1018,7 @@ pub fn hsetex(ctx: &mut Ctx) -> CmdResult {
         }
         break;
     }
-    let (first, n) = parse_fields(ctx, i, 2)?;
+    let (first, n) = parse_fields_8(ctx, i, 2)?;
     let fields = &argv[first..first + 2 * n];
     let lim = limits(ctx);
     let now = ctx.now_ms;
