@@ -53,7 +53,10 @@ fn set_out<'a>(
     match lookup_out(ctx, key, read) {
         (None, out) => Ok((None, out)),
         (Some(o), out) => match &mut o.value {
-            Value::Set(s) => Ok((Some(s), out)),
+            Value::Set(s) => {
+                s.rehash_step();
+                Ok((Some(s), out))
+            }
             _ => Err(errors::WRONGTYPE.into()),
         },
     }

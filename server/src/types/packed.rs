@@ -454,6 +454,18 @@ impl Packed {
         self.insert(off, &[item]);
     }
 
+    /// Replaces the entry at byte offset `off` with `item`, in place (no
+    /// reallocation) when both encode to the same size.
+    pub fn overwrite(&mut self, off: usize, item: Input<'_>) {
+        let (enc, size) = classify(item);
+        let old = decode(&self.data()[off..]).1;
+        if old == size {
+            write_enc(&mut self.data_mut()[off..off + size], &enc);
+        } else {
+            self.replace(off, item);
+        }
+    }
+
     /// Removes every entry.
     pub fn clear(&mut self) {
         self.resize(0);
@@ -606,6 +618,12 @@ mod tests {
             p.get(3),
             Some(Item::Str(b"a much longer value than before"))
         );
+        let off = p.offset_of(1);
+        p.overwrite(off, Input::Bytes(b"z"));
+        assert_eq!(p.get(1), Some(Item::Str(b"z")));
+        p.overwrite(off, Input::Bytes(b"longer"));
+        assert_eq!(p.get(1), Some(Item::Str(b"longer")));
+        assert_eq!(p.len(), 4);
         p.clear();
         assert!(p.is_empty());
         assert_eq!(p.bytes(), 0);
