@@ -193,33 +193,177 @@ enum Range<'a> {
     Lex(Lex<'a>, Lex<'a>),
 }
 
+impl Lex<'_> {
+    /// The member is at or above this bound taken as a minimum.
+    fn gte_min(&self, m: &[u8]) -> bool {
+        match *self {
+            Lex::MinInf => true,
+            Lex::MaxInf => false,
+            Lex::Incl(x) => m >= x,
+            Lex::Excl(x) => m > x,
+        }
+    }
+
+    /// The member is at or below this bound taken as a maximum.
+    fn lte_max(&self, m: &[u8]) -> bool {
+        match *self {
+            Lex::MinInf => false,
+            Lex::MaxInf => true,
+            Lex::Incl(x) => m <= x,
+            Lex::Excl(x) => m < x,
+        }
+    }
+
+    /// Rank for comparing bounds: -inf < strings < +inf.
+    fn order(&self, other: &Lex<'_>) -> std::cmp::Ordering {
+        use std::cmp::Ordering::*;
+        match (*self, *other) {
+            (Lex::MinInf, Lex::MinInf) | (Lex::MaxInf, Lex::MaxInf) => Equal,
+            (Lex::MinInf, _) | (_, Lex::MaxInf) => Less,
+            (Lex::MaxInf, _) | (_, Lex::MinInf) => Greater,
+            (Lex::Incl(a) | Lex::Excl(a), Lex::Incl(b) | Lex::Excl(b)) => a.cmp(b),
+        }
+    }
+
+    fn exclusive(&self) -> bool {
+        !matches!(self, Lex::Incl(_))
+    }
+}
+
+/// Redis's checks that a lex range can hold anything (zslIsInLexRange): the bounds
+/// in order, the last member not below min, the first not above max.
+fn lex_in_range(z: &ZSet, min: Lex<'_>, max: Lex<'_>) -> bool {
+    let cmp = min.order(&max);
+    if cmp.is_gt() || (cmp.is_eq() && (min.exclusive() || max.exclusive())) {
+        return false;
+    }
+    let n = z.len();
+    n > 0
+        && z.with_rank(n - 1, |m, _| min.gte_min(m)) == Some(true)
+        && z.with_rank(0, |m, _| max.lte_max(m)) == Some(true)
+}
+
+/// The first member in a lex range, found as Redis finds it (a scan from the start
+/// in a listpack, a skiplist descent otherwise: the same for members of equal score).
+fn lex_first(z: &ZSet, min: Lex<'_>, max: Lex<'_>) -> Option<usize> {
+    if !lex_in_range(z, min, max) {
+        return None;
+    }
+    let f = z.count_prefix(|_, m| !min.gte_min(m));
+    (z.with_rank(f, |m, _| max.lte_max(m)) == Some(true)).then_some(f)
+}
+
+/// The last member in a lex range (a scan from the end in a listpack, a descent
+/// otherwise).
+fn lex_last(z: &ZSet, min: Lex<'_>, max: Lex<'_>) -> Option<usize> {
+    if !lex_in_range(z, min, max) {
+        return None;
+    }
+    let n = z.len();
+    let l = if z.is_packed() {
+        let above = z.count_while(n - 1, true, |_, m| !max.lte_max(m));
+        (n - 1).checked_sub(above)?
+    } else {
+        z.count_prefix(|_, m| max.lte_max(m)).checked_sub(1)?
+    };
+    (z.with_rank(l, |m, _| min.gte_min(m)) == Some(true)).then_some(l)
+}
+
 impl Range<'_> {
-    /// The forward-rank interval `[lo, hi)` of the members in range.
-    fn ranks(&self, z: &ZSet) -> (usize, usize) {
-        let n = z.len();
-        let (lo, hi) = match *self {
+    /// The forward-rank interval `[lo, hi)` of a score range.
+    fn score_ranks(z: &ZSet, min: f64, minex: bool, max: f64, maxex: bool) -> (usize, usize) {
+        let lo = z.count_prefix(|s, _| if minex { s <= min } else { s < min });
+        let hi = z.count_prefix(|s, _| if maxex { s < max } else { s <= max });
+        (lo, hi.max(lo))
+    }
+
+    /// ZCOUNT / ZLEXCOUNT.
+    fn count(&self, z: &ZSet) -> i64 {
+        match *self {
             Range::Score(min, minex, max, maxex) => {
-                let lo = z.count_prefix(|s, _| if minex { s <= min } else { s < min });
-                let hi = z.count_prefix(|s, _| if maxex { s < max } else { s <= max });
-                (lo, hi)
+                let (lo, hi) = Self::score_ranks(z, min, minex, max, maxex);
+                (hi - lo) as i64
             }
             Range::Lex(min, max) => {
-                let lo = match min {
-                    Lex::MinInf => 0,
-                    Lex::MaxInf => n,
-                    Lex::Incl(x) => z.count_prefix(|_, m| m < x),
-                    Lex::Excl(x) => z.count_prefix(|_, m| m <= x),
+                let Some(f) = lex_first(z, min, max) else {
+                    return 0;
                 };
-                let hi = match max {
-                    Lex::MinInf => 0,
-                    Lex::MaxInf => n,
-                    Lex::Incl(x) => z.count_prefix(|_, m| m <= x),
-                    Lex::Excl(x) => z.count_prefix(|_, m| m < x),
-                };
-                (lo, hi)
+                if z.is_packed() {
+                    return z.count_while(f, false, |_, m| max.lte_max(m)) as i64;
+                }
+                // Rank arithmetic as Redis's skiplist count (it can go negative
+                // when members of different scores break the lex order).
+                let n = z.len() as i64;
+                let mut count = n - f as i64;
+                if let Some(l) = lex_last(z, min, max) {
+                    count -= n - 1 - l as i64;
+                }
+                count
             }
-        };
-        (lo, hi.max(lo))
+        }
+    }
+
+    /// The ranks ZREMRANGEBYSCORE / ZREMRANGEBYLEX remove.
+    fn removal(&self, z: &ZSet) -> (usize, usize) {
+        match *self {
+            Range::Score(min, minex, max, maxex) => Self::score_ranks(z, min, minex, max, maxex),
+            Range::Lex(min, max) => {
+                let f = if z.is_packed() {
+                    match lex_first(z, min, max) {
+                        Some(f) => f,
+                        None => return (0, 0),
+                    }
+                } else {
+                    z.count_prefix(|_, m| !min.gte_min(m))
+                };
+                (f, f + z.count_while(f, false, |_, m| max.lte_max(m)))
+            }
+        }
+    }
+
+    /// The forward ranks a range query returns, after `offset` and `limit` (negative:
+    /// no limit), walking backward from the top with `rev`.
+    fn select(&self, z: &ZSet, offset: i64, limit: i64, rev: bool) -> (usize, usize) {
+        if offset < 0 {
+            return (0, 0);
+        }
+        let offset = offset as usize;
+        let cap = |n: usize| if limit < 0 { n } else { n.min(limit as usize) };
+        match *self {
+            Range::Score(min, minex, max, maxex) => {
+                if offset > 0 && offset >= z.len() {
+                    return (0, 0);
+                }
+                let (lo, hi) = Self::score_ranks(z, min, minex, max, maxex);
+                let n = cap((hi - lo).saturating_sub(offset));
+                if n == 0 {
+                    (0, 0)
+                } else if rev {
+                    (hi - offset - n, hi - offset)
+                } else {
+                    (lo + offset, lo + offset + n)
+                }
+            }
+            Range::Lex(min, max) => {
+                if rev {
+                    let Some(l) = lex_last(z, min, max) else {
+                        return (0, 0);
+                    };
+                    let Some(from) = l.checked_sub(offset) else {
+                        return (0, 0);
+                    };
+                    let n = cap(z.count_while(from, true, |_, m| min.gte_min(m)));
+                    (from + 1 - n, from + 1)
+                } else {
+                    let Some(f) = lex_first(z, min, max) else {
+                        return (0, 0);
+                    };
+                    let from = f + offset;
+                    let n = cap(z.count_while(from, false, |_, m| max.lte_max(m)));
+                    (from, from + n)
+                }
+            }
+        }
     }
 }
 
@@ -592,11 +736,7 @@ fn count_generic(ctx: &mut Ctx, lex: bool) -> CmdResult {
     let argv = ctx.argv;
     let range = parse_range(&argv[2], &argv[3], lex)?;
     let (z, out) = read_zset(ctx, &argv[1])?;
-    let n = z.map_or(0, |z| {
-        let (lo, hi) = range.ranks(z);
-        hi - lo
-    });
-    out.int(n as i64);
+    out.int(z.map_or(0, |z| range.count(z)));
     Ok(())
 }
 
@@ -694,26 +834,7 @@ fn zrange_generic(
                 Some((a, b)) if rev => (z.len() - b, z.len() - a),
                 Some(ab) => ab,
             },
-            Some(range) => {
-                let (lo, hi) = range.ranks(z);
-                if offset < 0 || (offset > 0 && offset as usize >= z.len()) {
-                    (0, 0)
-                } else {
-                    let avail = (hi - lo).saturating_sub(offset as usize);
-                    let n = if limit < 0 {
-                        avail
-                    } else {
-                        avail.min(limit as usize)
-                    };
-                    if n == 0 {
-                        (0, 0)
-                    } else if rev {
-                        (hi - offset as usize - n, hi - offset as usize)
-                    } else {
-                        (lo + offset as usize, lo + offset as usize + n)
-                    }
-                }
-            }
+            Some(range) => range.select(z, offset, limit, rev),
         },
     };
     let Some(dst) = store else {
@@ -826,7 +947,7 @@ fn zremrange_generic(ctx: &mut Ctx, kind: Kind) -> CmdResult {
     };
     let (lo, hi) = match &range {
         None => rank_interval(ranks.0, ranks.1, z.len()).unwrap_or((0, 0)),
-        Some(r) => r.ranks(z),
+        Some(r) => r.removal(z),
     };
     z.remove_range(lo, hi);
     let emptied = z.is_empty();

@@ -232,6 +232,54 @@ impl ZSet {
         }
     }
 
+    /// How many members, walking from rank `from` forward (or, with `rev`, backward
+    /// from it, `from` included), satisfy `pred` before the first that does not.
+    pub fn count_while(
+        &self,
+        from: usize,
+        rev: bool,
+        mut pred: impl FnMut(f64, &[u8]) -> bool,
+    ) -> usize {
+        let len = self.len();
+        if from >= len {
+            return 0;
+        }
+        match self {
+            ZSet::Skiplist(s) => {
+                let mut x = s.by_rank(from + 1);
+                let mut n = 0;
+                while x != NIL {
+                    let node = &s.nodes[x as usize];
+                    if !pred(node.score, &node.member) {
+                        break;
+                    }
+                    n += 1;
+                    x = if rev { node.back } else { node.links[0].next };
+                }
+                n
+            }
+            ZSet::Packed(_) => {
+                let (start, end) = if rev { (0, from + 1) } else { (from, len) };
+                let mut n = 0;
+                let mut stopped = false;
+                self.for_range(start, end, rev, |m, sc| {
+                    if !stopped && pred(sc, m) {
+                        n += 1;
+                    } else {
+                        stopped = true;
+                    }
+                });
+                n
+            }
+        }
+    }
+
+    /// True for the `listpack` encoding (some of Redis's range walks differ by
+    /// encoding when a lex range is asked of members with different scores).
+    pub fn is_packed(&self) -> bool {
+        matches!(self, ZSet::Packed(_))
+    }
+
     /// Calls `f(member, score)` for ranks `start..end` (forward ranks), in forward
     /// order or, with `rev`, from `end - 1` down to `start`.
     pub fn for_range(&self, start: usize, end: usize, rev: bool, mut f: impl FnMut(&[u8], f64)) {
