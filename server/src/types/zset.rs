@@ -406,56 +406,110 @@ struct Link {
     span: u32,
 }
 
-/// A node: its score and back link in the arena slot, its forward links and its
-/// member in one allocation (`data`: `level` (next, span) pairs of u32, then the
-/// member's bytes), so a walk touches two cache lines per node, as Redis's does.
+/// A node: its score and back link in the arena slot (32 bytes, two per cache
+/// line), its forward links and its member in one allocation (`data`: `level`
+/// (next, span) pairs of u32, then the member's bytes), so a walk touches two cache
+/// lines per node, as Redis's does.
 struct Node {
     score: f64,
+    /// The allocation of `words()` u32s (a `Box<[u32]>` taken apart, so the slot
+    /// holds a thin pointer).
+    data: std::ptr::NonNull<u32>,
     back: u32,
     level: u32,
     mlen: u32,
-    data: Box<[u32]>,
 }
 
+// SAFETY: `Node` owns its allocation exclusively, like the `Box<[u32]>` it was.
+unsafe impl Send for Node {}
+// SAFETY: shared access only reads.
+unsafe impl Sync for Node {}
+
 impl Node {
+    fn words_for(level: usize, mlen: usize) -> usize {
+        2 * level + mlen.div_ceil(4)
+    }
+
     fn new(member: &[u8], score: f64, level: usize) -> Node {
-        let words = 2 * level + member.len().div_ceil(4);
-        let mut data = vec![0u32; words].into_boxed_slice();
+        let mut data = vec![0u32; Self::words_for(level, member.len())].into_boxed_slice();
         // SAFETY: the words after the links have room for the member's bytes, and
         // u8 has no alignment requirement.
         unsafe {
             let dst = data.as_mut_ptr().add(2 * level) as *mut u8;
             std::ptr::copy_nonoverlapping(member.as_ptr(), dst, member.len());
         }
+        let raw = Box::into_raw(data) as *mut u32;
         Node {
             score,
+            // SAFETY: Box::into_raw never returns null.
+            data: unsafe { std::ptr::NonNull::new_unchecked(raw) },
             back: NIL,
             level: level as u32,
             mlen: member.len() as u32,
-            data,
+        }
+    }
+
+    #[inline]
+    fn words(&self) -> &[u32] {
+        // SAFETY: `data` holds `words_for(level, mlen)` initialised u32s.
+        unsafe {
+            std::slice::from_raw_parts(
+                self.data.as_ptr(),
+                Self::words_for(self.level as usize, self.mlen as usize),
+            )
+        }
+    }
+
+    #[inline]
+    fn words_mut(&mut self) -> &mut [u32] {
+        // SAFETY: as in `words`, with exclusive access.
+        unsafe {
+            std::slice::from_raw_parts_mut(
+                self.data.as_ptr(),
+                Self::words_for(self.level as usize, self.mlen as usize),
+            )
         }
     }
 
     #[inline]
     fn member(&self) -> &[u8] {
-        let words = &self.data[2 * self.level as usize..];
-        debug_assert!(words.len() * 4 >= self.mlen as usize);
-        // SAFETY: `Node::new` copied `mlen` bytes there.
+        let words = &self.words()[2 * self.level as usize..];
+        // SAFETY: `Node::new` copied `mlen` bytes there (within `words`).
         unsafe { std::slice::from_raw_parts(words.as_ptr() as *const u8, self.mlen as usize) }
     }
 
     #[inline]
     fn link(&self, i: usize) -> Link {
+        let w = self.words();
         Link {
-            next: self.data[2 * i],
-            span: self.data[2 * i + 1],
+            next: w[2 * i],
+            span: w[2 * i + 1],
         }
     }
 
     #[inline]
     fn set_link(&mut self, i: usize, l: Link) {
-        self.data[2 * i] = l.next;
-        self.data[2 * i + 1] = l.span;
+        let w = self.words_mut();
+        w[2 * i] = l.next;
+        w[2 * i + 1] = l.span;
+    }
+
+    /// Frees the data of a removed node (its slot goes to the free list).
+    fn clear(&mut self) {
+        *self = Node::new(b"", 0.0, 0);
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let words = Self::words_for(self.level as usize, self.mlen as usize);
+        // SAFETY: `data` came from `Box::into_raw` of a boxed slice of `words` u32s.
+        unsafe {
+            drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(
+                self.data.as_ptr(),
+                words,
+            )));
+        }
     }
 }
 
@@ -500,7 +554,7 @@ impl SkipList {
         let mut n = self.nodes.capacity() * std::mem::size_of::<Node>() + self.dict.table_bytes();
         for x in &self.nodes {
             // The node's data, and the table's entry (member inline up to 22 bytes).
-            n += x.data.len() * 4 + 48 + if x.mlen > 22 { x.mlen as usize } else { 0 };
+            n += x.words().len() * 4 + 48 + if x.mlen > 22 { x.mlen as usize } else { 0 };
         }
         n
     }
@@ -666,10 +720,7 @@ impl SkipList {
             self.level -= 1;
         }
         self.len -= 1;
-        let n = &mut self.nodes[x as usize];
-        n.data = Box::default();
-        n.level = 0;
-        n.mlen = 0;
+        self.nodes[x as usize].clear();
         self.free.push(x);
         if self.len == 0 {
             self.nodes.truncate(1);
@@ -866,6 +917,7 @@ mod tests {
     #[test]
     fn size_fits_value() {
         assert!(std::mem::size_of::<ZSet>() <= 16);
+        assert_eq!(std::mem::size_of::<Node>(), 32);
     }
 
     #[test]
