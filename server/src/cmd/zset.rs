@@ -136,6 +136,12 @@ fn parse_hex_float(s: &str) -> Option<f64> {
 /// Redis's getDoubleFromObject: the whole string, no leading space, no overflow or
 /// underflow to zero, not NaN.
 pub fn parse_score(s: &[u8]) -> Option<f64> {
+    // Fast path: a plain integer that a double holds exactly.
+    if s.len() <= 15 {
+        if let Some(n) = redis_formats::num::parse_i64(s) {
+            return Some(n as f64);
+        }
+    }
     if s.is_empty() || is_c_space(s[0]) || s.contains(&0) {
         return None;
     }
@@ -1619,6 +1625,9 @@ mod tests {
 
     #[test]
     fn scores_parse_like_redis() {
+        assert_eq!(parse_score(b"0"), Some(0.0));
+        assert_eq!(parse_score(b"-12"), Some(-12.0));
+        assert!(parse_score(b"-0").unwrap().is_sign_negative());
         assert_eq!(parse_score(b"1.5"), Some(1.5));
         assert_eq!(parse_score(b"+inf"), Some(f64::INFINITY));
         assert_eq!(parse_score(b"-inf"), Some(f64::NEG_INFINITY));
