@@ -1297,16 +1297,21 @@ pub fn zintercard(ctx: &mut Ctx) -> CmdResult {
 /// The non-blocking pop core (Redis's genericZpopCommand for one key), for ZPOPMIN,
 /// ZPOPMAX, ZMPOP and the blocking pops once a key is ready.
 ///
-/// Precondition: `key` in db `dbi` holds a sorted set (the caller checked the type;
-/// it may not be missing). Pops up to `count` members (at least one) from the
-/// lowest (`max == false`) or highest end and writes the whole reply to `out`:
+/// When `key` in db `dbi` holds a sorted set, pops up to `count` members (at least
+/// one) from the lowest (`max == false`) or highest end and writes the whole reply
+/// to `out` (in `out`'s protocol):
 /// - `emit_key == false, nested == false`: `[m, s, m, s...]` (ZPOPMIN/ZPOPMAX);
 /// - `emit_key == false, nested == true`: `[[m, s], ...]` (ZPOPMIN with COUNT in RESP3);
 /// - `emit_key == true, nested == false`: `[key, m, s, ...]` (BZPOPMIN/BZPOPMAX, count 1);
 /// - `emit_key == true, nested == true`: `[key, [[m, s], ...]]` (ZMPOP/BZMPOP).
 ///
 /// Deletes the key when it empties and adds the pops to `srv.dirty`. Returns the
-/// number of members popped.
+/// number of members popped; 0, with nothing written, when the key is missing or
+/// holds another type (a blocked client then waits on: `Served::NotReady`).
+///
+/// A blocking pop's `serve` is then `pop_from(srv, db, key, max, count, true,
+/// nested, out, now_ms) > 0`, with `nested` false for BZPOPMIN/BZPOPMAX (count 1)
+/// and true for BZMPOP; its arguments parse with [`parse_mpop_args`].
 #[allow(clippy::too_many_arguments)]
 pub fn pop_from(
     srv: &mut Server,
@@ -1323,7 +1328,6 @@ pub fn pop_from(
         .lookup(key, now_ms)
         .map(|o| &mut o.value)
     else {
-        out.null_array();
         return 0;
     };
     let n = count.max(1).min(z.len());
