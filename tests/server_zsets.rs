@@ -823,6 +823,15 @@ fn random_sequences(pair: &mut Pair, seeds: &[u64], entries: &str) {
                 assert_eq!(show(&ra), show(&rb), "seed {seed}: {cmd}");
             }
         }
+        // The changes counted as Redis counts server.dirty.
+        let (ia, ib) = pair.both(&args("INFO persistence"));
+        let dirty = |r: &[u8]| {
+            String::from_utf8_lossy(r)
+                .lines()
+                .find(|l| l.starts_with("rdb_changes_since_last_save:"))
+                .map(str::to_string)
+        };
+        assert_eq!(dirty(&ia), dirty(&ib), "seed {seed}: dirty count");
         pair.both(&args("CONFIG SET zset-max-listpack-entries 128"));
     }
 }
