@@ -339,6 +339,7 @@ impl ZSet {
                     s.delete(sc, &m);
                     s.dict.remove(&m);
                 }
+                s.dict.shrink_if_needed();
             }
         }
     }
@@ -740,6 +741,8 @@ impl SkipList {
     fn remove(&mut self, member: &[u8]) -> Option<f64> {
         let (_, score) = self.dict.remove(member)?;
         self.delete(score, member);
+        // As Redis after deletions: a mostly empty table shrinks.
+        self.dict.shrink_if_needed();
         Some(score)
     }
 
