@@ -185,8 +185,9 @@ enum Lex<'a> {
 
 fn parse_lex_bound(s: &[u8]) -> Option<Lex<'_>> {
     match s.first()? {
-        b'+' if s.len() == 1 => Some(Lex::MaxInf),
-        b'-' if s.len() == 1 => Some(Lex::MinInf),
+        // Redis checks the next byte of the C string: a NUL ends it.
+        b'+' if s.len() == 1 || s[1] == 0 => Some(Lex::MaxInf),
+        b'-' if s.len() == 1 || s[1] == 0 => Some(Lex::MinInf),
         b'(' => Some(Lex::Excl(&s[1..])),
         b'[' => Some(Lex::Incl(&s[1..])),
         _ => None,
