@@ -1045,4 +1045,5 @@ fn random_zset_sequences_resp3() {
     };
     assert!(pair.hello3());
     random_sequences(&mut pair, &[5, 6], "5");
+    random_sequences(&mut pair, &[10], "0");
 }
