@@ -246,16 +246,12 @@ impl ZSet {
         }
         match self {
             ZSet::Skiplist(s) => {
-                let mut x = s.by_rank(from + 1);
                 let mut n = 0;
-                while x != NIL {
-                    let node = &s.nodes[x as usize];
-                    if !pred(node.score, node.member()) {
-                        break;
-                    }
-                    n += 1;
-                    x = if rev { node.back } else { node.link(0).next };
-                }
+                s.walk(from, rev, |m, sc| {
+                    let go = pred(sc, m);
+                    n += go as usize;
+                    go
+                });
                 n
             }
             ZSet::Packed(_) => {
@@ -398,136 +394,124 @@ fn packed_insert(p: &mut Packed, member: &[u8], score: f64) {
     p.insert(at, &[Input::Bytes(member), Input::Float(score)]);
 }
 
-const NIL: u32 = 0;
 const MAX_LEVEL: usize = 32;
 
-#[derive(Debug, Clone, Copy, Default)]
+/// A forward link: the next node and how many ranks it skips.
+#[derive(Clone, Copy)]
+#[repr(C)]
 struct Link {
-    next: u32,
-    span: u32,
+    next: *mut Head,
+    span: usize,
 }
 
-/// A node: its score and back link in the arena slot (32 bytes, two per cache
-/// line), its forward links and its member in one allocation (`data`: `level`
-/// (next, span) pairs of u32, then the member's bytes), so a walk touches two cache
-/// lines per node, as Redis's does.
-struct Node {
+/// The start of a node's allocation, followed by `level` [`Link`]s and then the
+/// member's `mlen` bytes: a node is one allocation, so comparing against it and
+/// following its links touch the same cache lines (scores first, as Redis's
+/// nodes keep them), and the member usually sits in the next line.
+#[repr(C)]
+struct Head {
     score: f64,
-    /// The allocation of `words()` u32s (a `Box<[u32]>` taken apart, so the slot
-    /// holds a thin pointer).
-    data: std::ptr::NonNull<u32>,
-    back: u32,
+    back: *mut Head,
     level: u32,
     mlen: u32,
 }
 
-// SAFETY: `Node` owns its allocation exclusively, like the `Box<[u32]>` it was.
-unsafe impl Send for Node {}
-// SAFETY: shared access only reads.
-unsafe impl Sync for Node {}
+const HEAD: usize = std::mem::size_of::<Head>();
+const LINK: usize = std::mem::size_of::<Link>();
 
-impl Node {
-    fn words_for(level: usize, mlen: usize) -> usize {
-        2 * level + mlen.div_ceil(4)
-    }
+fn node_layout(level: usize, mlen: usize) -> std::alloc::Layout {
+    std::alloc::Layout::from_size_align(HEAD + level * LINK + mlen, 8).expect("node size")
+}
 
-    fn new(member: &[u8], score: f64, level: usize) -> Node {
-        let mut data = vec![0u32; Self::words_for(level, member.len())].into_boxed_slice();
-        // SAFETY: the words after the links have room for the member's bytes, and
-        // u8 has no alignment requirement.
-        unsafe {
-            let dst = data.as_mut_ptr().add(2 * level) as *mut u8;
-            std::ptr::copy_nonoverlapping(member.as_ptr(), dst, member.len());
+/// Allocates a node with null links.
+fn new_node(member: &[u8], score: f64, level: usize) -> *mut Head {
+    let layout = node_layout(level, member.len());
+    // SAFETY: the layout is non-zero sized; every field is written before use:
+    // the head here, the links (zeroed: null, 0), the member bytes.
+    unsafe {
+        let p = std::alloc::alloc_zeroed(layout) as *mut Head;
+        if p.is_null() {
+            std::alloc::handle_alloc_error(layout);
         }
-        let raw = Box::into_raw(data) as *mut u32;
-        Node {
+        p.write(Head {
             score,
-            // SAFETY: Box::into_raw never returns null.
-            data: unsafe { std::ptr::NonNull::new_unchecked(raw) },
-            back: NIL,
+            back: std::ptr::null_mut(),
             level: level as u32,
             mlen: member.len() as u32,
-        }
-    }
-
-    #[inline]
-    fn words(&self) -> &[u32] {
-        // SAFETY: `data` holds `words_for(level, mlen)` initialised u32s.
-        unsafe {
-            std::slice::from_raw_parts(
-                self.data.as_ptr(),
-                Self::words_for(self.level as usize, self.mlen as usize),
-            )
-        }
-    }
-
-    #[inline]
-    fn words_mut(&mut self) -> &mut [u32] {
-        // SAFETY: as in `words`, with exclusive access.
-        unsafe {
-            std::slice::from_raw_parts_mut(
-                self.data.as_ptr(),
-                Self::words_for(self.level as usize, self.mlen as usize),
-            )
-        }
-    }
-
-    #[inline]
-    fn member(&self) -> &[u8] {
-        let words = &self.words()[2 * self.level as usize..];
-        // SAFETY: `Node::new` copied `mlen` bytes there (within `words`).
-        unsafe { std::slice::from_raw_parts(words.as_ptr() as *const u8, self.mlen as usize) }
-    }
-
-    #[inline]
-    fn link(&self, i: usize) -> Link {
-        let w = self.words();
-        Link {
-            next: w[2 * i],
-            span: w[2 * i + 1],
-        }
-    }
-
-    #[inline]
-    fn set_link(&mut self, i: usize, l: Link) {
-        let w = self.words_mut();
-        w[2 * i] = l.next;
-        w[2 * i + 1] = l.span;
-    }
-
-    /// Frees the data of a removed node (its slot goes to the free list).
-    fn clear(&mut self) {
-        *self = Node::new(b"", 0.0, 0);
+        });
+        let m = (p as *mut u8).add(HEAD + level * LINK);
+        std::ptr::copy_nonoverlapping(member.as_ptr(), m, member.len());
+        p
     }
 }
 
-impl Drop for Node {
-    fn drop(&mut self) {
-        let words = Self::words_for(self.level as usize, self.mlen as usize);
-        // SAFETY: `data` came from `Box::into_raw` of a boxed slice of `words` u32s.
-        unsafe {
-            drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(
-                self.data.as_ptr(),
-                words,
-            )));
-        }
-    }
+/// Frees a node made by [`new_node`].
+///
+/// # Safety
+/// `p` came from `new_node` and is not used afterwards.
+unsafe fn free_node(p: *mut Head) {
+    let layout = node_layout((*p).level as usize, (*p).mlen as usize);
+    std::alloc::dealloc(p as *mut u8, layout);
 }
 
-/// The `skiplist` encoding: a skiplist with spans whose nodes live in an arena
-/// (index 0 is the header; 0 also means "none"), and a member -> score table.
+/// Link `i` of node `p` (`i < level`).
+///
+/// # Safety
+/// `p` is a live node with more than `i` levels.
+#[inline]
+unsafe fn link<'a>(p: *mut Head) -> &'a mut [Link] {
+    let n = (*p).level as usize;
+    std::slice::from_raw_parts_mut((p as *mut u8).add(HEAD) as *mut Link, n)
+}
+
+/// The member of node `p`.
+///
+/// # Safety
+/// `p` is a live node; the slice must not outlive it.
+#[inline]
+unsafe fn member<'a>(p: *const Head) -> &'a [u8] {
+    let level = (*p).level as usize;
+    std::slice::from_raw_parts(
+        (p as *const u8).add(HEAD + level * LINK),
+        (*p).mlen as usize,
+    )
+}
+
+/// The `skiplist` encoding: a skiplist with spans (Redis's design: ranks and range
+/// starts in O(log n)), and a member -> score table.
 pub struct SkipList {
-    nodes: Vec<Node>,
-    free: Vec<u32>,
-    tail: u32,
+    /// The header node (MAX_LEVEL links, no member).
+    header: *mut Head,
+    tail: *mut Head,
     level: usize,
     len: usize,
     dict: Dict<f64>,
 }
 
+// SAFETY: the list owns its nodes exclusively; nothing is shared between threads
+// without the owner's borrow.
+unsafe impl Send for SkipList {}
+// SAFETY: shared access only reads.
+unsafe impl Sync for SkipList {}
+
 impl std::fmt::Debug for SkipList {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SkipList").field("len", &self.len).finish()
+    }
+}
+
+impl Drop for SkipList {
+    fn drop(&mut self) {
+        // SAFETY: every node is reachable once along level 0 from the header.
+        unsafe {
+            let mut x = link(self.header)[0].next;
+            while !x.is_null() {
+                let next = link(x)[0].next;
+                free_node(x);
+                x = next;
+            }
+            free_node(self.header);
+        }
     }
 }
 
@@ -539,12 +523,21 @@ fn random_level() -> usize {
     l
 }
 
+/// True when node `x` sorts before (score, member).
+///
+/// # Safety
+/// `x` is a live node.
+#[inline]
+unsafe fn node_less(x: *mut Head, score: f64, m: &[u8]) -> bool {
+    let s = (*x).score;
+    s < score || (s == score && member(x) < m)
+}
+
 impl SkipList {
     fn new() -> Self {
         SkipList {
-            nodes: vec![Node::new(b"", 0.0, MAX_LEVEL)],
-            free: Vec::new(),
-            tail: NIL,
+            header: new_node(b"", 0.0, MAX_LEVEL),
+            tail: std::ptr::null_mut(),
             level: 1,
             len: 0,
             dict: Dict::new(),
@@ -552,239 +545,215 @@ impl SkipList {
     }
 
     fn heap_size(&self) -> usize {
-        let mut n = self.nodes.capacity() * std::mem::size_of::<Node>() + self.dict.table_bytes();
-        for x in &self.nodes {
-            // The node's data, and the table's entry (member inline up to 22 bytes).
-            n += x.words().len() * 4 + 48 + if x.mlen > 22 { x.mlen as usize } else { 0 };
+        let mut n = HEAD + MAX_LEVEL * LINK + self.dict.table_bytes();
+        // SAFETY: walking live nodes along level 0.
+        unsafe {
+            let mut x = link(self.header)[0].next;
+            while !x.is_null() {
+                let mlen = (*x).mlen as usize;
+                // The node, and the table's entry (member inline up to 22 bytes).
+                n += HEAD + (*x).level as usize * LINK + mlen + 48;
+                if mlen > 22 {
+                    n += mlen;
+                }
+                x = link(x)[0].next;
+            }
         }
         n
     }
 
-    #[inline]
-    fn link(&self, x: u32, i: usize) -> Link {
-        self.nodes[x as usize].link(i)
-    }
-
-    #[inline]
-    fn set_link(&mut self, x: u32, i: usize, l: Link) {
-        self.nodes[x as usize].set_link(i, l);
-    }
-
-    #[inline]
-    fn add_span(&mut self, x: u32, i: usize, delta: i32) {
-        let mut l = self.link(x, i);
-        l.span = l.span.wrapping_add_signed(delta);
-        self.set_link(x, i, l);
-    }
-
-    /// True when the node `x` sorts before (score, member).
-    #[inline]
-    fn node_less(&self, x: u32, score: f64, member: &[u8]) -> bool {
-        let n = &self.nodes[x as usize];
-        n.score < score || (n.score == score && n.member() < member)
-    }
-
     /// Adds a node (the member must be absent) and its table entry.
-    fn insert(&mut self, member: &[u8], score: f64) {
-        self.insert_node(member, score);
-        self.dict.insert_new(SmallBytes::new(member), score);
+    fn insert(&mut self, m: &[u8], score: f64) {
+        self.insert_node(m, score);
+        self.dict.insert_new(SmallBytes::new(m), score);
     }
 
-    fn insert_node(&mut self, member: &[u8], score: f64) {
-        let mut update = [0u32; MAX_LEVEL];
+    fn insert_node(&mut self, m: &[u8], score: f64) {
+        let mut update = [std::ptr::null_mut::<Head>(); MAX_LEVEL];
         let mut rank = [0usize; MAX_LEVEL];
-        let mut x = 0u32;
-        for i in (0..self.level).rev() {
-            rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
-            loop {
-                let l = self.link(x, i);
-                if l.next != NIL && self.node_less(l.next, score, member) {
-                    rank[i] += l.span as usize;
-                    x = l.next;
-                } else {
-                    break;
+        // SAFETY: all pointers followed are live nodes of this list.
+        unsafe {
+            let mut x = self.header;
+            for i in (0..self.level).rev() {
+                rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
+                loop {
+                    let l = link(x)[i];
+                    if !l.next.is_null() && node_less(l.next, score, m) {
+                        rank[i] += l.span;
+                        x = l.next;
+                    } else {
+                        break;
+                    }
                 }
+                update[i] = x;
             }
-            update[i] = x;
-        }
-        let lvl = random_level();
-        if lvl > self.level {
-            for i in self.level..lvl {
-                rank[i] = 0;
-                update[i] = 0;
-                let next = self.link(0, i).next;
-                self.set_link(
-                    0,
-                    i,
-                    Link {
-                        next,
-                        span: self.len as u32,
-                    },
-                );
+            let lvl = random_level();
+            if lvl > self.level {
+                for i in self.level..lvl {
+                    rank[i] = 0;
+                    update[i] = self.header;
+                    link(self.header)[i].span = self.len;
+                }
+                self.level = lvl;
             }
-            self.level = lvl;
-        }
-        let node = Node::new(member, score, lvl);
-        let idx = match self.free.pop() {
-            Some(i) => {
-                self.nodes[i as usize] = node;
-                i
-            }
-            None => {
-                self.nodes.push(node);
-                (self.nodes.len() - 1) as u32
-            }
-        };
-        for i in 0..lvl {
-            let u = update[i];
-            let ul = self.link(u, i);
-            let before = (rank[0] - rank[i]) as u32;
-            self.set_link(
-                idx,
-                i,
-                Link {
+            let x = new_node(m, score, lvl);
+            for i in 0..lvl {
+                let ul = &mut link(update[i])[i];
+                let before = rank[0] - rank[i];
+                link(x)[i] = Link {
                     next: ul.next,
                     span: ul.span - before,
-                },
-            );
-            self.set_link(
-                u,
-                i,
-                Link {
-                    next: idx,
+                };
+                *ul = Link {
+                    next: x,
                     span: before + 1,
-                },
-            );
-        }
-        for (i, &u) in update.iter().enumerate().take(self.level).skip(lvl) {
-            self.add_span(u, i, 1);
-        }
-        self.nodes[idx as usize].back = update[0];
-        let next = self.link(idx, 0).next;
-        if next != NIL {
-            self.nodes[next as usize].back = idx;
-        } else {
-            self.tail = idx;
+                };
+            }
+            for (i, &u) in update.iter().enumerate().take(self.level).skip(lvl) {
+                link(u)[i].span += 1;
+            }
+            (*x).back = if update[0] == self.header {
+                std::ptr::null_mut()
+            } else {
+                update[0]
+            };
+            let next = link(x)[0].next;
+            if next.is_null() {
+                self.tail = x;
+            } else {
+                (*next).back = x;
+            }
         }
         self.len += 1;
     }
 
     /// Removes the node of (score, member); true if it was there.
-    fn delete(&mut self, score: f64, member: &[u8]) -> bool {
-        let mut update = [0u32; MAX_LEVEL];
-        let mut x = 0u32;
-        for i in (0..self.level).rev() {
-            loop {
-                let l = self.link(x, i);
-                if l.next != NIL && self.node_less(l.next, score, member) {
-                    x = l.next;
-                } else {
-                    break;
+    fn delete(&mut self, score: f64, m: &[u8]) -> bool {
+        let mut update = [std::ptr::null_mut::<Head>(); MAX_LEVEL];
+        // SAFETY: all pointers followed are live nodes of this list; the removed
+        // node is unlinked everywhere before it is freed.
+        unsafe {
+            let mut x = self.header;
+            for i in (0..self.level).rev() {
+                loop {
+                    let next = link(x)[i].next;
+                    if !next.is_null() && node_less(next, score, m) {
+                        x = next;
+                    } else {
+                        break;
+                    }
                 }
+                update[i] = x;
             }
-            update[i] = x;
-        }
-        let x = self.link(x, 0).next;
-        if x == NIL {
-            return false;
-        }
-        {
-            let n = &self.nodes[x as usize];
-            if n.score != score || n.member() != member {
+            let x = link(x)[0].next;
+            if x.is_null() || (*x).score != score || member(x) != m {
                 return false;
             }
-        }
-        for (i, &u) in update.iter().enumerate().take(self.level) {
-            let ul = self.link(u, i);
-            if ul.next == x {
-                let xl = self.link(x, i);
-                self.set_link(
-                    u,
-                    i,
-                    Link {
-                        next: xl.next,
-                        span: ul.span + xl.span - 1,
-                    },
-                );
-            } else {
-                self.add_span(u, i, -1);
+            for (i, &u) in update.iter().enumerate().take(self.level) {
+                let ul = &mut link(u)[i];
+                if ul.next == x {
+                    let xl = link(x)[i];
+                    ul.span = ul.span + xl.span - 1;
+                    ul.next = xl.next;
+                } else {
+                    ul.span -= 1;
+                }
             }
-        }
-        let next = self.link(x, 0).next;
-        let back = self.nodes[x as usize].back;
-        if next != NIL {
-            self.nodes[next as usize].back = back;
-        } else {
-            self.tail = back;
-        }
-        while self.level > 1 && self.link(0, self.level - 1).next == NIL {
-            self.level -= 1;
+            let next = link(x)[0].next;
+            if next.is_null() {
+                self.tail = (*x).back;
+            } else {
+                (*next).back = (*x).back;
+            }
+            while self.level > 1 && link(self.header)[self.level - 1].next.is_null() {
+                self.level -= 1;
+            }
+            free_node(x);
         }
         self.len -= 1;
-        self.nodes[x as usize].clear();
-        self.free.push(x);
-        if self.len == 0 {
-            self.nodes.truncate(1);
-            self.free.clear();
-        }
         true
     }
 
-    fn update(&mut self, member: &[u8], old: f64, new: f64) {
-        self.delete(old, member);
-        self.insert_node(member, new);
-        if let Some(v) = self.dict.get_mut(member) {
+    fn update(&mut self, m: &[u8], old: f64, new: f64) {
+        self.delete(old, m);
+        self.insert_node(m, new);
+        if let Some(v) = self.dict.get_mut(m) {
             *v = new;
         }
     }
 
-    fn remove(&mut self, member: &[u8]) -> Option<f64> {
-        let (_, score) = self.dict.remove(member)?;
-        self.delete(score, member);
+    fn remove(&mut self, m: &[u8]) -> Option<f64> {
+        let (_, score) = self.dict.remove(m)?;
+        self.delete(score, m);
         // As Redis after deletions: a mostly empty table shrinks.
         self.dict.shrink_if_needed();
         Some(score)
     }
 
     fn count_prefix(&self, mut pred: impl FnMut(f64, &[u8]) -> bool) -> usize {
-        let mut x = 0u32;
         let mut r = 0usize;
-        for i in (0..self.level).rev() {
-            loop {
-                let l = self.link(x, i);
-                if l.next != NIL && {
-                    let n = &self.nodes[l.next as usize];
-                    pred(n.score, n.member())
-                } {
-                    r += l.span as usize;
-                    x = l.next;
-                } else {
-                    break;
+        // SAFETY: walking live nodes.
+        unsafe {
+            let mut x = self.header;
+            for i in (0..self.level).rev() {
+                loop {
+                    let l = link(x)[i];
+                    if !l.next.is_null() && pred((*l.next).score, member(l.next)) {
+                        r += l.span;
+                        x = l.next;
+                    } else {
+                        break;
+                    }
                 }
             }
         }
         r
     }
 
-    /// The node at 1-based rank `r`.
-    fn by_rank(&self, r: usize) -> u32 {
-        let mut x = 0u32;
+    /// The node at 1-based rank `r` (null when out of range).
+    fn by_rank(&self, r: usize) -> *mut Head {
         let mut traversed = 0usize;
-        for i in (0..self.level).rev() {
-            loop {
-                let l = self.link(x, i);
-                if l.next != NIL && traversed + l.span as usize <= r {
-                    traversed += l.span as usize;
-                    x = l.next;
-                } else {
-                    break;
+        // SAFETY: walking live nodes.
+        unsafe {
+            let mut x = self.header;
+            for i in (0..self.level).rev() {
+                loop {
+                    let l = link(x)[i];
+                    if !l.next.is_null() && traversed + l.span <= r {
+                        traversed += l.span;
+                        x = l.next;
+                    } else {
+                        break;
+                    }
+                }
+                if traversed == r {
+                    return if x == self.header {
+                        std::ptr::null_mut()
+                    } else {
+                        x
+                    };
                 }
             }
-            if traversed == r {
-                return x;
+        }
+        std::ptr::null_mut()
+    }
+
+    /// Calls `f` on the members from rank `from` (0-based) onward, forward or
+    /// backward, while it returns true.
+    fn walk(&self, from: usize, rev: bool, mut f: impl FnMut(&[u8], f64) -> bool) {
+        if from >= self.len {
+            return;
+        }
+        let mut x = self.by_rank(from + 1);
+        // SAFETY: walking live nodes.
+        unsafe {
+            while !x.is_null() {
+                if !f(member(x), (*x).score) {
+                    break;
+                }
+                x = if rev { (*x).back } else { link(x)[0].next };
             }
         }
-        NIL
     }
 
     fn for_range(&self, start: usize, end: usize, rev: bool, mut f: impl FnMut(&[u8], f64)) {
@@ -792,37 +761,40 @@ impl SkipList {
             return;
         }
         let end = end.min(self.len);
-        let mut x = if rev {
-            self.by_rank(end)
+        let (from, mut left) = if rev {
+            (end - 1, end - start)
         } else {
-            self.by_rank(start + 1)
+            (start, end - start)
         };
-        for _ in start..end {
-            if x == NIL {
-                break;
-            }
-            let n = &self.nodes[x as usize];
-            f(n.member(), n.score);
-            x = if rev { n.back } else { n.link(0).next };
-        }
+        self.walk(from, rev, |m, s| {
+            f(m, s);
+            left -= 1;
+            left > 0
+        });
     }
 
     #[cfg(test)]
     fn check(&self) {
-        // Spans add up to ranks and the order holds.
-        let mut x = self.link(0, 0).next;
+        // Spans add up to ranks, back links mirror forward ones, the order holds.
         let mut prev: Option<(f64, Vec<u8>)> = None;
         let mut n = 0;
-        while x != NIL {
-            n += 1;
-            let node = &self.nodes[x as usize];
-            if let Some((ps, pm)) = &prev {
-                assert!(less(*ps, pm, node.score, node.member()));
+        let mut back = std::ptr::null_mut();
+        // SAFETY: walking live nodes.
+        unsafe {
+            let mut x = link(self.header)[0].next;
+            while !x.is_null() {
+                n += 1;
+                assert_eq!((*x).back, back);
+                if let Some((ps, pm)) = &prev {
+                    assert!(less(*ps, pm, (*x).score, member(x)));
+                }
+                assert_eq!(self.by_rank(n), x);
+                prev = Some(((*x).score, member(x).to_vec()));
+                back = x;
+                x = link(x)[0].next;
             }
-            assert_eq!(self.by_rank(n), x);
-            prev = Some((node.score, node.member().to_vec()));
-            x = node.link(0).next;
         }
+        assert_eq!(self.tail, back);
         assert_eq!(n, self.len);
         assert_eq!(self.dict.len(), self.len);
     }
@@ -920,7 +892,6 @@ mod tests {
     #[test]
     fn size_fits_value() {
         assert!(std::mem::size_of::<ZSet>() <= 16);
-        assert_eq!(std::mem::size_of::<Node>(), 32);
     }
 
     #[test]
@@ -970,6 +941,70 @@ mod tests {
         }
         let c = b.clone();
         assert_eq!(members(&c), members(&b));
+    }
+
+    #[test]
+    fn skiplist_matches_a_model() {
+        use std::collections::BTreeMap;
+        let mut rng = fastrand::Rng::with_seed(11);
+        let mut z = ZSet::new_skiplist();
+        // (score bits made orderable, member) -> () and member -> score.
+        let mut model: BTreeMap<Vec<u8>, f64> = BTreeMap::new();
+        for step in 0..20_000 {
+            let m = format!("k{}", rng.u32(..500)).into_bytes();
+            let sc = rng.i32(-20..20) as f64 / 2.0;
+            match rng.u8(..10) {
+                0..=5 => match model.get(&m).copied() {
+                    Some(old) => {
+                        z.update(&m, old, sc);
+                        model.insert(m, sc);
+                    }
+                    None => {
+                        z.insert(&m, sc, 0, 0);
+                        model.insert(m, sc);
+                    }
+                },
+                6 | 7 => {
+                    assert_eq!(z.remove(&m), model.remove(&m));
+                }
+                8 => {
+                    let n = z.len();
+                    if n > 0 {
+                        let a = rng.usize(..n);
+                        let b = (a + rng.usize(..4)).min(n);
+                        let mut gone = Vec::new();
+                        z.for_range(a, b, false, |m, _| gone.push(m.to_vec()));
+                        z.remove_range(a, b);
+                        for g in gone {
+                            model.remove(&g);
+                        }
+                    }
+                }
+                _ => {
+                    if let Some(s) = model.get(&m) {
+                        assert_eq!(z.score(&m), Some(*s));
+                    }
+                }
+            }
+            if step % 997 == 0 {
+                if let ZSet::Skiplist(s) = &z {
+                    s.check();
+                }
+            }
+        }
+        let mut want: Vec<(f64, Vec<u8>)> = model.iter().map(|(m, s)| (*s, m.clone())).collect();
+        want.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap().then(a.1.cmp(&b.1)));
+        let got: Vec<(f64, Vec<u8>)> = members(&z).into_iter().map(|(m, s)| (s, m)).collect();
+        assert_eq!(got, want);
+        let mut rev = Vec::new();
+        z.for_range(0, z.len(), true, |m, _| rev.push(m.to_vec()));
+        rev.reverse();
+        assert_eq!(rev, want.iter().map(|w| w.1.clone()).collect::<Vec<_>>());
+        for (i, (s, m)) in want.iter().enumerate() {
+            assert_eq!(z.rank(m), Some((i, *s)));
+        }
+        let c = z.clone();
+        assert_eq!(members(&c), members(&z));
     }
 
     #[test]
