@@ -563,7 +563,7 @@ impl SkipList {
                 x = link(x)[0].next;
             }
         }
-        let per = if sampled > 0 { bytes / sampled } else { 0 };
+        let per = bytes.checked_div(sampled).unwrap_or(0);
         HEAD + MAX_LEVEL * LINK + self.dict.table_bytes() + per * self.len
     }
 
