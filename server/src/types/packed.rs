@@ -435,8 +435,10 @@ impl Packed {
         }
         self.data_mut().copy_within(end..bytes, off);
         let removed = end - off;
-        self.set_header(bytes - removed, count - n);
+        // Resize while the header still holds the old size: `resize` reads it to
+        // know the current allocation (a mismatch corrupts a sized deallocation).
         self.resize(bytes - removed);
+        self.set_header(bytes - removed, count - n);
     }
 
     /// Replaces the entry at byte offset `off` with `item`.
@@ -447,8 +449,8 @@ impl Packed {
 
     /// Removes every entry.
     pub fn clear(&mut self) {
-        self.set_header(0, 0);
         self.resize(0);
+        self.set_header(0, 0);
     }
 }
 
