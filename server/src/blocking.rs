@@ -268,27 +268,53 @@ pub fn parse_timeout(arg: &[u8], now_ms: i64) -> Result<i64, crate::dispatch::Cm
         .and_then(|s| parse_c_double(s))
         .filter(|x| !x.is_nan())
         .ok_or("ERR timeout is not a float or out of range")?;
-    if !secs.is_finite() {
-        return Err("ERR timeout is not a float or out of range".into());
-    }
     let ms = (secs * 1000.0).ceil();
-    if ms < 0.0 {
+    // Redis converts to a 64-bit integer; values past its range come out
+    // negative there (x86's conversion result), hence the same error.
+    if ms < 0.0 || ms >= 9.223_372_036_854_775_807e18 {
         return Err("ERR timeout is negative".into());
-    }
-    if ms >= 9.2e18 {
-        return Err("ERR timeout is out of range".into());
     }
     let ms = ms as i64;
     Ok(if ms > 0 { ms.saturating_add(now_ms) } else { 0 })
 }
 
-/// strtold-like parse of a whole string (decimal, exponent, hex floats rejected).
+/// strtold-like parse of a whole string: decimal with exponent, `inf`, and
+/// hexadecimal (`0x10`, `0x1.8`, `0x1p4`) as C accepts them.
 fn parse_c_double(s: &str) -> Option<f64> {
     let l = s.to_ascii_lowercase();
-    match l.trim_start_matches(['+', '-']) {
-        "inf" | "infinity" => return Some(f64::INFINITY),
+    let (neg, body) = match l.as_bytes().first() {
+        Some(b'-') => (true, &l[1..]),
+        Some(b'+') => (false, &l[1..]),
+        _ => (false, &l[..]),
+    };
+    let sign = if neg { -1.0 } else { 1.0 };
+    match body {
+        "inf" | "infinity" => return Some(sign * f64::INFINITY),
         "nan" => return None,
         _ => {}
     }
-    s.parse::<f64>().ok()
+    if let Some(hex) = body.strip_prefix("0x") {
+        let (mant, exp) = match hex.split_once('p') {
+            Some((m, e)) => (m, e.parse::<i32>().ok()?),
+            None => (hex, 0),
+        };
+        let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+        if int.is_empty() && frac.is_empty() {
+            return None;
+        }
+        let mut v = 0f64;
+        for c in int.chars() {
+            v = v * 16.0 + c.to_digit(16)? as f64;
+        }
+        let mut scale = 1.0 / 16.0;
+        for c in frac.chars() {
+            v += c.to_digit(16)? as f64 * scale;
+            scale /= 16.0;
+        }
+        return Some(sign * v * 2f64.powi(exp));
+    }
+    if body.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+        return s.parse::<f64>().ok();
+    }
+    None
 }

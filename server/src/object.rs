@@ -1,8 +1,8 @@
 //! Values stored in the keyspace and the per-key metadata Redis keeps (LRU/LFU).
 
 use crate::keyspace::smallbytes::SmallBytes;
-use redis_formats::num::parse_i64;
 use crate::types::{hash::Hash, list::List, set::Set, zset::ZSet};
+use redis_formats::num::parse_i64;
 use redis_formats::ReplyBuf;
 
 /// Longest string Redis stores as `embstr` (OBJECT ENCODING reports it).

@@ -197,7 +197,11 @@ fn pop_range_reply(l: &mut List, front: bool, count: usize, out: &mut ReplyBuf) 
 fn pop_generic(ctx: &mut Ctx, front: bool) -> CmdResult {
     let (argv, db, now, touch) = parts!(ctx);
     if argv.len() > 3 {
-        return Err(format!("ERR wrong number of arguments for '{}' command", ctx.cmd.name).into());
+        return Err(format!(
+            "ERR wrong number of arguments for '{}' command",
+            ctx.cmd.name
+        )
+        .into());
     }
     let count = if argv.len() == 3 {
         Some(arg_positive(&argv[2], MUST_BE_POSITIVE)? as usize)
@@ -407,7 +411,11 @@ fn lpos(ctx: &mut Ctx) -> CmdResult {
     } else {
         Box::new(l.iter())
     };
-    let limit = if maxlen == 0 { usize::MAX } else { maxlen as usize };
+    let limit = if maxlen == 0 {
+        usize::MAX
+    } else {
+        maxlen as usize
+    };
     let mut matches: u64 = 0;
     let mut found: Vec<i64> = Vec::new();
     for (index, item) in iter.take(limit).enumerate() {
@@ -504,10 +512,7 @@ pub fn move_element(
         } else {
             let mut d = List::new();
             d.push(&v, to_front, &lim);
-            let obj = Object::new(
-                Value::List(d),
-                crate::evict::initial_lru(srv, now),
-            );
+            let obj = Object::new(Value::List(d), crate::evict::initial_lru(srv, now));
             srv.keyspace.dbs[db].add(dst, obj);
         }
         delete_if_empty(srv, db, src);
@@ -518,7 +523,9 @@ pub fn move_element(
 
 fn lmove_generic(ctx: &mut Ctx, from_front: bool, to_front: bool) -> CmdResult {
     let (argv, db, now, touch) = parts!(ctx);
-    match move_element(ctx.srv, db, &argv[1], &argv[2], from_front, to_front, now, touch)? {
+    match move_element(
+        ctx.srv, db, &argv[1], &argv[2], from_front, to_front, now, touch,
+    )? {
         Some(v) => ctx.out.bulk(&v),
         None => ctx.out.null(),
     }

@@ -225,18 +225,15 @@ impl List {
         } else {
             (usize::MAX, 0)
         };
-        self.nodes()
-            .enumerate()
-            .skip(ni)
-            .flat_map(move |(k, n)| {
-                let mut it = n.iter();
-                if k == ni {
-                    for _ in 0..i {
-                        it.next();
-                    }
+        self.nodes().enumerate().skip(ni).flat_map(move |(k, n)| {
+            let mut it = n.iter();
+            if k == ni {
+                for _ in 0..i {
+                    it.next();
                 }
-                it
-            })
+            }
+            it
+        })
     }
 
     /// Converts to the several-node form (a no-op when already there).
@@ -416,7 +413,8 @@ impl List {
         let node = self.node_mut(ni);
         let off = node.offset_of(i);
         let old_len = node.at(off).1 - off;
-        if !lim.is_large(v) && (node.len() == 1 || node.bytes() - old_len + v.len() + 2 <= lim.max_bytes)
+        if !lim.is_large(v)
+            && (node.len() == 1 || node.bytes() - old_len + v.len() + 2 <= lim.max_bytes)
             && !lim.is_plain(node)
         {
             node.replace(off, Input::Bytes(v));
@@ -585,7 +583,13 @@ mod tests {
     /// Random operations against a `VecDeque` model, under several limits.
     #[test]
     fn matches_a_model() {
-        for (fill, thr) in [(-2i64, 1u64 << 30), (1, 1 << 30), (5, 1 << 30), (-1, 10), (4, 1)] {
+        for (fill, thr) in [
+            (-2i64, 1u64 << 30),
+            (1, 1 << 30),
+            (5, 1 << 30),
+            (-1, 10),
+            (4, 1),
+        ] {
             let lim = Limits::new(fill, thr);
             let mut rng = fastrand::Rng::with_seed(fill as u64 ^ thr);
             let mut l = List::new();
@@ -661,20 +665,46 @@ mod tests {
         assert_eq!(l.len(), 5);
         let mut idx = vec![4, 0, 2];
         l.remove_indexes(&mut idx);
-        assert_eq!(contents(&l), vec![b"value00001".to_vec(), b"value00003".to_vec()]);
+        assert_eq!(
+            contents(&l),
+            vec![b"value00001".to_vec(), b"value00003".to_vec()]
+        );
     }
 
     #[test]
     fn integers_come_back_as_written() {
         let lim = Limits::default();
         let mut l = List::new();
-        for v in ["0", "-1", "127", "128", "-32768", "9223372036854775807", "007", "+1", "1.5"] {
+        for v in [
+            "0",
+            "-1",
+            "127",
+            "128",
+            "-32768",
+            "9223372036854775807",
+            "007",
+            "+1",
+            "1.5",
+        ] {
             l.push(v.as_bytes(), false, &lim);
         }
-        let got: Vec<String> = l.iter().map(|i| String::from_utf8(i.to_vec()).unwrap()).collect();
+        let got: Vec<String> = l
+            .iter()
+            .map(|i| String::from_utf8(i.to_vec()).unwrap())
+            .collect();
         assert_eq!(
             got,
-            ["0", "-1", "127", "128", "-32768", "9223372036854775807", "007", "+1", "1.5"]
+            [
+                "0",
+                "-1",
+                "127",
+                "128",
+                "-32768",
+                "9223372036854775807",
+                "007",
+                "+1",
+                "1.5"
+            ]
         );
     }
 }

@@ -114,7 +114,10 @@ fn classify(input: Input<'_>) -> (Enc<'_>, usize) {
         }
         Input::Int(n) => int_enc(n),
         Input::Float(x) => {
-            if x.fract() == 0.0 && x.abs() < 9_007_199_254_740_992.0 && !(x == 0.0 && x.is_sign_negative()) {
+            if x.fract() == 0.0
+                && x.abs() < 9_007_199_254_740_992.0
+                && !(x == 0.0 && x.is_sign_negative())
+            {
                 int_enc(x as i64)
             } else {
                 (Enc::Float(x), 9)
@@ -210,8 +213,14 @@ fn decode(b: &[u8]) -> (Item<'_>, usize) {
             Item::Int(i32::from_le_bytes(b[1..5].try_into().unwrap()) as i64),
             5,
         ),
-        0xe3 => (Item::Int(i64::from_le_bytes(b[1..9].try_into().unwrap())), 9),
-        0xe4 => (Item::Float(f64::from_le_bytes(b[1..9].try_into().unwrap())), 9),
+        0xe3 => (
+            Item::Int(i64::from_le_bytes(b[1..9].try_into().unwrap())),
+            9,
+        ),
+        0xe4 => (
+            Item::Float(f64::from_le_bytes(b[1..9].try_into().unwrap())),
+            9,
+        ),
         _ => {
             let l = u32::from_le_bytes(b[1..5].try_into().unwrap()) as usize;
             (Item::Str(&b[5..5 + l]), 5 + l)
@@ -400,9 +409,8 @@ impl Packed {
         self.resize(bytes + add);
         // SAFETY: the allocation now holds `bytes + add` entry bytes; the tail moves
         // within it.
-        let all = unsafe {
-            std::slice::from_raw_parts_mut(self.ptr.as_ptr().add(HEADER), bytes + add)
-        };
+        let all =
+            unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr().add(HEADER), bytes + add) };
         all.copy_within(off..bytes, off + add);
         let mut at = off;
         for (e, size) in &encs {
@@ -584,12 +592,21 @@ mod tests {
         p.push_front(Input::Int(-5));
         let off = p.offset_of(2);
         p.insert(off, &[Input::Bytes(b"x"), Input::Bytes(b"y")]);
-        assert_eq!(strings(&p), [&b"-5"[..], b"a", b"x", b"y", b"b", b"c", b"d"]);
+        assert_eq!(
+            strings(&p),
+            [&b"-5"[..], b"a", b"x", b"y", b"b", b"c", b"d"]
+        );
         p.remove(p.offset_of(1), 3);
         assert_eq!(strings(&p), [&b"-5"[..], b"b", b"c", b"d"]);
-        p.replace(p.offset_of(3), Input::Bytes(b"a much longer value than before"));
+        p.replace(
+            p.offset_of(3),
+            Input::Bytes(b"a much longer value than before"),
+        );
         assert_eq!(p.len(), 4);
-        assert_eq!(p.get(3), Some(Item::Str(b"a much longer value than before")));
+        assert_eq!(
+            p.get(3),
+            Some(Item::Str(b"a much longer value than before"))
+        );
         p.clear();
         assert!(p.is_empty());
         assert_eq!(p.bytes(), 0);
