@@ -265,13 +265,13 @@ pub fn parse_timeout(arg: &[u8], now_ms: i64) -> Result<i64, crate::dispatch::Cm
                 && !s.starts_with(|c: char| c.is_ascii_whitespace())
                 && !s.ends_with(|c: char| c.is_ascii_whitespace())
         })
-        .and_then(|s| parse_c_double(s))
+        .and_then(parse_c_double)
         .filter(|x| !x.is_nan())
         .ok_or("ERR timeout is not a float or out of range")?;
     let ms = (secs * 1000.0).ceil();
     // Redis converts to a 64-bit integer; values past its range come out
     // negative there (x86's conversion result), hence the same error.
-    if ms < 0.0 || ms >= 9.223_372_036_854_775_807e18 {
+    if !(0.0..9.223_372_036_854_776e18).contains(&ms) {
         return Err("ERR timeout is negative".into());
     }
     let ms = ms as i64;

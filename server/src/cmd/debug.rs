@@ -565,7 +565,7 @@ fn list_layout(l: &crate::types::list::List, fill: i64, threshold: u64) -> ListL
     };
     let mut lp: Vec<u8> = Vec::new();
     let mut count = 0usize;
-    let mut flush = |lp: &mut Vec<u8>, count: &mut usize, out: &mut ListLayout| {
+    let flush = |lp: &mut Vec<u8>, count: &mut usize, out: &mut ListLayout| {
         if *count == 0 {
             return;
         }

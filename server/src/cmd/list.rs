@@ -489,8 +489,7 @@ pub fn move_element(
     db: usize,
     src: &[u8],
     dst: &[u8],
-    from_front: bool,
-    to_front: bool,
+    (from_front, to_front): (bool, bool),
     now: i64,
     touch: bool,
 ) -> Result<Option<Vec<u8>>, CmdError> {
@@ -524,7 +523,13 @@ pub fn move_element(
 fn lmove_generic(ctx: &mut Ctx, from_front: bool, to_front: bool) -> CmdResult {
     let (argv, db, now, touch) = parts!(ctx);
     match move_element(
-        ctx.srv, db, &argv[1], &argv[2], from_front, to_front, now, touch,
+        ctx.srv,
+        db,
+        &argv[1],
+        &argv[2],
+        (from_front, to_front),
+        now,
+        touch,
     )? {
         Some(v) => ctx.out.bulk(&v),
         None => ctx.out.null(),
@@ -641,7 +646,7 @@ impl BlockedOp for ListWait {
             return Served::NotReady;
         }
         if let Some((dst, to_front)) = &self.dest {
-            match move_element(srv, db, key, dst, self.front, *to_front, now_ms, true) {
+            match move_element(srv, db, key, dst, (self.front, *to_front), now_ms, true) {
                 Ok(Some(v)) => out.bulk(&v),
                 Ok(None) => return Served::NotReady,
                 Err(CmdError(msg)) => out.error(&msg),
