@@ -149,7 +149,7 @@ pub fn block(ctx: &mut Ctx, keys: &[Bytes], deadline_ms: i64, op: Box<dyn Blocke
             deadline_ms,
         },
     );
-    ctx.srv.blocked_clients = ctx.srv.blocking.clients.len();
+    ctx.srv.blocked_clients += 1;
 }
 
 /// Takes `id` out of the blocked clients and its keys' queues.
@@ -164,7 +164,7 @@ fn unblock(srv: &mut Server, id: u64) -> Option<Blocked> {
             }
         }
     }
-    srv.blocked_clients = srv.blocking.clients.len();
+    srv.blocked_clients -= 1;
     b.outbox.blocked.store(false, Ordering::Release);
     Some(b)
 }

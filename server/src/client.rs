@@ -30,6 +30,8 @@ pub struct Outbox {
     pub blocked: AtomicBool,
     /// Unix ms when the blocked command times out (0: never).
     pub block_deadline: AtomicI64,
+    /// The client waits for CLIENT PAUSE to end (Redis counts it as blocked).
+    pub paused: AtomicBool,
 }
 
 impl Outbox {
@@ -59,6 +61,11 @@ impl Outbox {
     /// True while blocked on keys.
     pub fn is_blocked(&self) -> bool {
         self.blocked.load(Ordering::Acquire)
+    }
+
+    /// True while blocked on keys or held by CLIENT PAUSE (CLIENT LIST `b`).
+    pub fn is_blocked_or_paused(&self) -> bool {
+        self.is_blocked() || self.paused.load(Ordering::Acquire)
     }
 
     /// True once killed.
