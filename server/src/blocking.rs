@@ -114,6 +114,11 @@ impl Blocking {
         self.clients.len()
     }
 
+    /// Number of blocked clients with a timeout (INFO clients_in_timeout_table).
+    pub fn with_timeout(&self) -> usize {
+        self.clients.values().filter(|b| b.deadline_ms != 0).count()
+    }
+
     /// True when nobody is blocked.
     pub fn is_empty(&self) -> bool {
         self.clients.is_empty()

@@ -269,11 +269,8 @@ impl List {
     pub fn push(&mut self, v: &[u8], front: bool, lim: &Limits) {
         if let List::Packed(p) = self {
             if p.is_empty() || lim.accepts(p, v) {
-                if front {
-                    p.push_front(Input::Bytes(v));
-                } else {
-                    p.push(Input::Bytes(v));
-                }
+                let off = if front { 0 } else { p.bytes() };
+                p.insert_one(off, Input::Bytes(v));
                 return;
             }
         }
@@ -286,11 +283,8 @@ impl List {
         };
         match end {
             Some(n) if lim.accepts(n, v) => {
-                if front {
-                    n.push_front(Input::Bytes(v));
-                } else {
-                    n.push(Input::Bytes(v));
-                }
+                let off = if front { 0 } else { n.bytes() };
+                n.insert_one(off, Input::Bytes(v));
             }
             _ => {
                 let mut n = Packed::new();

@@ -420,6 +420,21 @@ impl Packed {
         self.set_header(bytes + add, count + items.len());
     }
 
+    /// Inserts one entry before byte offset `off`, without the temporary vector
+    /// [`insert`](Self::insert) builds (the list pushes' hot path).
+    pub fn insert_one(&mut self, off: usize, item: Input<'_>) {
+        let (enc, add) = classify(item);
+        let (bytes, count) = self.header();
+        self.resize(bytes + add);
+        // SAFETY: the allocation now holds `bytes + add` entry bytes; the tail moves
+        // within it.
+        let all =
+            unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr().add(HEADER), bytes + add) };
+        all.copy_within(off..bytes, off + add);
+        write_enc(&mut all[off..off + add], &enc);
+        self.set_header(bytes + add, count + 1);
+    }
+
     /// Appends one entry.
     #[inline]
     pub fn push(&mut self, item: Input<'_>) {
