@@ -323,3 +323,28 @@ fn parse_c_double(s: &str) -> Option<f64> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_timeout;
+
+    #[test]
+    fn timeouts_parse_as_redis() {
+        let now = 1_000_000;
+        assert_eq!(parse_timeout(b"0", now), Ok(0));
+        assert_eq!(parse_timeout(b"1", now), Ok(now + 1000));
+        assert_eq!(parse_timeout(b"0.001", now), Ok(now + 1));
+        assert_eq!(parse_timeout(b"0.0001", now), Ok(now + 1));
+        assert_eq!(parse_timeout(b"-0.0001", now), Ok(0));
+        assert_eq!(parse_timeout(b"0x10", now), Ok(now + 16_000));
+        assert_eq!(parse_timeout(b"1e1", now), Ok(now + 10_000));
+        let neg = Err("ERR timeout is negative".into());
+        assert_eq!(parse_timeout(b"-1", now), neg);
+        assert_eq!(parse_timeout(b"inf", now), neg);
+        assert_eq!(parse_timeout(b"1e400", now), neg);
+        let bad = Err("ERR timeout is not a float or out of range".into());
+        for s in ["", "abc", " 1", "1 ", "nan", "1x", "0x", "--1"] {
+            assert_eq!(parse_timeout(s.as_bytes(), now), bad, "{s:?}");
+        }
+    }
+}
