@@ -41,6 +41,15 @@
 //! `Value::ZSet`, so ZADD creating a key wakes its waiters with nothing more to do.
 //! The default [`BlockedOp::timeout_reply`] is the null array Redis sends for both
 //! types.
+//!
+//! # MULTI/EXEC and scripts (later)
+//!
+//! Inside a transaction or a script a blocking command must not block: the
+//! handlers check `Client::deny_blocking` and reply as on timeout (BZPOP* should do
+//! the same). Keys made ready inside EXEC are served once EXEC ends: the
+//! dispatcher calls [`handle_ready`] after each top-level command, so EXEC must run
+//! its queued commands without going through `dispatch::execute` for each (or must
+//! not serve ready keys between them).
 
 use crate::client::Outbox;
 use crate::dispatch::Ctx;

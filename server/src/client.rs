@@ -134,6 +134,9 @@ pub struct Client {
     pub monitor: bool,
     /// Close after the pending replies are written (QUIT, protocol errors).
     pub close_after_reply: bool,
+    /// Blocking commands may not block now (inside MULTI/EXEC or a script): they
+    /// reply as on timeout instead (Redis's CLIENT_DENY_BLOCKING).
+    pub deny_blocking: bool,
     /// Unix ms at connection.
     pub created_ms: i64,
     /// Unix ms of the last command.
@@ -179,6 +182,7 @@ impl Client {
             no_touch: false,
             monitor: false,
             close_after_reply: false,
+            deny_blocking: false,
             created_ms: now_ms,
             last_interaction_ms: now_ms,
             last_cmd: "NULL".to_string(),

@@ -404,7 +404,13 @@ fn lpos(ctx: &mut Ctx) -> CmdResult {
     };
     let ele = &argv[2];
     let reverse = rank < 0;
-    let rank = rank.unsigned_abs();
+    // Redis negates a negative rank in a C long: LONG_MIN stays negative, which
+    // every match then satisfies, as rank 1 would.
+    let rank = if rank == i64::MIN {
+        1
+    } else {
+        rank.unsigned_abs()
+    };
     let len = l.len();
     let iter: Box<dyn Iterator<Item = Item<'_>>> = if reverse {
         Box::new(l.iter_rev())
@@ -682,6 +688,10 @@ fn bpop_generic(
     if mpop_first(ctx, keys, front, count)? {
         return Ok(());
     }
+    if ctx.client.deny_blocking {
+        ctx.out.null_array();
+        return Ok(());
+    }
     blocking::block(
         ctx,
         keys,
@@ -716,6 +726,10 @@ fn blmove_generic(ctx: &mut Ctx, from: bool, to: bool, timeout_idx: usize) -> Cm
     let deadline = blocking::parse_timeout(&argv[timeout_idx], now)?;
     if get_list(ctx.srv, db, &argv[1], now, false, touch)?.is_some() {
         return lmove_generic(ctx, from, to);
+    }
+    if ctx.client.deny_blocking {
+        ctx.out.null();
+        return Ok(());
     }
     blocking::block(
         ctx,
