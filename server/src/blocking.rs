@@ -179,13 +179,16 @@ fn unblock(srv: &mut Server, id: u64) -> Option<Blocked> {
         }
     }
     srv.blocked_clients -= 1;
-    b.outbox.blocked.store(false, Ordering::Release);
     Some(b)
 }
 
-/// Sends a finished reply to an unblocked client and wakes it.
+/// Sends a finished reply to an unblocked client, then lifts its blocked mark
+/// and wakes it (the reply is queued before the mark goes, so the connection,
+/// which may run on another thread, never resumes its pipeline ahead of it).
 fn deliver(b: &Blocked, out: &ReplyBuf) {
-    b.outbox.send(&out.buf);
+    b.outbox.pending.lock().extend_from_slice(&out.buf);
+    b.outbox.blocked.store(false, Ordering::Release);
+    b.outbox.notify.notify_one();
 }
 
 /// Serves the keys made ready by the last command (see the module docs).
@@ -266,7 +269,9 @@ pub fn client_unblock(srv: &mut Server, id: u64, error: bool) -> bool {
 
 /// Forgets a client whose connection ended.
 pub fn disconnect(srv: &mut Server, id: u64) {
-    unblock(srv, id);
+    if let Some(b) = unblock(srv, id) {
+        b.outbox.blocked.store(false, Ordering::Release);
+    }
 }
 
 /// Parses a blocking timeout in seconds (Redis's getTimeoutFromObjectOrReply):
