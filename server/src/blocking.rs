@@ -104,6 +104,12 @@ pub struct Blocked {
     pub resp: ProtoVersion,
     /// Unix ms after which it times out (0: never).
     pub deadline_ms: i64,
+    /// The blocked command (its id in the command table) and arguments, for the
+    /// statistics and slowlog entry recorded when it is unblocked.
+    pub cmd_id: usize,
+    pub argv: Vec<Bytes>,
+    /// The client's registry slot.
+    pub slot: usize,
 }
 
 /// Every blocked client, by id.
@@ -161,6 +167,9 @@ pub fn block(ctx: &mut Ctx, keys: &[Bytes], deadline_ms: i64, op: Box<dyn Blocke
             outbox,
             resp: ctx.client.resp,
             deadline_ms,
+            cmd_id: ctx.cmd.id,
+            argv: ctx.argv.to_vec(),
+            slot: ctx.client.slot,
         },
     );
     ctx.srv.blocked_clients += 1;
@@ -185,10 +194,41 @@ fn unblock(srv: &mut Server, id: u64) -> Option<Blocked> {
 /// Sends a finished reply to an unblocked client, then lifts its blocked mark
 /// and wakes it (the reply is queued before the mark goes, so the connection,
 /// which may run on another thread, never resumes its pipeline ahead of it).
-fn deliver(b: &Blocked, out: &ReplyBuf) {
+fn deliver(srv: &mut Server, b: &Blocked, out: &ReplyBuf, duration_us: u64, now_ms: i64) {
+    account(srv, b, out, duration_us, now_ms);
     b.outbox.pending.lock().extend_from_slice(&out.buf);
     b.outbox.blocked.store(false, Ordering::Release);
     b.outbox.notify.notify_one();
+}
+
+/// Redis's updateStatsOnUnblock: the blocked command's time, failure (an error
+/// reply, also counted in errorstats), latency and slowlog entry.
+fn account(srv: &mut Server, b: &Blocked, out: &ReplyBuf, duration_us: u64, now_ms: i64) {
+    srv.command_stats[b.cmd_id].usec += duration_us;
+    if out.buf.first() == Some(&b'-') {
+        srv.command_stats[b.cmd_id].failed_calls += 1;
+        let end = out.buf.len().saturating_sub(2).max(1);
+        let msg = String::from_utf8_lossy(&out.buf[1..end]).into_owned();
+        crate::dispatch::count_error(srv, &msg);
+    }
+    crate::dispatch::record_latency(srv, b.cmd_id, duration_us);
+    let spec = redis_commands::table().by_id(b.cmd_id);
+    if spec.is_some_and(|s| s.has_flag(redis_commands::CommandFlags::SKIP_SLOWLOG)) {
+        return;
+    }
+    let threshold = srv.config.slowlog_log_slower_than;
+    let max_len = srv.config.slowlog_max_len as i64;
+    if let Some(client) = srv.clients.get_mut(b.slot) {
+        srv.slowlog.push_if_needed(
+            &b.argv,
+            duration_us,
+            now_ms / 1000,
+            client,
+            threshold,
+            max_len,
+            0,
+        );
+    }
 }
 
 /// Serves the keys made ready by the last command (see the module docs).
@@ -223,11 +263,13 @@ fn serve_key(srv: &mut Server, dbi: usize, key: &[u8], now_ms: i64) {
         };
         let mut out = ReplyBuf::new();
         out.proto = b.resp;
+        let start = std::time::Instant::now();
         let served = b.op.serve(srv, dbi, key, &mut out, now_ms);
         srv.blocking.clients.insert(id, b);
         if served == Served::Done {
             if let Some(b) = unblock(srv, id) {
-                deliver(&b, &out);
+                let us = start.elapsed().as_micros() as u64;
+                deliver(srv, &b, &out, us, now_ms);
             }
         }
         if srv.keyspace.dbs[dbi].peek(key, now_ms).is_none() {
@@ -246,7 +288,7 @@ pub fn timeout(srv: &mut Server, id: u64, now_ms: i64) {
         let mut out = ReplyBuf::new();
         out.proto = b.resp;
         b.op.timeout_reply(&mut out);
-        deliver(&b, &out);
+        deliver(srv, &b, &out, 0, now_ms);
     }
 }
 
@@ -263,7 +305,7 @@ pub fn client_unblock(srv: &mut Server, id: u64, error: bool) -> bool {
     } else {
         b.op.timeout_reply(&mut out);
     }
-    deliver(&b, &out);
+    deliver(srv, &b, &out, 0, crate::state::now_ms());
     true
 }
 
