@@ -375,17 +375,11 @@ fn call(
     let stats = &mut srv.command_stats[spec.id];
     stats.calls += 1;
     stats.usec += duration_us;
-    if srv.config.latency_tracking {
-        // Redis's bounds (1 ns .. 1 s, 2 significant digits): the same ~24 KB per
-        // command as Redis allocates, which maxmemory headroom in its tests counts
-        // on; longer calls are not recorded, as in Redis.
-        let h = stats.latency.get_or_insert_with(|| {
-            Box::new(
-                hdrhistogram::Histogram::new_with_bounds(1, 1_000_000_000, 2)
-                    .expect("valid histogram bounds"),
-            )
-        });
-        let _ = h.record((duration_us * 1000).max(1));
+    // A command that blocked has its latency and slowlog entry recorded when it
+    // is unblocked (crate::blocking), as Redis does.
+    let blocked = client.outbox.is_blocked();
+    if !blocked {
+        record_latency(srv, spec.id, duration_us);
     }
     if !srv.watched_keys.is_empty() {
         touch_watched(
@@ -410,7 +404,7 @@ fn call(
         srv.config.latency_monitor_threshold,
         now / 1000,
     );
-    if !spec.has_flag(CommandFlags::SKIP_SLOWLOG) {
+    if !spec.has_flag(CommandFlags::SKIP_SLOWLOG) && !blocked {
         srv.slowlog.push_if_needed(
             argv,
             duration_us,
@@ -457,6 +451,24 @@ fn touch_watched(
             crate::cmd::multi::touch_key(srv, client.db, &argv[k.pos]);
         }
     }
+}
+
+/// Records a call's duration in its command's latency histogram (INFO
+/// latencystats), when latency tracking is on.
+pub fn record_latency(srv: &mut Server, cmd_id: usize, duration_us: u64) {
+    if !srv.config.latency_tracking {
+        return;
+    }
+    // Redis's bounds (1 ns .. 1 s, 2 significant digits): the same ~24 KB per
+    // command as Redis allocates, which maxmemory headroom in its tests counts
+    // on; longer calls are not recorded, as in Redis.
+    let h = srv.command_stats[cmd_id].latency.get_or_insert_with(|| {
+        Box::new(
+            hdrhistogram::Histogram::new_with_bounds(1, 1_000_000_000, 2)
+                .expect("valid histogram bounds"),
+        )
+    });
+    let _ = h.record((duration_us * 1000).max(1));
 }
 
 /// Redis's allowProtectedAction: `yes`, or `local` for a unix socket or a client

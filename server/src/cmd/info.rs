@@ -310,7 +310,7 @@ pub fn info_string(
         f!("client_recent_max_output_buffer:0");
         f!("blocked_clients:{}", srv.blocked_clients);
         f!("tracking_clients:0");
-        f!("clients_in_timeout_table:0");
+        f!("clients_in_timeout_table:{}", srv.blocking.with_timeout());
     }
     if sections.has("memory") {
         head(&mut s, "Memory");

@@ -420,6 +420,21 @@ impl Packed {
         self.set_header(bytes + add, count + items.len());
     }
 
+    /// Inserts one entry before byte offset `off`, without the temporary vector
+    /// [`insert`](Self::insert) builds (the list pushes' hot path).
+    pub fn insert_one(&mut self, off: usize, item: Input<'_>) {
+        let (enc, add) = classify(item);
+        let (bytes, count) = self.header();
+        self.resize(bytes + add);
+        // SAFETY: the allocation now holds `bytes + add` entry bytes; the tail moves
+        // within it.
+        let all =
+            unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr().add(HEADER), bytes + add) };
+        all.copy_within(off..bytes, off + add);
+        write_enc(&mut all[off..off + add], &enc);
+        self.set_header(bytes + add, count + 1);
+    }
+
     /// Appends one entry.
     #[inline]
     pub fn push(&mut self, item: Input<'_>) {
@@ -443,7 +458,8 @@ impl Packed {
         }
         self.data_mut().copy_within(end..bytes, off);
         let removed = end - off;
-        // Shrink while the header still tells the allocation's current size.
+        // Resize while the header still holds the old size: `resize` reads it to
+        // know the current allocation (a mismatch corrupts a sized deallocation).
         self.resize(bytes - removed);
         self.set_header(bytes - removed, count - n);
     }
