@@ -94,7 +94,6 @@ pub trait BlockedOp: Send {
     fn also_writes(&self) -> Option<&[u8]> {
         None
     }
-
 }
 
 /// One blocked client.

@@ -21,6 +21,9 @@ use std::collections::HashMap;
 
 /// The commands of this module.
 pub const HANDLERS: &[(&str, super::Handler)] = &[
+    ("bzmpop", bzmpop),
+    ("bzpopmax", bzpopmax),
+    ("bzpopmin", bzpopmin),
     ("zadd", zadd),
     ("zcard", zcard),
     ("zcount", zcount),
@@ -1673,4 +1676,103 @@ mod tests {
         assert_eq!(rank_interval(-100, 100, 5), Some((0, 5)));
         assert_eq!(rank_interval(5, 10, 5), None);
     }
+}
+
+// ---------------------------------------------------------------------------
+// BZPOPMIN, BZPOPMAX, BZMPOP: the pops above, waiting through `crate::blocking`.
+
+/// The pending pop of a client blocked in BZPOPMIN, BZPOPMAX or BZMPOP.
+struct ZSetWait {
+    max: bool,
+    /// BZMPOP's count (its reply nests the pairs under the key).
+    count: Option<usize>,
+}
+
+impl crate::blocking::BlockedOp for ZSetWait {
+    fn serve(
+        &mut self,
+        srv: &mut Server,
+        db: usize,
+        key: &[u8],
+        out: &mut ReplyBuf,
+        now_ms: i64,
+    ) -> crate::blocking::Served {
+        let n = pop_from(
+            srv,
+            db,
+            key,
+            self.max,
+            self.count.unwrap_or(1),
+            true,
+            self.count.is_some(),
+            out,
+            now_ms,
+        );
+        if n > 0 {
+            crate::blocking::Served::Done
+        } else {
+            crate::blocking::Served::NotReady
+        }
+    }
+}
+
+/// Redis's blockingGenericZpopCommand: pops from the first non-empty key at once,
+/// else waits (or answers a null array where the client may not block).
+fn bzpop_generic(
+    ctx: &mut Ctx,
+    keys: std::ops::Range<usize>,
+    max: bool,
+    timeout_idx: usize,
+    count: Option<usize>,
+) -> CmdResult {
+    let argv = ctx.argv;
+    let deadline = crate::blocking::parse_timeout(&argv[timeout_idx], ctx.now_ms)?;
+    let db = ctx.client.db;
+    let now = ctx.now_ms;
+    let touch = touch(ctx);
+    for k in &argv[keys.clone()] {
+        if write_zset(ctx.srv, db, k, now, touch)?.is_some() {
+            pop_from(
+                ctx.srv,
+                db,
+                k,
+                max,
+                count.unwrap_or(1),
+                true,
+                count.is_some(),
+                ctx.out,
+                now,
+            );
+            return Ok(());
+        }
+    }
+    if ctx.client.deny_blocking {
+        ctx.out.null_array();
+        return Ok(());
+    }
+    crate::blocking::block(
+        ctx,
+        &argv[keys],
+        deadline,
+        Box::new(ZSetWait { max, count }),
+    );
+    Ok(())
+}
+
+/// BZPOPMIN key [key ...] timeout
+fn bzpopmin(ctx: &mut Ctx) -> CmdResult {
+    let n = ctx.argc();
+    bzpop_generic(ctx, 1..n - 1, false, n - 1, None)
+}
+
+/// BZPOPMAX key [key ...] timeout
+fn bzpopmax(ctx: &mut Ctx) -> CmdResult {
+    let n = ctx.argc();
+    bzpop_generic(ctx, 1..n - 1, true, n - 1, None)
+}
+
+/// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
+fn bzmpop(ctx: &mut Ctx) -> CmdResult {
+    let (keys, max, count) = parse_mpop_args(ctx, 2)?;
+    bzpop_generic(ctx, keys, max, 1, Some(count))
 }
