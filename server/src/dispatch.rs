@@ -61,6 +61,9 @@ pub struct Ctx<'a> {
     pub now_ms: i64,
     /// Arguments to show as `(redacted)` in SLOWLOG and MONITOR (bit i: argv[i]).
     pub redacted: u64,
+    /// Written keys (argv positions) the command left unchanged, so their WATCHes hold
+    /// (SMOVE into a set that already had the member), as Redis signals only changes.
+    pub unchanged_keys: u64,
 }
 
 impl Ctx<'_> {
@@ -355,7 +358,7 @@ fn call(
         Vec::new()
     };
 
-    let (result, redacted) = {
+    let (result, redacted, unchanged) = {
         let mut ctx = Ctx {
             shared,
             srv,
@@ -365,9 +368,10 @@ fn call(
             cmd: spec,
             now_ms: now,
             redacted: 0,
+            unchanged_keys: 0,
         };
         let r = handler(&mut ctx);
-        (r, ctx.redacted)
+        (r, ctx.redacted, ctx.unchanged_keys)
     };
     let duration_us = start.elapsed().as_micros() as u64;
     client.commands += 1;
@@ -387,7 +391,7 @@ fn call(
             client,
             argv,
             spec,
-            dirty_before,
+            (dirty_before, unchanged),
             &watch_swap,
             result.is_ok(),
         );
@@ -430,7 +434,7 @@ fn touch_watched(
     client: &Client,
     argv: &[Bytes],
     spec: &CommandSpec,
-    dirty_before: u64,
+    (dirty_before, unchanged): (u64, u64),
     swapped: &[(usize, Vec<u8>)],
     ok: bool,
 ) {
@@ -444,6 +448,9 @@ fn touch_watched(
         return;
     }
     for k in spec.keys(argv) {
+        if k.pos < 64 && unchanged & (1 << k.pos) != 0 {
+            continue;
+        }
         if k.flags.contains(KeyFlags::RW)
             || k.flags.contains(KeyFlags::OW)
             || k.flags.contains(KeyFlags::RM)
