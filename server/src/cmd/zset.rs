@@ -1618,66 +1618,6 @@ pub fn zscan(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scores_parse_like_redis() {
-        assert_eq!(parse_score(b"0"), Some(0.0));
-        assert_eq!(parse_score(b"-12"), Some(-12.0));
-        assert!(parse_score(b"-0").unwrap().is_sign_negative());
-        assert_eq!(parse_score(b"1.5"), Some(1.5));
-        assert_eq!(parse_score(b"+inf"), Some(f64::INFINITY));
-        assert_eq!(parse_score(b"-inf"), Some(f64::NEG_INFINITY));
-        assert_eq!(parse_score(b"0x10"), Some(16.0));
-        assert_eq!(parse_score(b"1e400"), None);
-        assert_eq!(parse_score(b"1e-400"), None);
-        assert_eq!(parse_score(b"nan"), None);
-        assert_eq!(parse_score(b" 1"), None);
-        assert_eq!(parse_score(b"1 "), None);
-        assert_eq!(parse_score(b""), None);
-        assert_eq!(parse_score(b"abc"), None);
-        assert_eq!(parse_score_bound(b"(1.5"), Some((1.5, true)));
-        assert_eq!(parse_score_bound(b"(inf"), Some((f64::INFINITY, true)));
-        assert_eq!(parse_score_bound(b" 2"), Some((2.0, false)));
-        assert_eq!(parse_score_bound(b""), Some((0.0, false)));
-        assert_eq!(parse_score_bound(b"1e400"), Some((f64::INFINITY, false)));
-        assert_eq!(parse_score_bound(b"x"), None);
-        assert_eq!(parse_score_bound(b"(nan"), None);
-    }
-
-    #[test]
-    fn integral_scores_print_as_percent_17g() {
-        for x in [
-            0.0,
-            -0.0,
-            1.0,
-            -7.0,
-            123456789.0,
-            999999999999999.0,
-            1e15,
-            1e16,
-            2.5,
-        ] {
-            let mut a = ReplyBuf::new();
-            reply_score(&mut a, x);
-            let mut b = ReplyBuf::new();
-            b.double(x);
-            assert_eq!(a.buf, b.buf, "{x}");
-        }
-    }
-
-    #[test]
-    fn rank_intervals() {
-        assert_eq!(rank_interval(0, -1, 5), Some((0, 5)));
-        assert_eq!(rank_interval(-2, -1, 5), Some((3, 5)));
-        assert_eq!(rank_interval(3, 1, 5), None);
-        assert_eq!(rank_interval(-100, 100, 5), Some((0, 5)));
-        assert_eq!(rank_interval(5, 10, 5), None);
-    }
-}
-
 // ---------------------------------------------------------------------------
 // BZPOPMIN, BZPOPMAX, BZMPOP: the pops above, waiting through `crate::blocking`.
 
@@ -1775,4 +1715,64 @@ fn bzpopmax(ctx: &mut Ctx) -> CmdResult {
 fn bzmpop(ctx: &mut Ctx) -> CmdResult {
     let (keys, max, count) = parse_mpop_args(ctx, 2)?;
     bzpop_generic(ctx, keys, max, 1, Some(count))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_parse_like_redis() {
+        assert_eq!(parse_score(b"0"), Some(0.0));
+        assert_eq!(parse_score(b"-12"), Some(-12.0));
+        assert!(parse_score(b"-0").unwrap().is_sign_negative());
+        assert_eq!(parse_score(b"1.5"), Some(1.5));
+        assert_eq!(parse_score(b"+inf"), Some(f64::INFINITY));
+        assert_eq!(parse_score(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_score(b"0x10"), Some(16.0));
+        assert_eq!(parse_score(b"1e400"), None);
+        assert_eq!(parse_score(b"1e-400"), None);
+        assert_eq!(parse_score(b"nan"), None);
+        assert_eq!(parse_score(b" 1"), None);
+        assert_eq!(parse_score(b"1 "), None);
+        assert_eq!(parse_score(b""), None);
+        assert_eq!(parse_score(b"abc"), None);
+        assert_eq!(parse_score_bound(b"(1.5"), Some((1.5, true)));
+        assert_eq!(parse_score_bound(b"(inf"), Some((f64::INFINITY, true)));
+        assert_eq!(parse_score_bound(b" 2"), Some((2.0, false)));
+        assert_eq!(parse_score_bound(b""), Some((0.0, false)));
+        assert_eq!(parse_score_bound(b"1e400"), Some((f64::INFINITY, false)));
+        assert_eq!(parse_score_bound(b"x"), None);
+        assert_eq!(parse_score_bound(b"(nan"), None);
+    }
+
+    #[test]
+    fn integral_scores_print_as_percent_17g() {
+        for x in [
+            0.0,
+            -0.0,
+            1.0,
+            -7.0,
+            123456789.0,
+            999999999999999.0,
+            1e15,
+            1e16,
+            2.5,
+        ] {
+            let mut a = ReplyBuf::new();
+            reply_score(&mut a, x);
+            let mut b = ReplyBuf::new();
+            b.double(x);
+            assert_eq!(a.buf, b.buf, "{x}");
+        }
+    }
+
+    #[test]
+    fn rank_intervals() {
+        assert_eq!(rank_interval(0, -1, 5), Some((0, 5)));
+        assert_eq!(rank_interval(-2, -1, 5), Some((3, 5)));
+        assert_eq!(rank_interval(3, 1, 5), None);
+        assert_eq!(rank_interval(-100, 100, 5), Some((0, 5)));
+        assert_eq!(rank_interval(5, 10, 5), None);
+    }
 }
