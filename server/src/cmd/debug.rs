@@ -285,6 +285,32 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
                 ctx.out.simple(b"Quicklist structure printed on stdout");
                 return Ok(());
             }
+            if sub == b"listpack" {
+                if let Some(v) = db.keys.get(&key).map(|o| &o.value) {
+                    if v.encoding() == "listpack" {
+                        // Our packed entries, one per line (Redis dumps its listpack).
+                        let mut dump = String::from("{packed entries}\n");
+                        let mut add = |i: crate::types::packed::Item<'_>| {
+                            i.with_bytes(|b| dump.push_str(&String::from_utf8_lossy(b)));
+                            dump.push('\n');
+                        };
+                        match v {
+                            Value::Hash(h) => h.for_each(|f, v| {
+                                add(f);
+                                add(v);
+                            }),
+                            Value::ZSet(z) => z.for_range(0, z.len(), false, |m, sc| {
+                                add(crate::types::packed::Item::Str(m));
+                                add(crate::types::packed::Item::Float(sc));
+                            }),
+                            _ => {}
+                        }
+                        print!("{dump}");
+                        ctx.out.simple(b"Listpack structure printed on stdout");
+                        return Ok(());
+                    }
+                }
+            }
             return Err(if sub == b"listpack" {
                 "ERR Not a listpack encoded object."
             } else {
