@@ -9,52 +9,9 @@
 //! multisets (lines starting with `~`; `~~` for field/value pairs).
 
 mod common;
+use common::raw::*;
 use common::*;
-use redis_formats::command::encode_command;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::Duration;
-
-/// A client that returns each reply as the exact bytes the server sent.
-struct RawClient {
-    stream: TcpStream,
-    buf: Vec<u8>,
-}
-
-fn line_end(buf: &[u8], pos: usize) -> Option<usize> {
-    buf[pos..]
-        .windows(2)
-        .position(|w| w == b"\r\n")
-        .map(|i| pos + i + 2)
-}
-
-/// End of the complete reply starting at `pos`, if it has all arrived.
-fn reply_end(buf: &[u8], pos: usize) -> Option<usize> {
-    let t = *buf.get(pos)?;
-    let end = line_end(buf, pos)?;
-    let header = std::str::from_utf8(&buf[pos + 1..end - 2]).ok()?;
-    match t {
-        b'+' | b'-' | b':' | b'_' | b',' | b'#' | b'(' => Some(end),
-        b'$' | b'!' | b'=' => {
-            let n: i64 = header.parse().ok()?;
-            if n < 0 {
-                return Some(end);
-            }
-            let stop = end + n as usize + 2;
-            (buf.len() >= stop).then_some(stop)
-        }
-        b'*' | b'~' | b'>' | b'%' => {
-            let n: i64 = header.parse().ok()?;
-            let items = if t == b'%' { 2 * n } else { n };
-            let mut p = end;
-            for _ in 0..items.max(0) {
-                p = reply_end(buf, p)?;
-            }
-            Some(p)
-        }
-        _ => panic!("bad reply type byte {t:?}"),
-    }
-}
 
 /// The header and the top-level elements of an aggregate reply.
 fn elements(reply: &[u8]) -> (Vec<u8>, Vec<Vec<u8>>) {
@@ -88,43 +45,6 @@ fn normalized(reply: &[u8], pairs: bool) -> Vec<u8> {
         out.extend_from_slice(&e);
     }
     out
-}
-
-impl RawClient {
-    fn connect(port: u16) -> RawClient {
-        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(20)))
-            .expect("timeout");
-        stream.set_nodelay(true).expect("nodelay");
-        RawClient {
-            stream,
-            buf: Vec::new(),
-        }
-    }
-
-    fn cmd(&mut self, args: &[Vec<u8>]) -> Vec<u8> {
-        let mut out = Vec::new();
-        encode_command(args, &mut out);
-        self.stream.write_all(&out).expect("write");
-        loop {
-            if let Some(end) = reply_end(&self.buf, 0) {
-                return self.buf.drain(..end).collect();
-            }
-            let mut chunk = [0u8; 65536];
-            let n = self.stream.read(&mut chunk).expect("read reply");
-            assert!(n > 0, "server closed the connection");
-            self.buf.extend_from_slice(&chunk[..n]);
-        }
-    }
-
-    fn line(&mut self, line: &str) -> Vec<u8> {
-        self.cmd(&args(line))
-    }
-}
-
-fn show(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).replace("\r\n", "\\r\\n")
 }
 
 /// Our server and the real one, with a connection to each.

@@ -95,6 +95,11 @@ impl RawClient {
         self.send(args);
         self.read()
     }
+
+    /// Sends a command line (Redis's quoting rules) and returns its reply's bytes.
+    pub fn line(&mut self, line: &str) -> Vec<u8> {
+        self.cmd(&args(line))
+    }
 }
 
 pub fn show(b: &[u8]) -> String {
