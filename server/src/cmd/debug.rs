@@ -591,106 +591,13 @@ fn hash_serialized_length(h: &crate::types::hash::Hash) -> usize {
             n
         }
         _ => {
-            let mut lp = Listpack::new();
+            let mut lp = redis_rdb::encodings::listpack::Builder::new();
             h.for_each(|k, v| {
                 k.with_bytes(|b| lp.push(b));
                 v.with_bytes(|b| lp.push(b));
             });
             rdb_raw_string_size(&lp.finish())
         }
-    }
-}
-
-/// The bytes of a listpack as Redis builds it (for RDB sizes).
-struct Listpack {
-    buf: Vec<u8>,
-    count: usize,
-}
-
-impl Listpack {
-    fn new() -> Self {
-        Listpack {
-            buf: vec![0; 6],
-            count: 0,
-        }
-    }
-
-    fn push(&mut self, s: &[u8]) {
-        let start = self.buf.len();
-        let int = if s.len() <= 20 {
-            redis_formats::num::parse_i64(s)
-        } else {
-            None
-        };
-        match int {
-            Some(v @ 0..=127) => self.buf.push(v as u8),
-            Some(v @ -4096..=4095) => {
-                let u = if v < 0 { (1 << 13) + v } else { v } as u16;
-                self.buf.push(((u >> 8) as u8) | 0xc0);
-                self.buf.push(u as u8);
-            }
-            Some(v @ -32768..=32767) => {
-                self.buf.push(0xf1);
-                self.buf.extend_from_slice(&(v as i16).to_le_bytes());
-            }
-            Some(v @ -8388608..=8388607) => {
-                self.buf.push(0xf2);
-                self.buf.extend_from_slice(&(v as i32).to_le_bytes()[..3]);
-            }
-            Some(v) if i32::try_from(v).is_ok() => {
-                self.buf.push(0xf3);
-                self.buf.extend_from_slice(&(v as i32).to_le_bytes());
-            }
-            Some(v) => {
-                self.buf.push(0xf4);
-                self.buf.extend_from_slice(&v.to_le_bytes());
-            }
-            None => {
-                let l = s.len();
-                if l < 64 {
-                    self.buf.push(0x80 | l as u8);
-                } else if l < 4096 {
-                    self.buf.push(((l >> 8) as u8) | 0xe0);
-                    self.buf.push(l as u8);
-                } else {
-                    self.buf.push(0xf0);
-                    self.buf.extend_from_slice(&(l as u32).to_le_bytes());
-                }
-                self.buf.extend_from_slice(s);
-            }
-        }
-        let l = self.buf.len() - start;
-        if l <= 127 {
-            self.buf.push(l as u8);
-        } else if l < 16383 {
-            self.buf.push((l >> 7) as u8);
-            self.buf.push((l & 127) as u8 | 128);
-        } else if l < 2097151 {
-            self.buf.push((l >> 14) as u8);
-            self.buf.push(((l >> 7) & 127) as u8 | 128);
-            self.buf.push((l & 127) as u8 | 128);
-        } else if l < 268435455 {
-            self.buf.push((l >> 21) as u8);
-            self.buf.push(((l >> 14) & 127) as u8 | 128);
-            self.buf.push(((l >> 7) & 127) as u8 | 128);
-            self.buf.push((l & 127) as u8 | 128);
-        } else {
-            self.buf.push((l >> 28) as u8);
-            self.buf.push(((l >> 21) & 127) as u8 | 128);
-            self.buf.push(((l >> 14) & 127) as u8 | 128);
-            self.buf.push(((l >> 7) & 127) as u8 | 128);
-            self.buf.push((l & 127) as u8 | 128);
-        }
-        self.count += 1;
-    }
-
-    fn finish(mut self) -> Vec<u8> {
-        self.buf.push(0xff);
-        let total = self.buf.len() as u32;
-        self.buf[..4].copy_from_slice(&total.to_le_bytes());
-        let n = self.count.min(65535) as u16;
-        self.buf[4..6].copy_from_slice(&n.to_le_bytes());
-        self.buf
     }
 }
 

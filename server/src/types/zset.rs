@@ -809,79 +809,11 @@ impl SkipList {
 /// OBJECT's serializedlength needs its exact bytes). Strings that are integers take
 /// listpack's integer encodings.
 pub fn listpack_bytes<'a>(entries: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
-    let mut out = vec![0u8; 6];
-    let mut count = 0usize;
+    let mut lp = redis_rdb::encodings::listpack::Builder::new();
     for e in entries {
-        count += 1;
-        let start = out.len();
-        let as_int = if e.len() <= 20 {
-            redis_formats::num::parse_i64(e)
-        } else {
-            None
-        };
-        if let Some(v) = as_int {
-            if (0..=127).contains(&v) {
-                out.push(v as u8);
-            } else if (-4096..=4095).contains(&v) {
-                let u = (v as u64) & 0x1fff;
-                out.push(0xc0 | (u >> 8) as u8);
-                out.push(u as u8);
-            } else if i16::try_from(v).is_ok() {
-                out.push(0xf1);
-                out.extend_from_slice(&(v as i16).to_le_bytes());
-            } else if (-(1 << 23)..(1 << 23)).contains(&v) {
-                out.push(0xf2);
-                out.extend_from_slice(&(v as i32).to_le_bytes()[..3]);
-            } else if i32::try_from(v).is_ok() {
-                out.push(0xf3);
-                out.extend_from_slice(&(v as i32).to_le_bytes());
-            } else {
-                out.push(0xf4);
-                out.extend_from_slice(&v.to_le_bytes());
-            }
-        } else {
-            let l = e.len();
-            if l < 64 {
-                out.push(0x80 | l as u8);
-            } else if l < 4096 {
-                out.push(0xe0 | (l >> 8) as u8);
-                out.push(l as u8);
-            } else {
-                out.push(0xf0);
-                out.extend_from_slice(&(l as u32).to_le_bytes());
-            }
-            out.extend_from_slice(e);
-        }
-        let l = out.len() - start;
-        // The back length: 7 bits per byte, most significant byte first.
-        if l <= 127 {
-            out.push(l as u8);
-        } else if l < 16383 {
-            out.push((l >> 7) as u8);
-            out.push((l & 127) as u8 | 128);
-        } else if l < 2097151 {
-            out.push((l >> 14) as u8);
-            out.push(((l >> 7) & 127) as u8 | 128);
-            out.push((l & 127) as u8 | 128);
-        } else if l < 268435455 {
-            out.push((l >> 21) as u8);
-            out.push(((l >> 14) & 127) as u8 | 128);
-            out.push(((l >> 7) & 127) as u8 | 128);
-            out.push((l & 127) as u8 | 128);
-        } else {
-            out.push((l >> 28) as u8);
-            out.push(((l >> 21) & 127) as u8 | 128);
-            out.push(((l >> 14) & 127) as u8 | 128);
-            out.push(((l >> 7) & 127) as u8 | 128);
-            out.push((l & 127) as u8 | 128);
-        }
+        lp.push(e);
     }
-    out.push(0xff);
-    let total = out.len() as u32;
-    out[0..4].copy_from_slice(&total.to_le_bytes());
-    let n = count.min(65535) as u16;
-    out[4..6].copy_from_slice(&n.to_le_bytes());
-    out
+    lp.finish()
 }
 
 #[cfg(test)]
