@@ -6,7 +6,8 @@
 # usage: tools/tcl-gate.sh [FILE ...]   (default: every file of tools/tcl-gate.txt)
 # env: REDIS_SRC (a Redis 7.0.15 tree; default: taken from Debian's source package by
 #      ../shared/bench/redis-src.sh into /tmp/redis-src), OURS (dir with our redis-server,
-#      default target/release), SHARED (default ../shared), CLIENTS (default 2).
+#      default $CARGO_TARGET_DIR/release or target/release), SHARED (default ../shared),
+#      CLIENTS (default 2).
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 shared=${SHARED:-$here/../shared}
@@ -14,7 +15,8 @@ src=${REDIS_SRC:-}
 if [[ -z $src ]]; then
   src=$(bash "$shared/bench/redis-src.sh" /tmp/redis-src) || { echo "tcl-gate: no Redis source tree" >&2; exit 1; }
 fi
-ours=$(cd "${OURS:-$here/target/release}" && pwd)
+ours=$(cd "${OURS:-${CARGO_TARGET_DIR:-$here/target}/release}" && pwd) || {
+  echo "tcl-gate: no release build (cargo build --release --bin redis-server)" >&2; exit 1; }
 list=$here/tools/tcl-gate.txt
 
 # Reads the list: "FILE" lines, each followed by indented "skip NAME -- reason" lines.

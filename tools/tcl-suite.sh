@@ -19,7 +19,7 @@ if ((${#files[@]} == 0)); then
          unit/introspection-2 unit/latency-monitor unit/slowlog unit/scan unit/maxmemory
          unit/querybuf unit/limits unit/quit)
 fi
-ours=$(cd "${OURS:-$here/target/release}" && pwd)
+ours=$(cd "${OURS:-${CARGO_TARGET_DIR:-$here/target}/release}" && pwd)
 ref=${REF:-/usr/bin}
 dropin=${SHARED:-$here/../shared}/bench/redis-suite-dropin.sh
 run() { # run BIN_DIR FILE -> "passed N failed M"
