@@ -135,7 +135,11 @@ fn compare_lines(a: &mut RawClient, b: &mut RawClient, lines: &[&str]) -> Vec<St
         let cmd = args(line);
         let (ra, rb) = (a.cmd(&cmd), b.cmd(&cmd));
         if ra != rb {
-            diffs.push(format!("{line:?}\n   ours: {}\n   real: {}", show(&ra), show(&rb)));
+            diffs.push(format!(
+                "{line:?}\n   ours: {}\n   real: {}",
+                show(&ra),
+                show(&rb)
+            ));
         }
     }
     diffs
@@ -362,7 +366,11 @@ fn lists_match_redis_resp2_and_resp3() {
             b.cmd(&h);
         }
         let diffs = compare_lines(&mut a, &mut b, SCENARIO);
-        assert!(diffs.is_empty(), "RESP{proto} differences:\n{}", diffs.join("\n"));
+        assert!(
+            diffs.is_empty(),
+            "RESP{proto} differences:\n{}",
+            diffs.join("\n")
+        );
     }
 }
 
@@ -401,9 +409,16 @@ fn random_sequences_match_redis() {
                 7 => format!("LSET {k} {i} {val}"),
                 8 => format!("LRANGE {k} {i} {j}"),
                 9 => format!("LTRIM {k} {i} {j}"),
-                10 => format!("LINSERT {k} {} {val} new{val}", ["BEFORE", "AFTER"][rng.usize(..2)]),
+                10 => format!(
+                    "LINSERT {k} {} {val} new{val}",
+                    ["BEFORE", "AFTER"][rng.usize(..2)]
+                ),
                 11 => format!("LREM {k} {} {val}", rng.i64(-2..3)),
-                12 => format!("LPOS {k} {val} RANK {} COUNT {}", [1, -1, 2][rng.usize(..3)], rng.usize(0..3)),
+                12 => format!(
+                    "LPOS {k} {val} RANK {} COUNT {}",
+                    [1, -1, 2][rng.usize(..3)],
+                    rng.usize(0..3)
+                ),
                 13 => format!("LMOVE {k} {k2} {end} {end2}"),
                 14 => format!("LMPOP 2 {k} {k2} {end} COUNT {}", rng.usize(1..4)),
                 15 => format!("LLEN {k}"),
@@ -413,7 +428,11 @@ fn random_sequences_match_redis() {
             let cmd = args(&line);
             let (ra, rb) = (a.cmd(&cmd), b.cmd(&cmd));
             if ra != rb {
-                diffs.push(format!("step {step} {line:?}\n   ours: {}\n   real: {}", show(&ra), show(&rb)));
+                diffs.push(format!(
+                    "step {step} {line:?}\n   ours: {}\n   real: {}",
+                    show(&ra),
+                    show(&rb)
+                ));
                 if diffs.len() > 10 {
                     break;
                 }
@@ -454,7 +473,11 @@ fn run_blocking(p: &Pair, clients: usize, proto: u8, steps: &[Step]) -> Vec<Stri
                 let (a, b) = &mut cs[*c];
                 let (ra, rb) = (a.cmd(&args(line)), b.cmd(&args(line)));
                 if ra != rb {
-                    diffs.push(format!("step {n} {line:?}\n   ours: {}\n   real: {}", show(&ra), show(&rb)));
+                    diffs.push(format!(
+                        "step {n} {line:?}\n   ours: {}\n   real: {}",
+                        show(&ra),
+                        show(&rb)
+                    ));
                 }
             }
             Step::Send(c, line) => {
@@ -468,7 +491,11 @@ fn run_blocking(p: &Pair, clients: usize, proto: u8, steps: &[Step]) -> Vec<Stri
                 let (a, b) = &mut cs[*c];
                 let (ra, rb) = (a.read(), b.read());
                 if ra != rb {
-                    diffs.push(format!("step {n} read {c}\n   ours: {}\n   real: {}", show(&ra), show(&rb)));
+                    diffs.push(format!(
+                        "step {n} read {c}\n   ours: {}\n   real: {}",
+                        show(&ra),
+                        show(&rb)
+                    ));
                 }
             }
             Step::Sleep(ms) => std::thread::sleep(Duration::from_millis(*ms)),
@@ -483,72 +510,95 @@ fn blocking_scenarios_match_redis() {
     let Some(p) = Pair::start(&[]) else { return };
     let scenarios: Vec<(usize, Vec<Step>)> = vec![
         // First blocked, first served; a variadic push serves several waiters.
-        (4, vec![
-            Cmd(0, "FLUSHALL"),
-            Send(1, "BLPOP q 0"),
-            Send(2, "BRPOP q 0"),
-            Send(3, "BLMPOP 0 1 q LEFT COUNT 5"),
-            Cmd(0, "INFO clients"),
-            Cmd(0, "RPUSH q a b c d e f"),
-            Read(1), Read(2), Read(3),
-            Cmd(0, "LRANGE q 0 -1"),
-        ]),
+        (
+            4,
+            vec![
+                Cmd(0, "FLUSHALL"),
+                Send(1, "BLPOP q 0"),
+                Send(2, "BRPOP q 0"),
+                Send(3, "BLMPOP 0 1 q LEFT COUNT 5"),
+                Cmd(0, "INFO clients"),
+                Cmd(0, "RPUSH q a b c d e f"),
+                Read(1),
+                Read(2),
+                Read(3),
+                Cmd(0, "LRANGE q 0 -1"),
+            ],
+        ),
         // BLMOVE chain and wrong destination type.
-        (4, vec![
-            Cmd(0, "FLUSHALL"),
-            Cmd(0, "SET bad x"),
-            Send(1, "BLMOVE a b RIGHT LEFT 0"),
-            Send(2, "BRPOPLPUSH b c 0"),
-            Send(3, "BRPOPLPUSH c bad 0"),
-            Cmd(0, "RPUSH a x"),
-            Read(1), Read(2), Read(3),
-            Cmd(0, "LRANGE c 0 -1"),
-            Cmd(0, "EXISTS a b"),
-        ]),
+        (
+            4,
+            vec![
+                Cmd(0, "FLUSHALL"),
+                Cmd(0, "SET bad x"),
+                Send(1, "BLMOVE a b RIGHT LEFT 0"),
+                Send(2, "BRPOPLPUSH b c 0"),
+                Send(3, "BRPOPLPUSH c bad 0"),
+                Cmd(0, "RPUSH a x"),
+                Read(1),
+                Read(2),
+                Read(3),
+                Cmd(0, "LRANGE c 0 -1"),
+                Cmd(0, "EXISTS a b"),
+            ],
+        ),
         // Multiple keys, the first one filled wins; RENAME and MOVE wake.
-        (3, vec![
-            Cmd(0, "FLUSHALL"),
-            Send(1, "BLPOP k1 k2 k1 0"),
-            Cmd(0, "RPUSH tmp z"),
-            Cmd(0, "RENAME tmp k2"),
-            Read(1),
-            Send(1, "BRPOP k3 0"),
-            Cmd(0, "SELECT 1"),
-            Cmd(0, "RPUSH k3 m"),
-            Cmd(0, "MOVE k3 0"),
-            Read(1),
-            Send(2, "BLPOP k4 0"),
-            Cmd(0, "SELECT 0"),
-            Cmd(0, "SET k4 str"),
-            Cmd(0, "DEL k4"),
-            Cmd(0, "RPUSH other 1"),
-            Cmd(0, "COPY other k4"),
-            Read(2),
-        ]),
+        (
+            3,
+            vec![
+                Cmd(0, "FLUSHALL"),
+                Send(1, "BLPOP k1 k2 k1 0"),
+                Cmd(0, "RPUSH tmp z"),
+                Cmd(0, "RENAME tmp k2"),
+                Read(1),
+                Send(1, "BRPOP k3 0"),
+                Cmd(0, "SELECT 1"),
+                Cmd(0, "RPUSH k3 m"),
+                Cmd(0, "MOVE k3 0"),
+                Read(1),
+                Send(2, "BLPOP k4 0"),
+                Cmd(0, "SELECT 0"),
+                Cmd(0, "SET k4 str"),
+                Cmd(0, "DEL k4"),
+                Cmd(0, "RPUSH other 1"),
+                Cmd(0, "COPY other k4"),
+                Read(2),
+            ],
+        ),
         // Timeouts and CLIENT UNBLOCK.
-        (3, vec![
-            Cmd(0, "FLUSHALL"),
-            Send(1, "BLPOP t1 0.05"),
-            Sleep(100),
-            Read(1),
-            Send(2, "BLMPOP 0 1 t2 LEFT"),
-            Cmd(0, "CLIENT UNBLOCK 0"),
-            Cmd(0, "INFO clients"),
-        ]),
+        (
+            3,
+            vec![
+                Cmd(0, "FLUSHALL"),
+                Send(1, "BLPOP t1 0.05"),
+                Sleep(100),
+                Read(1),
+                Send(2, "BLMPOP 0 1 t2 LEFT"),
+                Cmd(0, "CLIENT UNBLOCK 0"),
+                Cmd(0, "INFO clients"),
+            ],
+        ),
         // Pipelined commands after a blocking one wait for it.
-        (2, vec![
-            Cmd(0, "FLUSHALL"),
-            Send(1, "BLPOP p 0"),
-            Send(1, "PING"),
-            Cmd(0, "LPUSH p v"),
-            Read(1),
-            Read(1),
-        ]),
+        (
+            2,
+            vec![
+                Cmd(0, "FLUSHALL"),
+                Send(1, "BLPOP p 0"),
+                Send(1, "PING"),
+                Cmd(0, "LPUSH p v"),
+                Read(1),
+                Read(1),
+            ],
+        ),
     ];
     for proto in [2u8, 3] {
         for (n, (clients, steps)) in scenarios.iter().enumerate() {
             let diffs = run_blocking(&p, *clients, proto, steps);
-            assert!(diffs.is_empty(), "RESP{proto} scenario {n}:\n{}", diffs.join("\n"));
+            assert!(
+                diffs.is_empty(),
+                "RESP{proto} scenario {n}:\n{}",
+                diffs.join("\n")
+            );
         }
     }
 }
@@ -557,7 +607,10 @@ fn info_field(c: &mut RawClient, field: &str) -> String {
     let r = c.cmd(&args("INFO clients"));
     let s = String::from_utf8_lossy(&r).into_owned();
     s.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")).map(|v| v.trim().to_string()))
+        .find_map(|l| {
+            l.strip_prefix(&format!("{field}:"))
+                .map(|v| v.trim().to_string())
+        })
         .unwrap_or_default()
 }
 
@@ -566,14 +619,27 @@ fn client_unblock_and_flags() {
     let ours = Server::start(&our_server(), &[]);
     let mut a = RawClient::connect(ours.port);
     let mut b = RawClient::connect(ours.port);
-    let id = String::from_utf8_lossy(&b.cmd(&args("CLIENT ID"))).trim_start_matches(':').trim().to_string();
+    let id = String::from_utf8_lossy(&b.cmd(&args("CLIENT ID")))
+        .trim_start_matches(':')
+        .trim()
+        .to_string();
     b.send(&args("BLPOP nothing 0"));
     std::thread::sleep(Duration::from_millis(50));
     let list = a.cmd(&args(&format!("CLIENT LIST ID {id}")));
-    assert!(String::from_utf8_lossy(&list).contains("flags=b"), "{}", show(&list));
+    assert!(
+        String::from_utf8_lossy(&list).contains("flags=b"),
+        "{}",
+        show(&list)
+    );
     assert_eq!(info_field(&mut a, "blocked_clients"), "1");
-    assert_eq!(a.cmd(&args(&format!("CLIENT UNBLOCK {id} ERROR"))), b":1\r\n");
-    assert_eq!(b.read(), b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n");
+    assert_eq!(
+        a.cmd(&args(&format!("CLIENT UNBLOCK {id} ERROR"))),
+        b":1\r\n"
+    );
+    assert_eq!(
+        b.read(),
+        b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"
+    );
     assert_eq!(info_field(&mut a, "blocked_clients"), "0");
     // The client goes on as usual.
     assert_eq!(b.cmd(&args("PING")), b"+PONG\r\n");
@@ -599,15 +665,24 @@ fn blpop_wakes_within_a_millisecond() {
         let reply = waiter.read();
         let took = start.elapsed();
         assert_eq!(pusher.read(), b":1\r\n");
-        assert_eq!(reply, format!("*2\r\n${}\r\n{key}\r\n$1\r\nv\r\n", key.len()).into_bytes());
+        assert_eq!(
+            reply,
+            format!("*2\r\n${}\r\n{key}\r\n$1\r\nv\r\n", key.len()).into_bytes()
+        );
         lat.push(took);
     }
     lat.sort();
     let median = lat[lat.len() / 2];
     let max = *lat.last().expect("samples");
     println!("BLPOP wake latency over 100 trials: median {median:?}, max {max:?}");
-    let slow = lat.iter().filter(|d| **d > Duration::from_millis(1)).count();
-    assert_eq!(slow, 0, "{slow}/100 wakes took over 1 ms (median {median:?}, max {max:?})");
+    let slow = lat
+        .iter()
+        .filter(|d| **d > Duration::from_millis(1))
+        .count();
+    assert_eq!(
+        slow, 0,
+        "{slow}/100 wakes took over 1 ms (median {median:?}, max {max:?})"
+    );
 }
 
 #[test]
@@ -622,13 +697,23 @@ fn disconnected_blocked_clients_leave_nothing() {
     }
     let t0 = Instant::now();
     while info_field(&mut admin, "blocked_clients") != "1000" {
-        assert!(t0.elapsed() < Duration::from_secs(20), "not all blocked: {}", info_field(&mut admin, "blocked_clients"));
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "not all blocked: {}",
+            info_field(&mut admin, "blocked_clients")
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     drop(clients);
     let t0 = Instant::now();
-    while info_field(&mut admin, "blocked_clients") != "0" || info_field(&mut admin, "connected_clients") != "1" {
-        assert!(t0.elapsed() < Duration::from_secs(20), "blocked clients left: {}", info_field(&mut admin, "blocked_clients"));
+    while info_field(&mut admin, "blocked_clients") != "0"
+        || info_field(&mut admin, "connected_clients") != "1"
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "blocked clients left: {}",
+            info_field(&mut admin, "blocked_clients")
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     // Nothing is left queued on the keys: a push stays in the list.

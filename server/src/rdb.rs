@@ -21,7 +21,10 @@ use std::path::{Path, PathBuf};
 pub fn to_rdb(v: &Value) -> (RdbValue, bool) {
     match v {
         Value::Int(_) | Value::Str(_) | Value::Raw(_) => (RdbValue::String(v.to_bytes()), false),
-        Value::List(l) => (RdbValue::List(l.iter().map(|i| i.to_vec()).collect()), false),
+        Value::List(l) => (
+            RdbValue::List(l.iter().map(|i| i.to_vec()).collect()),
+            false,
+        ),
         Value::Set(s) => {
             let mut m = Vec::with_capacity(s.len());
             s.for_each(|i| m.push(i.to_vec()));
@@ -139,7 +142,13 @@ pub fn save(srv: &mut Server, path: &Path, now_ms: i64) -> std::io::Result<()> {
             let _ = std::fs::remove_file(&tmp);
             log(
                 Level::Warning,
-                &format!("Failed opening the temp RDB file {} (in server root dir {}) for saving: {e}", tmp.display(), std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default()),
+                &format!(
+                    "Failed opening the temp RDB file {} (in server root dir {}) for saving: {e}",
+                    tmp.display(),
+                    std::env::current_dir()
+                        .map(|d| d.display().to_string())
+                        .unwrap_or_default()
+                ),
             );
             srv.last_bgsave_ok = false;
             Err(e)
@@ -157,7 +166,10 @@ fn write_snapshot(srv: &Server, path: &Path, now_ms: i64) -> std::io::Result<()>
     w.aux(b"redis-ver", b"7.0.15")?;
     w.aux(b"redis-bits", b"64")?;
     w.aux(b"ctime", (now_ms / 1000).to_string().as_bytes())?;
-    w.aux(b"used-mem", crate::alloc::used_memory().to_string().as_bytes())?;
+    w.aux(
+        b"used-mem",
+        crate::alloc::used_memory().to_string().as_bytes(),
+    )?;
     w.aux(b"aof-base", b"0")?;
     for (i, db) in srv.keyspace.dbs.iter().enumerate() {
         if db.is_empty() {

@@ -412,7 +412,10 @@ async fn serve(
             // SHUTDOWN saved (or not) before asking.
             break;
         };
-        log(Level::Warning, &format!("Received {name} scheduling shutdown..."));
+        log(
+            Level::Warning,
+            &format!("Received {name} scheduling shutdown..."),
+        );
         log(Level::Warning, "User requested shutdown...");
         let mut st = shared.state.lock();
         if st.config.save.is_empty() || final_save(&mut st) {
@@ -461,7 +464,10 @@ fn load_data(shared: &Shared) -> bool {
             true
         }
         Err(e) => {
-            log(Level::Warning, &format!("Fatal error loading the DB: {e}. Exiting."));
+            log(
+                Level::Warning,
+                &format!("Fatal error loading the DB: {e}. Exiting."),
+            );
             false
         }
     }
@@ -470,7 +476,10 @@ fn load_data(shared: &Shared) -> bool {
 /// The save before exiting (save points configured, or SHUTDOWN SAVE). False when it
 /// failed (the caller decides whether to exit anyway).
 pub fn final_save(st: &mut crate::state::Server) -> bool {
-    log(Level::Warning, "Saving the final RDB snapshot before exiting.");
+    log(
+        Level::Warning,
+        "Saving the final RDB snapshot before exiting.",
+    );
     let path = crate::rdb::rdb_path(st);
     match crate::rdb::save(st, &path, crate::state::now_ms()) {
         Ok(()) => true,

@@ -37,7 +37,9 @@ fn dump(ctx: &mut Ctx) -> CmdResult {
             ctx.out.null();
             return Ok(());
         }
-        Some(o) => crate::rdb::dump_payload(&o.value).map_err(|e| CmdError::from(format!("ERR {e}")))?,
+        Some(o) => {
+            crate::rdb::dump_payload(&o.value).map_err(|e| CmdError::from(format!("ERR {e}")))?
+        }
     };
     ctx.out.bulk(&payload);
     Ok(())
