@@ -105,6 +105,112 @@ fn score_json(s: f64) -> Json {
         .unwrap_or_else(|| Json::String(redis_rdb::writer::format_score(s)))
 }
 
+/// Writes `s` as a JSON string (serde_json's escaping).
+fn write_str(out: &mut impl Write, s: &str) -> std::io::Result<()> {
+    serde_json::to_writer(out, s).map_err(std::io::Error::from)
+}
+
+/// Writes bytes as `bytes_json` would print them.
+fn write_bytes(out: &mut impl Write, b: &[u8]) -> std::io::Result<()> {
+    match std::str::from_utf8(b) {
+        Ok(s) => write_str(out, s),
+        Err(_) => {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            let mut h = Vec::with_capacity(2 * b.len() + 10);
+            h.extend_from_slice(b"{\"hex\":\"");
+            for c in b {
+                h.push(HEX[(c >> 4) as usize]);
+                h.push(HEX[(c & 15) as usize]);
+            }
+            h.extend_from_slice(b"\"}");
+            out.write_all(&h)
+        }
+    }
+}
+
+/// Writes a value as `value_json` would print it, without building the JSON tree for the
+/// common types (the `--json` hot path).
+fn write_value(out: &mut impl Write, v: &Value) -> std::io::Result<()> {
+    match v {
+        Value::String(s) => write_bytes(out, s),
+        Value::List(l) | Value::Set(l) => {
+            out.write_all(b"[")?;
+            for (i, e) in l.iter().enumerate() {
+                if i > 0 {
+                    out.write_all(b",")?;
+                }
+                write_bytes(out, e)?;
+            }
+            out.write_all(b"]")
+        }
+        Value::ZSet(z) => {
+            out.write_all(b"[")?;
+            for (i, (m, sc)) in z.iter().enumerate() {
+                out.write_all(if i > 0 { b",[" } else { b"[" })?;
+                write_bytes(out, m)?;
+                out.write_all(b",")?;
+                if sc.is_finite() {
+                    serde_json::to_writer(&mut *out, sc).map_err(std::io::Error::from)?;
+                } else {
+                    write_str(out, &redis_rdb::writer::format_score(*sc))?;
+                }
+                out.write_all(b"]")?;
+            }
+            out.write_all(b"]")
+        }
+        Value::Hash(h)
+            if h.iter()
+                .all(|f| f.expire_ms.is_none() && std::str::from_utf8(&f.field).is_ok()) =>
+        {
+            // An object: fields in byte order, the last of equal fields winning (a map's).
+            let mut fs: Vec<_> = h.iter().collect();
+            fs.sort_by(|a, b| a.field.cmp(&b.field));
+            out.write_all(b"{")?;
+            let mut first = true;
+            for (i, f) in fs.iter().enumerate() {
+                if fs.get(i + 1).is_some_and(|n| n.field == f.field) {
+                    continue;
+                }
+                if !first {
+                    out.write_all(b",")?;
+                }
+                first = false;
+                write_bytes(out, &f.field)?;
+                out.write_all(b":")?;
+                write_bytes(out, &f.value)?;
+            }
+            out.write_all(b"}")
+        }
+        _ => serde_json::to_writer(out, &value_json(v)).map_err(std::io::Error::from),
+    }
+}
+
+/// One `--json` line: the keys in the order a JSON map prints them.
+fn write_key_line(out: &mut impl Write, k: &KeyEntry, now: i64) -> std::io::Result<()> {
+    let mut head = format!("{{\"db\":{},\"encoding\":", k.db);
+    head.push('"');
+    head.push_str(types::encoding_name(k.rdb_type));
+    head.push_str("\",\"expire_at_ms\":");
+    match k.expire_ms {
+        Some(e) => head.push_str(&e.to_string()),
+        None => head.push_str("null"),
+    }
+    head.push_str(",\"key\":");
+    out.write_all(head.as_bytes())?;
+    write_bytes(out, &k.key)?;
+    let ttl = match k.expire_ms {
+        Some(e) => (e - now).to_string(),
+        None => "null".to_string(),
+    };
+    write!(
+        out,
+        ",\"ttl\":{ttl},\"type\":\"{}\",\"value\":",
+        k.value.kind()
+    )?;
+    write_value(out, &k.value)?;
+    out.write_all(b"}\n")
+}
+
 /// A value as JSON.
 pub fn value_json(v: &Value) -> Json {
     match v {
@@ -179,9 +285,15 @@ type BigKey = (u64, u64, Vec<u8>, &'static str, &'static str, usize);
 #[derive(Default)]
 struct Stats {
     per: BTreeMap<(u64, &'static str), (u64, u64)>,
-    encodings: BTreeMap<String, u64>,
+    /// Keys per (type, encoding); printed as "type encoding".
+    encodings: BTreeMap<(&'static str, &'static str), u64>,
     biggest: Vec<BigKey>,
+    /// Whether `biggest` starts with the sorted best `BIGGEST` keys seen so far.
+    trimmed: bool,
 }
+
+/// How many of the biggest keys are kept.
+const BIGGEST: usize = 20;
 
 impl Stats {
     fn add(&mut self, k: &KeyEntry, size: u64) {
@@ -190,12 +302,15 @@ impl Stats {
         e.1 += size;
         *self
             .encodings
-            .entry(format!(
-                "{} {}",
-                k.value.kind(),
-                types::encoding_name(k.rdb_type)
-            ))
+            .entry((k.value.kind(), types::encoding_name(k.rdb_type)))
             .or_default() += 1;
+        // After a trim, a key that would sort after the last of the kept ones cannot enter.
+        if self.trimmed {
+            let last = &self.biggest[BIGGEST - 1];
+            if size < last.0 || (size == last.0 && k.key >= last.2) {
+                return;
+            }
+        }
         self.biggest.push((
             size,
             k.db,
@@ -204,7 +319,7 @@ impl Stats {
             types::encoding_name(k.rdb_type),
             k.value.len(),
         ));
-        if self.biggest.len() > 200 {
+        if self.biggest.len() > 10 * BIGGEST {
             self.trim();
         }
     }
@@ -212,7 +327,8 @@ impl Stats {
     fn trim(&mut self) {
         self.biggest
             .sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.2.cmp(&b.2)));
-        self.biggest.truncate(20);
+        self.biggest.truncate(BIGGEST);
+        self.trimmed = self.biggest.len() == BIGGEST;
     }
 }
 
@@ -225,7 +341,9 @@ fn inspect(o: &Opts, file: &OsString) -> i32 {
         }
     };
     let pb = progress(f.metadata().map(|m| m.len()).unwrap_or(0));
-    let f = BufReader::new(f);
+    // A hidden bar still reads the clock on every update.
+    let hidden = pb.is_hidden();
+    let f = BufReader::with_capacity(1 << 16, f);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut stats = Stats::default();
@@ -234,23 +352,16 @@ fn inspect(o: &Opts, file: &OsString) -> i32 {
     st.accept_newer = true;
     let mut progress = Vec::new();
     let (v, _) = check_stream(f, &mut progress, &mut st, |k, size| {
-        pb.set_position(k.start_offset + size);
+        if !hidden {
+            pb.set_position(k.start_offset + size);
+        }
         if !wanted(o, k) {
             return;
         }
         if o.stats {
             stats.add(k, size);
         } else {
-            let line = json!({
-                "db": k.db,
-                "key": bytes_json(&k.key),
-                "type": k.value.kind(),
-                "encoding": types::encoding_name(k.rdb_type),
-                "expire_at_ms": k.expire_ms,
-                "ttl": k.expire_ms.map(|e| e - now),
-                "value": value_json(&k.value),
-            });
-            let _ = writeln!(out, "{line}");
+            let _ = write_key_line(&mut out, k, now);
         }
     });
     pb.finish_and_clear();
@@ -289,6 +400,11 @@ fn print_stats(out: &mut impl Write, s: &Stats, as_json: bool) {
             .iter()
             .map(|((db, t), (n, b))| json!({"db": db, "type": t, "keys": n, "bytes": b}))
             .collect();
+        let encodings: Map<String, Json> = s
+            .encodings
+            .iter()
+            .map(|((t, e), n)| (format!("{t} {e}"), json!(n)))
+            .collect();
         let biggest: Vec<Json> = s
             .biggest
             .iter()
@@ -299,7 +415,7 @@ fn print_stats(out: &mut impl Write, s: &Stats, as_json: bool) {
         let _ = writeln!(
             out,
             "{}",
-            json!({"per_db_and_type": per, "encodings": s.encodings, "biggest": biggest})
+            json!({"per_db_and_type": per, "encodings": encodings, "biggest": biggest})
         );
         return;
     }
@@ -318,8 +434,8 @@ fn print_stats(out: &mut impl Write, s: &Stats, as_json: bool) {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL)
         .set_header(vec!["type and encoding", "keys"]);
-    for (e, n) in &s.encodings {
-        t.add_row(vec![e.to_string(), n.to_string()]);
+    for ((ty, e), n) in &s.encodings {
+        t.add_row(vec![format!("{ty} {e}"), n.to_string()]);
     }
     let _ = writeln!(out, "{t}");
     let mut t = Table::new();
