@@ -702,3 +702,91 @@ fn convert(file: &OsString, to: u32, out_path: &OsString) -> i32 {
     }
     0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use redis_rdb::value::HashField;
+
+    fn field(f: &[u8], v: &[u8], ttl: Option<i64>) -> HashField {
+        HashField {
+            field: f.to_vec(),
+            value: v.to_vec(),
+            expire_ms: ttl,
+        }
+    }
+
+    /// The streaming writer prints what serializing `value_json`'s tree prints.
+    #[test]
+    fn write_value_matches_the_json_tree() {
+        let values = vec![
+            Value::String(b"plain \"quoted\" \\ \n\0 \xc3\xa9".to_vec()),
+            Value::String(b"\xff\x00not utf-8".to_vec()),
+            Value::String(Vec::new()),
+            Value::List(vec![b"a".to_vec(), b"\xfe".to_vec(), Vec::new()]),
+            Value::List(Vec::new()),
+            Value::Set(vec![b"1".to_vec(), b"x\ty".to_vec()]),
+            Value::ZSet(vec![
+                (b"a".to_vec(), 1.0),
+                (b"b".to_vec(), -2.5),
+                (b"\x80".to_vec(), 1e300),
+                (b"c".to_vec(), f64::INFINITY),
+                (b"d".to_vec(), f64::NEG_INFINITY),
+                (b"e".to_vec(), 0.1),
+            ]),
+            Value::Hash(vec![
+                field(b"z", b"1", None),
+                field(b"a", b"\xff", None),
+                field(b"m", b"first", None),
+                field(b"m", b"second", None),
+                field("é".as_bytes(), b"", None),
+            ]),
+            Value::Hash(vec![field(b"\xff", b"v", None), field(b"a", b"b", None)]),
+            Value::Hash(vec![field(b"f", b"v", Some(1_700_000_000_000))]),
+            Value::Hash(Vec::new()),
+            Value::Module {
+                id: 42,
+                name: "mymodule1".into(),
+            },
+        ];
+        for v in &values {
+            let mut ours = Vec::new();
+            write_value(&mut ours, v).unwrap();
+            let tree = value_json(v).to_string();
+            assert_eq!(String::from_utf8(ours).unwrap(), tree, "{v:?}");
+        }
+    }
+
+    /// A `--json` line is what the `json!` object of its fields prints.
+    #[test]
+    fn key_line_matches_the_json_object() {
+        for (key, expire_ms, rdb_type) in [
+            (b"k".to_vec(), None, 0u8),
+            (b"\xffbin".to_vec(), Some(1_700_000_000_000i64), 17u8),
+        ] {
+            let k = KeyEntry {
+                db: 3,
+                key,
+                expire_ms,
+                idle: None,
+                freq: None,
+                rdb_type,
+                value: Value::List(vec![b"x".to_vec()]),
+                start_offset: 0,
+            };
+            let now = 1_600_000_000_000i64;
+            let mut ours = Vec::new();
+            write_key_line(&mut ours, &k, now).unwrap();
+            let tree = json!({
+                "db": k.db,
+                "key": bytes_json(&k.key),
+                "type": k.value.kind(),
+                "encoding": types::encoding_name(k.rdb_type),
+                "expire_at_ms": k.expire_ms,
+                "ttl": k.expire_ms.map(|e| e - now),
+                "value": value_json(&k.value),
+            });
+            assert_eq!(String::from_utf8(ours).unwrap(), format!("{tree}\n"));
+        }
+    }
+}
