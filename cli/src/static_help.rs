@@ -10,8 +10,9 @@ pub struct SuiteTable;
 
 impl CommandTable for SuiteTable {
     fn entries(&self) -> Vec<HelpEntry> {
+        // Redis 7.0's help.h: the commands the server has beyond 7.0 stay out.
         redis_commands::table()
-            .all()
+            .redis_7_0()
             .map(|c| {
                 let full = c.help_name();
                 HelpEntry {

@@ -41,6 +41,15 @@
 //! `Value::ZSet`, so ZADD creating a key wakes its waiters with nothing more to do.
 //! The default [`BlockedOp::timeout_reply`] is the null array Redis sends for both
 //! types.
+//!
+//! # MULTI/EXEC and scripts (later)
+//!
+//! Inside a transaction or a script a blocking command must not block: the
+//! handlers check `Client::deny_blocking` and reply as on timeout (BZPOP* should do
+//! the same). Keys made ready inside EXEC are served once EXEC ends: the
+//! dispatcher calls [`handle_ready`] after each top-level command, so EXEC must run
+//! its queued commands without going through `dispatch::execute` for each (or must
+//! not serve ready keys between them).
 
 use crate::client::Outbox;
 use crate::dispatch::Ctx;
@@ -80,9 +89,10 @@ pub trait BlockedOp: Send {
         out.null_array();
     }
 
-    /// The reply when the client may not block at all (inside EXEC).
-    fn no_block_reply(&self, out: &mut ReplyBuf) {
-        self.timeout_reply(out);
+    /// A key besides the ready one that serving writes (BLMOVE's destination), so
+    /// WATCHes on it break.
+    fn also_writes(&self) -> Option<&[u8]> {
+        None
     }
 }
 
@@ -100,6 +110,12 @@ pub struct Blocked {
     pub resp: ProtoVersion,
     /// Unix ms after which it times out (0: never).
     pub deadline_ms: i64,
+    /// The blocked command (its id in the command table) and arguments, for the
+    /// statistics and slowlog entry recorded when it is unblocked.
+    pub cmd_id: usize,
+    pub argv: Vec<Bytes>,
+    /// The client's registry slot.
+    pub slot: usize,
 }
 
 /// Every blocked client, by id.
@@ -119,6 +135,11 @@ impl Blocking {
         self.clients.len()
     }
 
+    /// Number of blocked clients with a timeout (INFO clients_in_timeout_table).
+    pub fn with_timeout(&self) -> usize {
+        self.clients.values().filter(|b| b.deadline_ms != 0).count()
+    }
+
     /// True when nobody is blocked.
     pub fn is_empty(&self) -> bool {
         self.clients.is_empty()
@@ -128,11 +149,6 @@ impl Blocking {
 /// Blocks the client running `ctx` on `keys` until a key serves it through `op`
 /// or `deadline_ms` (unix ms; 0 waits forever) passes. Writes no reply.
 pub fn block(ctx: &mut Ctx, keys: &[Bytes], deadline_ms: i64, op: Box<dyn BlockedOp>) {
-    // Inside EXEC nothing may wait: the command times out at once, as in Redis.
-    if ctx.client.in_exec {
-        op.no_block_reply(ctx.out);
-        return;
-    }
     let id = ctx.client.id;
     let dbi = ctx.client.db;
     let mut uniq: Vec<Bytes> = Vec::with_capacity(keys.len());
@@ -157,9 +173,12 @@ pub fn block(ctx: &mut Ctx, keys: &[Bytes], deadline_ms: i64, op: Box<dyn Blocke
             outbox,
             resp: ctx.client.resp,
             deadline_ms,
+            cmd_id: ctx.cmd.id,
+            argv: ctx.argv.to_vec(),
+            slot: ctx.client.slot,
         },
     );
-    ctx.srv.blocked_clients = ctx.srv.blocking.clients.len();
+    ctx.srv.blocked_clients += 1;
 }
 
 /// Takes `id` out of the blocked clients and its keys' queues.
@@ -174,14 +193,48 @@ fn unblock(srv: &mut Server, id: u64) -> Option<Blocked> {
             }
         }
     }
-    srv.blocked_clients = srv.blocking.clients.len();
-    b.outbox.blocked.store(false, Ordering::Release);
+    srv.blocked_clients -= 1;
     Some(b)
 }
 
-/// Sends a finished reply to an unblocked client and wakes it.
-fn deliver(b: &Blocked, out: &ReplyBuf) {
-    b.outbox.send(&out.buf);
+/// Sends a finished reply to an unblocked client, then lifts its blocked mark
+/// and wakes it (the reply is queued before the mark goes, so the connection,
+/// which may run on another thread, never resumes its pipeline ahead of it).
+fn deliver(srv: &mut Server, b: &Blocked, out: &ReplyBuf, duration_us: u64, now_ms: i64) {
+    account(srv, b, out, duration_us, now_ms);
+    b.outbox.pending.lock().extend_from_slice(&out.buf);
+    b.outbox.blocked.store(false, Ordering::Release);
+    b.outbox.notify.notify_one();
+}
+
+/// Redis's updateStatsOnUnblock: the blocked command's time, failure (an error
+/// reply, also counted in errorstats), latency and slowlog entry.
+fn account(srv: &mut Server, b: &Blocked, out: &ReplyBuf, duration_us: u64, now_ms: i64) {
+    srv.command_stats[b.cmd_id].usec += duration_us;
+    if out.buf.first() == Some(&b'-') {
+        srv.command_stats[b.cmd_id].failed_calls += 1;
+        let end = out.buf.len().saturating_sub(2).max(1);
+        let msg = String::from_utf8_lossy(&out.buf[1..end]).into_owned();
+        crate::dispatch::count_error(srv, &msg);
+    }
+    crate::dispatch::record_latency(srv, b.cmd_id, duration_us);
+    let spec = redis_commands::table().by_id(b.cmd_id);
+    if spec.is_some_and(|s| s.has_flag(redis_commands::CommandFlags::SKIP_SLOWLOG)) {
+        return;
+    }
+    let threshold = srv.config.slowlog_log_slower_than;
+    let max_len = srv.config.slowlog_max_len as i64;
+    if let Some(client) = srv.clients.get_mut(b.slot) {
+        srv.slowlog.push_if_needed(
+            &b.argv,
+            duration_us,
+            now_ms / 1000,
+            client,
+            threshold,
+            max_len,
+            0,
+        );
+    }
 }
 
 /// Serves the keys made ready by the last command (see the module docs).
@@ -216,11 +269,19 @@ fn serve_key(srv: &mut Server, dbi: usize, key: &[u8], now_ms: i64) {
         };
         let mut out = ReplyBuf::new();
         out.proto = b.resp;
+        let start = std::time::Instant::now();
         let served = b.op.serve(srv, dbi, key, &mut out, now_ms);
+        if served == Served::Done && !srv.watched_keys.is_empty() {
+            crate::cmd::multi::touch_key(srv, dbi, key);
+            if let Some(dest) = b.op.also_writes() {
+                crate::cmd::multi::touch_key(srv, dbi, dest);
+            }
+        }
         srv.blocking.clients.insert(id, b);
         if served == Served::Done {
             if let Some(b) = unblock(srv, id) {
-                deliver(&b, &out);
+                let us = start.elapsed().as_micros() as u64;
+                deliver(srv, &b, &out, us, now_ms);
             }
         }
         if srv.keyspace.dbs[dbi].peek(key, now_ms).is_none() {
@@ -239,7 +300,7 @@ pub fn timeout(srv: &mut Server, id: u64, now_ms: i64) {
         let mut out = ReplyBuf::new();
         out.proto = b.resp;
         b.op.timeout_reply(&mut out);
-        deliver(&b, &out);
+        deliver(srv, &b, &out, 0, now_ms);
     }
 }
 
@@ -256,13 +317,15 @@ pub fn client_unblock(srv: &mut Server, id: u64, error: bool) -> bool {
     } else {
         b.op.timeout_reply(&mut out);
     }
-    deliver(&b, &out);
+    deliver(srv, &b, &out, 0, crate::state::now_ms());
     true
 }
 
 /// Forgets a client whose connection ended.
 pub fn disconnect(srv: &mut Server, id: u64) {
-    unblock(srv, id);
+    if let Some(b) = unblock(srv, id) {
+        b.outbox.blocked.store(false, Ordering::Release);
+    }
 }
 
 /// Parses a blocking timeout in seconds (Redis's getTimeoutFromObjectOrReply):
@@ -275,30 +338,81 @@ pub fn parse_timeout(arg: &[u8], now_ms: i64) -> Result<i64, crate::dispatch::Cm
                 && !s.starts_with(|c: char| c.is_ascii_whitespace())
                 && !s.ends_with(|c: char| c.is_ascii_whitespace())
         })
-        .and_then(|s| parse_c_double(s))
+        .and_then(parse_c_double)
         .filter(|x| !x.is_nan())
         .ok_or("ERR timeout is not a float or out of range")?;
-    if !secs.is_finite() {
-        return Err("ERR timeout is not a float or out of range".into());
-    }
     let ms = (secs * 1000.0).ceil();
-    if ms < 0.0 {
+    // Redis converts to a 64-bit integer; values past its range come out
+    // negative there (x86's conversion result), hence the same error.
+    if !(0.0..9.223_372_036_854_776e18).contains(&ms) {
         return Err("ERR timeout is negative".into());
-    }
-    if ms >= 9.2e18 {
-        return Err("ERR timeout is out of range".into());
     }
     let ms = ms as i64;
     Ok(if ms > 0 { ms.saturating_add(now_ms) } else { 0 })
 }
 
-/// strtold-like parse of a whole string (decimal, exponent, hex floats rejected).
+/// strtold-like parse of a whole string: decimal with exponent, `inf`, and
+/// hexadecimal (`0x10`, `0x1.8`, `0x1p4`) as C accepts them.
 fn parse_c_double(s: &str) -> Option<f64> {
     let l = s.to_ascii_lowercase();
-    match l.trim_start_matches(['+', '-']) {
-        "inf" | "infinity" => return Some(f64::INFINITY),
+    let (neg, body) = match l.as_bytes().first() {
+        Some(b'-') => (true, &l[1..]),
+        Some(b'+') => (false, &l[1..]),
+        _ => (false, &l[..]),
+    };
+    let sign = if neg { -1.0 } else { 1.0 };
+    match body {
+        "inf" | "infinity" => return Some(sign * f64::INFINITY),
         "nan" => return None,
         _ => {}
     }
-    s.parse::<f64>().ok()
+    if let Some(hex) = body.strip_prefix("0x") {
+        let (mant, exp) = match hex.split_once('p') {
+            Some((m, e)) => (m, e.parse::<i32>().ok()?),
+            None => (hex, 0),
+        };
+        let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+        if int.is_empty() && frac.is_empty() {
+            return None;
+        }
+        let mut v = 0f64;
+        for c in int.chars() {
+            v = v * 16.0 + c.to_digit(16)? as f64;
+        }
+        let mut scale = 1.0 / 16.0;
+        for c in frac.chars() {
+            v += c.to_digit(16)? as f64 * scale;
+            scale /= 16.0;
+        }
+        return Some(sign * v * 2f64.powi(exp));
+    }
+    if body.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+        return s.parse::<f64>().ok();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_timeout;
+
+    #[test]
+    fn timeouts_parse_as_redis() {
+        let now = 1_000_000;
+        assert_eq!(parse_timeout(b"0", now), Ok(0));
+        assert_eq!(parse_timeout(b"1", now), Ok(now + 1000));
+        assert_eq!(parse_timeout(b"0.001", now), Ok(now + 1));
+        assert_eq!(parse_timeout(b"0.0001", now), Ok(now + 1));
+        assert_eq!(parse_timeout(b"-0.0001", now), Ok(0));
+        assert_eq!(parse_timeout(b"0x10", now), Ok(now + 16_000));
+        assert_eq!(parse_timeout(b"1e1", now), Ok(now + 10_000));
+        let neg = Err("ERR timeout is negative".into());
+        assert_eq!(parse_timeout(b"-1", now), neg);
+        assert_eq!(parse_timeout(b"inf", now), neg);
+        assert_eq!(parse_timeout(b"1e400", now), neg);
+        let bad = Err("ERR timeout is not a float or out of range".into());
+        for s in ["", "abc", " 1", "1 ", "nan", "1x", "0x", "--1"] {
+            assert_eq!(parse_timeout(s.as_bytes(), now), bad, "{s:?}");
+        }
+    }
 }

@@ -30,6 +30,8 @@ pub struct Outbox {
     pub blocked: AtomicBool,
     /// Unix ms when the blocked command times out (0: never).
     pub block_deadline: AtomicI64,
+    /// The client waits for CLIENT PAUSE to end (Redis counts it as blocked).
+    pub paused: AtomicBool,
 }
 
 impl Outbox {
@@ -59,6 +61,11 @@ impl Outbox {
     /// True while blocked on keys.
     pub fn is_blocked(&self) -> bool {
         self.blocked.load(Ordering::Acquire)
+    }
+
+    /// True while blocked on keys or held by CLIENT PAUSE (CLIENT LIST `b`).
+    pub fn is_blocked_or_paused(&self) -> bool {
+        self.is_blocked() || self.paused.load(Ordering::Acquire)
     }
 
     /// True once killed.
@@ -127,6 +134,9 @@ pub struct Client {
     pub monitor: bool,
     /// Close after the pending replies are written (QUIT, protocol errors).
     pub close_after_reply: bool,
+    /// Blocking commands may not block now (inside MULTI/EXEC or a script): they
+    /// reply as on timeout instead (Redis's CLIENT_DENY_BLOCKING).
+    pub deny_blocking: bool,
     /// Unix ms at connection.
     pub created_ms: i64,
     /// Unix ms of the last command.
@@ -154,8 +164,6 @@ pub struct Client {
     pub multi: Option<Box<crate::cmd::multi::MultiState>>,
     /// WATCHed keys.
     pub watch: crate::cmd::multi::WatchState,
-    /// True while EXEC runs this client's queue (blocking commands do not block).
-    pub in_exec: bool,
 }
 
 impl Client {
@@ -178,6 +186,7 @@ impl Client {
             no_touch: false,
             monitor: false,
             close_after_reply: false,
+            deny_blocking: false,
             created_ms: now_ms,
             last_interaction_ms: now_ms,
             last_cmd: "NULL".to_string(),
@@ -193,7 +202,6 @@ impl Client {
             outbox: Arc::new(Outbox::default()),
             multi: None,
             watch: Default::default(),
-            in_exec: false,
         }
     }
 

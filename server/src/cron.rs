@@ -125,7 +125,13 @@ fn tick(shared: &Shared, srv: &mut Server, ticks: u64, expire_state: &mut Expire
     let timeout = srv.config.timeout;
     for c in srv.clients.iter() {
         let idle_ms = now - c.last_interaction_ms;
-        if timeout > 0 && idle_ms > timeout as i64 * 1000 && !c.outbox.is_killed() && !c.monitor {
+        if timeout > 0
+            && idle_ms > timeout as i64 * 1000
+            && !c.outbox.is_killed()
+            && !c.monitor
+            // As Redis, a blocked (or paused) client is never idle.
+            && !c.outbox.is_blocked_or_paused()
+        {
             log(Level::Verbose, "Closing idle client");
             c.outbox.kill();
         } else if idle_ms > 2000 && c.qbuf == 0 && c.qbuf_free > 0 {

@@ -61,6 +61,9 @@ pub struct Ctx<'a> {
     pub now_ms: i64,
     /// Arguments to show as `(redacted)` in SLOWLOG and MONITOR (bit i: argv[i]).
     pub redacted: u64,
+    /// Written keys (argv positions) the command left unchanged, so their WATCHes hold
+    /// (SMOVE into a set that already had the member), as Redis signals only changes.
+    pub unchanged_keys: u64,
 }
 
 impl Ctx<'_> {
@@ -355,7 +358,7 @@ fn call(
         Vec::new()
     };
 
-    let (result, redacted) = {
+    let (result, redacted, unchanged) = {
         let mut ctx = Ctx {
             shared,
             srv,
@@ -365,9 +368,10 @@ fn call(
             cmd: spec,
             now_ms: now,
             redacted: 0,
+            unchanged_keys: 0,
         };
         let r = handler(&mut ctx);
-        (r, ctx.redacted)
+        (r, ctx.redacted, ctx.unchanged_keys)
     };
     let duration_us = start.elapsed().as_micros() as u64;
     client.commands += 1;
@@ -375,17 +379,11 @@ fn call(
     let stats = &mut srv.command_stats[spec.id];
     stats.calls += 1;
     stats.usec += duration_us;
-    if srv.config.latency_tracking {
-        // Redis's bounds (1 ns .. 1 s, 2 significant digits): the same ~24 KB per
-        // command as Redis allocates, which maxmemory headroom in its tests counts
-        // on; longer calls are not recorded, as in Redis.
-        let h = stats.latency.get_or_insert_with(|| {
-            Box::new(
-                hdrhistogram::Histogram::new_with_bounds(1, 1_000_000_000, 2)
-                    .expect("valid histogram bounds"),
-            )
-        });
-        let _ = h.record((duration_us * 1000).max(1));
+    // A command that blocked has its latency and slowlog entry recorded when it
+    // is unblocked (crate::blocking), as Redis does.
+    let blocked = client.outbox.is_blocked();
+    if !blocked {
+        record_latency(srv, spec.id, duration_us);
     }
     if !srv.watched_keys.is_empty() {
         touch_watched(
@@ -393,7 +391,7 @@ fn call(
             client,
             argv,
             spec,
-            dirty_before,
+            (dirty_before, unchanged),
             &watch_swap,
             result.is_ok(),
         );
@@ -410,7 +408,7 @@ fn call(
         srv.config.latency_monitor_threshold,
         now / 1000,
     );
-    if !spec.has_flag(CommandFlags::SKIP_SLOWLOG) {
+    if !spec.has_flag(CommandFlags::SKIP_SLOWLOG) && !blocked {
         srv.slowlog.push_if_needed(
             argv,
             duration_us,
@@ -436,7 +434,7 @@ fn touch_watched(
     client: &Client,
     argv: &[Bytes],
     spec: &CommandSpec,
-    dirty_before: u64,
+    (dirty_before, unchanged): (u64, u64),
     swapped: &[(usize, Vec<u8>)],
     ok: bool,
 ) {
@@ -450,6 +448,9 @@ fn touch_watched(
         return;
     }
     for k in spec.keys(argv) {
+        if k.pos < 64 && unchanged & (1 << k.pos) != 0 {
+            continue;
+        }
         if k.flags.contains(KeyFlags::RW)
             || k.flags.contains(KeyFlags::OW)
             || k.flags.contains(KeyFlags::RM)
@@ -457,6 +458,24 @@ fn touch_watched(
             crate::cmd::multi::touch_key(srv, client.db, &argv[k.pos]);
         }
     }
+}
+
+/// Records a call's duration in its command's latency histogram (INFO
+/// latencystats), when latency tracking is on.
+pub fn record_latency(srv: &mut Server, cmd_id: usize, duration_us: u64) {
+    if !srv.config.latency_tracking {
+        return;
+    }
+    // Redis's bounds (1 ns .. 1 s, 2 significant digits): the same ~24 KB per
+    // command as Redis allocates, which maxmemory headroom in its tests counts
+    // on; longer calls are not recorded, as in Redis.
+    let h = srv.command_stats[cmd_id].latency.get_or_insert_with(|| {
+        Box::new(
+            hdrhistogram::Histogram::new_with_bounds(1, 1_000_000_000, 2)
+                .expect("valid histogram bounds"),
+        )
+    });
+    let _ = h.record((duration_us * 1000).max(1));
 }
 
 /// Redis's allowProtectedAction: `yes`, or `local` for a unix socket or a client

@@ -123,6 +123,13 @@ where
     st.stats.total_reads_processed += conn.reads;
     st.stats.total_writes_processed += conn.writes;
     crate::blocking::disconnect(&mut st, id);
+    if conn
+        .outbox
+        .paused
+        .swap(false, std::sync::atomic::Ordering::AcqRel)
+    {
+        st.blocked_clients -= 1;
+    }
     if let Some(mut c) = st.clients.remove(slot) {
         crate::cmd::multi::unwatch_all(&mut st, &mut c);
     }
@@ -429,7 +436,22 @@ impl Connection {
                 while i < self.reqs.len() {
                     if st.pause.is_some() && dispatch::is_paused(st, &self.reqs[i].argv, now_ms()) {
                         paused_until = st.pause.map(|(_, until)| until);
+                        // Redis counts a client held by CLIENT PAUSE as blocked.
+                        if !self
+                            .outbox
+                            .paused
+                            .swap(true, std::sync::atomic::Ordering::AcqRel)
+                        {
+                            st.blocked_clients += 1;
+                        }
                         break;
+                    }
+                    if self
+                        .outbox
+                        .paused
+                        .swap(false, std::sync::atomic::Ordering::AcqRel)
+                    {
+                        st.blocked_clients -= 1;
                     }
                     dispatch::execute(&shared, st, &mut client, &self.reqs[i].argv, &mut self.out);
                     self.out.proto = client.resp;

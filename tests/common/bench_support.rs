@@ -114,7 +114,12 @@ impl Client {
             if let Some(v) = self.d.next().map_err(|e| std::io::Error::other(e.0))? {
                 return Ok(v);
             }
-            let n = self.s.read(&mut buf)?;
+            // A signal meant for a child (the cluster scenarios send SIGINT to a
+            // redis-cli) can interrupt the read; it is not an answer.
+            let n = match self.s.read(&mut buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                r => r?,
+            };
             if n == 0 {
                 return Err(std::io::ErrorKind::UnexpectedEof.into());
             }

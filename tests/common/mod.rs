@@ -186,7 +186,12 @@ impl Client {
                 return Ok(v);
             }
             let mut chunk = [0u8; 16384];
-            let n = self.stream.read(&mut chunk)?;
+            // A signal meant for a child (the scenarios send SIGINT to a redis-cli) can
+            // interrupt the read; it is not an answer.
+            let n = match self.stream.read(&mut chunk) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                r => r?,
+            };
             if n == 0 {
                 return Err(std::io::ErrorKind::UnexpectedEof.into());
             }

@@ -138,7 +138,7 @@ fn flags_of(c: &Client) -> String {
     if c.monitor {
         f.push('O');
     }
-    if c.outbox.is_blocked() {
+    if c.outbox.is_blocked_or_paused() {
         f.push('b');
     }
     if c.close_after_reply {

@@ -277,6 +277,40 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
             if ctx.read_key_notouch(&key).is_none() {
                 return Err(errors::NO_SUCH_KEY.into());
             }
+            let db = &ctx.srv.keyspace.dbs[ctx.client.db];
+            if sub == b"quicklist"
+                && matches!(db.keys.get(&key).map(|o| &o.value), Some(Value::List(_)))
+            {
+                // Redis prints its node layout on stdout; ours is not Redis's.
+                ctx.out.simple(b"Quicklist structure printed on stdout");
+                return Ok(());
+            }
+            if sub == b"listpack" {
+                if let Some(v) = db.keys.get(&key).map(|o| &o.value) {
+                    if v.encoding() == "listpack" {
+                        // Our packed entries, one per line (Redis dumps its listpack).
+                        let mut dump = String::from("{packed entries}\n");
+                        let mut add = |i: crate::types::packed::Item<'_>| {
+                            i.with_bytes(|b| dump.push_str(&String::from_utf8_lossy(b)));
+                            dump.push('\n');
+                        };
+                        match v {
+                            Value::Hash(h) => h.for_each(|f, v| {
+                                add(f);
+                                add(v);
+                            }),
+                            Value::ZSet(z) => z.for_range(0, z.len(), false, |m, sc| {
+                                add(crate::types::packed::Item::Str(m));
+                                add(crate::types::packed::Item::Float(sc));
+                            }),
+                            _ => {}
+                        }
+                        print!("{dump}");
+                        ctx.out.simple(b"Listpack structure printed on stdout");
+                        return Ok(());
+                    }
+                }
+            }
             return Err(if sub == b"listpack" {
                 "ERR Not a listpack encoded object."
             } else {
@@ -407,14 +441,31 @@ fn debug_object(ctx: &mut Ctx) -> CmdResult {
     } else {
         1
     };
+    let (serialized, extra) = match &o.value {
+        Value::List(l) => {
+            let fill = ctx.srv.config.list_max_listpack_size as i64;
+            let lay = list_layout(l, fill, quicklist_packed_threshold());
+            let extra = format!(
+                " ql_nodes:{} ql_avg_node:{:.2} ql_listpack_max:{} ql_compressed:{} ql_uncompressed_size:{}",
+                lay.nodes,
+                l.len() as f64 / lay.nodes.max(1) as f64,
+                fill,
+                (ctx.srv.config.list_compress_depth != 0) as i32,
+                lay.uncompressed
+            );
+            (lay.serialized, extra)
+        }
+        v => (serialized_length(v), String::new()),
+    };
     let text = format!(
-        "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+        "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}{}",
         o as *const Object,
         refcount,
         o.value.encoding(),
-        serialized_length(&o.value),
+        serialized,
         o.lru & 0xff_ffff,
-        crate::evict::idle_seconds(clock, o.lru)
+        crate::evict::idle_seconds(clock, o.lru),
+        extra
     );
     ctx.out.simple(text.as_bytes());
     Ok(())
@@ -847,42 +898,80 @@ fn listpack_entry(lp: &mut Vec<u8>, item: crate::types::packed::Item<'_>) {
     }
 }
 
-/// RDB size of a list (QUICKLIST_2): the elements regrouped into listpack nodes
-/// as Redis fills them when pushed in order with the default 8 KB node size (our
-/// nodes are laid out differently; this is what Redis reports for the same
-/// contents built by RPUSH).
-fn list_serialized_length(l: &crate::types::list::List) -> usize {
-    let finish = |lp: &mut Vec<u8>, count: usize| -> usize {
+/// What Redis's quicklist would look like for a list's contents (DEBUG OBJECT).
+struct ListLayout {
+    /// RDB size (QUICKLIST_2 encoding).
+    serialized: usize,
+    /// Number of nodes.
+    nodes: usize,
+    /// Listpack bytes (and plain node values) in all nodes.
+    uncompressed: usize,
+}
+
+/// Regroups a list's elements into nodes as Redis's quicklist fills them when
+/// they are pushed in order (our nodes are laid out differently; the figures are
+/// what Redis reports for the same contents built by RPUSH).
+fn list_layout(l: &crate::types::list::List, fill: i64, threshold: u64) -> ListLayout {
+    const LEVELS: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
+    let mut out = ListLayout {
+        serialized: 0,
+        nodes: 0,
+        uncompressed: 0,
+    };
+    let mut lp: Vec<u8> = Vec::new();
+    let mut count = 0usize;
+    let flush = |lp: &mut Vec<u8>, count: &mut usize, out: &mut ListLayout| {
+        if *count == 0 {
+            return;
+        }
         let total = lp.len() + 7;
         let mut blob = Vec::with_capacity(total);
         blob.extend_from_slice(&(total as u32).to_le_bytes());
-        blob.extend_from_slice(&(count.min(65535) as u16).to_le_bytes());
+        blob.extend_from_slice(&((*count).min(65535) as u16).to_le_bytes());
         blob.extend_from_slice(lp);
         blob.push(0xff);
+        out.serialized += 1 + rdb_raw_string_size(&blob);
+        out.uncompressed += total;
+        out.nodes += 1;
         lp.clear();
-        1 + rdb_raw_string_size(&blob)
+        *count = 0;
     };
-    let mut nodes = 0usize;
-    let mut size = 0usize;
-    let mut lp = Vec::new();
-    let mut count = 0usize;
     let mut entry = Vec::new();
     for item in l.iter() {
+        let sz = item.with_bytes(|b| b.len());
+        if sz as u64 >= threshold {
+            flush(&mut lp, &mut count, &mut out);
+            item.with_bytes(|b| {
+                out.serialized += 1 + rdb_raw_string_size(b);
+                out.uncompressed += b.len();
+            });
+            out.nodes += 1;
+            continue;
+        }
+        if count > 0 {
+            let new_sz = lp.len() + 7 + sz + 8;
+            let fits = if fill < 0 {
+                let i = ((-fill) as usize) - 1;
+                i < LEVELS.len() && new_sz <= LEVELS[i]
+            } else {
+                new_sz <= 8192 && (count as i64) < fill
+            };
+            if !fits {
+                flush(&mut lp, &mut count, &mut out);
+            }
+        }
         entry.clear();
         listpack_entry(&mut entry, item);
-        if count > 0 && lp.len() + entry.len() + 7 > 8192 {
-            size += finish(&mut lp, count);
-            nodes += 1;
-            count = 0;
-        }
         lp.extend_from_slice(&entry);
         count += 1;
     }
-    if count > 0 {
-        size += finish(&mut lp, count);
-        nodes += 1;
-    }
-    rdb_len_size(nodes as u64) + size
+    flush(&mut lp, &mut count, &mut out);
+    out.serialized += rdb_len_size(out.nodes as u64);
+    out
+}
+
+fn list_serialized_length(l: &crate::types::list::List) -> usize {
+    list_layout(l, -2, quicklist_packed_threshold()).serialized
 }
 
 /// DEBUG POPULATE count [prefix] [size]

@@ -13,7 +13,7 @@ use crate::dispatch::{errors, CmdError, CmdResult, Ctx};
 use crate::longdouble::LongDouble;
 use crate::object::Value;
 use crate::types::hash::{Hash, Limits};
-use crate::types::packed::Item;
+use crate::types::packed::{Input, Item};
 use parking_lot::Mutex;
 use redis_formats::glob::glob_match;
 use redis_formats::ReplyBuf;
@@ -57,9 +57,12 @@ const MAX_EXPIRE_MS: i64 = (1 << 48) - 1;
 
 // ---- the registry of hashes with field TTLs ----
 
+/// A database index and a key.
+type DbKey = (usize, Vec<u8>);
+
 /// (db, key) of hashes that may hold field TTLs. Only touched under the server lock;
 /// the count lets the common path (no TTL anywhere) skip the purge check.
-static TTL_HASHES: Mutex<Option<HashSet<(usize, Vec<u8>)>>> = Mutex::new(None);
+static TTL_HASHES: Mutex<Option<HashSet<DbKey>>> = Mutex::new(None);
 static TTL_HASH_COUNT: AtomicUsize = AtomicUsize::new(0);
 
 fn register(db: usize, key: &[u8]) {
@@ -83,11 +86,21 @@ pub fn active_expire_fields(
     if TTL_HASH_COUNT.load(Ordering::Relaxed) == 0 {
         return 0;
     }
+    // A rotating window over the registry, so every hash gets its turn.
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
     let batch: Vec<(usize, Vec<u8>)> = {
         let g = TTL_HASHES.lock();
         match g.as_ref() {
-            Some(s) => s.iter().take(max_keys).cloned().collect(),
-            None => return 0,
+            Some(s) if !s.is_empty() => {
+                let start = NEXT.fetch_add(max_keys, Ordering::Relaxed) % s.len();
+                s.iter()
+                    .chain(s.iter())
+                    .skip(start)
+                    .take(max_keys.min(s.len()))
+                    .cloned()
+                    .collect()
+            }
+            _ => return 0,
         }
     };
     let mut removed = 0;
@@ -153,21 +166,41 @@ fn purge_fields(ctx: &mut Ctx, key: &[u8]) {
     }
 }
 
-/// The hash at `key` (None if missing), or WRONGTYPE; with the reply buffer.
+/// The hash at `key` (None if missing), or WRONGTYPE; with the reply buffer. A hash
+/// with field TTLs loses its expired fields first (and is deleted if none is left).
 fn hash_out<'a>(
     ctx: &'a mut Ctx,
     key: &[u8],
     read: bool,
 ) -> Result<(Option<&'a mut Hash>, &'a mut ReplyBuf), CmdError> {
-    if TTL_HASH_COUNT.load(Ordering::Relaxed) > 0 {
-        purge_fields(ctx, key);
+    let found: Option<*mut Value> = lookup_out(ctx, key, read)
+        .0
+        .map(|o| &mut o.value as *mut Value);
+    let Some(v) = found else {
+        return Ok((None, &mut *ctx.out));
+    };
+    // SAFETY: `v` points into the keyspace borrowed from `ctx` for 'a; it is used
+    // before anything else touches `ctx`, and not after the purge below.
+    match unsafe { &mut *v } {
+        Value::Hash(h) if !h.has_ttls() => {
+            h.rehash_step();
+            return Ok((Some(h), &mut *ctx.out));
+        }
+        Value::Hash(_) => {}
+        _ => return Err(errors::WRONGTYPE.into()),
     }
-    match lookup_out(ctx, key, read) {
-        (None, out) => Ok((None, out)),
-        (Some(o), out) => match &mut o.value {
-            Value::Hash(h) => Ok((Some(h), out)),
-            _ => Err(errors::WRONGTYPE.into()),
-        },
+    purge_fields(ctx, key);
+    let dbi = ctx.client.db;
+    match ctx.srv.keyspace.dbs[dbi]
+        .keys
+        .get_mut(key)
+        .map(|o| &mut o.value)
+    {
+        Some(Value::Hash(h)) => {
+            h.rehash_step();
+            Ok((Some(h), &mut *ctx.out))
+        }
+        _ => Ok((None, &mut *ctx.out)),
     }
 }
 
@@ -181,10 +214,17 @@ fn limits(ctx: &Ctx) -> Limits {
 /// The hash at `key` for writing, created empty if missing (Redis's
 /// hashTypeLookupWriteOrCreate).
 fn hash_or_create<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<&'a mut Hash, CmdError> {
-    if hash_out(ctx, key, false)?.0.is_none() {
-        let obj = ctx.new_object(Value::Hash(Hash::default()));
-        ctx.db().add(key, obj);
+    // One lookup when the hash exists (the common case). Returning a borrow from one
+    // branch and using `ctx` in the other is what the borrow checker cannot see
+    // through yet, hence the pointer.
+    let found: Option<*mut Hash> = hash_out(ctx, key, false)?.0.map(|h| h as *mut Hash);
+    if let Some(h) = found {
+        // SAFETY: `h` points into the keyspace borrowed from `ctx` for 'a; nothing
+        // touches `ctx` between the lookup and this return.
+        return Ok(unsafe { &mut *h });
     }
+    let obj = ctx.new_object(Value::Hash(Hash::default()));
+    ctx.db().add(key, obj);
     match hash_out(ctx, key, false)?.0 {
         Some(h) => Ok(h),
         None => unreachable!("just created"),
@@ -231,9 +271,21 @@ pub fn hset(ctx: &mut Ctx) -> CmdResult {
     let lim = limits(ctx);
     let h = hash_or_create(ctx, &argv[1])?;
     h.try_conversion(argv[2..].iter().map(|a| a.len()), lim);
+    let pairs = &argv[2..];
     let mut created = 0;
-    for pair in argv[2..].chunks_exact(2) {
-        created += h.set(&pair[0], &pair[1], lim) as i64;
+    // A new small hash written whole: one allocation of the final size rather than
+    // one growth per field (less allocator churn, less fragmentation).
+    if h.is_empty() && fresh_fields_fit(pairs, lim) {
+        if let Hash::Packed(p) = h {
+            let items: Vec<Input> = pairs.iter().map(|a| Input::Bytes(a)).collect();
+            p.insert(0, &items);
+            created = (pairs.len() / 2) as i64;
+        }
+    }
+    if created == 0 {
+        for pair in pairs.chunks_exact(2) {
+            created += h.set(&pair[0], &pair[1], lim) as i64;
+        }
     }
     if argv[0].len() > 1 && argv[0][1].eq_ignore_ascii_case(&b's') {
         ctx.out.int(created);
@@ -242,6 +294,19 @@ pub fn hset(ctx: &mut Ctx) -> CmdResult {
     }
     ctx.dirty((argv.len() as u64 - 2) / 2);
     Ok(())
+}
+
+/// True when `pairs` (field, value, ...) can go into an empty packed hash as they are:
+/// few enough for the listpack limit and no field given twice.
+fn fresh_fields_fit(pairs: &[bytes::Bytes], lim: Limits) -> bool {
+    let n = pairs.len() / 2;
+    if n as u64 > lim.entries || n > 64 {
+        return false;
+    }
+    let fields = || pairs.iter().step_by(2);
+    fields()
+        .enumerate()
+        .all(|(i, f)| fields().skip(i + 1).all(|g| g != f))
 }
 
 /// HSETNX key field value
@@ -380,6 +445,19 @@ pub fn hgetall(ctx: &mut Ctx) -> CmdResult {
     getall(ctx, true, true)
 }
 
+/// Sets a field keeping its TTL (HINCRBY and HINCRBYFLOAT, as Redis 7.4 does).
+fn set_keep_ttl(h: &mut Hash, field: &[u8], value: &[u8], lim: Limits) {
+    let ttl = if h.has_ttls() {
+        h.field_expire(field).unwrap_or(0)
+    } else {
+        0
+    };
+    h.set(field, value, lim);
+    if ttl != 0 {
+        h.set_field_expire(field, ttl);
+    }
+}
+
 /// HINCRBY key field increment
 pub fn hincrby(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
@@ -397,7 +475,12 @@ pub fn hincrby(ctx: &mut Ctx) -> CmdResult {
         .checked_add(incr)
         .ok_or(CmdError::from("ERR increment or decrement would overflow"))?;
     let mut buf = [0u8; 20];
-    h.set(&argv[2], redis_formats::num::format_i64(new, &mut buf), lim);
+    set_keep_ttl(
+        h,
+        &argv[2],
+        redis_formats::num::format_i64(new, &mut buf),
+        lim,
+    );
     ctx.out.int(new);
     ctx.dirty(1);
     Ok(())
@@ -423,7 +506,7 @@ pub fn hincrbyfloat(ctx: &mut Ctx) -> CmdResult {
         "ERR increment would produce NaN or Infinity",
     ))?;
     let text = sum.to_human();
-    h.set(&argv[2], &text, lim);
+    set_keep_ttl(h, &argv[2], &text, lim);
     ctx.out.bulk(&text);
     ctx.dirty(1);
     Ok(())
@@ -535,6 +618,30 @@ pub fn hscan(ctx: &mut Ctx) -> CmdResult {
 /// Parses `FIELDS numfields field...` at argument `at`; returns the index of the
 /// first field and their count (they must run to the end when `to_end`).
 fn parse_fields(ctx: &Ctx, at: usize, per_field: usize) -> Result<(usize, usize), CmdError> {
+    parse_fields_msg(
+        ctx,
+        at,
+        per_field,
+        "Parameter `numFields` should be greater than 0",
+    )
+}
+
+/// [`parse_fields`] with the count error of the 8.0 commands (HGETDEL, HGETEX, HSETEX).
+fn parse_fields_8(ctx: &Ctx, at: usize, per_field: usize) -> Result<(usize, usize), CmdError> {
+    parse_fields_msg(
+        ctx,
+        at,
+        per_field,
+        "Number of fields must be a positive integer",
+    )
+}
+
+fn parse_fields_msg(
+    ctx: &Ctx,
+    at: usize,
+    per_field: usize,
+    count_msg: &'static str,
+) -> Result<(usize, usize), CmdError> {
     let argv = ctx.argv;
     if at >= argv.len() || !ctx.arg_is(at, "fields") {
         return Err("ERR Mandatory argument FIELDS is missing or not at the right position".into());
@@ -542,12 +649,7 @@ fn parse_fields(ctx: &Ctx, at: usize, per_field: usize) -> Result<(usize, usize)
     if at + 1 >= argv.len() {
         return Err(arity_error(ctx));
     }
-    let n = range_long(
-        &argv[at + 1],
-        1,
-        i64::MAX,
-        Some("Parameter `numFields` should be greater than 0"),
-    )? as usize;
+    let n = range_long(&argv[at + 1], 1, i64::MAX, Some(count_msg))? as usize;
     let rest = argv.len() - at - 2;
     if n.checked_mul(per_field) != Some(rest) {
         return Err("ERR The `numfields` parameter must match the number of arguments".into());
@@ -765,7 +867,7 @@ pub fn hpersist(ctx: &mut Ctx) -> CmdResult {
 pub fn hgetdel(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     hash_out(ctx, &argv[1], false)?;
-    let (first, n) = parse_fields(ctx, 2, 1)?;
+    let (first, n) = parse_fields_8(ctx, 2, 1)?;
     let mut deleted = 0;
     let (h, out) = hash_out(ctx, &argv[1], false)?;
     out.array(n);
@@ -864,7 +966,7 @@ pub fn hgetex(ctx: &mut Ctx) -> CmdResult {
     let key: &[u8] = &argv[1];
     hash_out(ctx, key, false)?;
     let (opt, used) = parse_ex_opt(ctx, 2, true, false)?;
-    let (first, n) = parse_fields(ctx, 2 + used, 1)?;
+    let (first, n) = parse_fields_8(ctx, 2 + used, 1)?;
     let now = ctx.now_ms;
     let dbi = ctx.client.db;
     let (h, out) = hash_out(ctx, key, false)?;
@@ -890,11 +992,9 @@ pub fn hgetex(ctx: &mut Ctx) -> CmdResult {
                 h.set_field_expire(f, when);
                 changed += 1;
             }
-            ExOpt::Persist => {
-                if h.field_expire(f).is_some_and(|e| e != 0) {
-                    h.set_field_expire(f, 0);
-                    changed += 1;
-                }
+            ExOpt::Persist if h.field_expire(f).is_some_and(|e| e != 0) => {
+                h.set_field_expire(f, 0);
+                changed += 1;
             }
             _ => {}
         }
@@ -943,7 +1043,7 @@ pub fn hsetex(ctx: &mut Ctx) -> CmdResult {
         }
         break;
     }
-    let (first, n) = parse_fields(ctx, i, 2)?;
+    let (first, n) = parse_fields_8(ctx, i, 2)?;
     let fields = &argv[first..first + 2 * n];
     let lim = limits(ctx);
     let now = ctx.now_ms;

@@ -310,7 +310,7 @@ pub fn info_string(
         f!("client_recent_max_output_buffer:0");
         f!("blocked_clients:{}", srv.blocked_clients);
         f!("tracking_clients:0");
-        f!("clients_in_timeout_table:0");
+        f!("clients_in_timeout_table:{}", srv.blocking.with_timeout());
     }
     if sections.has("memory") {
         head(&mut s, "Memory");
@@ -722,12 +722,12 @@ fn sds_alloc(len: usize) -> usize {
 
 /// Redis's objectComputeSize for a value of the given encoding.
 fn redis_value_size(v: &crate::object::Value) -> usize {
+    let len = if v.is_string() { v.str_len() } else { 0 };
     match v.encoding() {
         "int" => ROBJ,
         // The object and an sdshdr8 in one allocation.
-        "embstr" => malloc_size(ROBJ + 3 + v.str_len() + 1),
-        "raw" => ROBJ + sds_alloc(v.str_len()),
-        // Collections (str_len is for strings only).
+        "embstr" => malloc_size(ROBJ + 3 + len + 1),
+        "raw" => ROBJ + sds_alloc(len),
         _ => ROBJ + v.heap_size(),
     }
 }

@@ -404,7 +404,13 @@ fn lpos(ctx: &mut Ctx) -> CmdResult {
     };
     let ele = &argv[2];
     let reverse = rank < 0;
-    let rank = rank.unsigned_abs();
+    // Redis negates a negative rank in a C long: LONG_MIN stays negative, which
+    // every match then satisfies, as rank 1 would.
+    let rank = if rank == i64::MIN {
+        1
+    } else {
+        rank.unsigned_abs()
+    };
     let len = l.len();
     let iter: Box<dyn Iterator<Item = Item<'_>>> = if reverse {
         Box::new(l.iter_rev())
@@ -489,8 +495,7 @@ pub fn move_element(
     db: usize,
     src: &[u8],
     dst: &[u8],
-    from_front: bool,
-    to_front: bool,
+    (from_front, to_front): (bool, bool),
     now: i64,
     touch: bool,
 ) -> Result<Option<Vec<u8>>, CmdError> {
@@ -524,7 +529,13 @@ pub fn move_element(
 fn lmove_generic(ctx: &mut Ctx, from_front: bool, to_front: bool) -> CmdResult {
     let (argv, db, now, touch) = parts!(ctx);
     match move_element(
-        ctx.srv, db, &argv[1], &argv[2], from_front, to_front, now, touch,
+        ctx.srv,
+        db,
+        &argv[1],
+        &argv[2],
+        (from_front, to_front),
+        now,
+        touch,
     )? {
         Some(v) => ctx.out.bulk(&v),
         None => ctx.out.null(),
@@ -625,14 +636,8 @@ struct ListWait {
 }
 
 impl BlockedOp for ListWait {
-    /// BLMOVE and BRPOPLPUSH answer a null bulk when they may not block (Redis's
-    /// blmoveGenericCommand), the pops a null array.
-    fn no_block_reply(&self, out: &mut ReplyBuf) {
-        if self.dest.is_some() {
-            out.null();
-        } else {
-            out.null_array();
-        }
+    fn also_writes(&self) -> Option<&[u8]> {
+        self.dest.as_ref().map(|(k, _)| &k[..])
     }
 
     fn serve(
@@ -651,7 +656,7 @@ impl BlockedOp for ListWait {
             return Served::NotReady;
         }
         if let Some((dst, to_front)) = &self.dest {
-            match move_element(srv, db, key, dst, self.front, *to_front, now_ms, true) {
+            match move_element(srv, db, key, dst, (self.front, *to_front), now_ms, true) {
                 Ok(Some(v)) => out.bulk(&v),
                 Ok(None) => return Served::NotReady,
                 Err(CmdError(msg)) => out.error(&msg),
@@ -685,6 +690,10 @@ fn bpop_generic(
 ) -> CmdResult {
     let deadline = blocking::parse_timeout(&ctx.argv[timeout_idx], ctx.now_ms)?;
     if mpop_first(ctx, keys, front, count)? {
+        return Ok(());
+    }
+    if ctx.client.deny_blocking {
+        ctx.out.null_array();
         return Ok(());
     }
     blocking::block(
@@ -721,6 +730,10 @@ fn blmove_generic(ctx: &mut Ctx, from: bool, to: bool, timeout_idx: usize) -> Cm
     let deadline = blocking::parse_timeout(&argv[timeout_idx], now)?;
     if get_list(ctx.srv, db, &argv[1], now, false, touch)?.is_some() {
         return lmove_generic(ctx, from, to);
+    }
+    if ctx.client.deny_blocking {
+        ctx.out.null();
+        return Ok(());
     }
     blocking::block(
         ctx,

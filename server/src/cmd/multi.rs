@@ -98,11 +98,12 @@ fn exec(ctx: &mut Ctx) -> CmdResult {
         return Ok(());
     }
     ctx.out.array(state.queue.len());
-    ctx.client.in_exec = true;
+    // Nothing inside EXEC may wait: blocking commands answer as on a timeout.
+    let deny = std::mem::replace(&mut ctx.client.deny_blocking, true);
     for argv in &state.queue {
         crate::dispatch::call_queued(ctx.shared, ctx.srv, ctx.client, argv, ctx.out);
     }
-    ctx.client.in_exec = false;
+    ctx.client.deny_blocking = deny;
     Ok(())
 }
 

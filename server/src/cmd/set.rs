@@ -53,7 +53,10 @@ fn set_out<'a>(
     match lookup_out(ctx, key, read) {
         (None, out) => Ok((None, out)),
         (Some(o), out) => match &mut o.value {
-            Value::Set(s) => Ok((Some(s), out)),
+            Value::Set(s) => {
+                s.rehash_step();
+                Ok((Some(s), out))
+            }
             _ => Err(errors::WRONGTYPE.into()),
         },
     }
@@ -187,6 +190,9 @@ pub fn smove(ctx: &mut Ctx) -> CmdResult {
     ctx.dirty(1);
     if set_out(ctx, dst, false)?.0.is_some_and(|s| s.add(m, max)) {
         ctx.dirty(1);
+    } else {
+        // The destination already had the member: WATCHes on it hold.
+        ctx.unchanged_keys |= 1 << 2;
     }
     ctx.out.int(1);
     Ok(())

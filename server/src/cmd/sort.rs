@@ -88,8 +88,11 @@ fn parse_options(ctx: &Ctx, readonly: bool) -> Result<Options, CmdError> {
     Ok(o)
 }
 
+/// A BY/GET pattern split around its `*`: key prefix, key suffix, hash field.
+type PatternParts<'a> = (&'a [u8], &'a [u8], Option<&'a [u8]>);
+
 /// Where `*` is replaced and which hash field (after `->`) a pattern reads.
-fn split_pattern(pattern: &[u8]) -> Option<(&[u8], &[u8], Option<&[u8]>)> {
+fn split_pattern(pattern: &[u8]) -> Option<PatternParts<'_>> {
     let star = pattern.iter().position(|&b| b == b'*')?;
     let rest = &pattern[star + 1..];
     // The field part starts at the first "->" after the '*', if something follows it.

@@ -21,6 +21,9 @@ use std::collections::HashMap;
 
 /// The commands of this module.
 pub const HANDLERS: &[(&str, super::Handler)] = &[
+    ("bzmpop", bzmpop),
+    ("bzpopmax", bzpopmax),
+    ("bzpopmin", bzpopmin),
     ("zadd", zadd),
     ("zcard", zcard),
     ("zcount", zcount),
@@ -136,6 +139,12 @@ fn parse_hex_float(s: &str) -> Option<f64> {
 /// Redis's getDoubleFromObject: the whole string, no leading space, no overflow or
 /// underflow to zero, not NaN.
 pub fn parse_score(s: &[u8]) -> Option<f64> {
+    // Fast path: a plain integer that a double holds exactly.
+    if s.len() <= 15 {
+        if let Some(n) = redis_formats::num::parse_i64(s) {
+            return Some(n as f64);
+        }
+    }
     if s.is_empty() || is_c_space(s[0]) || s.contains(&0) {
         return None;
     }
@@ -179,8 +188,9 @@ enum Lex<'a> {
 
 fn parse_lex_bound(s: &[u8]) -> Option<Lex<'_>> {
     match s.first()? {
-        b'+' if s.len() == 1 => Some(Lex::MaxInf),
-        b'-' if s.len() == 1 => Some(Lex::MinInf),
+        // Redis checks the next byte of the C string: a NUL ends it.
+        b'+' if s.len() == 1 || s[1] == 0 => Some(Lex::MaxInf),
+        b'-' if s.len() == 1 || s[1] == 0 => Some(Lex::MinInf),
         b'(' => Some(Lex::Excl(&s[1..])),
         b'[' => Some(Lex::Incl(&s[1..])),
         _ => None,
@@ -193,33 +203,177 @@ enum Range<'a> {
     Lex(Lex<'a>, Lex<'a>),
 }
 
+impl Lex<'_> {
+    /// The member is at or above this bound taken as a minimum.
+    fn gte_min(&self, m: &[u8]) -> bool {
+        match *self {
+            Lex::MinInf => true,
+            Lex::MaxInf => false,
+            Lex::Incl(x) => m >= x,
+            Lex::Excl(x) => m > x,
+        }
+    }
+
+    /// The member is at or below this bound taken as a maximum.
+    fn lte_max(&self, m: &[u8]) -> bool {
+        match *self {
+            Lex::MinInf => false,
+            Lex::MaxInf => true,
+            Lex::Incl(x) => m <= x,
+            Lex::Excl(x) => m < x,
+        }
+    }
+
+    /// Rank for comparing bounds: -inf < strings < +inf.
+    fn order(&self, other: &Lex<'_>) -> std::cmp::Ordering {
+        use std::cmp::Ordering::*;
+        match (*self, *other) {
+            (Lex::MinInf, Lex::MinInf) | (Lex::MaxInf, Lex::MaxInf) => Equal,
+            (Lex::MinInf, _) | (_, Lex::MaxInf) => Less,
+            (Lex::MaxInf, _) | (_, Lex::MinInf) => Greater,
+            (Lex::Incl(a) | Lex::Excl(a), Lex::Incl(b) | Lex::Excl(b)) => a.cmp(b),
+        }
+    }
+
+    fn exclusive(&self) -> bool {
+        !matches!(self, Lex::Incl(_))
+    }
+}
+
+/// Redis's checks that a lex range can hold anything (zslIsInLexRange): the bounds
+/// in order, the last member not below min, the first not above max.
+fn lex_in_range(z: &ZSet, min: Lex<'_>, max: Lex<'_>) -> bool {
+    let cmp = min.order(&max);
+    if cmp.is_gt() || (cmp.is_eq() && (min.exclusive() || max.exclusive())) {
+        return false;
+    }
+    let n = z.len();
+    n > 0
+        && z.with_rank(n - 1, |m, _| min.gte_min(m)) == Some(true)
+        && z.with_rank(0, |m, _| max.lte_max(m)) == Some(true)
+}
+
+/// The first member in a lex range, found as Redis finds it (a scan from the start
+/// in a listpack, a skiplist descent otherwise: the same for members of equal score).
+fn lex_first(z: &ZSet, min: Lex<'_>, max: Lex<'_>) -> Option<usize> {
+    if !lex_in_range(z, min, max) {
+        return None;
+    }
+    let f = z.count_prefix(|_, m| !min.gte_min(m));
+    (z.with_rank(f, |m, _| max.lte_max(m)) == Some(true)).then_some(f)
+}
+
+/// The last member in a lex range (a scan from the end in a listpack, a descent
+/// otherwise).
+fn lex_last(z: &ZSet, min: Lex<'_>, max: Lex<'_>) -> Option<usize> {
+    if !lex_in_range(z, min, max) {
+        return None;
+    }
+    let n = z.len();
+    let l = if z.is_packed() {
+        let above = z.count_while(n - 1, true, |_, m| !max.lte_max(m));
+        (n - 1).checked_sub(above)?
+    } else {
+        z.count_prefix(|_, m| max.lte_max(m)).checked_sub(1)?
+    };
+    (z.with_rank(l, |m, _| min.gte_min(m)) == Some(true)).then_some(l)
+}
+
 impl Range<'_> {
-    /// The forward-rank interval `[lo, hi)` of the members in range.
-    fn ranks(&self, z: &ZSet) -> (usize, usize) {
-        let n = z.len();
-        let (lo, hi) = match *self {
+    /// The forward-rank interval `[lo, hi)` of a score range.
+    fn score_ranks(z: &ZSet, min: f64, minex: bool, max: f64, maxex: bool) -> (usize, usize) {
+        let lo = z.count_prefix(|s, _| if minex { s <= min } else { s < min });
+        let hi = z.count_prefix(|s, _| if maxex { s < max } else { s <= max });
+        (lo, hi.max(lo))
+    }
+
+    /// ZCOUNT / ZLEXCOUNT.
+    fn count(&self, z: &ZSet) -> i64 {
+        match *self {
             Range::Score(min, minex, max, maxex) => {
-                let lo = z.count_prefix(|s, _| if minex { s <= min } else { s < min });
-                let hi = z.count_prefix(|s, _| if maxex { s < max } else { s <= max });
-                (lo, hi)
+                let (lo, hi) = Self::score_ranks(z, min, minex, max, maxex);
+                (hi - lo) as i64
             }
             Range::Lex(min, max) => {
-                let lo = match min {
-                    Lex::MinInf => 0,
-                    Lex::MaxInf => n,
-                    Lex::Incl(x) => z.count_prefix(|_, m| m < x),
-                    Lex::Excl(x) => z.count_prefix(|_, m| m <= x),
+                let Some(f) = lex_first(z, min, max) else {
+                    return 0;
                 };
-                let hi = match max {
-                    Lex::MinInf => 0,
-                    Lex::MaxInf => n,
-                    Lex::Incl(x) => z.count_prefix(|_, m| m <= x),
-                    Lex::Excl(x) => z.count_prefix(|_, m| m < x),
-                };
-                (lo, hi)
+                if z.is_packed() {
+                    return z.count_while(f, false, |_, m| max.lte_max(m)) as i64;
+                }
+                // Rank arithmetic as Redis's skiplist count (it can go negative
+                // when members of different scores break the lex order).
+                let n = z.len() as i64;
+                let mut count = n - f as i64;
+                if let Some(l) = lex_last(z, min, max) {
+                    count -= n - 1 - l as i64;
+                }
+                count
             }
-        };
-        (lo, hi.max(lo))
+        }
+    }
+
+    /// The ranks ZREMRANGEBYSCORE / ZREMRANGEBYLEX remove.
+    fn removal(&self, z: &ZSet) -> (usize, usize) {
+        match *self {
+            Range::Score(min, minex, max, maxex) => Self::score_ranks(z, min, minex, max, maxex),
+            Range::Lex(min, max) => {
+                let f = if z.is_packed() {
+                    match lex_first(z, min, max) {
+                        Some(f) => f,
+                        None => return (0, 0),
+                    }
+                } else {
+                    z.count_prefix(|_, m| !min.gte_min(m))
+                };
+                (f, f + z.count_while(f, false, |_, m| max.lte_max(m)))
+            }
+        }
+    }
+
+    /// The forward ranks a range query returns, after `offset` and `limit` (negative:
+    /// no limit), walking backward from the top with `rev`.
+    fn select(&self, z: &ZSet, offset: i64, limit: i64, rev: bool) -> (usize, usize) {
+        if offset < 0 {
+            return (0, 0);
+        }
+        let offset = offset as usize;
+        let cap = |n: usize| if limit < 0 { n } else { n.min(limit as usize) };
+        match *self {
+            Range::Score(min, minex, max, maxex) => {
+                if offset > 0 && offset >= z.len() {
+                    return (0, 0);
+                }
+                let (lo, hi) = Self::score_ranks(z, min, minex, max, maxex);
+                let n = cap((hi - lo).saturating_sub(offset));
+                if n == 0 {
+                    (0, 0)
+                } else if rev {
+                    (hi - offset - n, hi - offset)
+                } else {
+                    (lo + offset, lo + offset + n)
+                }
+            }
+            Range::Lex(min, max) => {
+                if rev {
+                    let Some(l) = lex_last(z, min, max) else {
+                        return (0, 0);
+                    };
+                    let Some(from) = l.checked_sub(offset) else {
+                        return (0, 0);
+                    };
+                    let n = cap(z.count_while(from, true, |_, m| min.gte_min(m)));
+                    (from + 1 - n, from + 1)
+                } else {
+                    let Some(f) = lex_first(z, min, max) else {
+                        return (0, 0);
+                    };
+                    let from = f + offset;
+                    let n = cap(z.count_while(from, false, |_, m| max.lte_max(m)));
+                    (from, from + n)
+                }
+            }
+        }
     }
 }
 
@@ -405,6 +559,33 @@ fn zadd_generic(ctx: &mut Ctx, incr_cmd: bool) -> CmdResult {
         None => {
             if xx {
                 return finish_zadd(ctx, incr, ch, (0, 0, 0, 0.0));
+            }
+            // A new key from several distinct members: built whole, in one
+            // allocation of the final size (less allocator churn than one insert each).
+            if !incr && (2..=64).contains(&elements) {
+                let members: Vec<&[u8]> = argv[idx..].chunks_exact(2).map(|p| &p[1][..]).collect();
+                let distinct = members
+                    .iter()
+                    .enumerate()
+                    .all(|(i, m)| members[i + 1..].iter().all(|n| n != m));
+                if distinct {
+                    let mut items: Vec<(Vec<u8>, f64)> = members
+                        .iter()
+                        .zip(scores)
+                        .map(|(m, s)| (m.to_vec(), *s))
+                        .collect();
+                    items.sort_by(|a, b| {
+                        a.1.partial_cmp(&b.1)
+                            .unwrap_or(std::cmp::Ordering::Equal)
+                            .then_with(|| a.0.cmp(&b.0))
+                    });
+                    let z = ZSet::from_sorted(&items, max_entries, max_value);
+                    let obj = ctx.new_object(Value::ZSet(z));
+                    ctx.srv.keyspace.dbs[db].add(key, obj);
+                    let n = elements as u64;
+                    ctx.dirty(n);
+                    return finish_zadd(ctx, incr, ch, (n, 0, n, scores[elements - 1]));
+                }
             }
             let mut z = if max_entries == 0 || max_value < argv[idx + 1].len() {
                 ZSet::new_skiplist()
@@ -592,11 +773,7 @@ fn count_generic(ctx: &mut Ctx, lex: bool) -> CmdResult {
     let argv = ctx.argv;
     let range = parse_range(&argv[2], &argv[3], lex)?;
     let (z, out) = read_zset(ctx, &argv[1])?;
-    let n = z.map_or(0, |z| {
-        let (lo, hi) = range.ranks(z);
-        hi - lo
-    });
-    out.int(n as i64);
+    out.int(z.map_or(0, |z| range.count(z)));
     Ok(())
 }
 
@@ -694,26 +871,7 @@ fn zrange_generic(
                 Some((a, b)) if rev => (z.len() - b, z.len() - a),
                 Some(ab) => ab,
             },
-            Some(range) => {
-                let (lo, hi) = range.ranks(z);
-                if offset < 0 || (offset > 0 && offset as usize >= z.len()) {
-                    (0, 0)
-                } else {
-                    let avail = (hi - lo).saturating_sub(offset as usize);
-                    let n = if limit < 0 {
-                        avail
-                    } else {
-                        avail.min(limit as usize)
-                    };
-                    if n == 0 {
-                        (0, 0)
-                    } else if rev {
-                        (hi - offset as usize - n, hi - offset as usize)
-                    } else {
-                        (lo + offset as usize, lo + offset as usize + n)
-                    }
-                }
-            }
+            Some(range) => range.select(z, offset, limit, rev),
         },
     };
     let Some(dst) = store else {
@@ -826,7 +984,7 @@ fn zremrange_generic(ctx: &mut Ctx, kind: Kind) -> CmdResult {
     };
     let (lo, hi) = match &range {
         None => rank_interval(ranks.0, ranks.1, z.len()).unwrap_or((0, 0)),
-        Some(r) => r.ranks(z),
+        Some(r) => r.removal(z),
     };
     z.remove_range(lo, hi);
     let emptied = z.is_empty();
@@ -1161,16 +1319,21 @@ pub fn zintercard(ctx: &mut Ctx) -> CmdResult {
 /// The non-blocking pop core (Redis's genericZpopCommand for one key), for ZPOPMIN,
 /// ZPOPMAX, ZMPOP and the blocking pops once a key is ready.
 ///
-/// Precondition: `key` in db `dbi` holds a sorted set (the caller checked the type;
-/// it may not be missing). Pops up to `count` members (at least one) from the
-/// lowest (`max == false`) or highest end and writes the whole reply to `out`:
+/// When `key` in db `dbi` holds a sorted set, pops up to `count` members (at least
+/// one) from the lowest (`max == false`) or highest end and writes the whole reply
+/// to `out` (in `out`'s protocol):
 /// - `emit_key == false, nested == false`: `[m, s, m, s...]` (ZPOPMIN/ZPOPMAX);
 /// - `emit_key == false, nested == true`: `[[m, s], ...]` (ZPOPMIN with COUNT in RESP3);
 /// - `emit_key == true, nested == false`: `[key, m, s, ...]` (BZPOPMIN/BZPOPMAX, count 1);
 /// - `emit_key == true, nested == true`: `[key, [[m, s], ...]]` (ZMPOP/BZMPOP).
 ///
 /// Deletes the key when it empties and adds the pops to `srv.dirty`. Returns the
-/// number of members popped.
+/// number of members popped; 0, with nothing written, when the key is missing or
+/// holds another type (a blocked client then waits on: `Served::NotReady`).
+///
+/// A blocking pop's `serve` is then `pop_from(srv, db, key, max, count, true,
+/// nested, out, now_ms) > 0`, with `nested` false for BZPOPMIN/BZPOPMAX (count 1)
+/// and true for BZMPOP; its arguments parse with [`parse_mpop_args`].
 #[allow(clippy::too_many_arguments)]
 pub fn pop_from(
     srv: &mut Server,
@@ -1187,7 +1350,6 @@ pub fn pop_from(
         .lookup(key, now_ms)
         .map(|o| &mut o.value)
     else {
-        out.null_array();
         return 0;
     };
     let n = count.max(1).min(z.len());
@@ -1483,12 +1645,114 @@ pub fn zscan(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+// ---------------------------------------------------------------------------
+// BZPOPMIN, BZPOPMAX, BZMPOP: the pops above, waiting through `crate::blocking`.
+
+/// The pending pop of a client blocked in BZPOPMIN, BZPOPMAX or BZMPOP.
+struct ZSetWait {
+    max: bool,
+    /// BZMPOP's count (its reply nests the pairs under the key).
+    count: Option<usize>,
+}
+
+impl crate::blocking::BlockedOp for ZSetWait {
+    fn serve(
+        &mut self,
+        srv: &mut Server,
+        db: usize,
+        key: &[u8],
+        out: &mut ReplyBuf,
+        now_ms: i64,
+    ) -> crate::blocking::Served {
+        let n = pop_from(
+            srv,
+            db,
+            key,
+            self.max,
+            self.count.unwrap_or(1),
+            true,
+            self.count.is_some(),
+            out,
+            now_ms,
+        );
+        if n > 0 {
+            crate::blocking::Served::Done
+        } else {
+            crate::blocking::Served::NotReady
+        }
+    }
+}
+
+/// Redis's blockingGenericZpopCommand: pops from the first non-empty key at once,
+/// else waits (or answers a null array where the client may not block).
+fn bzpop_generic(
+    ctx: &mut Ctx,
+    keys: std::ops::Range<usize>,
+    max: bool,
+    timeout_idx: usize,
+    count: Option<usize>,
+) -> CmdResult {
+    let argv = ctx.argv;
+    let deadline = crate::blocking::parse_timeout(&argv[timeout_idx], ctx.now_ms)?;
+    let db = ctx.client.db;
+    let now = ctx.now_ms;
+    let touch = touch(ctx);
+    for k in &argv[keys.clone()] {
+        if write_zset(ctx.srv, db, k, now, touch)?.is_some() {
+            pop_from(
+                ctx.srv,
+                db,
+                k,
+                max,
+                count.unwrap_or(1),
+                true,
+                count.is_some(),
+                ctx.out,
+                now,
+            );
+            return Ok(());
+        }
+    }
+    if ctx.client.deny_blocking {
+        ctx.out.null_array();
+        return Ok(());
+    }
+    crate::blocking::block(
+        ctx,
+        &argv[keys],
+        deadline,
+        Box::new(ZSetWait { max, count }),
+    );
+    Ok(())
+}
+
+/// BZPOPMIN key [key ...] timeout
+fn bzpopmin(ctx: &mut Ctx) -> CmdResult {
+    let n = ctx.argc();
+    bzpop_generic(ctx, 1..n - 1, false, n - 1, None)
+}
+
+/// BZPOPMAX key [key ...] timeout
+fn bzpopmax(ctx: &mut Ctx) -> CmdResult {
+    let n = ctx.argc();
+    bzpop_generic(ctx, 1..n - 1, true, n - 1, None)
+}
+
+/// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
+fn bzmpop(ctx: &mut Ctx) -> CmdResult {
+    let (keys, max, count) = parse_mpop_args(ctx, 2)?;
+    bzpop_generic(ctx, keys, max, 1, Some(count))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn scores_parse_like_redis() {
+        assert_eq!(parse_score(b"0"), Some(0.0));
+        assert_eq!(parse_score(b"-12"), Some(-12.0));
+        assert!(parse_score(b"-0").unwrap().is_sign_negative());
         assert_eq!(parse_score(b"1.5"), Some(1.5));
         assert_eq!(parse_score(b"+inf"), Some(f64::INFINITY));
         assert_eq!(parse_score(b"-inf"), Some(f64::NEG_INFINITY));

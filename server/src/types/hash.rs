@@ -103,10 +103,25 @@ impl Hash {
             Hash::Table(t) => {
                 let mut n = std::mem::size_of::<HashTable>() + t.map.table_bytes();
                 n += t.ttl.table_bytes();
-                for e in t.map.iter() {
-                    n += 64 + e.key.heap_size() + e.value.heap_size();
+                // Entries estimated from a sample, as Redis's MEMORY USAGE does.
+                let (mut sampled, mut bytes) = (0, 0);
+                for e in t.map.iter().take(16) {
+                    sampled += 1;
+                    bytes += 64 + e.key.heap_size() + e.value.heap_size();
                 }
+                n += (bytes * t.map.len()).checked_div(sampled).unwrap_or(0);
                 n + t.ttl.len() * 48
+            }
+        }
+    }
+
+    /// One step of an ongoing rehash (Redis's dict moves a bucket on every lookup,
+    /// reads included).
+    #[inline]
+    pub fn rehash_step(&mut self) {
+        if let Hash::Table(t) = self {
+            if t.map.is_rehashing() {
+                t.map.rehash(1);
             }
         }
     }
@@ -206,10 +221,10 @@ impl Hash {
             Hash::Packed(p) | Hash::PackedEx(p) => match p.find(field, stride) {
                 Some((_, off)) => {
                     let voff = p.at(off).1;
-                    p.replace(voff, Input::Bytes(value));
+                    p.overwrite(voff, Input::Bytes(value));
                     if stride == 3 {
                         let eoff = p.at(voff).1;
-                        p.replace(eoff, Input::Int(0));
+                        p.overwrite(eoff, Input::Int(0));
                     }
                     false
                 }
@@ -305,8 +320,7 @@ impl Hash {
                 (k.to_vec(), p.at(next).0.to_vec())
             }
             Hash::Table(t) => {
-                let e = t.map.random_entry().expect("not empty");
-                (e.key.to_vec(), e.value.to_vec())
+                super::set::fair_random(&t.map, |e| (e.key.to_vec(), e.value.to_vec()))
             }
         }
     }
@@ -330,8 +344,9 @@ impl Hash {
             }
             Hash::Table(t) => {
                 for _ in 0..count {
-                    let e = t.map.random_entry().expect("not empty");
-                    f(Item::Str(&e.key), Item::Str(&e.value));
+                    let (k, v) =
+                        super::set::fair_random(&t.map, |e| (e.key.to_vec(), e.value.to_vec()));
+                    f(Item::Str(&k), Item::Str(&v));
                 }
             }
         }
@@ -366,8 +381,9 @@ impl Hash {
                 let mut got = 0;
                 let mut iterations = count.saturating_mul(10);
                 loop {
+                    // Redis counts the collected items: a field and its value.
                     cursor = t.map.scan(cursor, |e| {
-                        got += 1;
+                        got += 2;
                         f(Item::Str(&e.key), Item::Str(&e.value));
                     });
                     iterations -= 1;
@@ -436,7 +452,7 @@ impl Hash {
                 if let Some((_, off)) = p.find(field, 3) {
                     let voff = p.at(off).1;
                     let eoff = p.at(voff).1;
-                    p.replace(eoff, Input::Int(when));
+                    p.overwrite(eoff, Input::Int(when));
                 }
             }
             Hash::Table(t) => {

@@ -269,11 +269,8 @@ impl List {
     pub fn push(&mut self, v: &[u8], front: bool, lim: &Limits) {
         if let List::Packed(p) = self {
             if p.is_empty() || lim.accepts(p, v) {
-                if front {
-                    p.push_front(Input::Bytes(v));
-                } else {
-                    p.push(Input::Bytes(v));
-                }
+                let off = if front { 0 } else { p.bytes() };
+                p.insert_one(off, Input::Bytes(v));
                 return;
             }
         }
@@ -286,11 +283,8 @@ impl List {
         };
         match end {
             Some(n) if lim.accepts(n, v) => {
-                if front {
-                    n.push_front(Input::Bytes(v));
-                } else {
-                    n.push(Input::Bytes(v));
-                }
+                let off = if front { 0 } else { n.bytes() };
+                n.insert_one(off, Input::Bytes(v));
             }
             _ => {
                 let mut n = Packed::new();
@@ -510,20 +504,33 @@ impl List {
         }
     }
 
-    /// Removes the elements at the given indexes (ascending or not; each once).
+    /// Removes the elements at the given indexes (in any order; each once), in
+    /// one pass over the nodes.
     pub fn remove_indexes(&mut self, idx: &mut [usize]) {
+        if idx.is_empty() {
+            return;
+        }
         idx.sort_unstable();
-        // Remove from the back so earlier indexes stay valid; coalesce runs.
-        let mut j = idx.len();
-        while j > 0 {
-            let end = idx[j - 1];
-            let mut start = end;
-            j -= 1;
-            while j > 0 && idx[j - 1] + 1 == start {
-                start -= 1;
-                j -= 1;
+        match self {
+            List::Packed(p) => remove_in_node(p, idx, 0),
+            List::Quick(q) => {
+                let mut base = 0;
+                let mut k = 0;
+                for node in q.nodes.iter_mut() {
+                    let n = node.len();
+                    let start = k;
+                    while k < idx.len() && idx[k] < base + n {
+                        k += 1;
+                    }
+                    if k > start {
+                        remove_in_node(node, &idx[start..k], base);
+                    }
+                    base += n;
+                }
+                q.len -= idx.len();
+                q.nodes.retain(|n| !n.is_empty());
+                self.normalize();
             }
-            self.remove_range(start, end - start + 1);
         }
     }
 
@@ -549,6 +556,24 @@ impl List {
                 assert!(lim.fits(n), "node over limits: {} {}", n.len(), n.bytes());
             }
         }
+    }
+}
+
+/// Removes the entries `idx[i] - base` (ascending, within the node) of `node`.
+fn remove_in_node(node: &mut Packed, idx: &[usize], base: usize) {
+    let mut offs = Vec::with_capacity(idx.len());
+    let mut j = 0;
+    for (i, (off, _)) in node.iter_offsets().enumerate() {
+        if j == idx.len() {
+            break;
+        }
+        if idx[j] - base == i {
+            offs.push(off);
+            j += 1;
+        }
+    }
+    for &off in offs.iter().rev() {
+        node.remove(off, 1);
     }
 }
 
@@ -601,7 +626,7 @@ mod tests {
                     2 => vec![b'x'; rng.usize(0..300)],
                     _ => rng.u64(..).to_string().into_bytes(),
                 };
-                match rng.u8(..10) {
+                match rng.u8(..11) {
                     0 | 1 => {
                         l.push(&v, true, &lim);
                         m.push_front(v);
@@ -621,6 +646,15 @@ mod tests {
                         let i = rng.usize(0..m.len());
                         l.set(i, &v, &lim);
                         m[i] = v;
+                    }
+                    10 if !m.is_empty() => {
+                        let mut idx: Vec<usize> =
+                            (0..m.len()).filter(|_| rng.u8(..4) == 0).collect();
+                        for &i in idx.iter().rev() {
+                            m.remove(i);
+                        }
+                        rng.shuffle(&mut idx);
+                        l.remove_indexes(&mut idx);
                     }
                     8 if !m.is_empty() => {
                         let s = rng.usize(0..m.len());

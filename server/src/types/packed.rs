@@ -420,6 +420,21 @@ impl Packed {
         self.set_header(bytes + add, count + items.len());
     }
 
+    /// Inserts one entry before byte offset `off`, without the temporary vector
+    /// [`insert`](Self::insert) builds (the list pushes' hot path).
+    pub fn insert_one(&mut self, off: usize, item: Input<'_>) {
+        let (enc, add) = classify(item);
+        let (bytes, count) = self.header();
+        self.resize(bytes + add);
+        // SAFETY: the allocation now holds `bytes + add` entry bytes; the tail moves
+        // within it.
+        let all =
+            unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr().add(HEADER), bytes + add) };
+        all.copy_within(off..bytes, off + add);
+        write_enc(&mut all[off..off + add], &enc);
+        self.set_header(bytes + add, count + 1);
+    }
+
     /// Appends one entry.
     #[inline]
     pub fn push(&mut self, item: Input<'_>) {
@@ -443,7 +458,8 @@ impl Packed {
         }
         self.data_mut().copy_within(end..bytes, off);
         let removed = end - off;
-        // Shrink while the header still tells the allocation's current size.
+        // Resize while the header still holds the old size: `resize` reads it to
+        // know the current allocation (a mismatch corrupts a sized deallocation).
         self.resize(bytes - removed);
         self.set_header(bytes - removed, count - n);
     }
@@ -452,6 +468,18 @@ impl Packed {
     pub fn replace(&mut self, off: usize, item: Input<'_>) {
         self.remove(off, 1);
         self.insert(off, &[item]);
+    }
+
+    /// Replaces the entry at byte offset `off` with `item`, in place (no
+    /// reallocation) when both encode to the same size.
+    pub fn overwrite(&mut self, off: usize, item: Input<'_>) {
+        let (enc, size) = classify(item);
+        let old = decode(&self.data()[off..]).1;
+        if old == size {
+            write_enc(&mut self.data_mut()[off..off + size], &enc);
+        } else {
+            self.replace(off, item);
+        }
     }
 
     /// Removes every entry.
@@ -606,6 +634,12 @@ mod tests {
             p.get(3),
             Some(Item::Str(b"a much longer value than before"))
         );
+        let off = p.offset_of(1);
+        p.overwrite(off, Input::Bytes(b"z"));
+        assert_eq!(p.get(1), Some(Item::Str(b"z")));
+        p.overwrite(off, Input::Bytes(b"longer"));
+        assert_eq!(p.get(1), Some(Item::Str(b"longer")));
+        assert_eq!(p.len(), 4);
         p.clear();
         assert!(p.is_empty());
         assert_eq!(p.bytes(), 0);

@@ -7,7 +7,7 @@
 //! (reported as `hashtable`: only the memory differs) and big ones in a [`Dict`].
 
 use super::packed::{Input, Item, Packed};
-use crate::keyspace::dict::Dict;
+use crate::keyspace::dict::{Dict, Entry};
 use crate::keyspace::smallbytes::SmallBytes;
 use redis_formats::num::parse_i64;
 
@@ -61,8 +61,9 @@ impl IntSet {
 
     /// Member `i` in ascending order.
     #[inline]
+    #[allow(clippy::useless_conversion)] // the 64-bit arm
     pub fn get(&self, i: usize) -> i64 {
-        each!(self, v => v[i] as i64)
+        each!(self, v => i64::from(v[i]))
     }
 
     fn width(&self) -> u8 {
@@ -74,8 +75,9 @@ impl IntSet {
     }
 
     /// Binary search for `n`.
+    #[allow(clippy::useless_conversion)] // the 64-bit arm
     pub fn find(&self, n: i64) -> Result<usize, usize> {
-        each!(self, v => v.binary_search_by(|x| (*x as i64).cmp(&n)))
+        each!(self, v => v.binary_search_by(|x| i64::from(*x).cmp(&n)))
     }
 
     /// True if `n` is a member.
@@ -127,8 +129,9 @@ impl IntSet {
     }
 
     /// Removes the member at `i`.
+    #[allow(clippy::useless_conversion)] // the 64-bit arm
     pub fn remove_at(&mut self, i: usize) -> i64 {
-        each!(self, v => v.remove(i) as i64)
+        each!(self, v => i64::from(v.remove(i)))
     }
 
     /// Ascending iteration.
@@ -232,11 +235,25 @@ impl Set {
             Set::Ints(s) => s.heap_size(),
             Set::Packed(p) => p.heap_size(),
             Set::Table(d) => {
-                let mut n = d.table_bytes() + std::mem::size_of::<Dict<()>>();
-                for e in d.iter() {
-                    n += 32 + e.key.heap_size();
+                let n = d.table_bytes() + std::mem::size_of::<Dict<()>>();
+                // Entries estimated from a sample, as Redis's MEMORY USAGE does.
+                let (mut sampled, mut bytes) = (0, 0);
+                for e in d.iter().take(16) {
+                    sampled += 1;
+                    bytes += 32 + e.key.heap_size();
                 }
-                n
+                n + (bytes * d.len()).checked_div(sampled).unwrap_or(0)
+            }
+        }
+    }
+
+    /// One step of an ongoing rehash (Redis's dict moves a bucket on every lookup,
+    /// reads included).
+    #[inline]
+    pub fn rehash_step(&mut self) {
+        if let Set::Table(d) = self {
+            if d.is_rehashing() {
+                d.rehash(1);
             }
         }
     }
@@ -259,7 +276,7 @@ impl Set {
     }
 
     /// Converts to a `hashtable` encoding able to hold `extra` more members.
-    fn to_hashtable(&mut self, extra: usize, longest: usize) {
+    fn convert_to_hashtable(&mut self, extra: usize, longest: usize) {
         let n = self.len() + extra;
         if n <= PACKED_MAX_ENTRIES && longest <= PACKED_MAX_VALUE {
             if let Set::Ints(s) = self {
@@ -281,22 +298,19 @@ impl Set {
     /// Adds `m`; false if it was already a member. `max_intset` is
     /// set-max-intset-entries.
     pub fn add(&mut self, m: &[u8], max_intset: u64) -> bool {
-        match self {
-            Set::Ints(s) => {
-                if let Some(n) = as_int(m) {
-                    if !s.insert(n) {
-                        return false;
-                    }
-                    if s.len() > intset_cap(max_intset) {
-                        self.to_hashtable(0, 20);
-                    }
-                    return true;
+        if let Set::Ints(s) = self {
+            if let Some(n) = as_int(m) {
+                if !s.insert(n) {
+                    return false;
                 }
+                if s.len() > intset_cap(max_intset) {
+                    self.convert_to_hashtable(0, 20);
+                }
+                return true;
             }
-            _ => {}
         }
         if let Set::Ints(_) = self {
-            self.to_hashtable(1, m.len());
+            self.convert_to_hashtable(1, m.len());
         }
         match self {
             Set::Ints(_) => unreachable!("converted above"),
@@ -305,7 +319,7 @@ impl Set {
                     return false;
                 }
                 if p.len() >= PACKED_MAX_ENTRIES || m.len() > PACKED_MAX_VALUE {
-                    self.to_hashtable(PACKED_MAX_ENTRIES + 1, m.len());
+                    self.convert_to_hashtable(PACKED_MAX_ENTRIES + 1, m.len());
                     return self.add(m, max_intset);
                 }
                 p.push(Input::Bytes(m));
@@ -369,7 +383,7 @@ impl Set {
                 .get(fastrand::usize(..p.len()))
                 .expect("index in range")
                 .to_vec(),
-            Set::Table(d) => d.random_entry().expect("not empty").key.to_vec(),
+            Set::Table(d) => fair_random(d, |e| e.key.to_vec()),
         }
     }
 
@@ -440,6 +454,25 @@ impl Set {
                 0
             }
         }
+    }
+}
+
+/// A random entry of a non-empty table (projected by `f`), as Redis's
+/// dictGetFairRandomKey: a random run of up to 15 entries from consecutive buckets,
+/// then one of them uniformly (fairer than a random bucket's random link when chains
+/// differ in length).
+pub fn fair_random<V, T>(d: &Dict<V>, f: impl Fn(&Entry<V>) -> T) -> T {
+    let mut chosen = None;
+    let mut seen = 0;
+    d.sample(15, |e| {
+        seen += 1;
+        if fastrand::usize(..seen) == 0 {
+            chosen = Some(f(e));
+        }
+    });
+    match chosen {
+        Some(t) => t,
+        None => f(d.random_entry().expect("not empty")),
     }
 }
 

@@ -232,6 +232,50 @@ impl ZSet {
         }
     }
 
+    /// How many members, walking from rank `from` forward (or, with `rev`, backward
+    /// from it, `from` included), satisfy `pred` before the first that does not.
+    pub fn count_while(
+        &self,
+        from: usize,
+        rev: bool,
+        mut pred: impl FnMut(f64, &[u8]) -> bool,
+    ) -> usize {
+        let len = self.len();
+        if from >= len {
+            return 0;
+        }
+        match self {
+            ZSet::Skiplist(s) => {
+                let mut n = 0;
+                s.walk(from, rev, |m, sc| {
+                    let go = pred(sc, m);
+                    n += go as usize;
+                    go
+                });
+                n
+            }
+            ZSet::Packed(_) => {
+                let (start, end) = if rev { (0, from + 1) } else { (from, len) };
+                let mut n = 0;
+                let mut stopped = false;
+                self.for_range(start, end, rev, |m, sc| {
+                    if !stopped && pred(sc, m) {
+                        n += 1;
+                    } else {
+                        stopped = true;
+                    }
+                });
+                n
+            }
+        }
+    }
+
+    /// True for the `listpack` encoding (some of Redis's range walks differ by
+    /// encoding when a lex range is asked of members with different scores).
+    pub fn is_packed(&self) -> bool {
+        matches!(self, ZSet::Packed(_))
+    }
+
     /// Calls `f(member, score)` for ranks `start..end` (forward ranks), in forward
     /// order or, with `rev`, from `end - 1` down to `start`.
     pub fn for_range(&self, start: usize, end: usize, rev: bool, mut f: impl FnMut(&[u8], f64)) {
@@ -291,6 +335,7 @@ impl ZSet {
                     s.delete(sc, &m);
                     s.dict.remove(&m);
                 }
+                s.dict.shrink_if_needed();
             }
         }
     }
@@ -349,37 +394,124 @@ fn packed_insert(p: &mut Packed, member: &[u8], score: f64) {
     p.insert(at, &[Input::Bytes(member), Input::Float(score)]);
 }
 
-const NIL: u32 = 0;
 const MAX_LEVEL: usize = 32;
 
-#[derive(Debug, Clone, Copy, Default)]
+/// A forward link: the next node and how many ranks it skips.
+#[derive(Clone, Copy)]
+#[repr(C)]
 struct Link {
-    next: u32,
-    span: u32,
+    next: *mut Head,
+    span: usize,
 }
 
-#[derive(Debug)]
-struct Node {
-    member: Box<[u8]>,
+/// The start of a node's allocation, followed by `level` [`Link`]s and then the
+/// member's `mlen` bytes: a node is one allocation, so comparing against it and
+/// following its links touch the same cache lines (scores first, as Redis's
+/// nodes keep them), and the member usually sits in the next line.
+#[repr(C)]
+struct Head {
     score: f64,
-    back: u32,
-    links: Box<[Link]>,
+    back: *mut Head,
+    level: u32,
+    mlen: u32,
 }
 
-/// The `skiplist` encoding: a skiplist with spans whose nodes live in an arena
-/// (index 0 is the header; 0 also means "none"), and a member -> score table.
+const HEAD: usize = std::mem::size_of::<Head>();
+const LINK: usize = std::mem::size_of::<Link>();
+
+fn node_layout(level: usize, mlen: usize) -> std::alloc::Layout {
+    std::alloc::Layout::from_size_align(HEAD + level * LINK + mlen, 8).expect("node size")
+}
+
+/// Allocates a node with null links.
+fn new_node(member: &[u8], score: f64, level: usize) -> *mut Head {
+    let layout = node_layout(level, member.len());
+    // SAFETY: the layout is non-zero sized; every field is written before use:
+    // the head here, the links (zeroed: null, 0), the member bytes.
+    unsafe {
+        let p = std::alloc::alloc_zeroed(layout) as *mut Head;
+        if p.is_null() {
+            std::alloc::handle_alloc_error(layout);
+        }
+        p.write(Head {
+            score,
+            back: std::ptr::null_mut(),
+            level: level as u32,
+            mlen: member.len() as u32,
+        });
+        let m = (p as *mut u8).add(HEAD + level * LINK);
+        std::ptr::copy_nonoverlapping(member.as_ptr(), m, member.len());
+        p
+    }
+}
+
+/// Frees a node made by [`new_node`].
+///
+/// # Safety
+/// `p` came from `new_node` and is not used afterwards.
+unsafe fn free_node(p: *mut Head) {
+    let layout = node_layout((*p).level as usize, (*p).mlen as usize);
+    std::alloc::dealloc(p as *mut u8, layout);
+}
+
+/// Link `i` of node `p` (`i < level`).
+///
+/// # Safety
+/// `p` is a live node with more than `i` levels.
+#[inline]
+unsafe fn link<'a>(p: *mut Head) -> &'a mut [Link] {
+    let n = (*p).level as usize;
+    std::slice::from_raw_parts_mut((p as *mut u8).add(HEAD) as *mut Link, n)
+}
+
+/// The member of node `p`.
+///
+/// # Safety
+/// `p` is a live node; the slice must not outlive it.
+#[inline]
+unsafe fn member<'a>(p: *const Head) -> &'a [u8] {
+    let level = (*p).level as usize;
+    std::slice::from_raw_parts(
+        (p as *const u8).add(HEAD + level * LINK),
+        (*p).mlen as usize,
+    )
+}
+
+/// The `skiplist` encoding: a skiplist with spans (Redis's design: ranks and range
+/// starts in O(log n)), and a member -> score table.
 pub struct SkipList {
-    nodes: Vec<Node>,
-    free: Vec<u32>,
-    tail: u32,
+    /// The header node (MAX_LEVEL links, no member).
+    header: *mut Head,
+    tail: *mut Head,
     level: usize,
     len: usize,
     dict: Dict<f64>,
 }
 
+// SAFETY: the list owns its nodes exclusively; nothing is shared between threads
+// without the owner's borrow.
+unsafe impl Send for SkipList {}
+// SAFETY: shared access only reads.
+unsafe impl Sync for SkipList {}
+
 impl std::fmt::Debug for SkipList {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SkipList").field("len", &self.len).finish()
+    }
+}
+
+impl Drop for SkipList {
+    fn drop(&mut self) {
+        // SAFETY: every node is reachable once along level 0 from the header.
+        unsafe {
+            let mut x = link(self.header)[0].next;
+            while !x.is_null() {
+                let next = link(x)[0].next;
+                free_node(x);
+                x = next;
+            }
+            free_node(self.header);
+        }
     }
 }
 
@@ -391,234 +523,242 @@ fn random_level() -> usize {
     l
 }
 
+/// True when node `x` sorts before (score, member).
+///
+/// # Safety
+/// `x` is a live node.
+#[inline]
+unsafe fn node_less(x: *mut Head, score: f64, m: &[u8]) -> bool {
+    let s = (*x).score;
+    s < score || (s == score && member(x) < m)
+}
+
 impl SkipList {
     fn new() -> Self {
         SkipList {
-            nodes: vec![Node {
-                member: Box::default(),
-                score: 0.0,
-                back: NIL,
-                links: vec![Link::default(); MAX_LEVEL].into_boxed_slice(),
-            }],
-            free: Vec::new(),
-            tail: NIL,
+            header: new_node(b"", 0.0, MAX_LEVEL),
+            tail: std::ptr::null_mut(),
             level: 1,
             len: 0,
             dict: Dict::new(),
         }
     }
 
+    /// Estimated like Redis's MEMORY USAGE: the first few nodes, scaled to all.
     fn heap_size(&self) -> usize {
-        let node = std::mem::size_of::<Node>();
-        let mut n = self.nodes.capacity() * node + self.dict.table_bytes();
-        for x in &self.nodes {
-            n += x.member.len() * 2 + x.links.len() * 8 + 48;
+        const SAMPLES: usize = 5;
+        let mut sampled = 0usize;
+        let mut bytes = 0usize;
+        // SAFETY: walking live nodes along level 0.
+        unsafe {
+            let mut x = link(self.header)[0].next;
+            while !x.is_null() && sampled < SAMPLES {
+                let mlen = (*x).mlen as usize;
+                // The node, and the table's entry (member inline up to 22 bytes).
+                bytes += HEAD + (*x).level as usize * LINK + mlen + 48;
+                if mlen > 22 {
+                    bytes += mlen;
+                }
+                sampled += 1;
+                x = link(x)[0].next;
+            }
         }
-        n
-    }
-
-    #[inline]
-    fn link(&self, x: u32, i: usize) -> Link {
-        self.nodes[x as usize].links[i]
-    }
-
-    #[inline]
-    fn link_mut(&mut self, x: u32, i: usize) -> &mut Link {
-        &mut self.nodes[x as usize].links[i]
+        let per = bytes.checked_div(sampled).unwrap_or(0);
+        HEAD + MAX_LEVEL * LINK + self.dict.table_bytes() + per * self.len
     }
 
     /// Adds a node (the member must be absent) and its table entry.
-    fn insert(&mut self, member: &[u8], score: f64) {
-        self.insert_node(member, score);
-        self.dict.insert_new(SmallBytes::new(member), score);
+    fn insert(&mut self, m: &[u8], score: f64) {
+        self.insert_node(m, score);
+        self.dict.insert_new(SmallBytes::new(m), score);
     }
 
-    fn insert_node(&mut self, member: &[u8], score: f64) {
-        let mut update = [0u32; MAX_LEVEL];
+    fn insert_node(&mut self, m: &[u8], score: f64) {
+        let mut update = [std::ptr::null_mut::<Head>(); MAX_LEVEL];
         let mut rank = [0usize; MAX_LEVEL];
-        let mut x = 0u32;
-        for i in (0..self.level).rev() {
-            rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
-            loop {
-                let l = self.link(x, i);
-                if l.next != NIL && {
-                    let n = &self.nodes[l.next as usize];
-                    less(n.score, &n.member, score, member)
-                } {
-                    rank[i] += l.span as usize;
-                    x = l.next;
-                } else {
-                    break;
+        // SAFETY: all pointers followed are live nodes of this list.
+        unsafe {
+            let mut x = self.header;
+            for i in (0..self.level).rev() {
+                rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
+                loop {
+                    let l = link(x)[i];
+                    if !l.next.is_null() && node_less(l.next, score, m) {
+                        rank[i] += l.span;
+                        x = l.next;
+                    } else {
+                        break;
+                    }
                 }
+                update[i] = x;
             }
-            update[i] = x;
-        }
-        let lvl = random_level();
-        if lvl > self.level {
-            for i in self.level..lvl {
-                rank[i] = 0;
-                update[i] = 0;
-                self.link_mut(0, i).span = self.len as u32;
+            let lvl = random_level();
+            if lvl > self.level {
+                for i in self.level..lvl {
+                    rank[i] = 0;
+                    update[i] = self.header;
+                    link(self.header)[i].span = self.len;
+                }
+                self.level = lvl;
             }
-            self.level = lvl;
-        }
-        let node = Node {
-            member: member.into(),
-            score,
-            back: NIL,
-            links: vec![Link::default(); lvl].into_boxed_slice(),
-        };
-        let idx = match self.free.pop() {
-            Some(i) => {
-                self.nodes[i as usize] = node;
-                i
+            let x = new_node(m, score, lvl);
+            for i in 0..lvl {
+                let ul = &mut link(update[i])[i];
+                let before = rank[0] - rank[i];
+                link(x)[i] = Link {
+                    next: ul.next,
+                    span: ul.span - before,
+                };
+                *ul = Link {
+                    next: x,
+                    span: before + 1,
+                };
             }
-            None => {
-                self.nodes.push(node);
-                (self.nodes.len() - 1) as u32
+            for (i, &u) in update.iter().enumerate().take(self.level).skip(lvl) {
+                link(u)[i].span += 1;
             }
-        };
-        for i in 0..lvl {
-            let u = update[i];
-            let ul = self.link(u, i);
-            let before = (rank[0] - rank[i]) as u32;
-            *self.link_mut(idx, i) = Link {
-                next: ul.next,
-                span: ul.span - before,
+            (*x).back = if update[0] == self.header {
+                std::ptr::null_mut()
+            } else {
+                update[0]
             };
-            *self.link_mut(u, i) = Link {
-                next: idx,
-                span: before + 1,
-            };
-        }
-        for (i, &u) in update.iter().enumerate().take(self.level).skip(lvl) {
-            self.link_mut(u, i).span += 1;
-        }
-        self.nodes[idx as usize].back = update[0];
-        let next = self.link(idx, 0).next;
-        if next != NIL {
-            self.nodes[next as usize].back = idx;
-        } else {
-            self.tail = idx;
+            let next = link(x)[0].next;
+            if next.is_null() {
+                self.tail = x;
+            } else {
+                (*next).back = x;
+            }
         }
         self.len += 1;
     }
 
     /// Removes the node of (score, member); true if it was there.
-    fn delete(&mut self, score: f64, member: &[u8]) -> bool {
-        let mut update = [0u32; MAX_LEVEL];
-        let mut x = 0u32;
-        for i in (0..self.level).rev() {
-            loop {
-                let l = self.link(x, i);
-                if l.next != NIL && {
-                    let n = &self.nodes[l.next as usize];
-                    less(n.score, &n.member, score, member)
-                } {
-                    x = l.next;
-                } else {
-                    break;
+    fn delete(&mut self, score: f64, m: &[u8]) -> bool {
+        let mut update = [std::ptr::null_mut::<Head>(); MAX_LEVEL];
+        // SAFETY: all pointers followed are live nodes of this list; the removed
+        // node is unlinked everywhere before it is freed.
+        unsafe {
+            let mut x = self.header;
+            for i in (0..self.level).rev() {
+                loop {
+                    let next = link(x)[i].next;
+                    if !next.is_null() && node_less(next, score, m) {
+                        x = next;
+                    } else {
+                        break;
+                    }
                 }
+                update[i] = x;
             }
-            update[i] = x;
-        }
-        let x = self.link(x, 0).next;
-        if x == NIL {
-            return false;
-        }
-        {
-            let n = &self.nodes[x as usize];
-            if n.score != score || &*n.member != member {
+            let x = link(x)[0].next;
+            if x.is_null() || (*x).score != score || member(x) != m {
                 return false;
             }
-        }
-        for (i, &u) in update.iter().enumerate().take(self.level) {
-            let ul = self.link(u, i);
-            if ul.next == x {
-                let xl = self.link(x, i);
-                *self.link_mut(u, i) = Link {
-                    next: xl.next,
-                    span: ul.span + xl.span - 1,
-                };
-            } else {
-                self.link_mut(u, i).span -= 1;
+            for (i, &u) in update.iter().enumerate().take(self.level) {
+                let ul = &mut link(u)[i];
+                if ul.next == x {
+                    let xl = link(x)[i];
+                    ul.span = ul.span + xl.span - 1;
+                    ul.next = xl.next;
+                } else {
+                    ul.span -= 1;
+                }
             }
-        }
-        let next = self.link(x, 0).next;
-        let back = self.nodes[x as usize].back;
-        if next != NIL {
-            self.nodes[next as usize].back = back;
-        } else {
-            self.tail = back;
-        }
-        while self.level > 1 && self.link(0, self.level - 1).next == NIL {
-            self.level -= 1;
+            let next = link(x)[0].next;
+            if next.is_null() {
+                self.tail = (*x).back;
+            } else {
+                (*next).back = (*x).back;
+            }
+            while self.level > 1 && link(self.header)[self.level - 1].next.is_null() {
+                self.level -= 1;
+            }
+            free_node(x);
         }
         self.len -= 1;
-        let n = &mut self.nodes[x as usize];
-        n.member = Box::default();
-        n.links = Box::default();
-        self.free.push(x);
-        if self.len == 0 {
-            self.nodes.truncate(1);
-            self.free.clear();
-        }
         true
     }
 
-    fn update(&mut self, member: &[u8], old: f64, new: f64) {
-        self.delete(old, member);
-        self.insert_node(member, new);
-        if let Some(v) = self.dict.get_mut(member) {
+    fn update(&mut self, m: &[u8], old: f64, new: f64) {
+        self.delete(old, m);
+        self.insert_node(m, new);
+        if let Some(v) = self.dict.get_mut(m) {
             *v = new;
         }
     }
 
-    fn remove(&mut self, member: &[u8]) -> Option<f64> {
-        let (_, score) = self.dict.remove(member)?;
-        self.delete(score, member);
+    fn remove(&mut self, m: &[u8]) -> Option<f64> {
+        let (_, score) = self.dict.remove(m)?;
+        self.delete(score, m);
+        // As Redis after deletions: a mostly empty table shrinks.
+        self.dict.shrink_if_needed();
         Some(score)
     }
 
     fn count_prefix(&self, mut pred: impl FnMut(f64, &[u8]) -> bool) -> usize {
-        let mut x = 0u32;
         let mut r = 0usize;
-        for i in (0..self.level).rev() {
-            loop {
-                let l = self.link(x, i);
-                if l.next != NIL && {
-                    let n = &self.nodes[l.next as usize];
-                    pred(n.score, &n.member)
-                } {
-                    r += l.span as usize;
-                    x = l.next;
-                } else {
-                    break;
+        // SAFETY: walking live nodes.
+        unsafe {
+            let mut x = self.header;
+            for i in (0..self.level).rev() {
+                loop {
+                    let l = link(x)[i];
+                    if !l.next.is_null() && pred((*l.next).score, member(l.next)) {
+                        r += l.span;
+                        x = l.next;
+                    } else {
+                        break;
+                    }
                 }
             }
         }
         r
     }
 
-    /// The node at 1-based rank `r`.
-    fn by_rank(&self, r: usize) -> u32 {
-        let mut x = 0u32;
+    /// The node at 1-based rank `r` (null when out of range).
+    fn by_rank(&self, r: usize) -> *mut Head {
         let mut traversed = 0usize;
-        for i in (0..self.level).rev() {
-            loop {
-                let l = self.link(x, i);
-                if l.next != NIL && traversed + l.span as usize <= r {
-                    traversed += l.span as usize;
-                    x = l.next;
-                } else {
-                    break;
+        // SAFETY: walking live nodes.
+        unsafe {
+            let mut x = self.header;
+            for i in (0..self.level).rev() {
+                loop {
+                    let l = link(x)[i];
+                    if !l.next.is_null() && traversed + l.span <= r {
+                        traversed += l.span;
+                        x = l.next;
+                    } else {
+                        break;
+                    }
+                }
+                if traversed == r {
+                    return if x == self.header {
+                        std::ptr::null_mut()
+                    } else {
+                        x
+                    };
                 }
             }
-            if traversed == r {
-                return x;
+        }
+        std::ptr::null_mut()
+    }
+
+    /// Calls `f` on the members from rank `from` (0-based) onward, forward or
+    /// backward, while it returns true.
+    fn walk(&self, from: usize, rev: bool, mut f: impl FnMut(&[u8], f64) -> bool) {
+        if from >= self.len {
+            return;
+        }
+        let mut x = self.by_rank(from + 1);
+        // SAFETY: walking live nodes.
+        unsafe {
+            while !x.is_null() {
+                if !f(member(x), (*x).score) {
+                    break;
+                }
+                x = if rev { (*x).back } else { link(x)[0].next };
             }
         }
-        NIL
     }
 
     fn for_range(&self, start: usize, end: usize, rev: bool, mut f: impl FnMut(&[u8], f64)) {
@@ -626,37 +766,40 @@ impl SkipList {
             return;
         }
         let end = end.min(self.len);
-        let mut x = if rev {
-            self.by_rank(end)
+        let (from, mut left) = if rev {
+            (end - 1, end - start)
         } else {
-            self.by_rank(start + 1)
+            (start, end - start)
         };
-        for _ in start..end {
-            if x == NIL {
-                break;
-            }
-            let n = &self.nodes[x as usize];
-            f(&n.member, n.score);
-            x = if rev { n.back } else { n.links[0].next };
-        }
+        self.walk(from, rev, |m, s| {
+            f(m, s);
+            left -= 1;
+            left > 0
+        });
     }
 
     #[cfg(test)]
     fn check(&self) {
-        // Spans add up to ranks and the order holds.
-        let mut x = self.link(0, 0).next;
+        // Spans add up to ranks, back links mirror forward ones, the order holds.
         let mut prev: Option<(f64, Vec<u8>)> = None;
         let mut n = 0;
-        while x != NIL {
-            n += 1;
-            let node = &self.nodes[x as usize];
-            if let Some((ps, pm)) = &prev {
-                assert!(less(*ps, pm, node.score, &node.member));
+        let mut back = std::ptr::null_mut();
+        // SAFETY: walking live nodes.
+        unsafe {
+            let mut x = link(self.header)[0].next;
+            while !x.is_null() {
+                n += 1;
+                assert_eq!((*x).back, back);
+                if let Some((ps, pm)) = &prev {
+                    assert!(less(*ps, pm, (*x).score, member(x)));
+                }
+                assert_eq!(self.by_rank(n), x);
+                prev = Some(((*x).score, member(x).to_vec()));
+                back = x;
+                x = link(x)[0].next;
             }
-            assert_eq!(self.by_rank(n), x);
-            prev = Some((node.score, node.member.to_vec()));
-            x = node.links[0].next;
         }
+        assert_eq!(self.tail, back);
         assert_eq!(n, self.len);
         assert_eq!(self.dict.len(), self.len);
     }
@@ -803,6 +946,70 @@ mod tests {
         }
         let c = b.clone();
         assert_eq!(members(&c), members(&b));
+    }
+
+    #[test]
+    fn skiplist_matches_a_model() {
+        use std::collections::BTreeMap;
+        let mut rng = fastrand::Rng::with_seed(11);
+        let mut z = ZSet::new_skiplist();
+        // (score bits made orderable, member) -> () and member -> score.
+        let mut model: BTreeMap<Vec<u8>, f64> = BTreeMap::new();
+        for step in 0..20_000 {
+            let m = format!("k{}", rng.u32(..500)).into_bytes();
+            let sc = rng.i32(-20..20) as f64 / 2.0;
+            match rng.u8(..10) {
+                0..=5 => match model.get(&m).copied() {
+                    Some(old) => {
+                        z.update(&m, old, sc);
+                        model.insert(m, sc);
+                    }
+                    None => {
+                        z.insert(&m, sc, 0, 0);
+                        model.insert(m, sc);
+                    }
+                },
+                6 | 7 => {
+                    assert_eq!(z.remove(&m), model.remove(&m));
+                }
+                8 => {
+                    let n = z.len();
+                    if n > 0 {
+                        let a = rng.usize(..n);
+                        let b = (a + rng.usize(..4)).min(n);
+                        let mut gone = Vec::new();
+                        z.for_range(a, b, false, |m, _| gone.push(m.to_vec()));
+                        z.remove_range(a, b);
+                        for g in gone {
+                            model.remove(&g);
+                        }
+                    }
+                }
+                _ => {
+                    if let Some(s) = model.get(&m) {
+                        assert_eq!(z.score(&m), Some(*s));
+                    }
+                }
+            }
+            if step % 997 == 0 {
+                if let ZSet::Skiplist(s) = &z {
+                    s.check();
+                }
+            }
+        }
+        let mut want: Vec<(f64, Vec<u8>)> = model.iter().map(|(m, s)| (*s, m.clone())).collect();
+        want.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap().then(a.1.cmp(&b.1)));
+        let got: Vec<(f64, Vec<u8>)> = members(&z).into_iter().map(|(m, s)| (s, m)).collect();
+        assert_eq!(got, want);
+        let mut rev = Vec::new();
+        z.for_range(0, z.len(), true, |m, _| rev.push(m.to_vec()));
+        rev.reverse();
+        assert_eq!(rev, want.iter().map(|w| w.1.clone()).collect::<Vec<_>>());
+        for (i, (s, m)) in want.iter().enumerate() {
+            assert_eq!(z.rank(m), Some((i, *s)));
+        }
+        let c = z.clone();
+        assert_eq!(members(&c), members(&z));
     }
 
     #[test]

@@ -59,6 +59,8 @@ pub struct CommandTable {
     by_name: FnvMap<Slot>,
     /// Positions by [`CommandSpec::id`].
     by_id: Vec<Slot>,
+    /// How many top-level commands at the end are beyond Redis 7.0.
+    beyond_7_0: usize,
 }
 
 /// The table, parsed on first use.
@@ -69,8 +71,11 @@ pub fn table() -> &'static CommandTable {
             serde_json::from_str(DATA).expect("embedded commands.json is valid (tested)");
         let beyond: Vec<CommandSpec> = serde_json::from_str(BEYOND_7_0)
             .expect("embedded commands-beyond-7.0.json is valid (tested)");
+        let n = beyond.len();
         commands.extend(beyond);
-        CommandTable::new(commands)
+        let mut t = CommandTable::new(commands);
+        t.beyond_7_0 = n;
+        t
     })
 }
 
@@ -104,6 +109,7 @@ impl CommandTable {
             commands,
             by_name,
             by_id,
+            beyond_7_0: 0,
         }
     }
 
@@ -188,6 +194,22 @@ impl CommandTable {
         self.by_id.len()
     }
 
+    /// True for the commands beyond Redis 7.0 (appended last, without subcommands):
+    /// 7.0's COMMAND does not know them.
+    pub fn is_beyond_7_0(&self, spec: &CommandSpec) -> bool {
+        spec.id >= self.by_id.len() - self.beyond_7_0
+    }
+
+    /// Every command and subcommand Redis 7.0 has, by id.
+    pub fn redis_7_0(&self) -> impl Iterator<Item = &CommandSpec> {
+        self.all().filter(|s| !self.is_beyond_7_0(s))
+    }
+
+    /// Number of top-level commands Redis 7.0 has.
+    pub fn len_7_0(&self) -> usize {
+        self.commands.len() - self.beyond_7_0
+    }
+
     /// True when the table is empty (never for the embedded table).
     pub fn is_empty(&self) -> bool {
         self.commands.is_empty()
@@ -239,8 +261,9 @@ mod tests {
     #[test]
     fn every_command_is_complete() {
         let t = table();
-        // COMMAND COUNT of Debian's redis-server 7.0.15.
-        assert_eq!(t.len(), 240);
+        // COMMAND COUNT of Debian's redis-server 7.0.15, plus the commands beyond 7.0.
+        let beyond: Vec<serde_json::Value> = serde_json::from_str(BEYOND_7_0).unwrap();
+        assert_eq!(t.len(), 240 + beyond.len());
         for (i, c) in t.all().enumerate() {
             assert_eq!(c.id, i);
             assert_eq!(t.by_id(i).unwrap().name, c.name);

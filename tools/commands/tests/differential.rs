@@ -162,9 +162,9 @@ fn command_info_and_docs_match_redis() {
     for proto in [ProtoVersion::Resp2, ProtoVersion::Resp3] {
         let mut c = Client::new(server.port, proto);
         let (_, count) = c.call(&["COMMAND", "COUNT"]);
-        assert_eq!(count, RespValue::Integer(t.len() as i64));
+        assert_eq!(count, RespValue::Integer(t.len_7_0() as i64));
         let mut checked = 0;
-        for spec in t.all() {
+        for spec in t.redis_7_0() {
             let (real, v) = c.call(&["COMMAND", "INFO", spec.name.as_str()]);
             let ordered = if spec.subcommands.is_empty() {
                 spec.clone()
@@ -204,7 +204,7 @@ fn command_info_and_docs_match_redis() {
             );
             checked += 1;
         }
-        assert_eq!(checked, t.len_all());
+        assert_eq!(checked, t.redis_7_0().count());
     }
 }
 
@@ -438,7 +438,7 @@ fn getkeys_matches_redis_for_synthesized_lines_of_every_command() {
     let Some(server) = start_server() else { return };
     let mut c = Client::new(server.port, ProtoVersion::Resp3);
     let (mut lines, mut disagreements) = (0, 0);
-    for spec in table().all() {
+    for spec in table().redis_7_0() {
         if !spec.subcommands.is_empty() {
             continue;
         }
@@ -486,7 +486,7 @@ fn help_synopses_match_redis_cli() {
             })
             .collect();
         let mut ours: Vec<(String, String)> = t
-            .all()
+            .redis_7_0()
             .filter(|c| c.doc.group == group)
             .map(|c| (c.help_name(), c.synopsis()))
             .collect();
@@ -496,7 +496,7 @@ fn help_synopses_match_redis_cli() {
         assert_eq!(ours, theirs, "help @{group}");
         seen += ours.len();
     }
-    assert_eq!(seen, t.len_all());
+    assert_eq!(seen, t.redis_7_0().count());
 }
 
 /// Pseudo-random argument lists for every command (many for those whose keys move or whose
@@ -543,7 +543,7 @@ fn getkeys_matches_redis_for_random_lines() {
         ((seed >> 33) as usize) % n
     };
     let (mut lines, mut disagreements) = (0, 0);
-    for spec in table().all() {
+    for spec in table().redis_7_0() {
         let movable = spec.has_flag(redis_commands::CommandFlags::MOVABLEKEYS);
         let variable = spec.key_specs.iter().any(|k| {
             k.flag_bits
