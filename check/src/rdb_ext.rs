@@ -105,58 +105,88 @@ fn score_json(s: f64) -> Json {
         .unwrap_or_else(|| Json::String(redis_rdb::writer::format_score(s)))
 }
 
-/// Writes `s` as a JSON string (serde_json's escaping).
-fn write_str(out: &mut impl Write, s: &str) -> std::io::Result<()> {
-    serde_json::to_writer(out, s).map_err(std::io::Error::from)
+/// Appends `s` as a JSON string, escaped as serde_json escapes: `"` and `\` and the
+/// control characters (short forms for \b \f \n \r \t, else `\u00xx`); nothing else.
+fn push_str(buf: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let b = s.as_bytes();
+    buf.reserve(b.len() + 2);
+    buf.push(b'"');
+    let mut start = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if c >= 0x20 && c != b'"' && c != b'\\' {
+            continue;
+        }
+        buf.extend_from_slice(&b[start..i]);
+        start = i + 1;
+        match c {
+            b'"' => buf.extend_from_slice(b"\\\""),
+            b'\\' => buf.extend_from_slice(b"\\\\"),
+            0x08 => buf.extend_from_slice(b"\\b"),
+            0x0c => buf.extend_from_slice(b"\\f"),
+            b'\n' => buf.extend_from_slice(b"\\n"),
+            b'\r' => buf.extend_from_slice(b"\\r"),
+            b'\t' => buf.extend_from_slice(b"\\t"),
+            _ => buf.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[(c >> 4) as usize],
+                HEX[(c & 15) as usize],
+            ]),
+        }
+    }
+    buf.extend_from_slice(&b[start..]);
+    buf.push(b'"');
 }
 
-/// Writes bytes as `bytes_json` would print them.
-fn write_bytes(out: &mut impl Write, b: &[u8]) -> std::io::Result<()> {
+/// Appends bytes as `bytes_json` would print them.
+fn push_bytes(buf: &mut Vec<u8>, b: &[u8]) {
     match std::str::from_utf8(b) {
-        Ok(s) => write_str(out, s),
+        Ok(s) => push_str(buf, s),
         Err(_) => {
             const HEX: &[u8; 16] = b"0123456789abcdef";
-            let mut h = Vec::with_capacity(2 * b.len() + 10);
-            h.extend_from_slice(b"{\"hex\":\"");
+            buf.reserve(2 * b.len() + 10);
+            buf.extend_from_slice(b"{\"hex\":\"");
             for c in b {
-                h.push(HEX[(c >> 4) as usize]);
-                h.push(HEX[(c & 15) as usize]);
+                buf.push(HEX[(c >> 4) as usize]);
+                buf.push(HEX[(c & 15) as usize]);
             }
-            h.extend_from_slice(b"\"}");
-            out.write_all(&h)
+            buf.extend_from_slice(b"\"}");
         }
     }
 }
 
-/// Writes a value as `value_json` would print it, without building the JSON tree for the
+/// Appends a value as `value_json` would print it, without building the JSON tree for the
 /// common types (the `--json` hot path).
-fn write_value(out: &mut impl Write, v: &Value) -> std::io::Result<()> {
+fn push_value(buf: &mut Vec<u8>, v: &Value) {
     match v {
-        Value::String(s) => write_bytes(out, s),
+        Value::String(s) => push_bytes(buf, s),
         Value::List(l) | Value::Set(l) => {
-            out.write_all(b"[")?;
+            buf.push(b'[');
             for (i, e) in l.iter().enumerate() {
                 if i > 0 {
-                    out.write_all(b",")?;
+                    buf.push(b',');
                 }
-                write_bytes(out, e)?;
+                push_bytes(buf, e);
             }
-            out.write_all(b"]")
+            buf.push(b']');
         }
         Value::ZSet(z) => {
-            out.write_all(b"[")?;
+            buf.push(b'[');
             for (i, (m, sc)) in z.iter().enumerate() {
-                out.write_all(if i > 0 { b",[" } else { b"[" })?;
-                write_bytes(out, m)?;
-                out.write_all(b",")?;
+                buf.extend_from_slice(if i > 0 { b",[" } else { b"[" });
+                push_bytes(buf, m);
+                buf.push(b',');
                 if sc.is_finite() {
-                    serde_json::to_writer(&mut *out, sc).map_err(std::io::Error::from)?;
+                    let _ = serde_json::to_writer(&mut *buf, sc);
                 } else {
-                    write_str(out, &redis_rdb::writer::format_score(*sc))?;
+                    push_str(buf, &redis_rdb::writer::format_score(*sc));
                 }
-                out.write_all(b"]")?;
+                buf.push(b']');
             }
-            out.write_all(b"]")
+            buf.push(b']');
         }
         Value::Hash(h)
             if h.iter()
@@ -165,50 +195,55 @@ fn write_value(out: &mut impl Write, v: &Value) -> std::io::Result<()> {
             // An object: fields in byte order, the last of equal fields winning (a map's).
             let mut fs: Vec<_> = h.iter().collect();
             fs.sort_by(|a, b| a.field.cmp(&b.field));
-            out.write_all(b"{")?;
+            buf.push(b'{');
             let mut first = true;
             for (i, f) in fs.iter().enumerate() {
                 if fs.get(i + 1).is_some_and(|n| n.field == f.field) {
                     continue;
                 }
                 if !first {
-                    out.write_all(b",")?;
+                    buf.push(b',');
                 }
                 first = false;
-                write_bytes(out, &f.field)?;
-                out.write_all(b":")?;
-                write_bytes(out, &f.value)?;
+                push_bytes(buf, &f.field);
+                buf.push(b':');
+                push_bytes(buf, &f.value);
             }
-            out.write_all(b"}")
+            buf.push(b'}');
         }
-        _ => serde_json::to_writer(out, &value_json(v)).map_err(std::io::Error::from),
+        _ => {
+            let _ = serde_json::to_writer(&mut *buf, &value_json(v));
+        }
     }
 }
 
-/// One `--json` line: the keys in the order a JSON map prints them.
-fn write_key_line(out: &mut impl Write, k: &KeyEntry, now: i64) -> std::io::Result<()> {
-    let mut head = format!("{{\"db\":{},\"encoding\":", k.db);
-    head.push('"');
-    head.push_str(types::encoding_name(k.rdb_type));
-    head.push_str("\",\"expire_at_ms\":");
-    match k.expire_ms {
-        Some(e) => head.push_str(&e.to_string()),
-        None => head.push_str("null"),
+/// Appends an integer or `null`.
+fn push_opt_int(buf: &mut Vec<u8>, n: Option<i64>) {
+    match n {
+        Some(n) => {
+            let _ = serde_json::to_writer(&mut *buf, &n);
+        }
+        None => buf.extend_from_slice(b"null"),
     }
-    head.push_str(",\"key\":");
-    out.write_all(head.as_bytes())?;
-    write_bytes(out, &k.key)?;
-    let ttl = match k.expire_ms {
-        Some(e) => (e - now).to_string(),
-        None => "null".to_string(),
-    };
-    write!(
-        out,
-        ",\"ttl\":{ttl},\"type\":\"{}\",\"value\":",
-        k.value.kind()
-    )?;
-    write_value(out, &k.value)?;
-    out.write_all(b"}\n")
+}
+
+/// Appends one `--json` line: the keys in the order a JSON map prints them.
+fn push_key_line(buf: &mut Vec<u8>, k: &KeyEntry, now: i64) {
+    buf.extend_from_slice(b"{\"db\":");
+    let _ = serde_json::to_writer(&mut *buf, &k.db);
+    buf.extend_from_slice(b",\"encoding\":\"");
+    buf.extend_from_slice(types::encoding_name(k.rdb_type).as_bytes());
+    buf.extend_from_slice(b"\",\"expire_at_ms\":");
+    push_opt_int(buf, k.expire_ms);
+    buf.extend_from_slice(b",\"key\":");
+    push_bytes(buf, &k.key);
+    buf.extend_from_slice(b",\"ttl\":");
+    push_opt_int(buf, k.expire_ms.map(|e| e - now));
+    buf.extend_from_slice(b",\"type\":\"");
+    buf.extend_from_slice(k.value.kind().as_bytes());
+    buf.extend_from_slice(b"\",\"value\":");
+    push_value(buf, &k.value);
+    buf.extend_from_slice(b"}\n");
 }
 
 /// A value as JSON.
@@ -351,6 +386,7 @@ fn inspect(o: &Opts, file: &OsString) -> i32 {
     let mut st = State::default();
     st.accept_newer = true;
     let mut progress = Vec::new();
+    let mut line = Vec::new();
     let (v, _) = check_stream(f, &mut progress, &mut st, |k, size| {
         if !hidden {
             pb.set_position(k.start_offset + size);
@@ -361,7 +397,9 @@ fn inspect(o: &Opts, file: &OsString) -> i32 {
         if o.stats {
             stats.add(k, size);
         } else {
-            let _ = write_key_line(&mut out, k, now);
+            line.clear();
+            push_key_line(&mut line, k, now);
+            let _ = out.write_all(&line);
         }
     });
     pb.finish_and_clear();
@@ -718,9 +756,10 @@ mod tests {
 
     /// The streaming writer prints what serializing `value_json`'s tree prints.
     #[test]
-    fn write_value_matches_the_json_tree() {
+    fn push_value_matches_the_json_tree() {
         let values = vec![
             Value::String(b"plain \"quoted\" \\ \n\0 \xc3\xa9".to_vec()),
+            Value::String((0u8..0x80).collect()),
             Value::String(b"\xff\x00not utf-8".to_vec()),
             Value::String(Vec::new()),
             Value::List(vec![b"a".to_vec(), b"\xfe".to_vec(), Vec::new()]),
@@ -751,7 +790,7 @@ mod tests {
         ];
         for v in &values {
             let mut ours = Vec::new();
-            write_value(&mut ours, v).unwrap();
+            push_value(&mut ours, v);
             let tree = value_json(v).to_string();
             assert_eq!(String::from_utf8(ours).unwrap(), tree, "{v:?}");
         }
@@ -776,7 +815,7 @@ mod tests {
             };
             let now = 1_600_000_000_000i64;
             let mut ours = Vec::new();
-            write_key_line(&mut ours, &k, now).unwrap();
+            push_key_line(&mut ours, &k, now);
             let tree = json!({
                 "db": k.db,
                 "key": bytes_json(&k.key),
