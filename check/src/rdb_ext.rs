@@ -518,6 +518,9 @@ fn chain_ok(data: &[u8], p: usize, ver: u32, db: u64) -> bool {
             return true;
         }
         match record_at(data, q, ver, db) {
+            // An end marker with more than its checksum after it is a 0xff byte of data
+            // (a chain through it once made the salvage stop early, losing every later key).
+            Some((Record::Eof { .. }, _)) => return false,
             Some((_, used)) => q += used,
             None => return false,
         }
@@ -827,5 +830,33 @@ mod tests {
             });
             assert_eq!(String::from_utf8(ours).unwrap(), format!("{tree}\n"));
         }
+    }
+
+    /// A resynchronisation point must not be accepted through a 0xff byte in the middle
+    /// of the file that reads as the end marker.
+    #[test]
+    fn chain_stops_at_an_end_marker_before_the_end() {
+        let rec = |k: &[u8], v: &[u8]| {
+            let mut r = vec![0u8, k.len() as u8];
+            r.extend_from_slice(k);
+            r.push(v.len() as u8);
+            r.extend_from_slice(v);
+            r
+        };
+        let mut data = b"REDIS0010".to_vec();
+        let first = data.len();
+        data.extend(rec(b"k", b"v"));
+        // The bytes an end marker reads as its checksum, then records.
+        data.push(0xff);
+        data.extend_from_slice(&[0x11; 8]);
+        for i in 0..8u8 {
+            data.extend(rec(&[b'a' + i], b"1"));
+        }
+        data.push(0xff);
+        data.extend_from_slice(&[0; 8]);
+        assert!(!chain_ok(&data, first, 10, 0));
+        // From the real records on, the chain holds.
+        let real = first + rec(b"k", b"v").len() + 9;
+        assert!(chain_ok(&data, real, 10, 0));
     }
 }
