@@ -521,6 +521,8 @@ fn chain_ok(data: &[u8], p: usize, ver: u32, db: u64) -> bool {
             // An end marker with more than its checksum after it is a 0xff byte of data
             // (a chain through it once made the salvage stop early, losing every later key).
             Some((Record::Eof { .. }, _)) => return false,
+            // Runs of zero bytes read as keys with empty names and values.
+            Some((Record::Key(k), _)) if k.key.is_empty() => return false,
             Some((_, used)) => q += used,
             None => return false,
         }
@@ -833,7 +835,7 @@ mod tests {
     }
 
     /// A resynchronisation point must not be accepted through a 0xff byte in the middle
-    /// of the file that reads as the end marker.
+    /// of the file that reads as the end marker, nor through keys with empty names.
     #[test]
     fn chain_stops_at_an_end_marker_before_the_end() {
         let rec = |k: &[u8], v: &[u8]| {
@@ -858,5 +860,13 @@ mod tests {
         // From the real records on, the chain holds.
         let real = first + rec(b"k", b"v").len() + 9;
         assert!(chain_ok(&data, real, 10, 0));
+        // Nor through zero bytes, which read as keys with empty names.
+        let mut data = b"REDIS0010".to_vec();
+        data.extend(rec(b"k", b"v"));
+        data.extend_from_slice(&[0; 12]);
+        data.extend(rec(b"a", b"1"));
+        data.push(0xff);
+        data.extend_from_slice(&[0; 8]);
+        assert!(!chain_ok(&data, first, 10, 0));
     }
 }
