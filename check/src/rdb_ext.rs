@@ -105,10 +105,12 @@ fn score_json(s: f64) -> Json {
         .unwrap_or_else(|| Json::String(redis_rdb::writer::format_score(s)))
 }
 
+/// Lower-case hex digits, for `\u00xx` escapes and `{"hex": ...}`.
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
 /// Appends `s` as a JSON string, escaped as serde_json escapes: `"` and `\` and the
 /// control characters (short forms for \b \f \n \r \t, else `\u00xx`); nothing else.
 fn push_str(buf: &mut Vec<u8>, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let b = s.as_bytes();
     buf.reserve(b.len() + 2);
     buf.push(b'"');
@@ -146,7 +148,6 @@ fn push_bytes(buf: &mut Vec<u8>, b: &[u8]) {
     match std::str::from_utf8(b) {
         Ok(s) => push_str(buf, s),
         Err(_) => {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
             buf.reserve(2 * b.len() + 10);
             buf.extend_from_slice(b"{\"hex\":\"");
             for c in b {
