@@ -34,10 +34,14 @@ cargo test --workspace 2>&1 | tee "$log"
 cargo build --release --bin redis-server
 gate_rc=0
 tools/tcl-gate.sh 2>&1 | tee -a "$log" || gate_rc=$?
+# The Tcl files that run redis-check-aof/redis-check-rdb (integration/aof), with Debian's
+# redis-server and our release checkers (our server has no AOF yet).
+cargo build --release --bin redis-check-rdb --bin redis-check-aof
+tools/tcl-checkers.sh 2>&1 | tee -a "$log" || gate_rc=$?
 
 # One closing line for the whole run (cargo prints one per test binary, the last of
-# which is usually an empty doc-test run; the Tcl gate prints its own total).
+# which is usually an empty doc-test run; the Tcl gate and tcl-checkers print their own totals).
 awk '/^test result:/ { p += $4; f += $6 }
-     /^tcl-gate: [0-9]+ passed, [0-9]+ failed$/ { p += $2; f += $4 }
+     /^tcl-(gate|checkers): [0-9]+ passed, [0-9]+ failed$/ { p += $2; f += $4 }
      END { printf "%d passed, %d failed\n", p, f }' "$log"
 exit "$gate_rc"

@@ -105,6 +105,148 @@ fn score_json(s: f64) -> Json {
         .unwrap_or_else(|| Json::String(redis_rdb::writer::format_score(s)))
 }
 
+/// Lower-case hex digits, for `\u00xx` escapes and `{"hex": ...}`.
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Appends `s` as a JSON string, escaped as serde_json escapes: `"` and `\` and the
+/// control characters (short forms for \b \f \n \r \t, else `\u00xx`); nothing else.
+fn push_str(buf: &mut Vec<u8>, s: &str) {
+    let b = s.as_bytes();
+    buf.reserve(b.len() + 2);
+    buf.push(b'"');
+    let mut start = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if c >= 0x20 && c != b'"' && c != b'\\' {
+            continue;
+        }
+        buf.extend_from_slice(&b[start..i]);
+        start = i + 1;
+        match c {
+            b'"' => buf.extend_from_slice(b"\\\""),
+            b'\\' => buf.extend_from_slice(b"\\\\"),
+            0x08 => buf.extend_from_slice(b"\\b"),
+            0x0c => buf.extend_from_slice(b"\\f"),
+            b'\n' => buf.extend_from_slice(b"\\n"),
+            b'\r' => buf.extend_from_slice(b"\\r"),
+            b'\t' => buf.extend_from_slice(b"\\t"),
+            _ => buf.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[(c >> 4) as usize],
+                HEX[(c & 15) as usize],
+            ]),
+        }
+    }
+    buf.extend_from_slice(&b[start..]);
+    buf.push(b'"');
+}
+
+/// Appends bytes as `bytes_json` would print them.
+fn push_bytes(buf: &mut Vec<u8>, b: &[u8]) {
+    match std::str::from_utf8(b) {
+        Ok(s) => push_str(buf, s),
+        Err(_) => {
+            buf.reserve(2 * b.len() + 10);
+            buf.extend_from_slice(b"{\"hex\":\"");
+            for c in b {
+                buf.push(HEX[(c >> 4) as usize]);
+                buf.push(HEX[(c & 15) as usize]);
+            }
+            buf.extend_from_slice(b"\"}");
+        }
+    }
+}
+
+/// Appends a value as `value_json` would print it, without building the JSON tree for the
+/// common types (the `--json` hot path).
+fn push_value(buf: &mut Vec<u8>, v: &Value) {
+    match v {
+        Value::String(s) => push_bytes(buf, s),
+        Value::List(l) | Value::Set(l) => {
+            buf.push(b'[');
+            for (i, e) in l.iter().enumerate() {
+                if i > 0 {
+                    buf.push(b',');
+                }
+                push_bytes(buf, e);
+            }
+            buf.push(b']');
+        }
+        Value::ZSet(z) => {
+            buf.push(b'[');
+            for (i, (m, sc)) in z.iter().enumerate() {
+                buf.extend_from_slice(if i > 0 { b",[" } else { b"[" });
+                push_bytes(buf, m);
+                buf.push(b',');
+                if sc.is_finite() {
+                    let _ = serde_json::to_writer(&mut *buf, sc);
+                } else {
+                    push_str(buf, &redis_rdb::writer::format_score(*sc));
+                }
+                buf.push(b']');
+            }
+            buf.push(b']');
+        }
+        Value::Hash(h)
+            if h.iter()
+                .all(|f| f.expire_ms.is_none() && std::str::from_utf8(&f.field).is_ok()) =>
+        {
+            // An object: fields in byte order, the last of equal fields winning (a map's).
+            let mut fs: Vec<_> = h.iter().collect();
+            fs.sort_by(|a, b| a.field.cmp(&b.field));
+            buf.push(b'{');
+            let mut first = true;
+            for (i, f) in fs.iter().enumerate() {
+                if fs.get(i + 1).is_some_and(|n| n.field == f.field) {
+                    continue;
+                }
+                if !first {
+                    buf.push(b',');
+                }
+                first = false;
+                push_bytes(buf, &f.field);
+                buf.push(b':');
+                push_bytes(buf, &f.value);
+            }
+            buf.push(b'}');
+        }
+        _ => {
+            let _ = serde_json::to_writer(&mut *buf, &value_json(v));
+        }
+    }
+}
+
+/// Appends an integer or `null`.
+fn push_opt_int(buf: &mut Vec<u8>, n: Option<i64>) {
+    match n {
+        Some(n) => {
+            let _ = serde_json::to_writer(&mut *buf, &n);
+        }
+        None => buf.extend_from_slice(b"null"),
+    }
+}
+
+/// Appends one `--json` line: the keys in the order a JSON map prints them.
+fn push_key_line(buf: &mut Vec<u8>, k: &KeyEntry, now: i64) {
+    buf.extend_from_slice(b"{\"db\":");
+    let _ = serde_json::to_writer(&mut *buf, &k.db);
+    buf.extend_from_slice(b",\"encoding\":\"");
+    buf.extend_from_slice(types::encoding_name(k.rdb_type).as_bytes());
+    buf.extend_from_slice(b"\",\"expire_at_ms\":");
+    push_opt_int(buf, k.expire_ms);
+    buf.extend_from_slice(b",\"key\":");
+    push_bytes(buf, &k.key);
+    buf.extend_from_slice(b",\"ttl\":");
+    push_opt_int(buf, k.expire_ms.map(|e| e - now));
+    buf.extend_from_slice(b",\"type\":\"");
+    buf.extend_from_slice(k.value.kind().as_bytes());
+    buf.extend_from_slice(b"\",\"value\":");
+    push_value(buf, &k.value);
+    buf.extend_from_slice(b"}\n");
+}
+
 /// A value as JSON.
 pub fn value_json(v: &Value) -> Json {
     match v {
@@ -179,9 +321,15 @@ type BigKey = (u64, u64, Vec<u8>, &'static str, &'static str, usize);
 #[derive(Default)]
 struct Stats {
     per: BTreeMap<(u64, &'static str), (u64, u64)>,
-    encodings: BTreeMap<String, u64>,
+    /// Keys per (type, encoding); printed as "type encoding".
+    encodings: BTreeMap<(&'static str, &'static str), u64>,
     biggest: Vec<BigKey>,
+    /// Whether `biggest` starts with the sorted best `BIGGEST` keys seen so far.
+    trimmed: bool,
 }
+
+/// How many of the biggest keys are kept.
+const BIGGEST: usize = 20;
 
 impl Stats {
     fn add(&mut self, k: &KeyEntry, size: u64) {
@@ -190,12 +338,15 @@ impl Stats {
         e.1 += size;
         *self
             .encodings
-            .entry(format!(
-                "{} {}",
-                k.value.kind(),
-                types::encoding_name(k.rdb_type)
-            ))
+            .entry((k.value.kind(), types::encoding_name(k.rdb_type)))
             .or_default() += 1;
+        // After a trim, a key that would sort after the last of the kept ones cannot enter.
+        if self.trimmed {
+            let last = &self.biggest[BIGGEST - 1];
+            if size < last.0 || (size == last.0 && k.key >= last.2) {
+                return;
+            }
+        }
         self.biggest.push((
             size,
             k.db,
@@ -204,7 +355,7 @@ impl Stats {
             types::encoding_name(k.rdb_type),
             k.value.len(),
         ));
-        if self.biggest.len() > 200 {
+        if self.biggest.len() > 10 * BIGGEST {
             self.trim();
         }
     }
@@ -212,7 +363,8 @@ impl Stats {
     fn trim(&mut self) {
         self.biggest
             .sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.2.cmp(&b.2)));
-        self.biggest.truncate(20);
+        self.biggest.truncate(BIGGEST);
+        self.trimmed = self.biggest.len() == BIGGEST;
     }
 }
 
@@ -225,7 +377,9 @@ fn inspect(o: &Opts, file: &OsString) -> i32 {
         }
     };
     let pb = progress(f.metadata().map(|m| m.len()).unwrap_or(0));
-    let f = BufReader::new(f);
+    // A hidden bar still reads the clock on every update.
+    let hidden = pb.is_hidden();
+    let f = BufReader::with_capacity(1 << 16, f);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut stats = Stats::default();
@@ -233,24 +387,20 @@ fn inspect(o: &Opts, file: &OsString) -> i32 {
     let mut st = State::default();
     st.accept_newer = true;
     let mut progress = Vec::new();
+    let mut line = Vec::new();
     let (v, _) = check_stream(f, &mut progress, &mut st, |k, size| {
-        pb.set_position(k.start_offset + size);
+        if !hidden {
+            pb.set_position(k.start_offset + size);
+        }
         if !wanted(o, k) {
             return;
         }
         if o.stats {
             stats.add(k, size);
         } else {
-            let line = json!({
-                "db": k.db,
-                "key": bytes_json(&k.key),
-                "type": k.value.kind(),
-                "encoding": types::encoding_name(k.rdb_type),
-                "expire_at_ms": k.expire_ms,
-                "ttl": k.expire_ms.map(|e| e - now),
-                "value": value_json(&k.value),
-            });
-            let _ = writeln!(out, "{line}");
+            line.clear();
+            push_key_line(&mut line, k, now);
+            let _ = out.write_all(&line);
         }
     });
     pb.finish_and_clear();
@@ -289,6 +439,11 @@ fn print_stats(out: &mut impl Write, s: &Stats, as_json: bool) {
             .iter()
             .map(|((db, t), (n, b))| json!({"db": db, "type": t, "keys": n, "bytes": b}))
             .collect();
+        let encodings: Map<String, Json> = s
+            .encodings
+            .iter()
+            .map(|((t, e), n)| (format!("{t} {e}"), json!(n)))
+            .collect();
         let biggest: Vec<Json> = s
             .biggest
             .iter()
@@ -299,7 +454,7 @@ fn print_stats(out: &mut impl Write, s: &Stats, as_json: bool) {
         let _ = writeln!(
             out,
             "{}",
-            json!({"per_db_and_type": per, "encodings": s.encodings, "biggest": biggest})
+            json!({"per_db_and_type": per, "encodings": encodings, "biggest": biggest})
         );
         return;
     }
@@ -318,8 +473,8 @@ fn print_stats(out: &mut impl Write, s: &Stats, as_json: bool) {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL)
         .set_header(vec!["type and encoding", "keys"]);
-    for (e, n) in &s.encodings {
-        t.add_row(vec![e.to_string(), n.to_string()]);
+    for ((ty, e), n) in &s.encodings {
+        t.add_row(vec![format!("{ty} {e}"), n.to_string()]);
     }
     let _ = writeln!(out, "{t}");
     let mut t = Table::new();
@@ -364,6 +519,11 @@ fn chain_ok(data: &[u8], p: usize, ver: u32, db: u64) -> bool {
             return true;
         }
         match record_at(data, q, ver, db) {
+            // An end marker with more than its checksum after it is a 0xff byte of data
+            // (a chain through it once made the salvage stop early, losing every later key).
+            Some((Record::Eof { .. }, _)) => return false,
+            // Runs of zero bytes read as keys with empty names and values.
+            Some((Record::Key(k), _)) if k.key.is_empty() => return false,
             Some((_, used)) => q += used,
             None => return false,
         }
@@ -585,4 +745,129 @@ fn convert(file: &OsString, to: u32, out_path: &OsString) -> i32 {
         return 1;
     }
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use redis_rdb::value::HashField;
+
+    fn field(f: &[u8], v: &[u8], ttl: Option<i64>) -> HashField {
+        HashField {
+            field: f.to_vec(),
+            value: v.to_vec(),
+            expire_ms: ttl,
+        }
+    }
+
+    /// The streaming writer prints what serializing `value_json`'s tree prints.
+    #[test]
+    fn push_value_matches_the_json_tree() {
+        let values = vec![
+            Value::String(b"plain \"quoted\" \\ \n\0 \xc3\xa9".to_vec()),
+            Value::String((0u8..0x80).collect()),
+            Value::String(b"\xff\x00not utf-8".to_vec()),
+            Value::String(Vec::new()),
+            Value::List(vec![b"a".to_vec(), b"\xfe".to_vec(), Vec::new()]),
+            Value::List(Vec::new()),
+            Value::Set(vec![b"1".to_vec(), b"x\ty".to_vec()]),
+            Value::ZSet(vec![
+                (b"a".to_vec(), 1.0),
+                (b"b".to_vec(), -2.5),
+                (b"\x80".to_vec(), 1e300),
+                (b"c".to_vec(), f64::INFINITY),
+                (b"d".to_vec(), f64::NEG_INFINITY),
+                (b"e".to_vec(), 0.1),
+            ]),
+            Value::Hash(vec![
+                field(b"z", b"1", None),
+                field(b"a", b"\xff", None),
+                field(b"m", b"first", None),
+                field(b"m", b"second", None),
+                field("é".as_bytes(), b"", None),
+            ]),
+            Value::Hash(vec![field(b"\xff", b"v", None), field(b"a", b"b", None)]),
+            Value::Hash(vec![field(b"f", b"v", Some(1_700_000_000_000))]),
+            Value::Hash(Vec::new()),
+            Value::Module {
+                id: 42,
+                name: "mymodule1".into(),
+            },
+        ];
+        for v in &values {
+            let mut ours = Vec::new();
+            push_value(&mut ours, v);
+            let tree = value_json(v).to_string();
+            assert_eq!(String::from_utf8(ours).unwrap(), tree, "{v:?}");
+        }
+    }
+
+    /// A `--json` line is what the `json!` object of its fields prints.
+    #[test]
+    fn key_line_matches_the_json_object() {
+        for (key, expire_ms, rdb_type) in [
+            (b"k".to_vec(), None, 0u8),
+            (b"\xffbin".to_vec(), Some(1_700_000_000_000i64), 17u8),
+        ] {
+            let k = KeyEntry {
+                db: 3,
+                key,
+                expire_ms,
+                idle: None,
+                freq: None,
+                rdb_type,
+                value: Value::List(vec![b"x".to_vec()]),
+                start_offset: 0,
+            };
+            let now = 1_600_000_000_000i64;
+            let mut ours = Vec::new();
+            push_key_line(&mut ours, &k, now);
+            let tree = json!({
+                "db": k.db,
+                "key": bytes_json(&k.key),
+                "type": k.value.kind(),
+                "encoding": types::encoding_name(k.rdb_type),
+                "expire_at_ms": k.expire_ms,
+                "ttl": k.expire_ms.map(|e| e - now),
+                "value": value_json(&k.value),
+            });
+            assert_eq!(String::from_utf8(ours).unwrap(), format!("{tree}\n"));
+        }
+    }
+
+    /// A resynchronisation point must not be accepted through a 0xff byte in the middle
+    /// of the file that reads as the end marker, nor through keys with empty names.
+    #[test]
+    fn chain_stops_at_an_end_marker_before_the_end() {
+        let rec = |k: &[u8], v: &[u8]| {
+            let mut r = vec![0u8, k.len() as u8];
+            r.extend_from_slice(k);
+            r.push(v.len() as u8);
+            r.extend_from_slice(v);
+            r
+        };
+        let mut data = b"REDIS0010".to_vec();
+        let first = data.len();
+        data.extend(rec(b"k", b"v"));
+        // The bytes an end marker reads as its checksum, then records.
+        data.push(0xff);
+        data.extend_from_slice(&[0x11; 8]);
+        for i in 0..8u8 {
+            data.extend(rec(&[b'a' + i], b"1"));
+        }
+        data.push(0xff);
+        data.extend_from_slice(&[0; 8]);
+        assert!(!chain_ok(&data, first, 10, 0));
+        // From the real records on, the chain holds.
+        let real = first + rec(b"k", b"v").len() + 9;
+        assert!(chain_ok(&data, real, 10, 0));
+        // Nor through zero bytes, which read as keys with empty names.
+        let mut data = b"REDIS0010".to_vec();
+        data.extend(rec(b"k", b"v"));
+        data.extend_from_slice(&[0; 12]);
+        data.extend(rec(b"a", b"1"));
+        data.push(0xff);
+        data.extend_from_slice(&[0; 8]);
+        assert!(!chain_ok(&data, first, 10, 0));
+    }
 }
