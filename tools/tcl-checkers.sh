@@ -16,7 +16,8 @@ src=${REDIS_SRC:-}
 if [[ -z $src ]]; then
   src=$(bash "$shared/bench/redis-src.sh" /tmp/redis-src) || { echo "tcl-checkers: no Redis source tree" >&2; exit 1; }
 fi
-ours=$(cd "${OURS:-$here/target/release}" && pwd)
+ours=$(cd "${OURS:-${CARGO_TARGET_DIR:-$here/target}/release}" && pwd) || {
+  echo "tcl-checkers: no release build of the checkers" >&2; exit 1; }
 server_dir=${SERVER_DIR:-/usr/bin}
 files=(integration/aof)
 (($#)) && files=("$@")
