@@ -25,10 +25,18 @@ files=(integration/aof)
 total_ok=0 total_bad=0 failed_files=()
 for f in "${files[@]}"; do
   args=(--single "$f" --clients "${CLIENTS:-2}" --baseport $((21000 + (RANDOM % 400) * 50)))
-  anchor=$(mktemp -d)
   t0=$SECONDS
-  out=$(ANCHOR=$anchor REDIS_CHECK_AOF=$ours/redis-check-aof REDIS_CHECK_RDB=$ours/redis-check-rdb \
-    SUITE_TIMEOUT=900 "$shared/bench/redis-suite-dropin.sh" "$server_dir" "$src" runtest "${args[@]}" 2>&1)
+  # A port another process holds stops the suite before any test: try elsewhere.
+  for attempt in 1 2 3; do
+    anchor=$(mktemp -d)
+    out=$(ANCHOR=$anchor REDIS_CHECK_AOF=$ours/redis-check-aof REDIS_CHECK_RDB=$ours/redis-check-rdb \
+      SUITE_TIMEOUT=900 "$shared/bench/redis-suite-dropin.sh" "$server_dir" "$src" runtest "${args[@]}" 2>&1)
+    grep -q 'address already in use\|non busy port' "$anchor/suite-dropin.log" || break
+    ((attempt < 3)) && rm -rf "$anchor"
+    for i in "${!args[@]}"; do
+      [[ ${args[$i]} == --baseport ]] && args[$((i + 1))]=$((21000 + (RANDOM % 400) * 50))
+    done
+  done
   last=$(tail -1 <<< "$out")
   ok=0 bad=1
   if [[ $last =~ ^passed\ ([0-9]+)\ failed\ ([0-9]+)$ ]]; then
@@ -44,7 +52,7 @@ for f in "${files[@]}"; do
     tail -30 "$anchor/suite-dropin.log"
   else
     echo "tcl-checkers: $f ok ($ok tests, $((SECONDS - t0)) s)"
-    rm -rf "$anchor"
+    ((attempt < 3)) && rm -rf "$anchor"
   fi
   total_ok=$((total_ok + ok)); total_bad=$((total_bad + bad))
 done
