@@ -559,6 +559,12 @@ fn getkeys_matches_redis_for_random_lines() {
             for _ in 0..next(12) {
                 argv.push(WORDS[next(WORDS.len())].as_bytes().to_vec());
             }
+            // Redis finds a subcommand by a hash of all its bytes but compares names as C
+            // strings, so "get\0x" finds CONFIG GET only when its hash, under the
+            // server's random seed, falls in GET's bucket: no fixed answer to compare.
+            if !spec.subcommands.is_empty() && argv.get(1).is_some_and(|a| a.contains(&0)) {
+                continue;
+            }
             lines += 1;
             if !check_getkeys(&mut c, ProtoVersion::Resp2, &argv) {
                 disagreements += 1;
