@@ -534,7 +534,7 @@ fn parse_double(a: &[u8]) -> Option<f64> {
     }
     let v: f64 = match s.parse() {
         Ok(v) => v,
-        Err(_) => parse_hex_float(s)?,
+        Err(_) => redis_formats::num::parse_hex_float(s)?,
     };
     if v.is_nan() {
         None
@@ -550,48 +550,6 @@ pub(crate) fn set_dir(c: &mut Config, path: &[u8]) -> Result<(), String> {
     std::env::set_current_dir(p).map_err(|e| strerror(&e))?;
     c.dir = std::env::current_dir().map_err(|e| strerror(&e))?;
     Ok(())
-}
-
-/// The C99 hexadecimal form strtod also takes: `[+-]0x<hex>[.<hex>][p[+-]<dec>]`.
-fn parse_hex_float(s: &str) -> Option<f64> {
-    let (neg, rest) = match s.as_bytes().first()? {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let rest = rest
-        .strip_prefix("0x")
-        .or_else(|| rest.strip_prefix("0X"))?;
-    let (mant, exp) = match rest.find(['p', 'P']) {
-        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
-        None => (rest, None),
-    };
-    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
-    if int.is_empty() && frac.is_empty() {
-        return None;
-    }
-    let mut v = 0f64;
-    for c in int.chars() {
-        v = v * 16.0 + c.to_digit(16)? as f64;
-    }
-    let mut scale = 1.0 / 16.0;
-    for c in frac.chars() {
-        v += c.to_digit(16)? as f64 * scale;
-        scale /= 16.0;
-    }
-    if let Some(e) = exp {
-        let digits = e.strip_prefix(['+', '-']).unwrap_or(e);
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let e: i32 = e.parse().unwrap_or(if e.starts_with('-') {
-            i32::MIN
-        } else {
-            i32::MAX
-        });
-        v *= 2f64.powi(e);
-    }
-    Some(if neg { -v } else { v })
 }
 
 #[cfg(test)]
