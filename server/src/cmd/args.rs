@@ -71,6 +71,20 @@ pub fn arg_db_index(ctx: &Ctx, i: usize) -> Result<usize, CmdError> {
     Ok(n as usize)
 }
 
+/// Redis's normalisation of an inclusive index range (LRANGE, LTRIM, ZRANGE...):
+/// negative indexes count from the end, the range is clipped to `len`; `Some((start,
+/// count))`, or `None` when nothing is left.
+pub fn index_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let start = if start < 0 { len + start } else { start }.max(0);
+    let end = if end < 0 { len + end } else { end };
+    if start > end || start >= len {
+        return None;
+    }
+    let end = end.min(len - 1);
+    Some((start as usize, (end - start + 1) as usize))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

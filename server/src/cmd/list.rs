@@ -282,23 +282,6 @@ fn lset(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// Redis's range normalisation: `Some((start, n))` or `None` when empty.
-fn norm_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
-    let len = len as i64;
-    let mut start = if start < 0 { len + start } else { start };
-    let mut end = if end < 0 { len + end } else { end };
-    if start < 0 {
-        start = 0;
-    }
-    if start > end || start >= len {
-        return None;
-    }
-    if end >= len {
-        end = len - 1;
-    }
-    Some((start as usize, (end - start + 1) as usize))
-}
-
 fn lrange(ctx: &mut Ctx) -> CmdResult {
     let (argv, db, now, touch) = parts!(ctx);
     let start = arg_long(&argv[2])?;
@@ -308,7 +291,7 @@ fn lrange(ctx: &mut Ctx) -> CmdResult {
         out.array(0);
         return Ok(());
     };
-    match norm_range(start, end, l.len()) {
+    match super::args::index_range(start, end, l.len()) {
         None => out.array(0),
         Some((s, n)) => {
             out.array(n);
@@ -330,7 +313,7 @@ fn ltrim(ctx: &mut Ctx) -> CmdResult {
         return Ok(());
     };
     let len = l.len();
-    let (lt, rt) = match norm_range(start, end, len) {
+    let (lt, rt) = match super::args::index_range(start, end, len) {
         None => (len, 0),
         Some((s, n)) => (s, len - s - n),
     };

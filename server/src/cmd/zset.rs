@@ -352,19 +352,7 @@ fn parse_range<'a>(min: &'a [u8], max: &'a [u8], lex: bool) -> Result<Range<'a>,
 /// Redis's rank sanitising (ZRANGE, ZREMRANGEBYRANK): the forward interval of ranks
 /// `start..=end` (negative from the end), empty when out of range.
 fn rank_interval(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
-    let llen = len as i64;
-    let mut start = if start < 0 { llen + start } else { start };
-    let mut end = if end < 0 { llen + end } else { end };
-    if start < 0 {
-        start = 0;
-    }
-    if start > end || start >= llen {
-        return None;
-    }
-    if end >= llen {
-        end = llen - 1;
-    }
-    Some((start as usize, end as usize + 1))
+    super::args::index_range(start, end, len).map(|(s, n)| (s, s + n))
 }
 
 // ---------------------------------------------------------------------------
