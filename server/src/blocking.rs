@@ -148,13 +148,13 @@ impl Blocking {
 
 /// Blocks the client running `ctx` on `keys` until a key serves it through `op`
 /// or `deadline_ms` (unix ms; 0 waits forever) passes. Writes no reply.
-pub fn block(ctx: &mut Ctx, keys: &[Bytes], deadline_ms: i64, op: Box<dyn BlockedOp>) {
+pub fn block(ctx: &mut Ctx, keys: &[&[u8]], deadline_ms: i64, op: Box<dyn BlockedOp>) {
     let id = ctx.client.id;
     let dbi = ctx.client.db;
     let mut uniq: Vec<Bytes> = Vec::with_capacity(keys.len());
     for k in keys {
-        if !uniq.contains(k) {
-            uniq.push(k.clone());
+        if !uniq.iter().any(|u| u == k) {
+            uniq.push(Bytes::copy_from_slice(k));
         }
     }
     let db = &mut ctx.srv.keyspace.dbs[dbi];
@@ -174,7 +174,7 @@ pub fn block(ctx: &mut Ctx, keys: &[Bytes], deadline_ms: i64, op: Box<dyn Blocke
             resp: ctx.client.resp,
             deadline_ms,
             cmd_id: ctx.cmd.id,
-            argv: ctx.argv.to_vec(),
+            argv: ctx.argv.iter().map(|a| Bytes::copy_from_slice(a)).collect(),
             slot: ctx.client.slot,
         },
     );
@@ -225,8 +225,9 @@ fn account(srv: &mut Server, b: &Blocked, out: &ReplyBuf, duration_us: u64, now_
     let threshold = srv.config.slowlog_log_slower_than;
     let max_len = srv.config.slowlog_max_len as i64;
     if let Some(client) = srv.clients.get_mut(b.slot) {
+        let argv: Vec<&[u8]> = b.argv.iter().map(|a| &a[..]).collect();
         srv.slowlog.push_if_needed(
-            &b.argv,
+            &argv,
             duration_us,
             now_ms / 1000,
             client,

@@ -52,7 +52,7 @@ pub struct Ctx<'a> {
     /// The client running the command.
     pub client: &'a mut Client,
     /// The command name and arguments.
-    pub argv: &'a [Bytes],
+    pub argv: &'a [&'a [u8]],
     /// Where the reply goes.
     pub out: &'a mut ReplyBuf,
     /// The command being run.
@@ -76,7 +76,7 @@ impl Ctx<'_> {
     /// Argument `i` (0 is the command name).
     #[inline]
     pub fn arg(&self, i: usize) -> &[u8] {
-        &self.argv[i]
+        self.argv[i]
     }
 
     /// Number of arguments, the name included.
@@ -87,7 +87,7 @@ impl Ctx<'_> {
 
     /// Argument `i` as an integer, or Redis's "not an integer" error.
     pub fn arg_i64(&self, i: usize) -> Result<i64, CmdError> {
-        redis_formats::num::parse_i64(&self.argv[i]).ok_or(errors::NOT_INTEGER.into())
+        redis_formats::num::parse_i64(self.argv[i]).ok_or(errors::NOT_INTEGER.into())
     }
 
     /// Argument `i` compared case-insensitively to `word`.
@@ -111,15 +111,15 @@ impl Ctx<'_> {
 }
 
 /// The "unknown command" / "unknown subcommand" error for `argv`, as Redis words it.
-fn unknown_command_error(argv: &[Bytes]) -> String {
+fn unknown_command_error(argv: &[&[u8]]) -> String {
     let table = redis_commands::table();
     if argv.len() >= 2 {
-        if let Some(base) = table.get(&argv[0]) {
+        if let Some(base) = table.get(argv[0]) {
             if !base.subcommands.is_empty() && cmd::is_implemented(base) {
                 return format!(
                     "ERR unknown subcommand '{}'. Try {} HELP.",
-                    truncate_lossy(&argv[1], 128),
-                    String::from_utf8_lossy(&argv[0]).to_uppercase()
+                    truncate_lossy(argv[1], 128),
+                    String::from_utf8_lossy(argv[0]).to_uppercase()
                 );
             }
         }
@@ -136,7 +136,7 @@ fn unknown_command_error(argv: &[Bytes]) -> String {
     }
     format!(
         "ERR unknown command '{}', with args beginning with: {}",
-        truncate_lossy(&argv[0], 128),
+        truncate_lossy(argv[0], 128),
         args
     )
 }
@@ -147,7 +147,7 @@ fn truncate_lossy(b: &[u8], max: usize) -> String {
 
 /// Table lookup through `rename-command`: an original name that was renamed is
 /// unknown, a new name finds the original command.
-fn renamed_lookup(srv: &Server, argv: &[Bytes]) -> Option<&'static CommandSpec> {
+fn renamed_lookup(srv: &Server, argv: &[&[u8]]) -> Option<&'static CommandSpec> {
     let table = redis_commands::table();
     let name = argv[0].to_ascii_lowercase();
     if srv.renames.contains_key(&name) {
@@ -160,8 +160,8 @@ fn renamed_lookup(srv: &Server, argv: &[Bytes]) -> Option<&'static CommandSpec> 
         .map(|(orig, _)| orig.clone());
     match original {
         Some(orig) => {
-            let mut v: Vec<Bytes> = argv.to_vec();
-            v[0] = Bytes::from(orig);
+            let mut v: Vec<&[u8]> = argv.to_vec();
+            v[0] = &orig;
             table.lookup(&v)
         }
         None => table.lookup(argv),
@@ -205,17 +205,19 @@ pub fn execute(
     shared: &Shared,
     srv: &mut Server,
     client: &mut Client,
-    argv: &[Bytes],
+    argv: &[&[u8]],
     out: &mut ReplyBuf,
+    clock: &mut Instant,
 ) {
-    let start = Instant::now();
+    let start = *clock;
     let now = srv.wall_ms(start);
     client.last_interaction_ms = now;
     let reply_mark = out.len();
     if client.reply_mode == ReplyMode::Skip {
         client.reply_mode = ReplyMode::SkipThis;
     }
-    run(shared, srv, client, argv, out, now, start);
+    // A command refused before it ran took no time worth a second clock reading.
+    *clock = run(shared, srv, client, argv, out, now, start).unwrap_or(start);
     if srv.blocked_clients > 0 {
         crate::blocking::handle_ready(srv, now);
     }
@@ -233,11 +235,11 @@ fn run(
     shared: &Shared,
     srv: &mut Server,
     client: &mut Client,
-    argv: &[Bytes],
+    argv: &[&[u8]],
     out: &mut ReplyBuf,
     now: i64,
     start: Instant,
-) {
+) -> Option<Instant> {
     let table = redis_commands::table();
     let spec = if srv.renames.is_empty() {
         table.lookup(argv)
@@ -249,31 +251,31 @@ fn run(
         client.last_cmd = "NULL".into();
         let msg = unknown_command_error(argv);
         reject(srv, client, out, None, &msg);
-        return;
+        return None;
     };
     client.last_cmd.clear();
     client.last_cmd.push_str(&spec.name);
     if !spec.arity_ok(argv.len()) {
         let msg = format!("ERR wrong number of arguments for '{}' command", spec.name);
         reject(srv, client, out, Some(spec), &msg);
-        return;
+        return None;
     }
     // A container command given alone fails the arity check above, so a spec that
     // got here is one with a handler.
     let Some(handler): Option<Handler> = cmd::handler(spec) else {
         let msg = unknown_command_error(argv);
         reject(srv, client, out, None, &msg);
-        return;
+        return None;
     };
     // DEBUG is "protected": refused unless enable-debug-command allows this client.
     if spec.name == "debug" && !protected_action_allowed(srv.config.enable_debug_command, client) {
         let msg = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
         reject(srv, client, out, Some(spec), msg);
-        return;
+        return None;
     }
     if !client.authenticated && !spec.has_flag(CommandFlags::NO_AUTH) {
         reject(srv, client, out, Some(spec), errors::NOAUTH);
-        return;
+        return None;
     }
     // As Redis: evict before every command while over maxmemory; only commands that
     // may grow memory are refused when nothing could be freed.
@@ -283,7 +285,7 @@ fn run(
         && spec.has_flag(CommandFlags::DENYOOM)
     {
         reject(srv, client, out, Some(spec), errors::OOM);
-        return;
+        return None;
     }
     // MONITOR makes a client a replica for Redis: it may not touch the keyspace.
     if client.monitor
@@ -298,16 +300,19 @@ fn run(
             Some(spec),
             "ERR Replica can't interact with the keyspace",
         );
-        return;
+        return None;
     }
     if let Some(m) = client.multi.as_mut() {
         if !crate::cmd::multi::NOT_QUEUED.contains(&spec.name.as_str()) {
-            m.queue.push(argv.to_vec());
+            m.queue
+                .push(argv.iter().map(|a| Bytes::copy_from_slice(a)).collect());
             out.simple(b"QUEUED");
-            return;
+            return None;
         }
     }
-    call(shared, srv, client, argv, out, spec, handler, now, start);
+    Some(call(
+        shared, srv, client, argv, out, spec, handler, now, start,
+    ))
 }
 
 /// Runs a command queued by MULTI, inside EXEC: the checks were made when it was
@@ -316,7 +321,7 @@ pub fn call_queued(
     shared: &Shared,
     srv: &mut Server,
     client: &mut Client,
-    argv: &[Bytes],
+    argv: &[&[u8]],
     out: &mut ReplyBuf,
 ) {
     let start = Instant::now();
@@ -337,22 +342,22 @@ pub fn call_queued(
 }
 
 /// Calls the handler and does the bookkeeping after it: WATCH flags, stats, latency
-/// monitor, slowlog, MONITOR feeds.
+/// monitor, slowlog, MONITOR feeds. Returns the instant the handler ended.
 #[allow(clippy::too_many_arguments)]
 fn call(
     shared: &Shared,
     srv: &mut Server,
     client: &mut Client,
-    argv: &[Bytes],
+    argv: &[&[u8]],
     out: &mut ReplyBuf,
     spec: &'static CommandSpec,
     handler: Handler,
     now: i64,
     start: Instant,
-) {
+) -> Instant {
     let dirty_before = srv.dirty;
     let watch_swap = if !srv.watched_keys.is_empty() && spec.name == "swapdb" {
-        let db = |i: usize| redis_formats::num::parse_i64(&argv[i]).unwrap_or(-1) as usize;
+        let db = |i: usize| redis_formats::num::parse_i64(argv[i]).unwrap_or(-1) as usize;
         crate::cmd::multi::keys_touched_by_swap(srv, db(1), db(2), now)
     } else {
         Vec::new()
@@ -373,7 +378,8 @@ fn call(
         let r = handler(&mut ctx);
         (r, ctx.redacted, ctx.unchanged_keys)
     };
-    let duration_us = start.elapsed().as_micros() as u64;
+    let end = Instant::now();
+    let duration_us = end.saturating_duration_since(start).as_micros() as u64;
     client.commands += 1;
     srv.stats.total_commands_processed += 1;
     let stats = &mut srv.command_stats[spec.id];
@@ -425,6 +431,7 @@ fn call(
     {
         crate::introspection::feed_monitors(srv, client, argv, redacted);
     }
+    end
 }
 
 /// Flags the clients watching keys this command changed: the written keys of a write
@@ -432,7 +439,7 @@ fn call(
 fn touch_watched(
     srv: &mut Server,
     client: &Client,
-    argv: &[Bytes],
+    argv: &[&[u8]],
     spec: &CommandSpec,
     (dirty_before, unchanged): (u64, u64),
     swapped: &[(usize, Vec<u8>)],
@@ -455,7 +462,7 @@ fn touch_watched(
             || k.flags.contains(KeyFlags::OW)
             || k.flags.contains(KeyFlags::RM)
         {
-            crate::cmd::multi::touch_key(srv, client.db, &argv[k.pos]);
+            crate::cmd::multi::touch_key(srv, client.db, argv[k.pos]);
         }
     }
 }
@@ -513,7 +520,7 @@ const MAY_REPLICATE: &[&str] = &[
 ];
 
 /// True if CLIENT PAUSE holds this request now (checked before [`execute`]).
-pub fn is_paused(srv: &mut Server, argv: &[Bytes], now: i64) -> bool {
+pub fn is_paused(srv: &mut Server, argv: &[&[u8]], now: i64) -> bool {
     let Some((kind, until)) = srv.pause else {
         return false;
     };

@@ -3,7 +3,6 @@
 
 use crate::client::Client;
 use crate::state::Server;
-use bytes::Bytes;
 use std::collections::{BTreeMap, VecDeque};
 
 /// Most arguments a slow log entry keeps, and most bytes per argument.
@@ -39,7 +38,7 @@ impl SlowLog {
     #[allow(clippy::too_many_arguments)] // the dispatcher's per-command values, unbundled
     pub fn push_if_needed(
         &mut self,
-        argv: &[Bytes],
+        argv: &[&[u8]],
         duration_us: u64,
         now_s: i64,
         client: &Client,
@@ -195,7 +194,7 @@ pub fn repr(s: &[u8], out: &mut Vec<u8>) {
 }
 
 /// Sends the command to every MONITOR client, as Redis formats it.
-pub fn feed_monitors(srv: &mut Server, client: &Client, argv: &[Bytes], redacted: u64) {
+pub fn feed_monitors(srv: &mut Server, client: &Client, argv: &[&[u8]], redacted: u64) {
     let now = crate::state::now_us();
     let mut line = format!(
         "+{}.{:06} [{} ",

@@ -6,10 +6,10 @@ use crate::dispatch;
 use crate::log::{log, Level};
 use crate::state::{now_ms, Shared};
 use bytes::BytesMut;
-use redis_formats::request::Request;
-use redis_formats::{ParseLimits, ProtocolError, ReplyBuf, RequestParser};
+use redis_formats::{Batch, ParseLimits, ProtocolError, ReplyBuf, RequestParser};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Bytes asked of the socket per read (Redis's PROTO_IOBUF_LEN).
@@ -100,7 +100,8 @@ where
         rbuf: BytesMut::with_capacity(READ_CHUNK),
         parser: RequestParser::new(),
         out: ReplyBuf::new(),
-        reqs: Vec::with_capacity(64),
+        batch: Batch::new(),
+        next_cmd: 0,
         net_in: 0,
         net_out: 0,
         reads: 0,
@@ -145,7 +146,11 @@ struct Connection {
     rbuf: BytesMut,
     parser: RequestParser,
     out: ReplyBuf,
-    reqs: Vec<Request>,
+    /// Commands parsed from `rbuf` (offsets into it; their bytes stay in `rbuf` until
+    /// the whole batch has run).
+    batch: Batch,
+    /// The batch's commands before this one have run.
+    next_cmd: usize,
     /// Bytes read/written since the counters were last folded into the state.
     net_in: u64,
     net_out: u64,
@@ -340,24 +345,22 @@ impl Connection {
                 authenticated: self.authenticated,
             };
             let mut proto_err: Option<ProtocolError> = None;
-            loop {
-                match self.parser.parse(&mut self.rbuf, &limits) {
-                    Ok(Some(r)) => {
-                        self.reqs.push(r);
-                        // Until AUTH succeeds, run commands one at a time so the
-                        // smaller unauthenticated limits lift right after it.
-                        if !self.authenticated {
-                            break;
-                        }
-                    }
-                    Ok(None) => break,
+            // Until AUTH succeeds, commands run one at a time so the smaller
+            // unauthenticated limits lift right after it.
+            while self.authenticated || self.batch.len() == self.next_cmd {
+                match self
+                    .parser
+                    .parse_next(&mut self.rbuf, &limits, &mut self.batch)
+                {
+                    Ok(true) => {}
+                    Ok(false) => break,
                     Err(e) => {
                         proto_err = Some(e);
                         break;
                     }
                 }
             }
-            if self.reqs.is_empty() && proto_err.is_none() {
+            if self.batch.len() == self.next_cmd && proto_err.is_none() {
                 self.check_query_buffer();
                 return if self.outbox.is_killed() {
                     Step::Close
@@ -370,6 +373,12 @@ impl Connection {
                 Step::Blocked => return Step::Blocked,
                 Step::Continue => {}
             }
+            // Every parsed command has run: their bytes can go.
+            let n = self.batch.consumed();
+            bytes::Buf::advance(&mut self.rbuf, n);
+            self.parser.consume(n);
+            self.batch.clear();
+            self.next_cmd = 0;
             if let Some(e) = proto_err {
                 self.out.error(&e.message());
                 log(
@@ -418,8 +427,7 @@ impl Connection {
     /// holds a command.
     async fn execute_batch(&mut self) -> Step {
         let shared = self.shared.clone();
-        let mut i = 0;
-        while i < self.reqs.len() {
+        while self.next_cmd < self.batch.len() {
             let mut paused_until = None;
             let mut blocked = false;
             {
@@ -430,32 +438,38 @@ impl Connection {
                 st.stats.total_reads_processed += std::mem::take(&mut self.reads);
                 st.stats.total_writes_processed += std::mem::take(&mut self.writes);
                 let mut client = st.clients.take(self.slot);
-                client.qbuf = self.rbuf.len();
-                client.qbuf_free = self.buf_alloc.saturating_sub(self.rbuf.len());
+                // The query buffer as Redis shows it: what is not parsed yet.
+                let unparsed = self.rbuf.len() - self.batch.consumed();
+                client.qbuf = unparsed;
+                client.qbuf_free = self.buf_alloc.saturating_sub(unparsed);
                 self.out.proto = client.resp;
-                while i < self.reqs.len() {
-                    if st.pause.is_some() && dispatch::is_paused(st, &self.reqs[i].argv, now_ms()) {
+                // One clock reading per command: each command's end starts the next.
+                let mut clock = Instant::now();
+                while self.next_cmd < self.batch.len() {
+                    let i = self.next_cmd;
+                    if st.pause.is_some()
+                        && with_args(&self.batch, &self.rbuf, i, |argv| {
+                            dispatch::is_paused(st, argv, now_ms())
+                        })
+                    {
                         paused_until = st.pause.map(|(_, until)| until);
                         // Redis counts a client held by CLIENT PAUSE as blocked.
-                        if !self
-                            .outbox
-                            .paused
-                            .swap(true, std::sync::atomic::Ordering::AcqRel)
-                        {
+                        if !self.outbox.paused.swap(true, Ordering::AcqRel) {
                             st.blocked_clients += 1;
                         }
                         break;
                     }
-                    if self
-                        .outbox
-                        .paused
-                        .swap(false, std::sync::atomic::Ordering::AcqRel)
+                    if self.outbox.paused.load(Ordering::Relaxed)
+                        && self.outbox.paused.swap(false, Ordering::AcqRel)
                     {
                         st.blocked_clients -= 1;
                     }
-                    dispatch::execute(&shared, st, &mut client, &self.reqs[i].argv, &mut self.out);
+                    let out = &mut self.out;
+                    with_args(&self.batch, &self.rbuf, i, |argv| {
+                        dispatch::execute(&shared, st, &mut client, argv, out, &mut clock)
+                    });
                     self.out.proto = client.resp;
-                    i += 1;
+                    self.next_cmd += 1;
                     if client.close_after_reply {
                         break;
                     }
@@ -472,11 +486,9 @@ impl Connection {
                 client.rbp = self.out.len();
                 st.clients.put(client);
                 if close {
-                    self.reqs.clear();
                     return Step::Close;
                 }
                 if blocked {
-                    self.reqs.drain(..i);
                     return Step::Blocked;
                 }
             }
@@ -488,7 +500,23 @@ impl Connection {
                 }
             }
         }
-        self.reqs.clear();
         Step::Continue
+    }
+}
+
+/// Runs `f` on command `i` of `batch` with its arguments as slices of `buf` (the
+/// buffer it was parsed from), allocating nothing for up to 16 arguments.
+fn with_args<R>(batch: &Batch, buf: &[u8], i: usize, f: impl FnOnce(&[&[u8]]) -> R) -> R {
+    const ON_STACK: usize = 16;
+    let n = batch.argc(i);
+    if n <= ON_STACK {
+        let mut argv: [&[u8]; ON_STACK] = [&[]; ON_STACK];
+        for (slot, arg) in argv.iter_mut().zip(batch.args(buf, i)) {
+            *slot = arg;
+        }
+        f(&argv[..n])
+    } else {
+        let argv: Vec<&[u8]> = batch.args(buf, i).collect();
+        f(&argv)
     }
 }

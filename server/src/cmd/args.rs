@@ -53,7 +53,7 @@ pub fn check_string_length(size: u64, append: u64, max: i64) -> Result<(), CmdEr
 /// it does not parse, "value is out of range, value must between..." outside 32 bits; `msg` replaces both
 /// messages when given (as SWAPDB's "invalid first DB index").
 pub fn arg_i32(ctx: &Ctx, i: usize, msg: Option<&'static str>) -> Result<i32, CmdError> {
-    let Some(n) = redis_formats::num::parse_i64(&ctx.argv[i]) else {
+    let Some(n) = redis_formats::num::parse_i64(ctx.argv[i]) else {
         return Err(msg.unwrap_or(errors::NOT_INTEGER).into());
     };
     i32::try_from(n).map_err(|_| {

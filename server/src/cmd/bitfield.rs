@@ -51,7 +51,7 @@ fn parse_ops(ctx: &Ctx) -> Result<Vec<FieldOp>, CmdError> {
     let mut j = 2;
     while j < argv.len() {
         let rem = argv.len() - j - 1;
-        let sub: &[u8] = &argv[j];
+        let sub: &[u8] = argv[j];
         let kind = if sub.eq_ignore_ascii_case(b"get") && rem >= 2 {
             OpKind::Get
         } else if sub.eq_ignore_ascii_case(b"set") && rem >= 3 {
@@ -59,7 +59,7 @@ fn parse_ops(ctx: &Ctx) -> Result<Vec<FieldOp>, CmdError> {
         } else if sub.eq_ignore_ascii_case(b"incrby") && rem >= 3 {
             OpKind::IncrBy
         } else if sub.eq_ignore_ascii_case(b"overflow") && rem >= 1 {
-            let t: &[u8] = &argv[j + 1];
+            let t: &[u8] = argv[j + 1];
             overflow = if t.eq_ignore_ascii_case(b"wrap") {
                 Overflow::Wrap
             } else if t.eq_ignore_ascii_case(b"sat") {
@@ -74,12 +74,12 @@ fn parse_ops(ctx: &Ctx) -> Result<Vec<FieldOp>, CmdError> {
         } else {
             return Err(errors::SYNTAX.into());
         };
-        let (signed, bits) = parse_type(&argv[j + 1])?;
-        let offset = parse_bit_offset(ctx, &argv[j + 2], bits)?;
+        let (signed, bits) = parse_type(argv[j + 1])?;
+        let offset = parse_bit_offset(ctx, argv[j + 2], bits)?;
         let arg = if kind == OpKind::Get {
             0
         } else {
-            parse_i64_arg(&argv[j + 3])?
+            parse_i64_arg(argv[j + 3])?
         };
         ops.push(FieldOp {
             kind,
@@ -107,7 +107,7 @@ pub fn bitfield_ro(ctx: &mut Ctx) -> CmdResult {
 
 fn run(ctx: &mut Ctx, read_only_cmd: bool) -> CmdResult {
     let argv = ctx.argv;
-    let key: &[u8] = &argv[1];
+    let key: &[u8] = argv[1];
     let ops = parse_ops(ctx)?;
     let writes = ops.iter().any(|op| op.kind != OpKind::Get);
     if !writes {

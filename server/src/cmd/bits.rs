@@ -66,12 +66,12 @@ pub(super) fn string_for_bits<'c>(
 pub fn setbit(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     const BIT_ERR: &str = "ERR bit is not an integer or out of range";
-    let offset = parse_bit_offset(ctx, &argv[2], 0)?;
-    let on = redis_formats::num::parse_i64(&argv[3]).ok_or(CmdError::from(BIT_ERR))?;
+    let offset = parse_bit_offset(ctx, argv[2], 0)?;
+    let on = redis_formats::num::parse_i64(argv[3]).ok_or(CmdError::from(BIT_ERR))?;
     if on & !1 != 0 {
         return Err(BIT_ERR.into());
     }
-    let (raw, created_or_grew) = string_for_bits(ctx, &argv[1], offset)?;
+    let (raw, created_or_grew) = string_for_bits(ctx, argv[1], offset)?;
     let byte = (offset >> 3) as usize;
     let mask = 0x80u8 >> (offset & 7);
     let old = raw[byte] & mask != 0;
@@ -91,8 +91,8 @@ pub fn setbit(ctx: &mut Ctx) -> CmdResult {
 /// GETBIT key offset
 pub fn getbit(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let offset = parse_bit_offset(ctx, &argv[2], 0)?;
-    let bit = match ctx.read_key(&argv[1]) {
+    let offset = parse_bit_offset(ctx, argv[2], 0)?;
+    let bit = match ctx.read_key(argv[1]) {
         None => false,
         Some(o) if !o.value.is_string() => return Err(errors::WRONGTYPE.into()),
         Some(o) => bitmap::bit_at(o.value.as_bytes(&mut [0; 20]), offset),
@@ -128,7 +128,7 @@ fn clamp_range(start: i64, end: i64, total: i64) -> Option<(u64, u64)> {
 /// BITCOUNT key [start end [BYTE|BIT]]
 pub fn bitcount(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let n = match ctx.read_key(&argv[1]) {
+    let n = match ctx.read_key(argv[1]) {
         None => 0,
         Some(o) if !o.value.is_string() => return Err(errors::WRONGTYPE.into()),
         Some(o) => {
@@ -138,12 +138,12 @@ pub fn bitcount(ctx: &mut Ctx) -> CmdResult {
             match argv.len() {
                 2 => bitmap::popcount(s),
                 4 | 5 => {
-                    let start = parse_i64_arg(&argv[2])?;
-                    let end = parse_i64_arg(&argv[3])?;
+                    let start = parse_i64_arg(argv[2])?;
+                    let end = parse_i64_arg(argv[3])?;
                     if start < 0 && end < 0 && start > end {
                         0
                     } else {
-                        let is_bit = argv.len() == 5 && parse_unit(&argv[4])?;
+                        let is_bit = argv.len() == 5 && parse_unit(argv[4])?;
                         let total = if is_bit { len * 8 } else { len };
                         match clamp_range(start, end, total) {
                             None => 0,
@@ -163,12 +163,12 @@ pub fn bitcount(ctx: &mut Ctx) -> CmdResult {
 /// BITPOS key bit [start [end [BYTE|BIT]]]
 pub fn bitpos(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let bit = parse_i64_arg(&argv[2])?;
+    let bit = parse_i64_arg(argv[2])?;
     if bit != 0 && bit != 1 {
         return Err("ERR The bit argument must be 1 or 0.".into());
     }
     let bit = bit == 1;
-    let pos = match ctx.read_key(&argv[1]) {
+    let pos = match ctx.read_key(argv[1]) {
         // A missing key is an endless run of zeros.
         None => {
             if bit {
@@ -185,10 +185,10 @@ pub fn bitpos(ctx: &mut Ctx) -> CmdResult {
             let (range, is_bit, end_given) = match argv.len() {
                 3 => (clamp_range(0, len - 1, len), false, false),
                 4..=6 => {
-                    let start = parse_i64_arg(&argv[3])?;
-                    let is_bit = argv.len() == 6 && parse_unit(&argv[5])?;
+                    let start = parse_i64_arg(argv[3])?;
+                    let is_bit = argv.len() == 6 && parse_unit(argv[5])?;
                     let end = if argv.len() >= 5 {
-                        parse_i64_arg(&argv[4])?
+                        parse_i64_arg(argv[4])?
                     } else {
                         len - 1
                     };
@@ -226,7 +226,7 @@ pub fn bitop(ctx: &mut Ctx) -> CmdResult {
         Not,
     }
     let argv = ctx.argv;
-    let name: &[u8] = &argv[1];
+    let name: &[u8] = argv[1];
     let op = if name.eq_ignore_ascii_case(b"and") {
         Op::And
     } else if name.eq_ignore_ascii_case(b"or") {
@@ -250,7 +250,7 @@ pub fn bitop(ctx: &mut Ctx) -> CmdResult {
         }
     }
     let maxlen = sources.iter().map(Vec::len).max().unwrap_or(0);
-    let dest: &[u8] = &argv[2];
+    let dest: &[u8] = argv[2];
     if maxlen == 0 {
         if ctx.db().remove(dest).is_some() {
             ctx.dirty(1);

@@ -4,7 +4,6 @@ use super::connection::set_client_name;
 use crate::client::{Client, ClientKind, ReplyMode};
 use crate::dispatch::{errors, CmdResult, Ctx};
 use crate::state::PauseKind;
-use bytes::Bytes;
 use std::fmt::Write as _;
 
 /// The commands of this module.
@@ -87,7 +86,7 @@ pub fn subcommand_syntax_error(ctx: &Ctx) -> crate::dispatch::CmdError {
     format!(
         "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
         String::from_utf8_lossy(&ctx.argv[1][..ctx.argv[1].len().min(128)]),
-        String::from_utf8_lossy(&ctx.argv[0]).to_uppercase()
+        String::from_utf8_lossy(ctx.argv[0]).to_uppercase()
     )
     .into()
 }
@@ -115,15 +114,15 @@ pub fn getname(ctx: &mut Ctx) -> CmdResult {
 
 /// CLIENT SETNAME name
 pub fn setname(ctx: &mut Ctx) -> CmdResult {
-    let name = ctx.argv[2].clone();
-    set_client_name(ctx.client, &name)?;
+    let name = ctx.argv[2];
+    set_client_name(ctx.client, name)?;
     ctx.out.ok();
     Ok(())
 }
 
 /// Bytes the request `argv` took in the query buffer (RESP multibulk form), which
 /// Redis still holds while the command runs (CLIENT LIST's `qbuf` of the caller).
-fn request_len(argv: &[Bytes]) -> usize {
+fn request_len(argv: &[&[u8]]) -> usize {
     let digits = |n: usize| n.to_string().len();
     let mut n = 1 + digits(argv.len()) + 2;
     for a in argv {
@@ -165,7 +164,7 @@ fn flags_of(c: &Client) -> String {
 /// A client as Redis's CLIENT LIST / CLIENT INFO line (without the newline).
 /// `current` is the running command's argv when `c` is the caller, and
 /// `pending_out` the reply bytes it has queued in this batch.
-pub fn info_line(c: &Client, now_ms: i64, current: Option<(&[Bytes], usize)>) -> String {
+pub fn info_line(c: &Client, now_ms: i64, current: Option<(&[&[u8]], usize)>) -> String {
     let now_s = now_ms / 1000;
     let (qbuf, argv_mem, obl) = match current {
         Some((argv, pending)) => (
@@ -257,11 +256,11 @@ pub fn list(ctx: &mut Ctx) -> CmdResult {
     let mut kind = None;
     let mut ids: Option<Vec<u64>> = None;
     if ctx.argc() == 4 && ctx.arg_is(2, "type") {
-        kind = Some(kind_by_name(&ctx.argv[3]).ok_or_else(|| unknown_type(&ctx.argv[3]))?);
+        kind = Some(kind_by_name(ctx.argv[3]).ok_or_else(|| unknown_type(ctx.argv[3]))?);
     } else if ctx.argc() > 3 && ctx.arg_is(2, "id") {
         let mut v = Vec::new();
         for i in 3..ctx.argc() {
-            let n = redis_formats::num::parse_i64(&ctx.argv[i]).ok_or("ERR Invalid client ID")?;
+            let n = redis_formats::num::parse_i64(ctx.argv[i]).ok_or("ERR Invalid client ID")?;
             v.push(n as u64);
         }
         ids = Some(v);
@@ -332,7 +331,7 @@ pub fn kill(ctx: &mut Ctx) -> CmdResult {
                 laddr = Some(v.to_vec());
             } else if ctx.arg_is(i, "user") {
                 // The only user is `default` until ACLs exist.
-                if v.as_ref() != b"default" {
+                if v != b"default" {
                     return Err(format!("ERR No such user '{}'", String::from_utf8_lossy(v)).into());
                 }
                 user = Some(v.to_vec());
@@ -446,7 +445,7 @@ pub fn pause(ctx: &mut Ctx) -> CmdResult {
     } else if ctx.argc() > 4 {
         return Err(subcommand_syntax_error(ctx));
     }
-    let ms = redis_formats::num::parse_i64(&ctx.argv[2])
+    let ms = redis_formats::num::parse_i64(ctx.argv[2])
         .ok_or("ERR timeout is not an integer or out of range")?;
     if ms < 0 {
         return Err("ERR timeout is negative".into());
@@ -486,7 +485,7 @@ mod tests {
 
     #[test]
     fn request_len_matches_resp() {
-        let argv = [Bytes::from_static(b"client"), Bytes::from_static(b"list")];
+        let argv: [&[u8]; 2] = [b"client", b"list"];
         // "*2\r\n$6\r\nclient\r\n$4\r\nlist\r\n"
         assert_eq!(request_len(&argv), 26);
     }

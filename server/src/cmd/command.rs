@@ -93,7 +93,7 @@ pub fn info(ctx: &mut Ctx) -> CmdResult {
     }
     ctx.out.array(ctx.argc() - 2);
     for i in 2..ctx.argc() {
-        match lookup_name(&ctx.argv[i]) {
+        match lookup_name(ctx.argv[i]) {
             Some(s) => exposed(s).write_info(ctx.out),
             None => ctx.out.null(),
         }
@@ -107,7 +107,7 @@ pub fn docs(ctx: &mut Ctx) -> CmdResult {
         implemented().collect()
     } else {
         (2..ctx.argc())
-            .filter_map(|i| lookup_name(&ctx.argv[i]))
+            .filter_map(|i| lookup_name(ctx.argv[i]))
             .collect()
     };
     ctx.out.map(specs.len());
@@ -194,14 +194,14 @@ fn getkeys_impl(ctx: &mut Ctx, with_flags: bool) -> CmdResult {
     for k in keys {
         if with_flags {
             ctx.out.array(2);
-            ctx.out.bulk(&args[k.pos]);
+            ctx.out.bulk(args[k.pos]);
             let names: Vec<&str> = k.flags.names().collect();
             ctx.out.set(names.len());
             for n in names {
                 ctx.out.simple(n.as_bytes());
             }
         } else {
-            ctx.out.bulk(&args[k.pos]);
+            ctx.out.bulk(args[k.pos]);
         }
     }
     Ok(())

@@ -34,10 +34,7 @@ pub fn set(ctx: &mut Ctx) -> CmdResult {
     if !ctx.argc().is_multiple_of(2) {
         return Err(errors::SYNTAX.into());
     }
-    let pairs: Vec<(&[u8], &[u8])> = ctx.argv[2..]
-        .chunks(2)
-        .map(|p| (&p[0][..], &p[1][..]))
-        .collect();
+    let pairs: Vec<(&[u8], &[u8])> = ctx.argv[2..].chunks(2).map(|p| (p[0], p[1])).collect();
     let before = ctx.srv.config.snapshot();
     let set_ctx = SetContext {
         local_client: is_local(ctx),

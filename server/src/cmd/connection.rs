@@ -27,14 +27,14 @@ pub fn ping(ctx: &mut Ctx) -> CmdResult {
     }
     match ctx.argc() {
         1 => ctx.out.simple(b"PONG"),
-        _ => ctx.out.bulk(&ctx.argv[1]),
+        _ => ctx.out.bulk(ctx.argv[1]),
     }
     Ok(())
 }
 
 /// ECHO message
 pub fn echo(ctx: &mut Ctx) -> CmdResult {
-    ctx.out.bulk(&ctx.argv[1]);
+    ctx.out.bulk(ctx.argv[1]);
     Ok(())
 }
 
@@ -94,13 +94,13 @@ the default user. Are you sure your configuration is correct?"
                     .into(),
             );
         }
-        (b"default".as_slice(), ctx.argv[1].clone())
+        (b"default".as_slice(), ctx.argv[1])
     } else {
         ctx.redact(2);
-        (&ctx.argv[1][..], ctx.argv[2].clone())
+        (ctx.argv[1], ctx.argv[2])
     };
     let user = user.to_vec();
-    if authenticate(ctx, &user, &pass) {
+    if authenticate(ctx, &user, pass) {
         ctx.out.ok();
         Ok(())
     } else {
@@ -134,7 +134,7 @@ pub fn set_client_name(client: &mut Client, name: &[u8]) -> CmdResult {
 pub fn hello(ctx: &mut Ctx) -> CmdResult {
     let mut ver = 0;
     if ctx.argc() >= 2 {
-        ver = redis_formats::num::parse_i64(&ctx.argv[1])
+        ver = redis_formats::num::parse_i64(ctx.argv[1])
             .ok_or("ERR Protocol version is not an integer or out of range")?;
         if !(2..=3).contains(&ver) {
             return Err("NOPROTO unsupported protocol version".into());
@@ -146,19 +146,19 @@ pub fn hello(ctx: &mut Ctx) -> CmdResult {
         if ctx.arg_is(j, "auth") && more >= 2 {
             ctx.redact(j + 1);
             ctx.redact(j + 2);
-            let (user, pass) = (ctx.argv[j + 1].clone(), ctx.argv[j + 2].clone());
-            if !authenticate(ctx, &user, &pass) {
+            let (user, pass) = (ctx.argv[j + 1], ctx.argv[j + 2]);
+            if !authenticate(ctx, user, pass) {
                 return Err(WRONGPASS.into());
             }
             j += 3;
         } else if ctx.arg_is(j, "setname") && more >= 1 {
-            let name = ctx.argv[j + 1].clone();
-            set_client_name(ctx.client, &name)?;
+            let name = ctx.argv[j + 1];
+            set_client_name(ctx.client, name)?;
             j += 2;
         } else {
             return Err(format!(
                 "ERR Syntax error in HELLO option '{}'",
-                String::from_utf8_lossy(&ctx.argv[j])
+                String::from_utf8_lossy(ctx.argv[j])
             )
             .into());
         }

@@ -191,7 +191,7 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
     match (sub.as_slice(), argc) {
         (b"help", 2) => reply_help(ctx, HELP),
         (b"sleep", 3) => {
-            let secs = strtod_prefix(&ctx.argv[2]);
+            let secs = strtod_prefix(ctx.argv[2]);
             let us = (secs * 1_000_000.0) as i64;
             if us > 0 {
                 // Holding the lock, as Redis blocks its only thread.
@@ -200,15 +200,15 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
             ctx.out.ok();
         }
         (b"set-skip-checksum-validation", 3) => {
-            SKIP_CHECKSUM_VALIDATION.store(atoi(&ctx.argv[2]) != 0, Ordering::Relaxed);
+            SKIP_CHECKSUM_VALIDATION.store(atoi(ctx.argv[2]) != 0, Ordering::Relaxed);
             ctx.out.ok();
         }
         (b"pause-cron", 3) => {
-            PAUSE_CRON.store(atoi(&ctx.argv[2]) != 0, Ordering::Relaxed);
+            PAUSE_CRON.store(atoi(ctx.argv[2]) != 0, Ordering::Relaxed);
             ctx.out.ok();
         }
         (b"set-active-expire", 3) => {
-            ctx.srv.active_expire_enabled = atoi(&ctx.argv[2]) != 0;
+            ctx.srv.active_expire_enabled = atoi(ctx.argv[2]) != 0;
             ctx.out.ok();
         }
         (b"object", 3) => debug_object(ctx)?,
@@ -219,18 +219,18 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
         (b"digest-value", _) => {
             ctx.out.array(argc - 2);
             for j in 2..argc {
-                let key = ctx.argv[j].clone();
+                let key = ctx.argv[j];
                 // No lookup: a debug command sees logically expired keys too.
                 let db = &ctx.srv.keyspace.dbs[ctx.client.db];
                 let mut d = [0u8; 20];
-                if let Some(o) = db.keys.get(&key) {
-                    object_digest(&mut d, o, db.expire_of(&key).is_some());
+                if let Some(o) = db.keys.get(key) {
+                    object_digest(&mut d, o, db.expire_of(key).is_some());
                 }
                 ctx.out.simple(hex(&d).as_bytes());
             }
         }
         (b"htstats", 3) => {
-            let Some(dbid) = redis_formats::num::parse_i64(&ctx.argv[2]) else {
+            let Some(dbid) = redis_formats::num::parse_i64(ctx.argv[2]) else {
                 return Err(errors::NOT_INTEGER.into());
             };
             if dbid < 0 || dbid as usize >= ctx.srv.keyspace.dbs.len() {
@@ -244,8 +244,8 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
             ctx.out.verbatim(b"txt", s.as_bytes());
         }
         (b"htstats-key", 3) => {
-            let key = ctx.argv[2].clone();
-            let Some(o) = ctx.read_key_notouch(&key) else {
+            let key = ctx.argv[2];
+            let Some(o) = ctx.read_key_notouch(key) else {
                 return Err(errors::NO_SUCH_KEY.into());
             };
             let text = match &o.value {
@@ -273,20 +273,20 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
             );
         }
         (b"listpack", 3) | (b"quicklist", 3) | (b"quicklist", 4) => {
-            let key = ctx.argv[2].clone();
-            if ctx.read_key_notouch(&key).is_none() {
+            let key = ctx.argv[2];
+            if ctx.read_key_notouch(key).is_none() {
                 return Err(errors::NO_SUCH_KEY.into());
             }
             let db = &ctx.srv.keyspace.dbs[ctx.client.db];
             if sub == b"quicklist"
-                && matches!(db.keys.get(&key).map(|o| &o.value), Some(Value::List(_)))
+                && matches!(db.keys.get(key).map(|o| &o.value), Some(Value::List(_)))
             {
                 // Redis prints its node layout on stdout; ours is not Redis's.
                 ctx.out.simple(b"Quicklist structure printed on stdout");
                 return Ok(());
             }
             if sub == b"listpack" {
-                if let Some(v) = db.keys.get(&key).map(|o| &o.value) {
+                if let Some(v) = db.keys.get(key).map(|o| &o.value) {
                     if v.encoding() == "listpack" {
                         // Our packed entries, one per line (Redis dumps its listpack).
                         let mut dump = String::from("{packed entries}\n");
@@ -318,7 +318,7 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
             }
             .into());
         }
-        (b"quicklist-packed-threshold", 3) => match parse_memory(&ctx.argv[2]) {
+        (b"quicklist-packed-threshold", 3) => match parse_memory(ctx.argv[2]) {
             Some(sz) if sz <= 1 << 32 => {
                 let v = if sz == 0 { 1 << 30 } else { sz };
                 QUICKLIST_PACKED_THRESHOLD.store(v, Ordering::Relaxed);
@@ -376,7 +376,7 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
         (b"log", 3) => {
             log(
                 Level::Warning,
-                &format!("DEBUG LOG: {}", String::from_utf8_lossy(&ctx.argv[2])),
+                &format!("DEBUG LOG: {}", String::from_utf8_lossy(ctx.argv[2])),
             );
             ctx.out.ok();
         }
@@ -429,11 +429,11 @@ fn parse_memory(s: &[u8]) -> Option<u64> {
 /// DEBUG OBJECT key: `Value at:<addr> refcount:<n> encoding:<enc>
 /// serializedlength:<n> lru:<n> lru_seconds_idle:<n>`.
 fn debug_object(ctx: &mut Ctx) -> CmdResult {
-    let key = ctx.argv[2].clone();
+    let key = ctx.argv[2];
     let sharing = crate::evict::shares_integers(&ctx.srv.config);
     let clock = ctx.srv.lru_clock;
     let db = &ctx.srv.keyspace.dbs[ctx.client.db];
-    let Some(o) = db.keys.get(&key) else {
+    let Some(o) = db.keys.get(key) else {
         return Err(errors::NO_SUCH_KEY.into());
     };
     let refcount = if sharing && matches!(o.value, Value::Int(0..=9999)) {
@@ -618,7 +618,7 @@ fn errno_text(code: i32) -> String {
 /// DEBUG MALLCTL key [int]: reads (and writes) an integer jemalloc control, trying
 /// 64, 32, 16 then 8-bit widths as Redis does, since mallctl wants the exact size.
 fn mallctl_int(ctx: &mut Ctx) -> CmdResult {
-    let Some(name) = mallctl_name(&ctx.argv[2]) else {
+    let Some(name) = mallctl_name(ctx.argv[2]) else {
         return Err(format!("ERR {}", errno_text(libc::ENOENT)).into());
     };
     let new = if ctx.argc() > 3 {
@@ -681,7 +681,7 @@ fn mallctl_int(ctx: &mut Ctx) -> CmdResult {
 /// DEBUG MALLCTL-STR key [string|VOID]: reads (and writes) a string jemalloc control;
 /// `VOID` writes nothing but triggers the control (e.g. thread.tcache.flush).
 fn mallctl_str(ctx: &mut Ctx) -> CmdResult {
-    let Some(name) = mallctl_name(&ctx.argv[2]) else {
+    let Some(name) = mallctl_name(ctx.argv[2]) else {
         return Err(format!("ERR {}", errno_text(libc::ENOENT)).into());
     };
     let mut old: *const libc::c_char = std::ptr::null();
@@ -704,7 +704,7 @@ fn mallctl_str(ctx: &mut Ctx) -> CmdResult {
     if ctx.argc() > 3 {
         let value = std::ffi::CString::new(ctx.argv[3].to_vec()).unwrap_or_default();
         let mut ptr = value.as_ptr();
-        let void = &ctx.argv[3][..] == b"VOID";
+        let void = ctx.argv[3] == b"VOID";
         // SAFETY: a pointer-sized value (or nothing, for VOID) is passed in.
         wret = unsafe {
             tikv_jemalloc_sys::mallctl(
@@ -885,7 +885,7 @@ fn list_serialized_length(l: &crate::types::list::List) -> usize {
 fn populate(ctx: &mut Ctx) -> CmdResult {
     // Redis's getPositiveLongFromObjectOrReply: one message for both failures.
     let positive = |ctx: &Ctx, i: usize| -> Result<u64, CmdError> {
-        match redis_formats::num::parse_i64(&ctx.argv[i]) {
+        match redis_formats::num::parse_i64(ctx.argv[i]) {
             Some(n) if n >= 0 => Ok(n as u64),
             _ => Err("ERR value is out of range, must be positive".into()),
         }

@@ -77,13 +77,13 @@ fn expire_generic(ctx: &mut Ctx, base_ms: i64, unit_ms: i64) -> CmdResult {
         return Err(invalid());
     }
     when += base_ms;
-    let key = ctx.argv[1].clone();
-    if ctx.write_key(&key).is_none() {
+    let key = ctx.argv[1];
+    if ctx.write_key(key).is_none() {
         ctx.out.int(0);
         return Ok(());
     }
     if cond.any() {
-        let current = ctx.db().expire_of(&key);
+        let current = ctx.db().expire_of(key);
         let refused = (cond.nx && current.is_some())
             || (cond.xx && current.is_none())
             // No TTL counts as infinite: GT always fails, LT always passes.
@@ -96,9 +96,9 @@ fn expire_generic(ctx: &mut Ctx, base_ms: i64, unit_ms: i64) -> CmdResult {
     }
     // A time already past deletes the key (as a master does).
     if when <= crate::state::now_ms() {
-        ctx.db().remove(&key);
+        ctx.db().remove(key);
     } else {
-        ctx.db().set_expire(&key, when);
+        ctx.db().set_expire(key, when);
     }
     ctx.dirty(1);
     ctx.out.int(1);
@@ -130,12 +130,12 @@ pub fn pexpireat(ctx: &mut Ctx) -> CmdResult {
 /// TTL and friends: -2 without the key, -1 without a TTL, else the TTL (relative or
 /// absolute; seconds are rounded to the nearest).
 fn ttl_generic(ctx: &mut Ctx, ms: bool, absolute: bool) -> CmdResult {
-    let key = ctx.argv[1].clone();
-    if ctx.read_key_notouch(&key).is_none() {
+    let key = ctx.argv[1];
+    if ctx.read_key_notouch(key).is_none() {
         ctx.out.int(-2);
         return Ok(());
     }
-    match ctx.db().expire_of(&key) {
+    match ctx.db().expire_of(key) {
         None => ctx.out.int(-1),
         Some(when) => {
             let t = if absolute {
@@ -172,8 +172,8 @@ pub fn pexpiretime(ctx: &mut Ctx) -> CmdResult {
 
 /// PERSIST key
 pub fn persist(ctx: &mut Ctx) -> CmdResult {
-    let key = ctx.argv[1].clone();
-    let removed = ctx.write_key(&key).is_some() && ctx.db().persist(&key);
+    let key = ctx.argv[1];
+    let removed = ctx.write_key(key).is_some() && ctx.db().persist(key);
     if removed {
         ctx.dirty(1);
     }

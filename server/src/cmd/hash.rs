@@ -269,7 +269,7 @@ pub fn hset(ctx: &mut Ctx) -> CmdResult {
         return Err(arity_error(ctx));
     }
     let lim = limits(ctx);
-    let h = hash_or_create(ctx, &argv[1])?;
+    let h = hash_or_create(ctx, argv[1])?;
     h.try_conversion(argv[2..].iter().map(|a| a.len()), lim);
     let pairs = &argv[2..];
     let mut created = 0;
@@ -284,7 +284,7 @@ pub fn hset(ctx: &mut Ctx) -> CmdResult {
     }
     if created == 0 {
         for pair in pairs.chunks_exact(2) {
-            created += h.set(&pair[0], &pair[1], lim) as i64;
+            created += h.set(pair[0], pair[1], lim) as i64;
         }
     }
     if argv[0].len() > 1 && argv[0][1].eq_ignore_ascii_case(&b's') {
@@ -298,7 +298,7 @@ pub fn hset(ctx: &mut Ctx) -> CmdResult {
 
 /// True when `pairs` (field, value, ...) can go into an empty packed hash as they are:
 /// few enough for the listpack limit and no field given twice.
-fn fresh_fields_fit(pairs: &[bytes::Bytes], lim: Limits) -> bool {
+fn fresh_fields_fit(pairs: &[&[u8]], lim: Limits) -> bool {
     let n = pairs.len() / 2;
     if n as u64 > lim.entries || n > 64 {
         return false;
@@ -313,13 +313,13 @@ fn fresh_fields_fit(pairs: &[bytes::Bytes], lim: Limits) -> bool {
 pub fn hsetnx(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     let lim = limits(ctx);
-    let h = hash_or_create(ctx, &argv[1])?;
-    if h.contains(&argv[2]) {
+    let h = hash_or_create(ctx, argv[1])?;
+    if h.contains(argv[2]) {
         ctx.out.int(0);
         return Ok(());
     }
     h.try_conversion(argv[2..4].iter().map(|a| a.len()), lim);
-    h.set(&argv[2], &argv[3], lim);
+    h.set(argv[2], argv[3], lim);
     ctx.out.int(1);
     ctx.dirty(1);
     Ok(())
@@ -328,9 +328,9 @@ pub fn hsetnx(ctx: &mut Ctx) -> CmdResult {
 /// HGET key field
 pub fn hget(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    match hash_out(ctx, &argv[1], true)? {
+    match hash_out(ctx, argv[1], true)? {
         (None, out) => out.null(),
-        (Some(h), out) => h.with_value(&argv[2], |v| match v {
+        (Some(h), out) => h.with_value(argv[2], |v| match v {
             Some(v) => reply_item(out, v),
             None => out.null(),
         }),
@@ -341,7 +341,7 @@ pub fn hget(ctx: &mut Ctx) -> CmdResult {
 /// HMGET key field [field ...]
 pub fn hmget(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let (h, out) = hash_out(ctx, &argv[1], true)?;
+    let (h, out) = hash_out(ctx, argv[1], true)?;
     out.array(argv.len() - 2);
     for f in &argv[2..] {
         match &h {
@@ -358,7 +358,7 @@ pub fn hmget(ctx: &mut Ctx) -> CmdResult {
 /// HDEL key field [field ...]
 pub fn hdel(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let deleted = match hash_out(ctx, &argv[1], false)?.0 {
+    let deleted = match hash_out(ctx, argv[1], false)?.0 {
         None => 0,
         Some(h) => {
             let mut n = 0;
@@ -374,7 +374,7 @@ pub fn hdel(ctx: &mut Ctx) -> CmdResult {
         }
     };
     if deleted > 0 {
-        delete_if_empty(ctx, &argv[1]);
+        delete_if_empty(ctx, argv[1]);
         ctx.dirty(deleted);
     }
     ctx.out.int(deleted as i64);
@@ -384,7 +384,7 @@ pub fn hdel(ctx: &mut Ctx) -> CmdResult {
 /// HLEN key
 pub fn hlen(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let (h, out) = hash_out(ctx, &argv[1], true)?;
+    let (h, out) = hash_out(ctx, argv[1], true)?;
     out.int(h.map_or(0, |h| h.len()) as i64);
     Ok(())
 }
@@ -392,9 +392,9 @@ pub fn hlen(ctx: &mut Ctx) -> CmdResult {
 /// HSTRLEN key field
 pub fn hstrlen(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let (h, out) = hash_out(ctx, &argv[1], true)?;
+    let (h, out) = hash_out(ctx, argv[1], true)?;
     let n = h.map_or(0, |h| {
-        h.with_value(&argv[2], |v| v.map_or(0, |v| v.with_bytes(|b| b.len())))
+        h.with_value(argv[2], |v| v.map_or(0, |v| v.with_bytes(|b| b.len())))
     });
     out.int(n as i64);
     Ok(())
@@ -403,14 +403,14 @@ pub fn hstrlen(ctx: &mut Ctx) -> CmdResult {
 /// HEXISTS key field
 pub fn hexists(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let (h, out) = hash_out(ctx, &argv[1], true)?;
-    out.int(h.is_some_and(|h| h.contains(&argv[2])) as i64);
+    let (h, out) = hash_out(ctx, argv[1], true)?;
+    out.int(h.is_some_and(|h| h.contains(argv[2])) as i64);
     Ok(())
 }
 
 fn getall(ctx: &mut Ctx, keys: bool, vals: bool) -> CmdResult {
     let argv = ctx.argv;
-    let (h, out) = hash_out(ctx, &argv[1], true)?;
+    let (h, out) = hash_out(ctx, argv[1], true)?;
     let n = h.as_ref().map_or(0, |h| h.len());
     if keys && vals {
         out.map(n);
@@ -461,10 +461,10 @@ fn set_keep_ttl(h: &mut Hash, field: &[u8], value: &[u8], lim: Limits) {
 /// HINCRBY key field increment
 pub fn hincrby(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let incr = super::args::parse_i64_arg(&argv[3])?;
+    let incr = super::args::parse_i64_arg(argv[3])?;
     let lim = limits(ctx);
-    let h = hash_or_create(ctx, &argv[1])?;
-    let current = h.with_value(&argv[2], |v| match v {
+    let h = hash_or_create(ctx, argv[1])?;
+    let current = h.with_value(argv[2], |v| match v {
         None => Ok(0),
         Some(Item::Int(n)) => Ok(n),
         Some(v) => v
@@ -477,7 +477,7 @@ pub fn hincrby(ctx: &mut Ctx) -> CmdResult {
     let mut buf = [0u8; 20];
     set_keep_ttl(
         h,
-        &argv[2],
+        argv[2],
         redis_formats::num::format_i64(new, &mut buf),
         lim,
     );
@@ -489,13 +489,13 @@ pub fn hincrby(ctx: &mut Ctx) -> CmdResult {
 /// HINCRBYFLOAT key field increment
 pub fn hincrbyfloat(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let incr = LongDouble::parse(&argv[3]).ok_or(CmdError::from(errors::NOT_FLOAT))?;
+    let incr = LongDouble::parse(argv[3]).ok_or(CmdError::from(errors::NOT_FLOAT))?;
     if incr.checked_add(LongDouble::from_i64(0)).is_none() {
         return Err("ERR value is NaN or Infinity".into());
     }
     let lim = limits(ctx);
-    let h = hash_or_create(ctx, &argv[1])?;
-    let current = h.with_value(&argv[2], |v| match v {
+    let h = hash_or_create(ctx, argv[1])?;
+    let current = h.with_value(argv[2], |v| match v {
         None => Ok(LongDouble::from_i64(0)),
         Some(Item::Int(n)) => Ok(LongDouble::from_i64(n)),
         Some(v) => v
@@ -506,7 +506,7 @@ pub fn hincrbyfloat(ctx: &mut Ctx) -> CmdResult {
         "ERR increment would produce NaN or Infinity",
     ))?;
     let text = sum.to_human();
-    set_keep_ttl(h, &argv[2], &text, lim);
+    set_keep_ttl(h, argv[2], &text, lim);
     ctx.out.bulk(&text);
     ctx.dirty(1);
     Ok(())
@@ -516,14 +516,14 @@ pub fn hincrbyfloat(ctx: &mut Ctx) -> CmdResult {
 pub fn hrandfield(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     if argv.len() == 2 {
-        let (h, out) = hash_out(ctx, &argv[1], true)?;
+        let (h, out) = hash_out(ctx, argv[1], true)?;
         match h {
             None => out.null(),
             Some(h) => out.bulk(&h.random_pair().0),
         }
         return Ok(());
     }
-    let l = range_long(&argv[2], -i64::MAX, i64::MAX, None)?;
+    let l = range_long(argv[2], -i64::MAX, i64::MAX, None)?;
     let withvalues = match argv.len() {
         3 => false,
         4 if ctx.arg_is(3, "withvalues") => {
@@ -534,7 +534,7 @@ pub fn hrandfield(ctx: &mut Ctx) -> CmdResult {
         }
         _ => return Err(errors::SYNTAX.into()),
     };
-    let (h, out) = hash_out(ctx, &argv[1], true)?;
+    let (h, out) = hash_out(ctx, argv[1], true)?;
     let Some(h) = h else {
         out.array(0);
         return Ok(());
@@ -583,15 +583,15 @@ pub fn hrandfield(ctx: &mut Ctx) -> CmdResult {
 /// HSCAN key cursor [MATCH pattern] [COUNT count]
 pub fn hscan(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let cursor = parse_cursor(&argv[2])?;
-    if hash_out(ctx, &argv[1], true)?.0.is_none() {
+    let cursor = parse_cursor(argv[2])?;
+    if hash_out(ctx, argv[1], true)?.0.is_none() {
         reply_scan(ctx.out, 0, &[]);
         return Ok(());
     }
     let opts = parse_scan_options(ctx, 3, false)?;
     let Some(Value::Hash(h)) = ctx.srv.keyspace.dbs[ctx.client.db]
         .keys
-        .get(&argv[1])
+        .get(argv[1])
         .map(|o| &o.value)
     else {
         unreachable!("looked up above");
@@ -649,7 +649,7 @@ fn parse_fields_msg(
     if at + 1 >= argv.len() {
         return Err(arity_error(ctx));
     }
-    let n = range_long(&argv[at + 1], 1, i64::MAX, Some(count_msg))? as usize;
+    let n = range_long(argv[at + 1], 1, i64::MAX, Some(count_msg))? as usize;
     let rest = argv.len() - at - 2;
     if n.checked_mul(per_field) != Some(rest) {
         return Err("ERR The `numfields` parameter must match the number of arguments".into());
@@ -669,9 +669,9 @@ enum Cond {
 /// HEXPIRE / HPEXPIRE / HEXPIREAT / HPEXPIREAT key time [NX|XX|GT|LT] FIELDS n f...
 fn hexpire_generic(ctx: &mut Ctx, millis: bool, absolute: bool) -> CmdResult {
     let argv = ctx.argv;
-    let key: &[u8] = &argv[1];
+    let key: &[u8] = argv[1];
     let exists = hash_out(ctx, key, false)?.0.is_some();
-    let t = super::args::parse_i64_arg(&argv[2])?;
+    let t = super::args::parse_i64_arg(argv[2])?;
     if t < 0 {
         return Err("ERR invalid expire time, must be >= 0".into());
     }
@@ -795,11 +795,11 @@ enum TtlKind {
 fn httl_generic(ctx: &mut Ctx, kind: TtlKind) -> CmdResult {
     let argv = ctx.argv;
     let (first, n) = {
-        hash_out(ctx, &argv[1], true)?;
+        hash_out(ctx, argv[1], true)?;
         parse_fields(ctx, 2, 1)?
     };
     let now = ctx.now_ms;
-    let (h, out) = hash_out(ctx, &argv[1], true)?;
+    let (h, out) = hash_out(ctx, argv[1], true)?;
     out.array(n);
     for f in &argv[first..first + n] {
         match h.as_ref().and_then(|h| h.field_expire(f)) {
@@ -839,10 +839,10 @@ pub fn hpexpiretime(ctx: &mut Ctx) -> CmdResult {
 /// HPERSIST key FIELDS numfields field [field ...]
 pub fn hpersist(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    hash_out(ctx, &argv[1], false)?;
+    hash_out(ctx, argv[1], false)?;
     let (first, n) = parse_fields(ctx, 2, 1)?;
     let mut changed = false;
-    let (mut h, out) = hash_out(ctx, &argv[1], false)?;
+    let (mut h, out) = hash_out(ctx, argv[1], false)?;
     out.array(n);
     for f in &argv[first..first + n] {
         match h.as_ref().and_then(|h| h.field_expire(f)) {
@@ -866,10 +866,10 @@ pub fn hpersist(ctx: &mut Ctx) -> CmdResult {
 /// HGETDEL key FIELDS numfields field [field ...]
 pub fn hgetdel(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    hash_out(ctx, &argv[1], false)?;
+    hash_out(ctx, argv[1], false)?;
     let (first, n) = parse_fields_8(ctx, 2, 1)?;
     let mut deleted = 0;
-    let (h, out) = hash_out(ctx, &argv[1], false)?;
+    let (h, out) = hash_out(ctx, argv[1], false)?;
     out.array(n);
     let mut h = h;
     for f in &argv[first..first + n] {
@@ -888,7 +888,7 @@ pub fn hgetdel(ctx: &mut Ctx) -> CmdResult {
         }
     }
     if deleted > 0 {
-        delete_if_empty(ctx, &argv[1]);
+        delete_if_empty(ctx, argv[1]);
         ctx.dirty(deleted);
     }
     Ok(())
@@ -935,7 +935,7 @@ fn parse_ex_opt(
     if i + 1 >= argv.len() {
         return Err(errors::SYNTAX.into());
     }
-    let t = super::args::parse_i64_arg(&argv[i + 1])?;
+    let t = super::args::parse_i64_arg(argv[i + 1])?;
     let invalid = || {
         CmdError::from(format!(
             "ERR invalid expire time in '{}' command",
@@ -963,7 +963,7 @@ fn parse_ex_opt(
 /// HGETEX key [EX s | PX ms | EXAT t | PXAT t-ms | PERSIST] FIELDS numfields field...
 pub fn hgetex(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let key: &[u8] = &argv[1];
+    let key: &[u8] = argv[1];
     hash_out(ctx, key, false)?;
     let (opt, used) = parse_ex_opt(ctx, 2, true, false)?;
     let (first, n) = parse_fields_8(ctx, 2 + used, 1)?;
@@ -1013,7 +1013,7 @@ pub fn hgetex(ctx: &mut Ctx) -> CmdResult {
 /// numfields field value [field value ...]
 pub fn hsetex(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let key: &[u8] = &argv[1];
+    let key: &[u8] = argv[1];
     let exists = hash_out(ctx, key, false)?.0.is_some();
     let mut i = 2;
     let mut fnx = false;
@@ -1052,7 +1052,7 @@ pub fn hsetex(ctx: &mut Ctx) -> CmdResult {
     if fnx || fxx {
         let (h, _) = hash_out(ctx, key, false)?;
         let all_ok = fields.chunks_exact(2).all(|p| {
-            let has = h.as_ref().is_some_and(|h| h.contains(&p[0]));
+            let has = h.as_ref().is_some_and(|h| h.contains(p[0]));
             if fnx {
                 !has
             } else {
@@ -1073,18 +1073,18 @@ pub fn hsetex(ctx: &mut Ctx) -> CmdResult {
     h.try_conversion(fields.iter().map(|a| a.len()), lim);
     for p in fields.chunks_exact(2) {
         if past {
-            h.remove(&p[0]);
+            h.remove(p[0]);
             continue;
         }
         let keep = if opt == ExOpt::KeepTtl {
-            h.field_expire(&p[0]).unwrap_or(0)
+            h.field_expire(p[0]).unwrap_or(0)
         } else {
             0
         };
-        h.set(&p[0], &p[1], lim);
+        h.set(p[0], p[1], lim);
         match opt {
-            ExOpt::At(when) => h.set_field_expire(&p[0], when),
-            ExOpt::KeepTtl if keep != 0 => h.set_field_expire(&p[0], keep),
+            ExOpt::At(when) => h.set_field_expire(p[0], when),
+            ExOpt::KeepTtl if keep != 0 => h.set_field_expire(p[0], keep),
             _ => {}
         }
     }

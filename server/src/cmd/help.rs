@@ -5,7 +5,7 @@ use crate::dispatch::{CmdError, Ctx};
 /// Redis's reply to `<COMMAND> HELP`: a header naming the command in upper case, the
 /// given lines, then the HELP entry itself, all as status replies.
 pub fn reply_help(ctx: &mut Ctx, lines: &[&str]) {
-    let name = String::from_utf8_lossy(&ctx.argv[0]).to_uppercase();
+    let name = String::from_utf8_lossy(ctx.argv[0]).to_uppercase();
     ctx.out.array(lines.len() + 3);
     ctx.out.simple(
         format!("{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:").as_bytes(),
@@ -24,7 +24,7 @@ pub fn subcommand_syntax_error(ctx: &Ctx) -> CmdError {
     format!(
         "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
         String::from_utf8_lossy(&sub[..sub.len().min(128)]),
-        String::from_utf8_lossy(&ctx.argv[0]).to_uppercase()
+        String::from_utf8_lossy(ctx.argv[0]).to_uppercase()
     )
     .into()
 }

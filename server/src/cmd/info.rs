@@ -687,10 +687,10 @@ pub fn memory_usage(ctx: &mut Ctx) -> CmdResult {
             return Err(errors::SYNTAX.into());
         }
     }
-    let key = ctx.argv[2].clone();
+    let key = ctx.argv[2];
     let db = ctx.client.db;
     // Redis reads the dict directly: no expiry, no LRU touch, no hit/miss counts.
-    let Some(obj) = ctx.srv.keyspace.dbs[db].keys.get(&key) else {
+    let Some(obj) = ctx.srv.keyspace.dbs[db].keys.get(key) else {
         ctx.out.null();
         return Ok(());
     };

@@ -50,8 +50,8 @@ pub fn dbsize(ctx: &mut Ctx) -> CmdResult {
 pub fn del(ctx: &mut Ctx) -> CmdResult {
     let mut n = 0;
     for i in 1..ctx.argc() {
-        let key = ctx.argv[i].clone();
-        if ctx.delete_key(&key) {
+        let key = ctx.argv[i];
+        if ctx.delete_key(key) {
             n += 1;
         }
     }
@@ -69,8 +69,8 @@ pub fn unlink(ctx: &mut Ctx) -> CmdResult {
 pub fn exists(ctx: &mut Ctx) -> CmdResult {
     let mut n = 0;
     for i in 1..ctx.argc() {
-        let key = ctx.argv[i].clone();
-        if ctx.read_key_notouch(&key).is_some() {
+        let key = ctx.argv[i];
+        if ctx.read_key_notouch(key).is_some() {
             n += 1;
         }
     }
@@ -82,8 +82,8 @@ pub fn exists(ctx: &mut Ctx) -> CmdResult {
 pub fn touch(ctx: &mut Ctx) -> CmdResult {
     let mut n = 0;
     for i in 1..ctx.argc() {
-        let key = ctx.argv[i].clone();
-        if ctx.read_key(&key).is_some() {
+        let key = ctx.argv[i];
+        if ctx.read_key(key).is_some() {
             n += 1;
         }
     }
@@ -93,18 +93,18 @@ pub fn touch(ctx: &mut Ctx) -> CmdResult {
 
 /// TYPE key
 pub fn type_(ctx: &mut Ctx) -> CmdResult {
-    let key = ctx.argv[1].clone();
+    let key = ctx.argv[1];
     let name = ctx
-        .read_key_notouch(&key)
+        .read_key_notouch(key)
         .map_or("none", |o| o.value.type_name());
     ctx.out.simple(name.as_bytes());
     Ok(())
 }
 
 fn rename_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
-    let src = ctx.argv[1].clone();
-    let dst = ctx.argv[2].clone();
-    if ctx.write_key(&src).is_none() {
+    let src = ctx.argv[1];
+    let dst = ctx.argv[2];
+    if ctx.write_key(src).is_none() {
         return Err(errors::NO_SUCH_KEY.into());
     }
     if src == dst {
@@ -115,20 +115,20 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
         }
         return Ok(());
     }
-    if ctx.write_key(&dst).is_some() {
+    if ctx.write_key(dst).is_some() {
         if nx {
             ctx.out.int(0);
             return Ok(());
         }
-        ctx.db().remove(&dst);
+        ctx.db().remove(dst);
     }
     let db = ctx.db();
-    let expire = db.expire_of(&src);
-    let mut obj = db.remove(&src).expect("looked up above");
+    let expire = db.expire_of(src);
+    let mut obj = db.remove(src).expect("looked up above");
     obj.has_expire = false;
-    db.add(&dst, obj);
+    db.add(dst, obj);
     if let Some(when) = expire {
-        db.set_expire(&dst, when);
+        db.set_expire(dst, when);
     }
     ctx.dirty(1);
     if nx {
@@ -156,23 +156,23 @@ pub fn move_(ctx: &mut Ctx) -> CmdResult {
     if dst_db == src_db {
         return Err(SAME_OBJECT.into());
     }
-    let key = ctx.argv[1].clone();
-    if ctx.write_key(&key).is_none() {
+    let key = ctx.argv[1];
+    if ctx.write_key(key).is_none() {
         ctx.out.int(0);
         return Ok(());
     }
-    let expire = ctx.db().expire_of(&key);
+    let expire = ctx.db().expire_of(key);
     let now = ctx.now_ms;
-    if lookup_key(ctx.srv, dst_db, &key, now, false, true).is_some() {
+    if lookup_key(ctx.srv, dst_db, key, now, false, true).is_some() {
         ctx.out.int(0);
         return Ok(());
     }
-    let mut obj = ctx.db().remove(&key).expect("looked up above");
+    let mut obj = ctx.db().remove(key).expect("looked up above");
     obj.has_expire = false;
     let dst = &mut ctx.srv.keyspace.dbs[dst_db];
-    dst.add(&key, obj);
+    dst.add(key, obj);
     if let Some(when) = expire {
-        dst.set_expire(&key, when);
+        dst.set_expire(key, when);
     }
     ctx.dirty(1);
     ctx.out.int(1);
@@ -196,30 +196,30 @@ pub fn copy(ctx: &mut Ctx) -> CmdResult {
         }
         j += 1;
     }
-    let key = ctx.argv[1].clone();
-    let newkey = ctx.argv[2].clone();
+    let key = ctx.argv[1];
+    let newkey = ctx.argv[2];
     if src_db == dst_db && key == newkey {
         return Err(SAME_OBJECT.into());
     }
-    let Some(o) = ctx.read_key(&key) else {
+    let Some(o) = ctx.read_key(key) else {
         ctx.out.int(0);
         return Ok(());
     };
     let value = o.value.clone();
-    let expire = ctx.db().expire_of(&key);
+    let expire = ctx.db().expire_of(key);
     let now = ctx.now_ms;
-    if lookup_key(ctx.srv, dst_db, &newkey, now, false, true).is_some() {
+    if lookup_key(ctx.srv, dst_db, newkey, now, false, true).is_some() {
         if !replace {
             ctx.out.int(0);
             return Ok(());
         }
-        ctx.srv.keyspace.dbs[dst_db].remove(&newkey);
+        ctx.srv.keyspace.dbs[dst_db].remove(newkey);
     }
     let obj = ctx.new_object(value);
     let dst = &mut ctx.srv.keyspace.dbs[dst_db];
-    dst.add(&newkey, obj);
+    dst.add(newkey, obj);
     if let Some(when) = expire {
-        dst.set_expire(&newkey, when);
+        dst.set_expire(newkey, when);
     }
     ctx.dirty(1);
     ctx.out.int(1);
@@ -318,15 +318,15 @@ pub fn randomkey(ctx: &mut Ctx) -> CmdResult {
 
 /// KEYS pattern
 pub fn keys(ctx: &mut Ctx) -> CmdResult {
-    let pattern = ctx.argv[1].clone();
-    let all = pattern.as_ref() == b"*";
+    let pattern = ctx.argv[1];
+    let all = pattern == b"*";
     let now = ctx.now_ms;
     let db = &ctx.srv.keyspace.dbs[ctx.client.db];
     let out = &mut *ctx.out;
     let head = out.defer();
     let mut n = 0;
     for e in db.keys.iter() {
-        if (all || glob_match(&pattern, &e.key, false))
+        if (all || glob_match(pattern, &e.key, false))
             && !(e.value.has_expire && db.is_expired(&e.key, now))
         {
             out.bulk(&e.key);
@@ -371,9 +371,9 @@ pub struct ScanOptions {
     /// COUNT (default 10).
     pub count: usize,
     /// MATCH, unless it is `*` (which matches everything).
-    pub pattern: Option<bytes::Bytes>,
+    pub pattern: Option<Vec<u8>>,
     /// TYPE (SCAN only).
-    pub type_name: Option<bytes::Bytes>,
+    pub type_name: Option<Vec<u8>>,
 }
 
 /// Parses the options from argument `first` on (`allow_type`: SCAN's TYPE).
@@ -397,10 +397,10 @@ pub fn parse_scan_options(
             }
             o.count = n as usize;
         } else if ctx.arg_is(i, "match") && more {
-            let p = ctx.argv[i + 1].clone();
-            o.pattern = if p.as_ref() == b"*" { None } else { Some(p) };
+            let p = ctx.argv[i + 1];
+            o.pattern = if p == b"*" { None } else { Some(p.to_vec()) };
         } else if ctx.arg_is(i, "type") && allow_type && more {
-            o.type_name = Some(ctx.argv[i + 1].clone());
+            o.type_name = Some(ctx.argv[i + 1].to_vec());
         } else {
             return Err(errors::SYNTAX.into());
         }
@@ -411,7 +411,7 @@ pub fn parse_scan_options(
 
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 pub fn scan(ctx: &mut Ctx) -> CmdResult {
-    let mut cursor = parse_cursor(&ctx.argv[1])?;
+    let mut cursor = parse_cursor(ctx.argv[1])?;
     let opts = parse_scan_options(ctx, 2, true)?;
     let db = &ctx.srv.keyspace.dbs[ctx.client.db];
     let mut keys: Vec<Vec<u8>> = Vec::new();
@@ -475,8 +475,8 @@ pub fn object_help(ctx: &mut Ctx) -> CmdResult {
 
 /// OBJECT ENCODING key
 pub fn object_encoding(ctx: &mut Ctx) -> CmdResult {
-    let key = ctx.argv[2].clone();
-    match ctx.read_key_notouch(&key).map(|o| o.value.encoding()) {
+    let key = ctx.argv[2];
+    match ctx.read_key_notouch(key).map(|o| o.value.encoding()) {
         Some(enc) => ctx.out.bulk(enc.as_bytes()),
         None => ctx.out.null(),
     }
@@ -492,9 +492,9 @@ const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 /// LFU maxmemory policy is in force (they need a per-key clock). We report what Redis
 /// would for a value written under the current settings.
 pub fn object_refcount(ctx: &mut Ctx) -> CmdResult {
-    let key = ctx.argv[2].clone();
+    let key = ctx.argv[2];
     let sharing = crate::evict::shares_integers(&ctx.srv.config);
-    match ctx.read_key_notouch(&key) {
+    match ctx.read_key_notouch(key) {
         Some(o) => {
             let shared = sharing && matches!(o.value, crate::object::Value::Int(0..=9999));
             ctx.out.int(if shared { SHARED_REFCOUNT } else { 1 });
@@ -506,10 +506,10 @@ pub fn object_refcount(ctx: &mut Ctx) -> CmdResult {
 
 /// OBJECT IDLETIME key
 pub fn object_idletime(ctx: &mut Ctx) -> CmdResult {
-    let key = ctx.argv[2].clone();
+    let key = ctx.argv[2];
     let lfu = crate::evict::is_lfu(ctx.srv.config.maxmemory_policy);
     let clock = ctx.srv.lru_clock;
-    let Some(o) = ctx.read_key_notouch(&key) else {
+    let Some(o) = ctx.read_key_notouch(key) else {
         ctx.out.null();
         return Ok(());
     };
@@ -523,11 +523,11 @@ pub fn object_idletime(ctx: &mut Ctx) -> CmdResult {
 
 /// OBJECT FREQ key
 pub fn object_freq(ctx: &mut Ctx) -> CmdResult {
-    let key = ctx.argv[2].clone();
+    let key = ctx.argv[2];
     let lfu = crate::evict::is_lfu(ctx.srv.config.maxmemory_policy);
     let decay = ctx.srv.config.lfu_decay_time;
     let now = ctx.now_ms;
-    let Some(o) = ctx.read_key_notouch(&key) else {
+    let Some(o) = ctx.read_key_notouch(key) else {
         ctx.out.null();
         return Ok(());
     };

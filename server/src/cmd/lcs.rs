@@ -25,7 +25,7 @@ struct LcsOptions {
     min_match_len: u64,
 }
 
-fn parse_options(argv: &[bytes::Bytes]) -> Result<LcsOptions, CmdError> {
+fn parse_options(argv: &[&[u8]]) -> Result<LcsOptions, CmdError> {
     let mut o = LcsOptions {
         len: false,
         idx: false,
@@ -34,7 +34,7 @@ fn parse_options(argv: &[bytes::Bytes]) -> Result<LcsOptions, CmdError> {
     };
     let mut j = 3;
     while j < argv.len() {
-        let opt: &[u8] = &argv[j];
+        let opt: &[u8] = argv[j];
         let more = j + 1 < argv.len();
         if opt.eq_ignore_ascii_case(b"idx") {
             o.idx = true;
@@ -43,7 +43,7 @@ fn parse_options(argv: &[bytes::Bytes]) -> Result<LcsOptions, CmdError> {
         } else if opt.eq_ignore_ascii_case(b"withmatchlen") {
             o.with_match_len = true;
         } else if opt.eq_ignore_ascii_case(b"minmatchlen") && more {
-            o.min_match_len = parse_i64_arg(&argv[j + 1])?.max(0) as u64;
+            o.min_match_len = parse_i64_arg(argv[j + 1])?.max(0) as u64;
             j += 1;
         } else {
             return Err(errors::SYNTAX.into());
@@ -100,8 +100,8 @@ struct Range {
 pub fn lcs(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     // Both keys are looked up before either type is checked, as Redis does.
-    let a = lcs_input(ctx, &argv[1]);
-    let b = lcs_input(ctx, &argv[2]);
+    let a = lcs_input(ctx, argv[1]);
+    let b = lcs_input(ctx, argv[2]);
     let (Ok(a), Ok(b)) = (a, b) else {
         return Err("ERR The specified keys must contain string values".into());
     };

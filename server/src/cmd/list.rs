@@ -204,7 +204,7 @@ fn pop_generic(ctx: &mut Ctx, front: bool) -> CmdResult {
         .into());
     }
     let count = if argv.len() == 3 {
-        Some(arg_positive(&argv[2], MUST_BE_POSITIVE)? as usize)
+        Some(arg_positive(argv[2], MUST_BE_POSITIVE)? as usize)
     } else {
         None
     };
@@ -244,7 +244,7 @@ fn rpop(ctx: &mut Ctx) -> CmdResult {
 
 fn llen(ctx: &mut Ctx) -> CmdResult {
     let (argv, db, now, touch) = parts!(ctx);
-    let n = get_list(ctx.srv, db, &argv[1], now, true, touch)?.map_or(0, |l| l.len());
+    let n = get_list(ctx.srv, db, argv[1], now, true, touch)?.map_or(0, |l| l.len());
     ctx.out.int(n as i64);
     Ok(())
 }
@@ -252,11 +252,11 @@ fn llen(ctx: &mut Ctx) -> CmdResult {
 fn lindex(ctx: &mut Ctx) -> CmdResult {
     let (argv, db, now, touch) = parts!(ctx);
     let out = &mut *ctx.out;
-    let Some(l) = get_list(ctx.srv, db, &argv[1], now, true, touch)? else {
+    let Some(l) = get_list(ctx.srv, db, argv[1], now, true, touch)? else {
         out.null();
         return Ok(());
     };
-    let index = arg_long(&argv[2])?;
+    let index = arg_long(argv[2])?;
     match l.get_signed(index) {
         Some(item) => bulk_item(out, item),
         None => out.null(),
@@ -267,16 +267,16 @@ fn lindex(ctx: &mut Ctx) -> CmdResult {
 fn lset(ctx: &mut Ctx) -> CmdResult {
     let (argv, db, now, touch) = parts!(ctx);
     let lim = limits(ctx.srv);
-    let Some(l) = get_list(ctx.srv, db, &argv[1], now, false, touch)? else {
+    let Some(l) = get_list(ctx.srv, db, argv[1], now, false, touch)? else {
         return Err(errors::NO_SUCH_KEY.into());
     };
-    let index = arg_long(&argv[2])?;
+    let index = arg_long(argv[2])?;
     let len = l.len() as i64;
     let i = if index < 0 { len + index } else { index };
     if i < 0 || i >= len {
         return Err(OUT_OF_RANGE.into());
     }
-    l.set(i as usize, &argv[3], &lim);
+    l.set(i as usize, argv[3], &lim);
     ctx.srv.dirty += 1;
     ctx.out.ok();
     Ok(())
@@ -284,10 +284,10 @@ fn lset(ctx: &mut Ctx) -> CmdResult {
 
 fn lrange(ctx: &mut Ctx) -> CmdResult {
     let (argv, db, now, touch) = parts!(ctx);
-    let start = arg_long(&argv[2])?;
-    let end = arg_long(&argv[3])?;
+    let start = arg_long(argv[2])?;
+    let end = arg_long(argv[3])?;
     let out = &mut *ctx.out;
-    let Some(l) = get_list(ctx.srv, db, &argv[1], now, true, touch)? else {
+    let Some(l) = get_list(ctx.srv, db, argv[1], now, true, touch)? else {
         out.array(0);
         return Ok(());
     };
@@ -305,8 +305,8 @@ fn lrange(ctx: &mut Ctx) -> CmdResult {
 
 fn ltrim(ctx: &mut Ctx) -> CmdResult {
     let (argv, db, now, touch) = parts!(ctx);
-    let start = arg_long(&argv[2])?;
-    let end = arg_long(&argv[3])?;
+    let start = arg_long(argv[2])?;
+    let end = arg_long(argv[3])?;
     let key = &argv[1];
     let Some(l) = get_list(ctx.srv, db, key, now, false, touch)? else {
         ctx.out.ok();
@@ -334,7 +334,7 @@ fn linsert(ctx: &mut Ctx) -> CmdResult {
         return Err(errors::SYNTAX.into());
     };
     let lim = limits(ctx.srv);
-    let Some(l) = get_list(ctx.srv, db, &argv[1], now, false, touch)? else {
+    let Some(l) = get_list(ctx.srv, db, argv[1], now, false, touch)? else {
         ctx.out.int(0);
         return Ok(());
     };
@@ -343,7 +343,7 @@ fn linsert(ctx: &mut Ctx) -> CmdResult {
         ctx.out.int(-1);
         return Ok(());
     };
-    l.insert(at + after as usize, &argv[4], &lim);
+    l.insert(at + after as usize, argv[4], &lim);
     let len = l.len();
     ctx.srv.dirty += 1;
     ctx.out.int(len as i64);
@@ -361,23 +361,23 @@ fn lpos(ctx: &mut Ctx) -> CmdResult {
         let opt = &argv[j];
         if opt.eq_ignore_ascii_case(b"rank") && more {
             j += 1;
-            rank = arg_long(&argv[j])?;
+            rank = arg_long(argv[j])?;
             if rank == 0 {
                 return Err("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list".into());
             }
         } else if opt.eq_ignore_ascii_case(b"count") && more {
             j += 1;
-            count = arg_positive(&argv[j], "ERR COUNT can't be negative")?;
+            count = arg_positive(argv[j], "ERR COUNT can't be negative")?;
         } else if opt.eq_ignore_ascii_case(b"maxlen") && more {
             j += 1;
-            maxlen = arg_positive(&argv[j], "ERR MAXLEN can't be negative")?;
+            maxlen = arg_positive(argv[j], "ERR MAXLEN can't be negative")?;
         } else {
             return Err(errors::SYNTAX.into());
         }
         j += 1;
     }
     let out = &mut *ctx.out;
-    let Some(l) = get_list(ctx.srv, db, &argv[1], now, true, touch)? else {
+    let Some(l) = get_list(ctx.srv, db, argv[1], now, true, touch)? else {
         if count != -1 {
             out.array(0);
         } else {
@@ -435,7 +435,7 @@ fn lpos(ctx: &mut Ctx) -> CmdResult {
 
 fn lrem(ctx: &mut Ctx) -> CmdResult {
     let (argv, db, now, touch) = parts!(ctx);
-    let toremove = arg_long(&argv[2])?;
+    let toremove = arg_long(argv[2])?;
     let key = &argv[1];
     let Some(l) = get_list(ctx.srv, db, key, now, false, touch)? else {
         ctx.out.int(0);
@@ -514,8 +514,8 @@ fn lmove_generic(ctx: &mut Ctx, from_front: bool, to_front: bool) -> CmdResult {
     match move_element(
         ctx.srv,
         db,
-        &argv[1],
-        &argv[2],
+        argv[1],
+        argv[2],
         (from_front, to_front),
         now,
         touch,
@@ -527,8 +527,8 @@ fn lmove_generic(ctx: &mut Ctx, from_front: bool, to_front: bool) -> CmdResult {
 }
 
 fn lmove(ctx: &mut Ctx) -> CmdResult {
-    let from = arg_where(&ctx.argv[3])?;
-    let to = arg_where(&ctx.argv[4])?;
+    let from = arg_where(ctx.argv[3])?;
+    let to = arg_where(ctx.argv[4])?;
     lmove_generic(ctx, from, to)
 }
 
@@ -537,9 +537,9 @@ fn rpoplpush(ctx: &mut Ctx) -> CmdResult {
 }
 
 /// Parsed LMPOP/BLMPOP arguments after numkeys: (keys range, front, count).
-fn parse_mpop(argv: &[Bytes], numkeys_idx: usize) -> Result<(usize, usize, bool, usize), CmdError> {
+fn parse_mpop(argv: &[&[u8]], numkeys_idx: usize) -> Result<(usize, usize, bool, usize), CmdError> {
     const NUMKEYS: &str = "ERR numkeys should be greater than 0";
-    let numkeys = match parse_i64(&argv[numkeys_idx]) {
+    let numkeys = match parse_i64(argv[numkeys_idx]) {
         Some(n) if n >= 1 => n as usize,
         _ => return Err(NUMKEYS.into()),
     };
@@ -547,14 +547,14 @@ fn parse_mpop(argv: &[Bytes], numkeys_idx: usize) -> Result<(usize, usize, bool,
     if where_idx >= argv.len() {
         return Err(errors::SYNTAX.into());
     }
-    let front = arg_where(&argv[where_idx])?;
+    let front = arg_where(argv[where_idx])?;
     let mut count: i64 = -1;
     let mut j = where_idx + 1;
     while j < argv.len() {
         let more = j + 1 < argv.len();
         if count == -1 && argv[j].eq_ignore_ascii_case(b"count") && more {
             j += 1;
-            count = match parse_i64(&argv[j]) {
+            count = match parse_i64(argv[j]) {
                 Some(n) if n >= 1 => n,
                 _ => return Err("ERR count should be greater than 0".into()),
             };
@@ -570,7 +570,7 @@ fn parse_mpop(argv: &[Bytes], numkeys_idx: usize) -> Result<(usize, usize, bool,
 /// Pops from the first non-empty list of `keys`: `Some` after replying.
 fn mpop_first(
     ctx: &mut Ctx,
-    keys: &[Bytes],
+    keys: &[&[u8]],
     front: bool,
     count: Option<usize>,
 ) -> Result<bool, CmdError> {
@@ -666,12 +666,12 @@ impl BlockedOp for ListWait {
 
 fn bpop_generic(
     ctx: &mut Ctx,
-    keys: &[Bytes],
+    keys: &[&[u8]],
     front: bool,
     timeout_idx: usize,
     count: Option<usize>,
 ) -> CmdResult {
-    let deadline = blocking::parse_timeout(&ctx.argv[timeout_idx], ctx.now_ms)?;
+    let deadline = blocking::parse_timeout(ctx.argv[timeout_idx], ctx.now_ms)?;
     if mpop_first(ctx, keys, front, count)? {
         return Ok(());
     }
@@ -710,8 +710,8 @@ fn blmpop(ctx: &mut Ctx) -> CmdResult {
 
 fn blmove_generic(ctx: &mut Ctx, from: bool, to: bool, timeout_idx: usize) -> CmdResult {
     let (argv, db, now, touch) = parts!(ctx);
-    let deadline = blocking::parse_timeout(&argv[timeout_idx], now)?;
-    if get_list(ctx.srv, db, &argv[1], now, false, touch)?.is_some() {
+    let deadline = blocking::parse_timeout(argv[timeout_idx], now)?;
+    if get_list(ctx.srv, db, argv[1], now, false, touch)?.is_some() {
         return lmove_generic(ctx, from, to);
     }
     if ctx.client.deny_blocking {
@@ -725,15 +725,15 @@ fn blmove_generic(ctx: &mut Ctx, from: bool, to: bool, timeout_idx: usize) -> Cm
         Box::new(ListWait {
             front: from,
             count: None,
-            dest: Some((argv[2].clone(), to)),
+            dest: Some((Bytes::copy_from_slice(argv[2]), to)),
         }),
     );
     Ok(())
 }
 
 fn blmove(ctx: &mut Ctx) -> CmdResult {
-    let from = arg_where(&ctx.argv[3])?;
-    let to = arg_where(&ctx.argv[4])?;
+    let from = arg_where(ctx.argv[3])?;
+    let to = arg_where(ctx.argv[4])?;
     blmove_generic(ctx, from, to, 5)
 }
 

@@ -31,8 +31,8 @@ fn lastsave(ctx: &mut Ctx) -> CmdResult {
 
 /// DUMP key
 fn dump(ctx: &mut Ctx) -> CmdResult {
-    let key = ctx.argv[1].clone();
-    let payload = match ctx.read_key(&key) {
+    let key = ctx.argv[1];
+    let payload = match ctx.read_key(key) {
         None => {
             ctx.out.null();
             return Ok(());
@@ -76,20 +76,20 @@ fn restore(ctx: &mut Ctx) -> CmdResult {
         }
         j += 1;
     }
-    let key = ctx.argv[1].clone();
-    if !replace && ctx.write_key(&key).is_some() {
+    let key = ctx.argv[1];
+    if !replace && ctx.write_key(key).is_some() {
         return Err("BUSYKEY Target key name already exists.".into());
     }
     let mut ttl = ctx.arg_i64(2)?;
     if ttl < 0 {
         return Err("ERR Invalid TTL value, must be >= 0".into());
     }
-    let value = match crate::rdb::restore_payload(&ctx.argv[3], ctx.srv) {
+    let value = match crate::rdb::restore_payload(ctx.argv[3], ctx.srv) {
         Ok(v) => v,
         Err(true) => return Err("ERR DUMP payload version or checksum are wrong".into()),
         Err(false) => return Err("ERR Bad data format".into()),
     };
-    let deleted = replace && ctx.delete_key(&key);
+    let deleted = replace && ctx.delete_key(key);
     if ttl > 0 && !absttl {
         ttl = ttl.saturating_add(ctx.now_ms);
     }
@@ -110,9 +110,9 @@ fn restore(ctx: &mut Ctx) -> CmdResult {
         obj.lru = (clock - secs).rem_euclid(1 << 24) as u32;
     }
     let db = ctx.client.db;
-    ctx.srv.keyspace.dbs[db].add(&key, obj);
+    ctx.srv.keyspace.dbs[db].add(key, obj);
     if ttl > 0 {
-        ctx.srv.keyspace.dbs[db].set_expire(&key, ttl);
+        ctx.srv.keyspace.dbs[db].set_expire(key, ttl);
     }
     ctx.dirty(1);
     ctx.out.ok();

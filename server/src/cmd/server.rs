@@ -74,7 +74,7 @@ pub fn slowlog_get(ctx: &mut Ctx) -> CmdResult {
     let total = ctx.srv.slowlog.entries.len();
     let mut count = 10usize;
     if ctx.argc() == 3 {
-        match redis_formats::num::parse_i64(&ctx.argv[2]) {
+        match redis_formats::num::parse_i64(ctx.argv[2]) {
             Some(-1) => count = total,
             Some(n) if n >= 0 => count = n as usize,
             _ => return Err("ERR count should be greater than or equal to -1".into()),
@@ -188,7 +188,7 @@ pub fn latency_help(ctx: &mut Ctx) -> CmdResult {
 
 /// LATENCY HISTORY event
 pub fn latency_history(ctx: &mut Ctx) -> CmdResult {
-    let name = String::from_utf8_lossy(&ctx.argv[2]).into_owned();
+    let name = String::from_utf8_lossy(ctx.argv[2]).into_owned();
     match ctx.srv.latency.events.get(&name) {
         None => ctx.out.array(0),
         Some(ev) => {
@@ -326,7 +326,7 @@ fn graph_text(name: &str, ev: &LatencyEvent, now_s: i64) -> String {
 
 /// LATENCY GRAPH event
 pub fn latency_graph(ctx: &mut Ctx) -> CmdResult {
-    let name = String::from_utf8_lossy(&ctx.argv[2]).into_owned();
+    let name = String::from_utf8_lossy(ctx.argv[2]).into_owned();
     let Some(ev) = ctx.srv.latency.events.get(&name) else {
         return Err(format!("ERR No samples available for event '{name}'").into());
     };

@@ -102,13 +102,13 @@ fn reply_item(out: &mut ReplyBuf, it: Item<'_>) {
 pub fn sadd(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     let max = max_intset(ctx);
-    let added = match set_out(ctx, &argv[1], false)?.0 {
+    let added = match set_out(ctx, argv[1], false)?.0 {
         Some(s) => argv[2..].iter().filter(|m| s.add(m, max)).count(),
         None => {
-            let mut s = Set::new_for(&argv[2]);
+            let mut s = Set::new_for(argv[2]);
             let n = argv[2..].iter().filter(|m| s.add(m, max)).count();
             let obj = ctx.new_object(Value::Set(s));
-            ctx.db().add(&argv[1], obj);
+            ctx.db().add(argv[1], obj);
             n
         }
     };
@@ -131,7 +131,7 @@ fn delete_if_empty(ctx: &mut Ctx, key: &[u8]) {
 /// SREM key member [member ...]
 pub fn srem(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let removed = match set_out(ctx, &argv[1], false)?.0 {
+    let removed = match set_out(ctx, argv[1], false)?.0 {
         None => 0,
         Some(s) => {
             let mut n = 0;
@@ -147,7 +147,7 @@ pub fn srem(ctx: &mut Ctx) -> CmdResult {
         }
     };
     if removed > 0 {
-        delete_if_empty(ctx, &argv[1]);
+        delete_if_empty(ctx, argv[1]);
         ctx.dirty(removed);
     }
     ctx.out.int(removed as i64);
@@ -157,7 +157,7 @@ pub fn srem(ctx: &mut Ctx) -> CmdResult {
 /// SMOVE source destination member
 pub fn smove(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let (src, dst, m): (&[u8], &[u8], &[u8]) = (&argv[1], &argv[2], &argv[3]);
+    let (src, dst, m): (&[u8], &[u8], &[u8]) = (argv[1], argv[2], argv[3]);
     let src_type = lookup_out(ctx, src, false)
         .0
         .map(|o| matches!(o.value, Value::Set(_)));
@@ -201,15 +201,15 @@ pub fn smove(ctx: &mut Ctx) -> CmdResult {
 /// SISMEMBER key member
 pub fn sismember(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let (s, out) = set_out(ctx, &argv[1], true)?;
-    out.int(s.is_some_and(|s| s.contains(&argv[2])) as i64);
+    let (s, out) = set_out(ctx, argv[1], true)?;
+    out.int(s.is_some_and(|s| s.contains(argv[2])) as i64);
     Ok(())
 }
 
 /// SMISMEMBER key member [member ...]
 pub fn smismember(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let (s, out) = set_out(ctx, &argv[1], true)?;
+    let (s, out) = set_out(ctx, argv[1], true)?;
     out.array(argv.len() - 2);
     for m in &argv[2..] {
         out.int(s.as_ref().is_some_and(|s| s.contains(m)) as i64);
@@ -220,7 +220,7 @@ pub fn smismember(ctx: &mut Ctx) -> CmdResult {
 /// SCARD key
 pub fn scard(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let (s, out) = set_out(ctx, &argv[1], true)?;
+    let (s, out) = set_out(ctx, argv[1], true)?;
     out.int(s.map_or(0, |s| s.len()) as i64);
     Ok(())
 }
@@ -231,7 +231,7 @@ pub fn spop(ctx: &mut Ctx) -> CmdResult {
     if argv.len() > 3 {
         return Err(errors::SYNTAX.into());
     }
-    let key: &[u8] = &argv[1];
+    let key: &[u8] = argv[1];
     if argv.len() == 3 {
         return spop_count(ctx);
     }
@@ -250,9 +250,9 @@ pub fn spop(ctx: &mut Ctx) -> CmdResult {
 
 fn spop_count(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let key: &[u8] = &argv[1];
+    let key: &[u8] = argv[1];
     let count = range_long(
-        &argv[2],
+        argv[2],
         0,
         i64::MAX,
         Some("value is out of range, must be positive"),
@@ -308,20 +308,20 @@ pub fn srandmember(ctx: &mut Ctx) -> CmdResult {
         return Err(errors::SYNTAX.into());
     }
     if argv.len() == 2 {
-        let (s, out) = set_out(ctx, &argv[1], true)?;
+        let (s, out) = set_out(ctx, argv[1], true)?;
         match s {
             None => out.null(),
             Some(s) => out.bulk(&s.random()),
         }
         return Ok(());
     }
-    let l = range_long(&argv[2], -i64::MAX, i64::MAX, None)?;
+    let l = range_long(argv[2], -i64::MAX, i64::MAX, None)?;
     let (count, uniq) = if l >= 0 {
         (l as u64, true)
     } else {
         (l.unsigned_abs(), false)
     };
-    let (s, out) = set_out(ctx, &argv[1], true)?;
+    let (s, out) = set_out(ctx, argv[1], true)?;
     let Some(s) = s else {
         out.array(0);
         return Ok(());
@@ -372,7 +372,7 @@ fn load_sets<'a>(
     dbi: usize,
     now: i64,
     touch: bool,
-    keys: &[bytes::Bytes],
+    keys: &[&[u8]],
 ) -> Result<Vec<Option<&'a Set>>, CmdError> {
     // Lookups first (they may expire keys and count hits), then shared borrows.
     for k in keys {
@@ -485,14 +485,14 @@ pub fn sinter(ctx: &mut Ctx) -> CmdResult {
 pub fn sinterstore(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     let n = ctx.argc() - 2;
-    sinter_generic(ctx, 2, n, Some(&argv[1]), false, 0)
+    sinter_generic(ctx, 2, n, Some(argv[1]), false, 0)
 }
 
 /// SINTERCARD numkeys key [key ...] [LIMIT limit]
 pub fn sintercard(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     let numkeys = range_long(
-        &argv[1],
+        argv[1],
         1,
         i64::MAX,
         Some("numkeys should be greater than 0"),
@@ -506,7 +506,7 @@ pub fn sintercard(ctx: &mut Ctx) -> CmdResult {
     while j < argv.len() {
         if ctx.arg_is(j, "limit") && j + 1 < argv.len() {
             j += 1;
-            limit = range_long(&argv[j], 0, i64::MAX, Some("LIMIT can't be negative"))? as usize;
+            limit = range_long(argv[j], 0, i64::MAX, Some("LIMIT can't be negative"))? as usize;
         } else {
             return Err(errors::SYNTAX.into());
         }
@@ -590,7 +590,7 @@ pub fn sunion(ctx: &mut Ctx) -> CmdResult {
 /// SUNIONSTORE destination key [key ...]
 pub fn sunionstore(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    sunion_diff(ctx, 2, Some(&argv[1]), Op::Union)
+    sunion_diff(ctx, 2, Some(argv[1]), Op::Union)
 }
 
 /// SDIFF key [key ...]
@@ -601,7 +601,7 @@ pub fn sdiff(ctx: &mut Ctx) -> CmdResult {
 /// SDIFFSTORE destination key [key ...]
 pub fn sdiffstore(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    sunion_diff(ctx, 2, Some(&argv[1]), Op::Diff)
+    sunion_diff(ctx, 2, Some(argv[1]), Op::Diff)
 }
 
 /// Replies a SCAN-shaped answer: the cursor, then the collected items.
@@ -617,15 +617,15 @@ pub(crate) fn reply_scan(out: &mut ReplyBuf, cursor: u64, items: &[Vec<u8>]) {
 /// SSCAN key cursor [MATCH pattern] [COUNT count]
 pub fn sscan(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let cursor = parse_cursor(&argv[2])?;
-    if set_out(ctx, &argv[1], true)?.0.is_none() {
+    let cursor = parse_cursor(argv[2])?;
+    if set_out(ctx, argv[1], true)?.0.is_none() {
         reply_scan(ctx.out, 0, &[]);
         return Ok(());
     }
     let opts = parse_scan_options(ctx, 3, false)?;
     let Some(Value::Set(s)) = ctx.srv.keyspace.dbs[ctx.client.db]
         .keys
-        .get(&argv[1])
+        .get(argv[1])
         .map(|o| &o.value)
     else {
         unreachable!("looked up above");

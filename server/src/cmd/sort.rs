@@ -152,8 +152,8 @@ fn sort_score(b: &[u8]) -> Option<f64> {
 
 fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
     let mut o = parse_options(ctx, readonly)?;
-    let key = ctx.argv[1].clone();
-    let (elements, is_set) = match ctx.read_key(&key) {
+    let key = ctx.argv[1];
+    let (elements, is_set) = match ctx.read_key(key) {
         None => (Vec::new(), false),
         Some(obj) => match &mut obj.value {
             Value::List(l) => (l.iter().map(|i| i.to_vec()).collect(), false),

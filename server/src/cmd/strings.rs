@@ -9,7 +9,6 @@ use super::args::{check_string_length, expire_at_ms, parse_i64_arg, ExpireUnit};
 use crate::dispatch::{errors, CmdError, CmdResult, Ctx};
 use crate::longdouble::LongDouble;
 use crate::object::{IntBuf, Value};
-use bytes::Bytes;
 
 /// The commands of this module.
 pub const HANDLERS: &[(&str, super::Handler)] = &[
@@ -56,7 +55,7 @@ fn reply_get(ctx: &mut Ctx, key: &[u8]) -> Result<bool, CmdError> {
 /// GET key
 pub fn get(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    reply_get(ctx, &argv[1]).map(|_| ())
+    reply_get(ctx, argv[1]).map(|_| ())
 }
 
 /// MGET key [key ...]
@@ -94,11 +93,11 @@ struct ExtOptions {
     expire: Option<(ExpireOpt, usize)>,
 }
 
-fn parse_ext_options(argv: &[Bytes], is_set: bool) -> Result<ExtOptions, CmdError> {
+fn parse_ext_options(argv: &[&[u8]], is_set: bool) -> Result<ExtOptions, CmdError> {
     let mut o = ExtOptions::default();
     let mut j = if is_set { 3 } else { 2 };
     while j < argv.len() {
-        let opt: &[u8] = &argv[j];
+        let opt: &[u8] = argv[j];
         let has_next = j + 1 < argv.len();
         let is = |w: &str| opt.eq_ignore_ascii_case(w.as_bytes());
         // An expiry option may repeat itself but not follow another kind.
@@ -166,9 +165,9 @@ fn set_generic(
     abort: Option<i64>,
 ) -> CmdResult {
     let argv = ctx.argv;
-    let key: &[u8] = &argv[1];
+    let key: &[u8] = argv[1];
     let expire_at = match opts.expire {
-        Some((kind, i)) => Some(option_expire_ms(ctx, kind, &argv[i])?),
+        Some((kind, i)) => Some(option_expire_ms(ctx, kind, argv[i])?),
         None => None,
     };
     if opts.get {
@@ -186,7 +185,7 @@ fn set_generic(
             return Ok(());
         }
     }
-    store(ctx, key, Value::string(&argv[value_arg]), opts.keepttl);
+    store(ctx, key, Value::string(argv[value_arg]), opts.keepttl);
     if let Some(when) = expire_at {
         ctx.db().set_expire(key, when);
     }
@@ -204,7 +203,7 @@ pub fn set(ctx: &mut Ctx) -> CmdResult {
     if ctx.argc() == 3 {
         // The common case, kept lean.
         let argv = ctx.argv;
-        store(ctx, &argv[1], Value::string(&argv[2]), false);
+        store(ctx, argv[1], Value::string(argv[2]), false);
         ctx.out.ok();
         return Ok(());
     }
@@ -242,16 +241,16 @@ pub fn psetex(ctx: &mut Ctx) -> CmdResult {
 /// GETSET key value
 pub fn getset(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    reply_get(ctx, &argv[1])?;
-    store(ctx, &argv[1], Value::string(&argv[2]), false);
+    reply_get(ctx, argv[1])?;
+    store(ctx, argv[1], Value::string(argv[2]), false);
     Ok(())
 }
 
 /// GETDEL key
 pub fn getdel(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    if reply_get(ctx, &argv[1])? {
-        ctx.db().remove(&argv[1]);
+    if reply_get(ctx, argv[1])? {
+        ctx.db().remove(argv[1]);
         ctx.dirty(1);
     }
     Ok(())
@@ -260,7 +259,7 @@ pub fn getdel(ctx: &mut Ctx) -> CmdResult {
 /// GETEX key [EX s|PX ms|EXAT ts|PXAT ts-ms|PERSIST]
 pub fn getex(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let key: &[u8] = &argv[1];
+    let key: &[u8] = argv[1];
     let opts = parse_ext_options(argv, false)?;
     match ctx.read_key(key) {
         None => {
@@ -272,7 +271,7 @@ pub fn getex(ctx: &mut Ctx) -> CmdResult {
     }
     // The expiry is validated only once the key is known to be a string.
     let expire_at = match opts.expire {
-        Some((kind, i)) => Some(option_expire_ms(ctx, kind, &argv[i])?),
+        Some((kind, i)) => Some(option_expire_ms(ctx, kind, argv[i])?),
         None => None,
     };
     if let Some(o) = ctx.srv.keyspace.dbs[ctx.client.db].keys.get(key) {
@@ -322,7 +321,7 @@ fn mset_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
         }
     }
     for pair in argv[1..].chunks_exact(2) {
-        ctx.set_key(&pair[0], Value::string(&pair[1]), false);
+        ctx.set_key(pair[0], Value::string(pair[1]), false);
     }
     ctx.dirty((argv.len() as u64 - 1) / 2);
     if nx {
@@ -336,7 +335,7 @@ fn mset_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
 /// APPEND key value
 pub fn append(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let (key, tail): (&[u8], &[u8]) = (&argv[1], &argv[2]);
+    let (key, tail): (&[u8], &[u8]) = (argv[1], argv[2]);
     let max = ctx.srv.config.proto_max_bulk_len;
     let len = match ctx.write_key(key) {
         None => {
@@ -360,7 +359,7 @@ pub fn append(ctx: &mut Ctx) -> CmdResult {
 /// STRLEN key
 pub fn strlen(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let n = match ctx.read_key(&argv[1]) {
+    let n = match ctx.read_key(argv[1]) {
         None => 0,
         Some(o) if o.value.is_string() => o.value.str_len(),
         Some(_) => return Err(errors::WRONGTYPE.into()),
@@ -392,9 +391,9 @@ pub(crate) fn getrange_bounds(start: i64, end: i64, len: usize) -> Option<(usize
 /// GETRANGE key start end (and SUBSTR, its old name)
 pub fn getrange(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let start = parse_i64_arg(&argv[2])?;
-    let end = parse_i64_arg(&argv[3])?;
-    match ctx.read_key_out(&argv[1]) {
+    let start = parse_i64_arg(argv[2])?;
+    let end = parse_i64_arg(argv[3])?;
+    match ctx.read_key_out(argv[1]) {
         (None, out) => out.bulk(b""),
         (Some(o), _) if !o.value.is_string() => return Err(errors::WRONGTYPE.into()),
         (Some(o), out) => {
@@ -412,8 +411,8 @@ pub fn getrange(ctx: &mut Ctx) -> CmdResult {
 /// SETRANGE key offset value
 pub fn setrange(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let (key, value): (&[u8], &[u8]) = (&argv[1], &argv[3]);
-    let offset = parse_i64_arg(&argv[2])?;
+    let (key, value): (&[u8], &[u8]) = (argv[1], argv[3]);
+    let offset = parse_i64_arg(argv[2])?;
     if offset < 0 {
         return Err("ERR offset is out of range".into());
     }
@@ -459,7 +458,7 @@ pub fn setrange(ctx: &mut Ctx) -> CmdResult {
 /// keeping its TTL.
 fn incr_by(ctx: &mut Ctx, delta: i64) -> CmdResult {
     let argv = ctx.argv;
-    let key: &[u8] = &argv[1];
+    let key: &[u8] = argv[1];
     let new = match ctx.write_key(key) {
         None => {
             let obj = ctx.new_object(Value::Int(delta));
@@ -498,13 +497,13 @@ pub fn decr(ctx: &mut Ctx) -> CmdResult {
 
 /// INCRBY key increment
 pub fn incrby(ctx: &mut Ctx) -> CmdResult {
-    let d = parse_i64_arg(&ctx.argv[2])?;
+    let d = parse_i64_arg(ctx.argv[2])?;
     incr_by(ctx, d)
 }
 
 /// DECRBY key decrement
 pub fn decrby(ctx: &mut Ctx) -> CmdResult {
-    let d = parse_i64_arg(&ctx.argv[2])?;
+    let d = parse_i64_arg(ctx.argv[2])?;
     if d == i64::MIN {
         return Err("ERR decrement would overflow".into());
     }
@@ -515,7 +514,7 @@ pub fn decrby(ctx: &mut Ctx) -> CmdResult {
 /// the "%.17Lf" text (an embstr/raw string, never an int), TTL kept.
 pub fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let key: &[u8] = &argv[1];
+    let key: &[u8] = argv[1];
     let not_float = || CmdError::from(errors::NOT_FLOAT);
     let current = match ctx.write_key(key) {
         None => None,
@@ -525,7 +524,7 @@ pub fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
             v => v.with_bytes(LongDouble::parse).ok_or_else(not_float)?,
         }),
     };
-    let incr = LongDouble::parse(&argv[2]).ok_or_else(not_float)?;
+    let incr = LongDouble::parse(argv[2]).ok_or_else(not_float)?;
     let sum = current
         .unwrap_or_else(|| LongDouble::from_i64(0))
         .checked_add(incr)
@@ -563,10 +562,7 @@ mod tests {
     }
 
     fn parse(line: &str, is_set: bool) -> Result<ExtOptions, CmdError> {
-        let argv: Vec<Bytes> = line
-            .split(' ')
-            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
-            .collect();
+        let argv: Vec<&[u8]> = line.split(' ').map(|a| a.as_bytes()).collect();
         parse_ext_options(&argv, is_set)
     }
 

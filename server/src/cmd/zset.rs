@@ -441,7 +441,7 @@ fn zadd_generic(ctx: &mut Ctx, incr_cmd: bool) -> CmdResult {
         (false, false, false, false, false, incr_cmd);
     let mut idx = 2;
     while idx < argv.len() {
-        let o: &[u8] = &argv[idx];
+        let o: &[u8] = argv[idx];
         if o.eq_ignore_ascii_case(b"nx") {
             nx = true;
         } else if o.eq_ignore_ascii_case(b"xx") {
@@ -484,12 +484,12 @@ fn zadd_generic(ctx: &mut Ctx, incr_cmd: bool) -> CmdResult {
         &mut large
     };
     for (j, sc) in scores.iter_mut().enumerate() {
-        *sc = arg_score(&argv[idx + j * 2], errors::NOT_FLOAT)?;
+        *sc = arg_score(argv[idx + j * 2], errors::NOT_FLOAT)?;
     }
     let scores: &[f64] = scores;
     let max_entries = ctx.srv.config.zset_max_listpack_entries;
     let max_value = ctx.srv.config.zset_max_listpack_value;
-    let key: &[u8] = &argv[1];
+    let key: &[u8] = argv[1];
     let db = ctx.client.db;
     let now = ctx.now_ms;
     let touch = touch(ctx);
@@ -509,7 +509,7 @@ fn zadd_generic(ctx: &mut Ctx, incr_cmd: bool) -> CmdResult {
             // A new key from several distinct members: built whole, in one
             // allocation of the final size (less allocator churn than one insert each).
             if !incr && (2..=64).contains(&elements) {
-                let members: Vec<&[u8]> = argv[idx..].chunks_exact(2).map(|p| &p[1][..]).collect();
+                let members: Vec<&[u8]> = argv[idx..].chunks_exact(2).map(|p| p[1]).collect();
                 let distinct = members
                     .iter()
                     .enumerate()
@@ -561,7 +561,7 @@ struct ZaddFlags {
 /// (added, updated, processed, last new score).
 fn zadd_apply(
     z: &mut ZSet,
-    pairs: &[bytes::Bytes],
+    pairs: &[&[u8]],
     scores: &[f64],
     f: ZaddFlags,
     max_entries: usize,
@@ -570,7 +570,7 @@ fn zadd_apply(
     let (mut added, mut updated, mut processed) = (0u64, 0u64, 0u64);
     let mut last_score = 0.0;
     for (pair, &score) in pairs.chunks_exact(2).zip(scores) {
-        let m: &[u8] = &pair[1];
+        let m: &[u8] = pair[1];
         match z.score(m) {
             Some(cur) => {
                 if f.nx {
@@ -635,7 +635,7 @@ pub fn zrem(ctx: &mut Ctx) -> CmdResult {
     let db = ctx.client.db;
     let now = ctx.now_ms;
     let touch = touch(ctx);
-    let Some(z) = write_zset(ctx.srv, db, &argv[1], now, touch)? else {
+    let Some(z) = write_zset(ctx.srv, db, argv[1], now, touch)? else {
         ctx.out.int(0);
         return Ok(());
     };
@@ -651,7 +651,7 @@ pub fn zrem(ctx: &mut Ctx) -> CmdResult {
         }
     }
     if emptied {
-        ctx.srv.keyspace.dbs[db].remove(&argv[1]);
+        ctx.srv.keyspace.dbs[db].remove(argv[1]);
     }
     ctx.dirty(deleted);
     ctx.out.int(deleted as i64);
@@ -661,7 +661,7 @@ pub fn zrem(ctx: &mut Ctx) -> CmdResult {
 /// ZCARD key
 pub fn zcard(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let (z, out) = read_zset(ctx, &argv[1])?;
+    let (z, out) = read_zset(ctx, argv[1])?;
     out.int(z.map_or(0, |z| z.len()) as i64);
     Ok(())
 }
@@ -669,8 +669,8 @@ pub fn zcard(ctx: &mut Ctx) -> CmdResult {
 /// ZSCORE key member
 pub fn zscore(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let (z, out) = read_zset(ctx, &argv[1])?;
-    match z.and_then(|z| z.score(&argv[2])) {
+    let (z, out) = read_zset(ctx, argv[1])?;
+    match z.and_then(|z| z.score(argv[2])) {
         Some(s) => reply_score(out, s),
         None => out.null(),
     }
@@ -680,7 +680,7 @@ pub fn zscore(ctx: &mut Ctx) -> CmdResult {
 /// ZMSCORE key member [member ...]
 pub fn zmscore(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let (z, out) = read_zset(ctx, &argv[1])?;
+    let (z, out) = read_zset(ctx, argv[1])?;
     out.array(argv.len() - 2);
     for m in &argv[2..] {
         match z.as_ref().and_then(|z| z.score(m)) {
@@ -693,12 +693,12 @@ pub fn zmscore(ctx: &mut Ctx) -> CmdResult {
 
 fn zrank_generic(ctx: &mut Ctx, rev: bool) -> CmdResult {
     let argv = ctx.argv;
-    let (z, out) = read_zset(ctx, &argv[1])?;
+    let (z, out) = read_zset(ctx, argv[1])?;
     let Some(z) = z else {
         out.null();
         return Ok(());
     };
-    match z.rank(&argv[2]) {
+    match z.rank(argv[2]) {
         Some((r, _)) => out.int(if rev { z.len() - 1 - r } else { r } as i64),
         None => out.null(),
     }
@@ -717,8 +717,8 @@ pub fn zrevrank(ctx: &mut Ctx) -> CmdResult {
 
 fn count_generic(ctx: &mut Ctx, lex: bool) -> CmdResult {
     let argv = ctx.argv;
-    let range = parse_range(&argv[2], &argv[3], lex)?;
-    let (z, out) = read_zset(ctx, &argv[1])?;
+    let range = parse_range(argv[2], argv[3], lex)?;
+    let (z, out) = read_zset(ctx, argv[1])?;
     out.int(z.map_or(0, |z| range.count(z)));
     Ok(())
 }
@@ -760,7 +760,7 @@ fn zrange_generic(
     let mut j = first + 3;
     while j < argv.len() {
         let left = argv.len() - j - 1;
-        let a: &[u8] = &argv[j];
+        let a: &[u8] = argv[j];
         if store.is_none() && a.eq_ignore_ascii_case(b"withscores") {
             withscores = true;
         } else if a.eq_ignore_ascii_case(b"limit") && left >= 2 {
@@ -801,13 +801,9 @@ fn zrange_generic(
             rank_args = (ctx.arg_i64(minidx)?, ctx.arg_i64(maxidx)?);
             None
         }
-        _ => Some(parse_range(
-            &argv[minidx],
-            &argv[maxidx],
-            kind == Kind::Lex,
-        )?),
+        _ => Some(parse_range(argv[minidx], argv[maxidx], kind == Kind::Lex)?),
     };
-    let (z, out) = read_zset(ctx, &argv[first])?;
+    let (z, out) = read_zset(ctx, argv[first])?;
     // The forward ranks of the result, emitted reversed with `rev`.
     let (start, end) = match z.as_deref() {
         None => (0, 0),
@@ -834,7 +830,7 @@ fn zrange_generic(
         z.for_range(start, end, rev, |m, s| items.push((m.to_vec(), s)));
     }
     if items.is_empty() {
-        store_result(ctx, &argv[dst], &items);
+        store_result(ctx, argv[dst], &items);
         return Ok(());
     }
     // As Redis's ZRANGESTORE: a rank range longer than the listpack limit starts as
@@ -850,7 +846,7 @@ fn zrange_generic(
     for (m, s) in &items {
         result.insert(m, *s, max_entries, max_value);
     }
-    ctx.set_key(&argv[dst], Value::ZSet(result), false);
+    ctx.set_key(argv[dst], Value::ZSet(result), false);
     ctx.dirty(1);
     ctx.out.int(items.len() as i64);
     Ok(())
@@ -919,12 +915,12 @@ fn zremrange_generic(ctx: &mut Ctx, kind: Kind) -> CmdResult {
             ranks = (ctx.arg_i64(2)?, ctx.arg_i64(3)?);
             None
         }
-        _ => Some(parse_range(&argv[2], &argv[3], kind == Kind::Lex)?),
+        _ => Some(parse_range(argv[2], argv[3], kind == Kind::Lex)?),
     };
     let db = ctx.client.db;
     let now = ctx.now_ms;
     let touch = touch(ctx);
-    let Some(z) = write_zset(ctx.srv, db, &argv[1], now, touch)? else {
+    let Some(z) = write_zset(ctx.srv, db, argv[1], now, touch)? else {
         ctx.out.int(0);
         return Ok(());
     };
@@ -935,7 +931,7 @@ fn zremrange_generic(ctx: &mut Ctx, kind: Kind) -> CmdResult {
     z.remove_range(lo, hi);
     let emptied = z.is_empty();
     if emptied {
-        ctx.srv.keyspace.dbs[db].remove(&argv[1]);
+        ctx.srv.keyspace.dbs[db].remove(argv[1]);
     }
     ctx.dirty((hi - lo) as u64);
     ctx.out.int((hi - lo) as i64);
@@ -1083,7 +1079,7 @@ fn setop_generic(
     let mut j = first + setnum;
     while j < argv.len() {
         let remaining = argv.len() - j;
-        let a: &[u8] = &argv[j];
+        let a: &[u8] = argv[j];
         if op != SetOp::Diff
             && !card_only
             && remaining > setnum
@@ -1091,7 +1087,7 @@ fn setop_generic(
         {
             j += 1;
             for w in weights.iter_mut() {
-                *w = arg_score(&argv[j], "ERR weight value is not a float")?;
+                *w = arg_score(argv[j], "ERR weight value is not a float")?;
                 j += 1;
             }
         } else if op != SetOp::Diff
@@ -1099,7 +1095,7 @@ fn setop_generic(
             && remaining >= 2
             && a.eq_ignore_ascii_case(b"aggregate")
         {
-            let v: &[u8] = &argv[j + 1];
+            let v: &[u8] = argv[j + 1];
             how = if v.eq_ignore_ascii_case(b"sum") {
                 Aggregate::Sum
             } else if v.eq_ignore_ascii_case(b"min") {
@@ -1114,7 +1110,7 @@ fn setop_generic(
             withscores = true;
             j += 1;
         } else if card_only && remaining >= 2 && a.eq_ignore_ascii_case(b"limit") {
-            limit = match redis_formats::num::parse_i64(&argv[j + 1]) {
+            limit = match redis_formats::num::parse_i64(argv[j + 1]) {
                 Some(n) if n >= 0 => n,
                 _ => return Err("ERR LIMIT can't be negative".into()),
             };
@@ -1213,7 +1209,7 @@ fn setop_generic(
     }
     sort_items(&mut items);
     if let Some(d) = dst {
-        store_result(ctx, &argv[d], &items);
+        store_result(ctx, argv[d], &items);
         return Ok(());
     }
     let out = &mut *ctx.out;
@@ -1332,7 +1328,7 @@ pub fn pop_from(
 /// Pops from the first non-empty key of `keys` (Redis's genericZpopCommand).
 fn zpop_keys(
     ctx: &mut Ctx,
-    keys: &[bytes::Bytes],
+    keys: &[&[u8]],
     max: bool,
     count: Option<usize>,
     emit_key: bool,
@@ -1380,7 +1376,7 @@ fn zpop_minmax(ctx: &mut Ctx, max: bool) -> CmdResult {
         return Err(errors::SYNTAX.into());
     }
     let count = if ctx.argc() == 3 {
-        match redis_formats::num::parse_i64(&ctx.argv[2]) {
+        match redis_formats::num::parse_i64(ctx.argv[2]) {
             Some(n) if n >= 0 => Some(n as usize),
             _ => return Err("ERR value is out of range, must be positive".into()),
         }
@@ -1409,7 +1405,7 @@ pub fn parse_mpop_args(
     numkeys_idx: usize,
 ) -> Result<(std::ops::Range<usize>, bool, usize), CmdError> {
     let argv = ctx.argv;
-    let numkeys = match redis_formats::num::parse_i64(&argv[numkeys_idx]) {
+    let numkeys = match redis_formats::num::parse_i64(argv[numkeys_idx]) {
         Some(n) if n >= 1 => n as usize,
         _ => return Err("ERR numkeys should be greater than 0".into()),
     };
@@ -1417,7 +1413,7 @@ pub fn parse_mpop_args(
     if where_idx >= argv.len() {
         return Err(errors::SYNTAX.into());
     }
-    let w: &[u8] = &argv[where_idx];
+    let w: &[u8] = argv[where_idx];
     let max = if w.eq_ignore_ascii_case(b"min") {
         false
     } else if w.eq_ignore_ascii_case(b"max") {
@@ -1431,7 +1427,7 @@ pub fn parse_mpop_args(
         let more = argv.len() - 1 - j;
         if count.is_none() && argv[j].eq_ignore_ascii_case(b"count") && more > 0 {
             j += 1;
-            count = match redis_formats::num::parse_i64(&argv[j]) {
+            count = match redis_formats::num::parse_i64(argv[j]) {
                 Some(n) if n >= 1 => Some(n as usize),
                 _ => return Err("ERR count should be greater than 0".into()),
             };
@@ -1480,7 +1476,7 @@ pub fn zrandmember(ctx: &mut Ctx) -> CmdResult {
         };
         return zrandmember_count(ctx, l, withscores);
     }
-    let (z, out) = read_zset(ctx, &argv[1])?;
+    let (z, out) = read_zset(ctx, argv[1])?;
     match z.and_then(|z| z.random(|m, _| out.bulk(m))) {
         Some(()) => {}
         None => out.null(),
@@ -1490,7 +1486,7 @@ pub fn zrandmember(ctx: &mut Ctx) -> CmdResult {
 
 fn zrandmember_count(ctx: &mut Ctx, l: i64, withscores: bool) -> CmdResult {
     let argv = ctx.argv;
-    let (z, out) = read_zset(ctx, &argv[1])?;
+    let (z, out) = read_zset(ctx, argv[1])?;
     let Some(z) = z else {
         out.array(0);
         return Ok(());
@@ -1551,9 +1547,9 @@ fn zrandmember_count(ctx: &mut Ctx, l: i64, withscores: bool) -> CmdResult {
 /// ZSCAN key cursor [MATCH pattern] [COUNT count]
 pub fn zscan(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let cursor = parse_cursor(&argv[2])?;
+    let cursor = parse_cursor(argv[2])?;
     {
-        let (z, out) = read_zset(ctx, &argv[1])?;
+        let (z, out) = read_zset(ctx, argv[1])?;
         if z.is_none() {
             out.array(2);
             out.bulk(b"0");
@@ -1565,7 +1561,7 @@ pub fn zscan(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now_ms;
     let dbi = ctx.client.db;
     let Some(Value::ZSet(z)) = ctx.srv.keyspace.dbs[dbi]
-        .peek(&argv[1], now)
+        .peek(argv[1], now)
         .map(|o| &o.value)
     else {
         unreachable!("checked above");
@@ -1639,7 +1635,7 @@ fn bzpop_generic(
     count: Option<usize>,
 ) -> CmdResult {
     let argv = ctx.argv;
-    let deadline = crate::blocking::parse_timeout(&argv[timeout_idx], ctx.now_ms)?;
+    let deadline = crate::blocking::parse_timeout(argv[timeout_idx], ctx.now_ms)?;
     let db = ctx.client.db;
     let now = ctx.now_ms;
     let touch = touch(ctx);

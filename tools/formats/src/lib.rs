@@ -23,5 +23,5 @@ pub mod value;
 
 pub use decode::{DecodeError, ReplyDecoder};
 pub use reply::{ProtoVersion, ReplyBuf};
-pub use request::{ParseLimits, ProtocolError, Request, RequestParser};
+pub use request::{Batch, ParseLimits, ProtocolError, Request, RequestParser};
 pub use value::RespValue;

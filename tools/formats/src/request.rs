@@ -115,11 +115,88 @@ impl fmt::Display for ProtocolError {
 
 impl std::error::Error for ProtocolError {}
 
+/// Complete commands parsed from a read buffer, kept as argument offsets: nothing is
+/// copied and nothing is reference-counted. The buffer must not lose its front bytes
+/// while a batch refers to them: the owner runs the commands, then removes
+/// [`consumed`](Self::consumed) bytes from the buffer and tells the parser
+/// ([`RequestParser::consume`]).
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// `(start, end)` of each argument: in the read buffer, or, for an inline command,
+    /// in `inline_args`.
+    spans: Vec<(usize, usize)>,
+    /// Per command: its first span, its argument count and whether it came inline.
+    cmds: Vec<(usize, usize, bool)>,
+    /// Unescaped arguments of inline commands.
+    inline_args: Vec<u8>,
+    /// Buffer bytes the parsed commands take, from the start of the buffer.
+    consumed: usize,
+}
+
+impl Batch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of commands in the batch.
+    pub fn len(&self) -> usize {
+        self.cmds.len()
+    }
+
+    /// True when no command is in the batch.
+    pub fn is_empty(&self) -> bool {
+        self.cmds.is_empty()
+    }
+
+    /// Bytes of the buffer the batch's commands take (from its start).
+    pub fn consumed(&self) -> usize {
+        self.consumed
+    }
+
+    /// Number of arguments (the name included) of command `i`.
+    pub fn argc(&self, i: usize) -> usize {
+        self.cmds[i].1
+    }
+
+    /// True if command `i` came as an inline command.
+    pub fn is_inline(&self, i: usize) -> bool {
+        self.cmds[i].2
+    }
+
+    /// The arguments of command `i`, as slices of `buf` (the buffer it was parsed from).
+    pub fn args<'b>(&'b self, buf: &'b [u8], i: usize) -> impl ExactSizeIterator<Item = &'b [u8]> {
+        let (first, n, inline) = self.cmds[i];
+        let src: &'b [u8] = if inline { &self.inline_args } else { buf };
+        self.spans[first..first + n]
+            .iter()
+            .map(move |&(s, e)| &src[s..e])
+    }
+
+    /// Forgets every command (the caller has removed [`consumed`](Self::consumed)
+    /// bytes from the buffer, or will not look at them again).
+    pub fn clear(&mut self) {
+        self.spans.clear();
+        self.cmds.clear();
+        self.inline_args.clear();
+        self.consumed = 0;
+        // A huge command must not pin its offsets table for the connection's life.
+        if self.spans.capacity() > 4096 {
+            self.spans = Vec::new();
+        }
+        if self.inline_args.capacity() > 64 * 1024 {
+            self.inline_args = Vec::new();
+        }
+    }
+}
+
 /// Parser state for one connection. See the module docs.
 #[derive(Debug, Default)]
 pub struct RequestParser {
-    /// Where parsing resumes in the buffer (the buffer starts at the current command).
+    /// Where parsing resumes in the buffer.
     pos: usize,
+    /// Where the command being parsed starts (the end of the last complete one).
+    cmd_start: usize,
     /// Bulk arguments still expected by the current multibulk command (0: none open).
     remaining: usize,
     /// Length of the bulk argument whose header was read but whose body was not.
@@ -143,7 +220,7 @@ impl RequestParser {
 
     /// True when a command has been partly received.
     pub fn in_command(&self) -> bool {
-        self.remaining > 0 || self.pos > 0
+        self.remaining > 0 || self.pos > self.cmd_start
     }
 
     /// Bytes the current command still needs at least (a read-size hint, 0 if unknown).
@@ -154,31 +231,44 @@ impl RequestParser {
         }
     }
 
-    /// Parses the next complete command from `buf`, consuming its bytes. `Ok(None)`
-    /// means more bytes are needed; what was already parsed is remembered.
-    pub fn parse(
+    /// The caller removed `n` bytes (at most the batch's [`Batch::consumed`]) from the
+    /// front of the buffer.
+    pub fn consume(&mut self, n: usize) {
+        debug_assert!(n <= self.cmd_start);
+        self.pos -= n;
+        self.cmd_start -= n;
+        for a in self.args.iter_mut() {
+            a.0 -= n;
+            a.1 -= n;
+        }
+    }
+
+    /// Parses the next complete command from `buf` into `batch`; `Ok(false)` means more
+    /// bytes are needed (what was already parsed is remembered). The buffer keeps its
+    /// bytes: see [`Batch`].
+    pub fn parse_next(
         &mut self,
         buf: &mut BytesMut,
         limits: &ParseLimits,
-    ) -> Result<Option<Request>, ProtocolError> {
+        batch: &mut Batch,
+    ) -> Result<bool, ProtocolError> {
         loop {
             if self.remaining == 0 {
                 if self.pos >= buf.len() {
-                    return Ok(None);
+                    return Ok(false);
                 }
                 if buf[self.pos] != b'*' {
-                    match self.inline(buf)? {
-                        Some(Some(req)) => return Ok(Some(req)),
-                        Some(None) => continue, // empty line
-                        None => return Ok(None),
+                    match self.inline(buf, batch)? {
+                        Some(true) => return Ok(true),
+                        Some(false) => continue, // empty line
+                        None => return Ok(false),
                     }
                 }
                 match self.multibulk_header(buf, limits)? {
-                    None => return Ok(None),
+                    None => return Ok(false),
                     Some(0) => {
                         // `*0` or a negative count: an empty command, skipped.
-                        buf.advance(self.pos);
-                        self.pos = 0;
+                        self.command_done(batch);
                         continue;
                     }
                     Some(n) => {
@@ -193,33 +283,56 @@ impl RequestParser {
                     Some(len) => len,
                     None => match self.bulk_header(buf, limits)? {
                         Some(len) => len,
-                        None => return Ok(None),
+                        None => return Ok(false),
                     },
                 };
                 if buf.len() - self.pos < len + 2 {
-                    return Ok(None);
+                    return Ok(false);
                 }
                 self.args.push((self.pos, self.pos + len));
                 self.pos += len + 2;
                 self.bulk_len = None;
                 self.remaining -= 1;
             }
-            let frame = buf.split_to(self.pos).freeze();
-            self.pos = 0;
-            let argv = self
-                .args
-                .drain(..)
-                .map(|(s, e)| frame.slice(s..e))
-                .collect();
-            // A huge command must not pin its offsets table for the connection's life.
+            batch.cmds.push((batch.spans.len(), self.args.len(), false));
+            batch.spans.extend_from_slice(&self.args);
+            self.args.clear();
             if self.args.capacity() > 1024 {
                 self.args = Vec::new();
             }
-            return Ok(Some(Request {
-                argv,
-                inline: false,
-            }));
+            self.command_done(batch);
+            return Ok(true);
         }
+    }
+
+    /// The command (or empty line) ending at `pos` is complete.
+    fn command_done(&mut self, batch: &mut Batch) {
+        self.cmd_start = self.pos;
+        batch.consumed = self.pos;
+    }
+
+    /// Parses the next complete command from `buf`, consuming its bytes, and returns
+    /// it with its own copies of the arguments. `Ok(None)` means more bytes are needed.
+    /// (The server uses [`parse_next`](Self::parse_next), which copies nothing.)
+    pub fn parse(
+        &mut self,
+        buf: &mut BytesMut,
+        limits: &ParseLimits,
+    ) -> Result<Option<Request>, ProtocolError> {
+        let mut batch = Batch::new();
+        let got = self.parse_next(buf, limits, &mut batch);
+        let req = match got {
+            Ok(true) => Some(Request {
+                argv: batch.args(buf, 0).map(Bytes::copy_from_slice).collect(),
+                inline: batch.is_inline(0),
+            }),
+            Ok(false) => None,
+            Err(e) => return Err(e),
+        };
+        let n = batch.consumed();
+        buf.advance(n);
+        self.consume(n);
+        Ok(req)
     }
 
     /// Reads `*N\r\n`. `Some(0)` for an empty command.
@@ -283,8 +396,9 @@ impl RequestParser {
         Ok(Some(n))
     }
 
-    /// Reads an inline command. `Some(None)` for an empty line, `None` if incomplete.
-    fn inline(&mut self, buf: &mut BytesMut) -> Result<Option<Option<Request>>, ProtocolError> {
+    /// Reads an inline command into `batch`. `Some(false)` for an empty line, `None`
+    /// if incomplete.
+    fn inline(&mut self, buf: &BytesMut, batch: &mut Batch) -> Result<Option<bool>, ProtocolError> {
         let Some(nl) = find(buf, self.pos, b'\n') else {
             if buf.len() - self.pos > INLINE_MAX_SIZE {
                 return Err(ProtocolError::TooBigInline);
@@ -296,15 +410,18 @@ impl RequestParser {
             end -= 1;
         }
         let argv = split_args(&buf[self.pos..end]).ok_or(ProtocolError::UnbalancedQuotes)?;
-        buf.advance(nl + 1);
-        self.pos = 0;
+        self.pos = nl + 1;
+        self.command_done(batch);
         if argv.is_empty() {
-            return Ok(Some(None));
+            return Ok(Some(false));
         }
-        Ok(Some(Some(Request {
-            argv: argv.into_iter().map(Bytes::from).collect(),
-            inline: true,
-        })))
+        batch.cmds.push((batch.spans.len(), argv.len(), true));
+        for a in argv {
+            let s = batch.inline_args.len();
+            batch.inline_args.extend_from_slice(&a);
+            batch.spans.push((s, batch.inline_args.len()));
+        }
+        Ok(Some(true))
     }
 }
 
@@ -451,6 +568,36 @@ set a \"b\\x41\\n\" 'c\\'d'\n*1\r\n$0\r\n\r\n";
             }
             assert_eq!(out, expected(), "cut at {cut}");
             assert!(buf.is_empty());
+        }
+    }
+
+    /// The server's way: parse every complete command into a batch, run them, then
+    /// drop their bytes; the stream cut anywhere gives the same commands.
+    #[test]
+    fn batches_over_every_split_point() {
+        for cut in 0..=STREAM.len() {
+            let mut p = RequestParser::new();
+            let mut buf = BytesMut::new();
+            let mut out = Vec::new();
+            for chunk in [&STREAM[..cut], &STREAM[cut..]] {
+                buf.extend_from_slice(chunk);
+                let mut batch = Batch::new();
+                while p
+                    .parse_next(&mut buf, &ParseLimits::default(), &mut batch)
+                    .unwrap()
+                {}
+                for i in 0..batch.len() {
+                    assert_eq!(batch.argc(i), batch.args(&buf, i).len());
+                    out.push(batch.args(&buf, i).map(|a| a.to_vec()).collect::<Vec<_>>());
+                }
+                let n = batch.consumed();
+                buf.advance(n);
+                p.consume(n);
+                batch.clear();
+            }
+            assert_eq!(out, expected(), "cut at {cut}");
+            assert!(buf.is_empty());
+            assert!(!p.in_command());
         }
     }
 
