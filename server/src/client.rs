@@ -102,6 +102,34 @@ pub enum ClientKind {
 }
 
 /// One client's state.
+/// A command name of at most [`CommandName::MAX`] bytes, kept inline.
+#[derive(Debug, Clone, Copy)]
+pub struct CommandName {
+    len: u8,
+    bytes: [u8; CommandName::MAX],
+}
+
+impl CommandName {
+    /// The longest name kept (every command name of the table fits).
+    pub const MAX: usize = 30;
+
+    /// `name` if it is short enough.
+    pub fn new(name: &[u8]) -> Option<Self> {
+        let mut bytes = [0; Self::MAX];
+        bytes.get_mut(..name.len())?.copy_from_slice(name);
+        Some(CommandName {
+            len: name.len() as u8,
+            bytes,
+        })
+    }
+
+    /// True if `name` is exactly these bytes.
+    #[inline]
+    pub fn is(&self, name: &[u8]) -> bool {
+        self.len as usize == name.len() && self.bytes[..name.len()] == *name
+    }
+}
+
 pub struct Client {
     /// Unique, increasing id (CLIENT ID).
     pub id: u64,
@@ -142,7 +170,11 @@ pub struct Client {
     /// Unix ms of the last command.
     pub last_interaction_ms: i64,
     /// Full name of the last command run (`client|list`), for CLIENT LIST `cmd=`.
-    pub last_cmd: String,
+    pub last_cmd: &'static str,
+    /// The last command name looked up, exactly as sent, and what it found: clients
+    /// tend to send the same command again, and comparing a few bytes is cheaper than
+    /// a case-folding table lookup.
+    pub last_lookup: Option<(CommandName, &'static redis_commands::CommandSpec)>,
     /// Query buffer bytes and free space, reported by CLIENT LIST.
     pub qbuf: usize,
     pub qbuf_free: usize,
@@ -189,7 +221,8 @@ impl Client {
             deny_blocking: false,
             created_ms: now_ms,
             last_interaction_ms: now_ms,
-            last_cmd: "NULL".to_string(),
+            last_cmd: "NULL",
+            last_lookup: None,
             qbuf: 0,
             qbuf_free: 0,
             argv_mem: 0,

@@ -168,6 +168,23 @@ fn renamed_lookup(srv: &Server, argv: &[&[u8]]) -> Option<&'static CommandSpec> 
     }
 }
 
+/// The table lookup, through the client's one-entry cache of its last command name
+/// (commands with subcommands are not cached: their second argument decides).
+#[inline]
+fn cached_lookup(client: &mut Client, argv: &[&[u8]]) -> Option<&'static CommandSpec> {
+    let name = *argv.first()?;
+    if let Some((last, spec)) = &client.last_lookup {
+        if last.is(name) {
+            return Some(spec);
+        }
+    }
+    let spec = redis_commands::table().lookup(argv)?;
+    if spec.subcommands.is_empty() {
+        client.last_lookup = crate::client::CommandName::new(name).map(|n| (n, spec));
+    }
+    Some(spec)
+}
+
 /// Counts an error reply in INFO errorstats (by its first word) and stats.
 pub fn count_error(srv: &mut Server, msg: &str) {
     srv.stats.total_error_replies += 1;
@@ -240,21 +257,19 @@ fn run(
     now: i64,
     start: Instant,
 ) -> Option<Instant> {
-    let table = redis_commands::table();
     let spec = if srv.renames.is_empty() {
-        table.lookup(argv)
+        cached_lookup(client, argv)
     } else {
         renamed_lookup(srv, argv)
     };
     let spec = spec.filter(|s| cmd::is_implemented(s));
     let Some(spec) = spec else {
-        client.last_cmd = "NULL".into();
+        client.last_cmd = "NULL";
         let msg = unknown_command_error(argv);
         reject(srv, client, out, None, &msg);
         return None;
     };
-    client.last_cmd.clear();
-    client.last_cmd.push_str(&spec.name);
+    client.last_cmd = spec.name.as_str();
     if !spec.arity_ok(argv.len()) {
         let msg = format!("ERR wrong number of arguments for '{}' command", spec.name);
         reject(srv, client, out, Some(spec), &msg);
@@ -336,8 +351,7 @@ pub fn call_queued(
         out.error(&unknown_command_error(argv));
         return;
     };
-    client.last_cmd.clear();
-    client.last_cmd.push_str(&spec.name);
+    client.last_cmd = spec.name.as_str();
     call(shared, srv, client, argv, out, spec, handler, now, start);
 }
 
