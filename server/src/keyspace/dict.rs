@@ -45,6 +45,9 @@ impl<V> Table<V> {
 }
 
 const INITIAL_SIZE: usize = 4;
+/// A finished rehash that frees a bucket array this long (64 KiB) returns the
+/// allocator's dirty pages to the system.
+const PURGE_AFTER_FREEING_BUCKETS: usize = 8 * 1024;
 /// Buckets moved per rehash step taken by ordinary operations.
 const STEP_BUCKETS: usize = 1;
 
@@ -281,8 +284,16 @@ impl<V> Dict<V> {
 
     fn finish_rehash(&mut self) {
         self.t.swap(0, 1);
-        self.t[1] = Table::empty();
+        let old = std::mem::replace(&mut self.t[1], Table::empty());
         self.rehash_idx = None;
+        let big = old.buckets.len() >= PURGE_AFTER_FREEING_BUCKETS;
+        drop(old);
+        if big {
+            // A growing table never fits in the array it leaves: the allocator
+            // would keep those pages dirty (resident) until its decay runs, which
+            // an idle server never triggers. Give them back now.
+            crate::alloc::purge();
+        }
     }
 
     /// Moves up to `n` non-empty buckets to the new table (visiting at most `10 * n`
