@@ -94,7 +94,7 @@ fn box_arg(w: &[u8], h: &[u8], u: &[u8]) -> Result<(f64, f64, f64), CmdError> {
 
 /// Redis's "human" long double text of a double: "%.17f" without trailing zeros
 /// (nor a trailing dot), "-0" written "0".
-fn human<'a>(d: f64, buf: &'a mut [u8; 64]) -> &'a [u8] {
+fn human(d: f64, buf: &mut [u8; 64]) -> &[u8] {
     if d.is_infinite() {
         return if d > 0.0 { b"inf" } else { b"-inf" };
     }
@@ -212,7 +212,7 @@ pub fn geoadd(ctx: &mut Ctx) -> CmdResult {
     }
     let rest = argv.len() - longidx;
     // GEOADD checks the triplets, ZADD (which Redis hands the work to) refuses none.
-    if rest % 3 != 0 || (xx && nx) || rest == 0 {
+    if !rest.is_multiple_of(3) || (xx && nx) || rest == 0 {
         return Err(errors::SYNTAX.into());
     }
     let triplets = &argv[longidx..];
@@ -816,11 +816,11 @@ mod tests {
         let f = |d: f64| String::from_utf8(fixed4(d, &mut [0; 32]).to_vec()).unwrap();
         assert_eq!(f(0.0), "0.0000");
         assert_eq!(f(0.0001), "0.0001");
-        assert_eq!(f(6.0642951598391699e-05), "0.0001");
+        assert_eq!(f(6.064_295_159_839_17e-5), "0.0001");
         assert_eq!(f(0.01), "0.0100");
         assert_eq!(f(-0.01), "-0.0100");
         assert_eq!(f(0.00001), "0.0000");
-        assert_eq!(f(166274.15156960039), "166274.1516");
+        assert_eq!(f(166_274.151_569_600_4), "166274.1516");
         assert_eq!(f(1.5), "1.5000");
     }
 

@@ -547,7 +547,7 @@ fn estimate(histo: &[u32; 64]) -> u64 {
     // llroundl, then the double it is stored in, then the cast to uint64_t, as
     // x86-64 does them: a value out of the long long range becomes 2^63.
     let r = (ALPHA_INF * m * m / z).round();
-    if r.is_finite() && r >= 0.0 && r < 9_223_372_036_854_775_808.0 {
+    if (0.0..9_223_372_036_854_775_808.0).contains(&r) {
         r as u64
     } else {
         1u64 << 63
