@@ -563,6 +563,60 @@ fn hll_strings_from_real_redis_count_the_same() {
     }
 }
 
+/// Corrupted HyperLogLogs (random bytes overwritten, as Redis's fuzz test does):
+/// the same errors, counts and resulting bytes as Redis, and no crash.
+#[test]
+fn corrupted_hlls_behave_the_same() {
+    let Some(mut pair) = start() else { return };
+    let mut rng = fastrand::Rng::with_seed(99);
+    for round in 0..300 {
+        pair.both(&args("DEL hll other"));
+        let mut c = vec![b"PFADD".to_vec(), b"hll".to_vec()];
+        for _ in 0..rng.usize(0..if round % 3 == 0 { 3000 } else { 300 }) {
+            c.push(rng.u32(..).to_string().into_bytes());
+        }
+        pair.both(&c);
+        pair.both(&args("PFADD other x y z"));
+        let len_reply = pair.b.cmd(&args("STRLEN hll"));
+        let len: usize = String::from_utf8_lossy(&len_reply[1..len_reply.len() - 2])
+            .parse()
+            .unwrap();
+        for _ in 0..rng.usize(1..4) {
+            // Mostly the opcodes, sometimes the header or past the end.
+            let pos = if rng.u8(0..8) == 0 {
+                rng.usize(0..len + 3)
+            } else {
+                16 + rng.usize(0..len.saturating_sub(16).max(1))
+            };
+            let byte = vec![rng.u8(..)];
+            let set = cmd(&[b"SETRANGE", b"hll", pos.to_string().as_bytes(), &byte]);
+            pair.both(&set);
+        }
+        let mut add = vec![b"PFADD".to_vec(), b"hll".to_vec()];
+        for _ in 0..rng.usize(0..20) {
+            add.push(rng.u32(..).to_string().into_bytes());
+        }
+        for c in [
+            add,
+            args("PFCOUNT hll"),
+            args("PFCOUNT hll other"),
+            args("PFMERGE other hll"),
+            args("PFDEBUG DECODE hll"),
+            args("GET hll"),
+            args("GET other"),
+        ] {
+            let (ra, rb) = pair.both(&c);
+            assert!(
+                ra == rb,
+                "round {round}: {:?}\n ours: {}\n real: {}",
+                String::from_utf8_lossy(&c[0]),
+                show(&ra),
+                show(&rb)
+            );
+        }
+    }
+}
+
 /// Random elements from a small universe, so adds repeat.
 fn elem(rng: &mut fastrand::Rng) -> Vec<u8> {
     match rng.u8(0..4) {

@@ -217,6 +217,9 @@ pub fn pfdebug(ctx: &mut Ctx) -> CmdResult {
         .into());
     }
     ctx.dirty(dirty);
+    // Redis counts the conversion as a change but signals no modified key: WATCHes
+    // of the key hold.
+    ctx.unchanged_keys |= 1 << 2;
     Ok(())
 }
 
