@@ -17,8 +17,10 @@ mod config;
 pub mod connection;
 pub mod debug;
 mod expire;
+mod geo;
 pub mod hash;
 pub mod help;
+mod hll;
 pub mod info;
 pub mod keyspace;
 mod lcs;
@@ -44,7 +46,9 @@ const GROUPS: &[&[(&str, Handler)]] = &[
     connection::HANDLERS,
     debug::HANDLERS,
     expire::HANDLERS,
+    geo::HANDLERS,
     hash::HANDLERS,
+    hll::HANDLERS,
     info::HANDLERS,
     keyspace::HANDLERS,
     multi::HANDLERS,
