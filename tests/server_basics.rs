@@ -32,6 +32,32 @@ fn pipelined_and_inline_commands() {
     assert_eq!(c.read_reply().unwrap(), RespValue::Bulk(b"2".to_vec()));
 }
 
+/// The same command name again, with another subcommand or in another case, finds
+/// the right command (the dispatcher caches the last name a client sent).
+#[test]
+fn repeated_names_find_the_right_command() {
+    let s = Server::start(&our_server(), &[]);
+    let mut c = s.client();
+    c.send_raw(
+        b"CONFIG SET maxmemory-samples 7\r\nCONFIG GET maxmemory-samples\r\n\
+config set maxmemory-samples 6\r\nConfig Get maxmemory-samples\r\nSET k v\r\nset k w\r\nGET k\r\n",
+    );
+    let pair = |v: &str| {
+        RespValue::Array(vec![
+            RespValue::Bulk(b"maxmemory-samples".to_vec()),
+            RespValue::Bulk(v.as_bytes().to_vec()),
+        ])
+    };
+    let ok = RespValue::Status(b"OK".to_vec());
+    assert_eq!(c.read_reply().unwrap(), ok);
+    assert_eq!(c.read_reply().unwrap(), pair("7"));
+    assert_eq!(c.read_reply().unwrap(), ok);
+    assert_eq!(c.read_reply().unwrap(), pair("6"));
+    assert_eq!(c.read_reply().unwrap(), ok);
+    assert_eq!(c.read_reply().unwrap(), ok);
+    assert_eq!(c.read_reply().unwrap(), RespValue::Bulk(b"w".to_vec()));
+}
+
 #[test]
 fn protocol_error_replies_then_closes() {
     let s = Server::start(&our_server(), &[]);

@@ -179,7 +179,8 @@ fn cached_lookup(client: &mut Client, argv: &[&[u8]]) -> Option<&'static Command
         }
     }
     let spec = redis_commands::table().lookup(argv)?;
-    if spec.subcommands.is_empty() {
+    // A subcommand (`config|get`) was chosen by the second argument: not cached.
+    if spec.subcommands.is_empty() && !spec.name.contains('|') {
         client.last_lookup = crate::client::CommandName::new(name).map(|n| (n, spec));
     }
     Some(spec)

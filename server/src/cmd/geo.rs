@@ -10,7 +10,6 @@ use crate::object::Value;
 use crate::state::Server;
 use crate::types::geohash::{self as gh, Shape, ShapeKind};
 use crate::types::zset::ZSet;
-use bytes::Bytes;
 use std::cmp::Ordering;
 use std::io::Write;
 
@@ -198,7 +197,7 @@ pub fn geoadd(ctx: &mut Ctx) -> CmdResult {
     let (mut nx, mut xx, mut ch) = (false, false, false);
     let mut longidx = 2;
     while longidx < argv.len() {
-        let o: &[u8] = &argv[longidx];
+        let o: &[u8] = argv[longidx];
         if is(o, "nx") {
             nx = true;
         } else if is(o, "xx") {
@@ -225,19 +224,19 @@ pub fn geoadd(ctx: &mut Ctx) -> CmdResult {
         &mut large
     };
     for (s, t) in scores.iter_mut().zip(triplets.chunks_exact(3)) {
-        let [x, y] = lon_lat(&t[0], &t[1])?;
+        let [x, y] = lon_lat(t[0], t[1])?;
         *s = gh::score_of(x, y) as f64;
     }
     let scores: &[f64] = scores;
     let max_entries = ctx.srv.config.zset_max_listpack_entries;
     let max_value = ctx.srv.config.zset_max_listpack_value;
-    let key: &[u8] = &argv[1];
+    let key: &[u8] = argv[1];
     let db = ctx.client.db;
     let touch = !ctx.client.no_touch;
     let apply = |z: &mut ZSet| {
         let (mut added, mut updated) = (0u64, 0u64);
         for (t, &score) in triplets.chunks_exact(3).zip(scores) {
-            let m: &[u8] = &t[2];
+            let m: &[u8] = t[2];
             match z.score(m) {
                 Some(_) if nx => {}
                 Some(cur) => {
@@ -281,8 +280,8 @@ pub fn geoadd(ctx: &mut Ctx) -> CmdResult {
 /// GEOPOS key [member ...]
 pub fn geopos(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    read_zset(ctx, &argv[1])?;
-    let z = peek_zset(ctx.srv, ctx.client.db, &argv[1]);
+    read_zset(ctx, argv[1])?;
+    let z = peek_zset(ctx.srv, ctx.client.db, argv[1]);
     let out = &mut *ctx.out;
     out.array(argv.len() - 2);
     let mut buf = [0u8; 64];
@@ -303,8 +302,8 @@ pub fn geopos(ctx: &mut Ctx) -> CmdResult {
 /// GEOHASH key [member ...]
 pub fn geohash(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    read_zset(ctx, &argv[1])?;
-    let z = peek_zset(ctx.srv, ctx.client.db, &argv[1]);
+    read_zset(ctx, argv[1])?;
+    let z = peek_zset(ctx.srv, ctx.client.db, argv[1]);
     let out = &mut *ctx.out;
     out.array(argv.len() - 2);
     for m in &argv[2..] {
@@ -320,11 +319,11 @@ pub fn geohash(ctx: &mut Ctx) -> CmdResult {
 pub fn geodist(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     let to_meter = match argv.len() {
-        5 => unit(&argv[4])?,
+        5 => unit(argv[4])?,
         n if n > 5 => return Err(errors::SYNTAX.into()),
         _ => 1.0,
     };
-    let scores = read_zset(ctx, &argv[1])?.map(|z| (z.score(&argv[2]), z.score(&argv[3])));
+    let scores = read_zset(ctx, argv[1])?.map(|z| (z.score(argv[2]), z.score(argv[3])));
     let Some((Some(s1), Some(s2))) = scores else {
         ctx.out.null();
         return Ok(());
@@ -405,9 +404,9 @@ fn member_pos(ctx: &Ctx, key: &[u8], member: &[u8]) -> Result<[f64; 2], CmdError
 /// then the search over the nine cells, the sort and the reply or the stored zset.
 fn radius_generic(ctx: &mut Ctx, src_idx: usize, flags: u8) -> CmdResult {
     let argv = ctx.argv;
-    let src: &[u8] = &argv[src_idx];
+    let src: &[u8] = argv[src_idx];
     let exists = read_zset(ctx, src)?.is_some();
-    let mut storekey: Option<&Bytes> = None;
+    let mut storekey: Option<&[u8]> = None;
     let mut storedist = false;
     let mut shape = Shape {
         kind: ShapeKind::Circle { radius: 0.0 },
@@ -415,21 +414,21 @@ fn radius_generic(ctx: &mut Ctx, src_idx: usize, flags: u8) -> CmdResult {
         conversion: 0.0,
     };
     let base = if flags & COORDS != 0 {
-        shape.xy = lon_lat(&argv[2], &argv[3])?;
-        let (conversion, radius) = distance_arg(&argv[4], &argv[5])?;
+        shape.xy = lon_lat(argv[2], argv[3])?;
+        let (conversion, radius) = distance_arg(argv[4], argv[5])?;
         shape.conversion = conversion;
         shape.kind = ShapeKind::Circle { radius };
         6
     } else if flags & MEMBER != 0 {
         if exists {
-            shape.xy = member_pos(ctx, src, &argv[2])?;
-            let (conversion, radius) = distance_arg(&argv[3], &argv[4])?;
+            shape.xy = member_pos(ctx, src, argv[2])?;
+            let (conversion, radius) = distance_arg(argv[3], argv[4])?;
             shape.conversion = conversion;
             shape.kind = ShapeKind::Circle { radius };
         }
         5
     } else if flags & SEARCHSTORE != 0 {
-        storekey = Some(&argv[1]);
+        storekey = Some(argv[1]);
         3
     } else {
         2
@@ -446,7 +445,7 @@ fn radius_generic(ctx: &mut Ctx, src_idx: usize, flags: u8) -> CmdResult {
     let mut i = 0;
     while i < remaining {
         let args = &argv[base + i..];
-        let arg: &[u8] = &args[0];
+        let arg: &[u8] = args[0];
         if is(arg, "withdist") {
             withdist = true;
         } else if is(arg, "withhash") {
@@ -460,39 +459,39 @@ fn radius_generic(ctx: &mut Ctx, src_idx: usize, flags: u8) -> CmdResult {
         } else if is(arg, "desc") {
             sort = Sort::Desc;
         } else if is(arg, "count") && i + 1 < remaining {
-            count = redis_formats::num::parse_i64(&args[1]).ok_or(errors::NOT_INTEGER)?;
+            count = redis_formats::num::parse_i64(args[1]).ok_or(errors::NOT_INTEGER)?;
             if count <= 0 {
                 return Err("ERR COUNT must be > 0".into());
             }
             i += 1;
         } else if is(arg, "store") && i + 1 < remaining && store_ok {
-            storekey = Some(&argv[base + i + 1]);
+            storekey = Some(argv[base + i + 1]);
             storedist = false;
             i += 1;
         } else if is(arg, "storedist") && i + 1 < remaining && store_ok {
-            storekey = Some(&argv[base + i + 1]);
+            storekey = Some(argv[base + i + 1]);
             storedist = true;
             i += 1;
         } else if is(arg, "storedist") && search && flags & SEARCHSTORE != 0 {
             storedist = true;
         } else if is(arg, "frommember") && i + 1 < remaining && search && !fromloc {
             if exists {
-                shape.xy = member_pos(ctx, src, &args[1])?;
+                shape.xy = member_pos(ctx, src, args[1])?;
             }
             frommember = true;
             i += 1;
         } else if is(arg, "fromlonlat") && i + 2 < remaining && search && !frommember {
-            shape.xy = lon_lat(&args[1], &args[2])?;
+            shape.xy = lon_lat(args[1], args[2])?;
             fromloc = true;
             i += 2;
         } else if is(arg, "byradius") && i + 2 < remaining && search && !bybox {
-            let (conversion, radius) = distance_arg(&args[1], &args[2])?;
+            let (conversion, radius) = distance_arg(args[1], args[2])?;
             shape.conversion = conversion;
             shape.kind = ShapeKind::Circle { radius };
             byradius = true;
             i += 2;
         } else if is(arg, "bybox") && i + 3 < remaining && search && !byradius {
-            let (conversion, width, height) = box_arg(&args[1], &args[2], &args[3])?;
+            let (conversion, width, height) = box_arg(args[1], args[2], args[3])?;
             shape.conversion = conversion;
             shape.kind = ShapeKind::Rect { width, height };
             bybox = true;
@@ -514,7 +513,7 @@ fn radius_generic(ctx: &mut Ctx, src_idx: usize, flags: u8) -> CmdResult {
         )
         .into());
     }
-    let name = || String::from_utf8_lossy(&argv[0]).into_owned();
+    let name = || String::from_utf8_lossy(argv[0]).into_owned();
     if search && !(frommember || fromloc) {
         return Err(format!(
             "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for {}",

@@ -50,7 +50,7 @@ fn corrupt(_: hll::Corrupt) -> CmdError {
 /// PFADD key [element ...]
 pub fn pfadd(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let key: &[u8] = &argv[1];
+    let key: &[u8] = argv[1];
     let max = ctx.srv.config.hll_sparse_max_bytes;
     let mut updated = 0u64;
     match ctx.write_key(key) {
@@ -98,7 +98,7 @@ pub fn pfcount(ctx: &mut Ctx) -> CmdResult {
         ctx.out.int(hll::count_raw(&max) as i64);
         return Ok(());
     }
-    let key: &[u8] = &argv[1];
+    let key: &[u8] = argv[1];
     let Some(o) = ctx.read_key(key) else {
         ctx.out.int(0);
         return Ok(());
@@ -135,7 +135,7 @@ pub fn pfmerge(ctx: &mut Ctx) -> CmdResult {
         use_dense |= b[4] == hll::DENSE;
         hll::merge_into(&mut max, b).map_err(corrupt)?;
     }
-    let key: &[u8] = &argv[1];
+    let key: &[u8] = argv[1];
     let sparse_max = ctx.srv.config.hll_sparse_max_bytes;
     let db = ctx.client.db;
     let now = ctx.now_ms;
@@ -170,11 +170,11 @@ pub fn pfmerge(ctx: &mut Ctx) -> CmdResult {
 /// PFDEBUG GETREG|DECODE|ENCODING|TODENSE key
 pub fn pfdebug(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let sub: &[u8] = &argv[1];
+    let sub: &[u8] = argv[1];
     let db = ctx.client.db;
     let now = ctx.now_ms;
     let touch = !ctx.client.no_touch;
-    let Some(o) = lookup_key(ctx.srv, db, &argv[2], now, false, touch) else {
+    let Some(o) = lookup_key(ctx.srv, db, argv[2], now, false, touch) else {
         return Err("ERR The specified key does not exist".into());
     };
     let v = hll_raw(&mut o.value)?;
