@@ -165,6 +165,8 @@ pub struct Client {
     /// Blocking commands may not block now (inside MULTI/EXEC or a script): they
     /// reply as on timeout instead (Redis's CLIENT_DENY_BLOCKING).
     pub deny_blocking: bool,
+    /// True while EXEC runs this client's queued commands (BGSAVE is then scheduled).
+    pub in_exec: bool,
     /// Unix ms at connection.
     pub created_ms: i64,
     /// Unix ms of the last command.
@@ -219,6 +221,7 @@ impl Client {
             monitor: false,
             close_after_reply: false,
             deny_blocking: false,
+            in_exec: false,
             created_ms: now_ms,
             last_interaction_ms: now_ms,
             last_cmd: "NULL",

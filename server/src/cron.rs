@@ -98,6 +98,8 @@ fn tick(shared: &Shared, srv: &mut Server, ticks: u64, expire_state: &mut Expire
     srv.refresh_clock();
     let now = now_ms();
     srv.lru_clock = lru_clock_now();
+    crate::bgsave::cron(srv, now);
+    crate::startup::cron_shutdown(srv);
     let hz = srv.config.hz.clamp(1, 500) as u64;
     if srv.active_expire_enabled {
         let budget_us = effort(srv).slow_perc * 1_000_000 / hz / 100;

@@ -303,6 +303,15 @@ fn run(
         reject(srv, client, out, Some(spec), errors::OOM);
         return None;
     }
+    // A failed background save stops writes (and PING, as Redis) when
+    // stop-writes-on-bgsave-error asks it.
+    if !srv.last_bgsave_ok
+        && (spec.has_flag(CommandFlags::WRITE) || spec.name == "ping")
+        && crate::bgsave::writes_denied(srv)
+    {
+        reject(srv, client, out, Some(spec), crate::bgsave::MISCONF);
+        return None;
+    }
     // MONITOR makes a client a replica for Redis: it may not touch the keyspace.
     if client.monitor
         && (spec.has_flag(CommandFlags::WRITE)

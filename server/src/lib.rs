@@ -7,6 +7,7 @@
 //! encode replies into a `ReplyBuf`, which [`net`] writes back in one batch.
 
 pub mod alloc;
+pub mod bgsave;
 pub mod bitmap;
 pub mod blocking;
 pub mod client;

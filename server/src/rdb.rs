@@ -128,41 +128,66 @@ pub fn rdb_path(srv: &Server) -> PathBuf {
 /// Redis does), then counts the save (LASTSAVE, INFO, changes since the last save).
 pub fn save(srv: &mut Server, path: &Path, now_ms: i64) -> std::io::Result<()> {
     let tmp = PathBuf::from(format!("temp-{}.rdb", std::process::id()));
-    let result = write_snapshot(srv, &tmp, now_ms).and_then(|_| std::fs::rename(&tmp, path));
+    let cwd = || {
+        std::env::current_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default()
+    };
+    let result = match std::fs::File::create(&tmp) {
+        Err(e) => {
+            log(
+                Level::Warning,
+                &format!(
+                    "Failed opening the temp RDB file {} (in server root dir {}) for saving: {e}",
+                    tmp.display(),
+                    cwd()
+                ),
+            );
+            Err(e)
+        }
+        Ok(file) => match write_snapshot(srv, file, now_ms) {
+            Err(e) => {
+                log(Level::Warning, &format!("Write error saving DB on disk: {e}"));
+                Err(e)
+            }
+            Ok(()) => std::fs::rename(&tmp, path).inspect_err(|e| {
+                log(
+                    Level::Warning,
+                    &format!(
+                        "Error moving temp DB file {} on the final destination {} (in server root dir {}): {e}",
+                        tmp.display(),
+                        path.display(),
+                        cwd()
+                    ),
+                )
+            }),
+        },
+    };
     match result {
         Ok(()) => {
             log(Level::Notice, "DB saved on disk");
             srv.dirty = 0;
             srv.last_save_ms = now_ms;
             srv.last_bgsave_ok = true;
-            srv.rdb_saves += 1;
             Ok(())
         }
+        // A failed foreground save leaves rdb_last_bgsave_status alone, as Redis's
+        // rdbSave (only a failed BGSAVE child sets it to err).
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
-            log(
-                Level::Warning,
-                &format!(
-                    "Failed opening the temp RDB file {} (in server root dir {}) for saving: {e}",
-                    tmp.display(),
-                    std::env::current_dir()
-                        .map(|d| d.display().to_string())
-                        .unwrap_or_default()
-                ),
-            );
-            srv.last_bgsave_ok = false;
             Err(e)
         }
     }
 }
 
-fn write_snapshot(srv: &Server, path: &Path, now_ms: i64) -> std::io::Result<()> {
-    let file = std::fs::File::create(path)?;
+fn write_snapshot(srv: &Server, file: std::fs::File, now_ms: i64) -> std::io::Result<()> {
     let opts = redis_rdb::writer::Options {
         compression: srv.config.rdbcompression,
         checksum: srv.config.rdbchecksum,
     };
     let mut w = redis_rdb::writer::Writer::new(BufWriter::with_capacity(1 << 16, file), opts)?;
+    // rdb-key-save-delay: a pause per key, which tests use to catch a save under way.
+    let delay = srv.config.rdb_key_save_delay;
     w.aux(b"redis-ver", b"7.0.15")?;
     w.aux(b"redis-bits", b"64")?;
     w.aux(b"ctime", (now_ms / 1000).to_string().as_bytes())?;
@@ -178,6 +203,9 @@ fn write_snapshot(srv: &Server, path: &Path, now_ms: i64) -> std::io::Result<()>
         w.select_db(i as u64)?;
         w.resize_db(db.len() as u64, db.expires.len() as u64)?;
         for e in db.keys.iter() {
+            if delay != 0 {
+                debug_delay(delay);
+            }
             let expire = if e.value.has_expire {
                 db.expire_of(&e.key)
             } else {
@@ -201,6 +229,19 @@ fn write_snapshot(srv: &Server, path: &Path, now_ms: i64) -> std::io::Result<()>
     let mut out = w.finish()?;
     out.flush()?;
     out.get_ref().sync_all()
+}
+
+/// Redis's debugDelay: sleeps `usec` microseconds, or for a negative value sleeps
+/// 1 µs with probability 1/-usec (short pauses made statistically).
+fn debug_delay(usec: i32) {
+    let us = if usec < 0 {
+        (fastrand::u32(..usec.unsigned_abs()) == 0) as u64
+    } else {
+        usec as u64
+    };
+    if us > 0 {
+        std::thread::sleep(std::time::Duration::from_micros(us));
+    }
 }
 
 /// What a load found.

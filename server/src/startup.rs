@@ -12,6 +12,7 @@ use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::net::{TcpListener, TcpSocket, UnixListener};
 use tokio::sync::Notify;
@@ -333,7 +334,6 @@ async fn serve(
     let shared = Arc::new(Shared {
         state: Mutex::new(server),
         unpause: Notify::new(),
-        shutdown: Notify::new(),
         listeners: Mutex::new(None),
     });
     let _ = crate::state::SHARED.set(shared.clone());
@@ -398,36 +398,26 @@ async fn serve(
     }
     log(Level::Notice, "Ready to accept connections");
 
+    // A signal schedules the shutdown; the cron carries it out (`cron_shutdown`),
+    // and `shutdown` exits the process.
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .expect("SIGTERM handler");
     let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
         .expect("SIGINT handler");
+    install_insist_handler();
     loop {
-        let signal = tokio::select! {
-            _ = sigterm.recv() => Some("SIGTERM"),
-            _ = sigint.recv() => Some("SIGINT"),
-            _ = shared.shutdown.notified() => None,
-        };
-        let Some(name) = signal else {
-            // SHUTDOWN saved (or not) before asking.
-            break;
+        let (sig, name) = tokio::select! {
+            _ = sigterm.recv() => (libc::SIGTERM, "SIGTERM"),
+            _ = sigint.recv() => (libc::SIGINT, "SIGINT"),
         };
         log(
             Level::Warning,
             &format!("Received {name} scheduling shutdown..."),
         );
-        log(Level::Warning, "User requested shutdown...");
         let mut st = shared.state.lock();
-        if st.config.save.is_empty() || final_save(&mut st) {
-            break;
-        }
-        log(Level::Warning, &format!("{name} received but errors trying to shut down the server, check the logs for more information"));
+        st.shutdown_signal = Some(sig);
+        SHUTDOWN_ASAP.store(true, Ordering::SeqCst);
     }
-    if let Some(path) = shared.state.lock().config.unixsocket.clone() {
-        let _ = std::fs::remove_file(String::from_utf8_lossy(&path).as_ref());
-    }
-    log(Level::Warning, "Redis is now ready to exit, bye bye...");
-    0
 }
 
 /// Loads the RDB file at start-up, as Redis's loadDataFromDisk (AOF loading comes with
@@ -473,21 +463,106 @@ fn load_data(shared: &Shared) -> bool {
     }
 }
 
-/// The save before exiting (save points configured, or SHUTDOWN SAVE). False when it
-/// failed (the caller decides whether to exit anyway).
-pub fn final_save(st: &mut crate::state::Server) -> bool {
-    log(
-        Level::Warning,
-        "Saving the final RDB snapshot before exiting.",
-    );
-    let path = crate::rdb::rdb_path(st);
-    match crate::rdb::save(st, &path, crate::state::now_ms()) {
-        Ok(()) => true,
-        Err(_) => {
-            log(Level::Warning, "Error trying to save the DB, can't exit.");
-            false
+/// Set when SIGTERM/SIGINT asked for a shutdown the cron has not done yet; read by
+/// the raw SIGINT handler, for which a second SIGINT means "exit now".
+static SHUTDOWN_ASAP: AtomicBool = AtomicBool::new(false);
+
+/// What a shutdown does with the dataset (SHUTDOWN's options, or
+/// shutdown-on-sigterm / -sigint).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ShutdownFlags {
+    pub save: bool,
+    pub nosave: bool,
+    pub force: bool,
+}
+
+impl ShutdownFlags {
+    /// From a shutdown-on-sig* config value (`redis_server_config::shutdown_flags`).
+    pub fn from_config(bits: u32) -> Self {
+        use redis_server_config::shutdown_flags::{FORCE, NOSAVE, SAVE};
+        ShutdownFlags {
+            save: bits & SAVE != 0,
+            nosave: bits & NOSAVE != 0,
+            force: bits & FORCE != 0,
         }
     }
+}
+
+/// Redis's prepareForShutdown then exit: stops a BGSAVE child, saves when asked or
+/// when save points are configured (unless NOSAVE), removes the pid file and the
+/// unix socket, and exits the process. Returns only when the save failed without
+/// FORCE (the server goes on).
+pub fn shutdown(st: &mut crate::state::Server, flags: ShutdownFlags) -> bool {
+    crate::bgsave::kill_for_shutdown(st);
+    if flags.save || (!flags.nosave && !st.config.save.is_empty()) {
+        log(
+            Level::Notice,
+            "Saving the final RDB snapshot before exiting.",
+        );
+        let path = crate::rdb::rdb_path(st);
+        if crate::rdb::save(st, &path, crate::state::now_ms()).is_err() {
+            if flags.force {
+                log(Level::Warning, "Error trying to save the DB. Exit anyway.");
+            } else {
+                log(Level::Warning, "Error trying to save the DB, can't exit.");
+                log(
+                    Level::Warning,
+                    "Errors trying to shut down the server. Check the logs for more information.",
+                );
+                cancel_shutdown(st);
+                return false;
+            }
+        }
+    }
+    if let Some(p) = &st.config.pidfile {
+        log(Level::Notice, "Removing the pid file.");
+        let _ = std::fs::remove_file(String::from_utf8_lossy(p).as_ref());
+    }
+    if let Some(p) = &st.config.unixsocket {
+        let _ = std::fs::remove_file(String::from_utf8_lossy(p).as_ref());
+    }
+    log(Level::Warning, "Redis is now ready to exit, bye bye...");
+    std::process::exit(0)
+}
+
+/// Forgets a shutdown a signal asked for. False if none was pending.
+pub fn cancel_shutdown(st: &mut crate::state::Server) -> bool {
+    SHUTDOWN_ASAP.store(false, Ordering::SeqCst);
+    st.shutdown_signal.take().is_some()
+}
+
+/// The cron's part: a shutdown asked by a signal happens here, as in Redis's
+/// serverCron (so DEBUG PAUSE-CRON holds it and SHUTDOWN ABORT can cancel it).
+pub fn cron_shutdown(st: &mut crate::state::Server) {
+    let Some(sig) = st.shutdown_signal else {
+        return;
+    };
+    let bits = if sig == libc::SIGINT {
+        st.config.shutdown_on_sigint
+    } else {
+        st.config.shutdown_on_sigterm
+    };
+    log(Level::Warning, "User requested shutdown...");
+    shutdown(st, ShutdownFlags::from_config(bits));
+}
+
+/// Installs the raw SIGINT action that ends the process at once on a second SIGINT
+/// (the first one scheduled a shutdown that may be stuck saving), removing the
+/// temporary RDB file of a save under way, as Redis's sigShutdownHandler.
+fn install_insist_handler() {
+    let tmp = std::ffi::CString::new(format!("temp-{}.rdb", std::process::id()))
+        .expect("no NUL in a file name");
+    let action = move || {
+        if SHUTDOWN_ASAP.load(Ordering::SeqCst) {
+            // SAFETY: unlink and _exit are async-signal-safe; `tmp` was built before.
+            unsafe {
+                libc::unlink(tmp.as_ptr());
+                libc::_exit(1);
+            }
+        }
+    };
+    // SAFETY: the action only reads an atomic and calls async-signal-safe functions.
+    let _ = unsafe { signal_hook_registry::register(libc::SIGINT, action) };
 }
 
 async fn accept_tcp(shared: Arc<Shared>, listener: TcpListener) {

@@ -85,14 +85,6 @@ pub enum PauseKind {
     All,
 }
 
-/// How SHUTDOWN was asked to end the server.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ShutdownRequest {
-    pub save: Option<bool>,
-    pub now: bool,
-    pub force: bool,
-}
-
 /// Everything behind the lock. See the module docs.
 pub struct Server {
     /// Configuration in force.
@@ -121,8 +113,10 @@ pub struct Server {
     pub last_save_ms: i64,
     /// Whether the last save succeeded (INFO rdb_last_bgsave_status).
     pub last_bgsave_ok: bool,
-    /// Successful saves (INFO rdb_saves).
+    /// Saves started (INFO rdb_saves).
     pub rdb_saves: u64,
+    /// The BGSAVE child and its counters.
+    pub bgsave: crate::bgsave::BgsaveState,
     /// LRU clock in seconds, 24 bits, refreshed by the cron.
     pub lru_clock: u32,
     /// When the server started (unix ms and monotonic).
@@ -134,8 +128,9 @@ pub struct Server {
     pub clock_base: (i64, Instant),
     /// CLIENT PAUSE until this unix ms, and what it pauses.
     pub pause: Option<(PauseKind, i64)>,
-    /// Set by SHUTDOWN; the main task ends the server.
-    pub shutdown: Option<ShutdownRequest>,
+    /// The signal (SIGTERM, SIGINT) that asked for a shutdown the cron has not done
+    /// yet (`crate::startup::cron_shutdown`).
+    pub shutdown_signal: Option<i32>,
     /// The ports we listen on (reported by INFO).
     pub tcp_port: u16,
     /// `run_id` of INFO server.
@@ -170,8 +165,6 @@ pub struct Shared {
     pub state: Mutex<Server>,
     /// Wakes clients waiting on CLIENT PAUSE.
     pub unpause: Notify,
-    /// Wakes the main task when SHUTDOWN is requested.
-    pub shutdown: Notify,
     /// The TCP accept tasks (replaced by CONFIG SET port/bind).
     pub listeners: Mutex<Option<crate::startup::Listeners>>,
 }
@@ -200,12 +193,13 @@ impl Server {
             last_save_ms: now,
             last_bgsave_ok: true,
             rdb_saves: 0,
+            bgsave: crate::bgsave::BgsaveState::new(),
             lru_clock: lru_clock_now(),
             start_ms: now,
             start_instant: Instant::now(),
             clock_base: (now, Instant::now()),
             pause: None,
-            shutdown: None,
+            shutdown_signal: None,
             tcp_port: 0,
             run_id,
             active_expire_enabled: true,

@@ -403,14 +403,22 @@ pub fn info_string(
         f!("current_save_keys_processed:0");
         f!("current_save_keys_total:0");
         f!("rdb_changes_since_last_save:{}", srv.dirty);
-        f!("rdb_bgsave_in_progress:0");
+        f!(
+            "rdb_bgsave_in_progress:{}",
+            crate::bgsave::in_progress(srv) as u8
+        );
         f!("rdb_last_save_time:{}", srv.last_save_ms / 1000);
         f!(
             "rdb_last_bgsave_status:{}",
             if srv.last_bgsave_ok { "ok" } else { "err" }
         );
-        f!("rdb_last_bgsave_time_sec:-1");
-        f!("rdb_current_bgsave_time_sec:-1");
+        f!("rdb_last_bgsave_time_sec:{}", srv.bgsave.last_duration_s);
+        f!(
+            "rdb_current_bgsave_time_sec:{}",
+            srv.bgsave
+                .child
+                .map_or(-1, |c| (crate::state::now_ms() - c.started_ms) / 1000)
+        );
         f!("rdb_saves:{}", srv.rdb_saves);
         f!("rdb_last_cow_size:0");
         f!(
@@ -492,8 +500,8 @@ pub fn info_string(
         f!("pubsub_channels:0");
         f!("pubsub_patterns:0");
         f!("pubsubshard_channels:0");
-        f!("latest_fork_usec:0");
-        f!("total_forks:0");
+        f!("latest_fork_usec:{}", srv.bgsave.last_fork_us);
+        f!("total_forks:{}", srv.bgsave.total_forks);
         f!("migrate_cached_sockets:0");
         f!("slave_expires_tracked_keys:0");
         f!("active_defrag_hits:0");

@@ -299,9 +299,14 @@ pub fn flushall(ctx: &mut Ctx) -> CmdResult {
         n += empty_db(db, lazy, &mut garbage);
     }
     free_in_background(garbage);
-    // Redis then saves when save points are configured (resetting the count): RDB
-    // arrives with its own issue.
     ctx.dirty(n as u64);
+    // As Redis: a running BGSAVE would write the old data; with save points the
+    // empty dataset is saved at once (which resets the change count).
+    crate::bgsave::kill_child(ctx.srv);
+    if !ctx.srv.config.save.is_empty() {
+        let path = crate::rdb::rdb_path(ctx.srv);
+        let _ = crate::rdb::save(ctx.srv, &path, ctx.now_ms);
+    }
     ctx.out.ok();
     Ok(())
 }

@@ -100,11 +100,13 @@ fn exec(ctx: &mut Ctx) -> CmdResult {
     ctx.out.array(state.queue.len());
     // Nothing inside EXEC may wait: blocking commands answer as on a timeout.
     let deny = std::mem::replace(&mut ctx.client.deny_blocking, true);
+    ctx.client.in_exec = true;
     for queued in &state.queue {
         let argv: Vec<&[u8]> = queued.iter().map(|a| &a[..]).collect();
         crate::dispatch::call_queued(ctx.shared, ctx.srv, ctx.client, &argv, ctx.out);
     }
     ctx.client.deny_blocking = deny;
+    ctx.client.in_exec = false;
     Ok(())
 }
 

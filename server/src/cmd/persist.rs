@@ -1,10 +1,11 @@
-//! Persistence commands over `crate::rdb`: SAVE, LASTSAVE, DUMP and RESTORE (DEBUG
-//! RELOAD is in `debug.rs`). Partial: no BGSAVE or AOF yet.
+//! Persistence commands over `crate::rdb` and `crate::bgsave`: SAVE, BGSAVE, LASTSAVE,
+//! DUMP and RESTORE (DEBUG RELOAD is in `debug.rs`). Partial: no AOF yet.
 
 use crate::dispatch::{errors, CmdError, CmdResult, Ctx};
 
 /// The commands of this module.
 pub const HANDLERS: &[(&str, super::Handler)] = &[
+    ("bgsave", bgsave),
     ("dump", dump),
     ("lastsave", lastsave),
     ("restore", restore),
@@ -13,10 +14,41 @@ pub const HANDLERS: &[(&str, super::Handler)] = &[
 
 /// SAVE: writes the snapshot in the foreground.
 fn save(ctx: &mut Ctx) -> CmdResult {
+    if crate::bgsave::in_progress(ctx.srv) {
+        return Err(IN_PROGRESS.into());
+    }
+    ctx.srv.rdb_saves += 1;
     let path = crate::rdb::rdb_path(ctx.srv);
     match crate::rdb::save(ctx.srv, &path, ctx.now_ms) {
         Ok(()) => {
             ctx.out.ok();
+            Ok(())
+        }
+        Err(_) => Err("ERR".into()),
+    }
+}
+
+const IN_PROGRESS: &str = "ERR Background save already in progress";
+
+/// BGSAVE [SCHEDULE]: forks a child that writes the snapshot (`crate::bgsave`).
+/// Inside MULTI/EXEC it is scheduled for the cron, as Redis does.
+fn bgsave(ctx: &mut Ctx) -> CmdResult {
+    // SCHEDULE matters only while another kind of child (an AOF rewrite) runs, and
+    // this server forks no other kind yet.
+    if ctx.argc() > 2 || (ctx.argc() == 2 && !ctx.arg_is(1, "schedule")) {
+        return Err(errors::SYNTAX.into());
+    }
+    if crate::bgsave::in_progress(ctx.srv) {
+        return Err(IN_PROGRESS.into());
+    }
+    if ctx.client.in_exec {
+        ctx.srv.bgsave.scheduled = true;
+        ctx.out.simple(b"Background saving scheduled");
+        return Ok(());
+    }
+    match crate::bgsave::start(ctx.srv, ctx.now_ms) {
+        Ok(_) => {
+            ctx.out.simple(b"Background saving started");
             Ok(())
         }
         Err(_) => Err("ERR".into()),

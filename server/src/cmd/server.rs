@@ -5,7 +5,6 @@ use super::client::reply_help;
 use crate::dispatch::{errors, CmdResult, Ctx};
 use crate::introspection::LatencyEvent;
 use crate::log::{log, Level};
-use crate::state::ShutdownRequest;
 use std::fmt::Write as _;
 
 /// The commands of this module.
@@ -137,27 +136,24 @@ pub fn shutdown(ctx: &mut Ctx) -> CmdResult {
         return Err(errors::SYNTAX.into());
     }
     if abort {
-        // Shutdown never waits (no replicas to wait for), so none is ever in progress.
+        // Only a shutdown a signal asked for can be pending (SHUTDOWN itself never
+        // waits: there are no replicas to wait for).
+        if crate::startup::cancel_shutdown(ctx.srv) {
+            log(Level::Notice, "Shutdown manually aborted.");
+            ctx.out.ok();
+            return Ok(());
+        }
         return Err("ERR No shutdown in progress.".into());
     }
-    let wants_save = save || (!nosave && !ctx.srv.config.save.is_empty());
     log(Level::Warning, "User requested shutdown...");
-    if wants_save && !crate::startup::final_save(ctx.srv) {
-        if force {
-            log(Level::Warning, "Error trying to save the DB. Exit anyway.");
-        } else {
-            return Err("ERR Errors trying to SHUTDOWN. Check logs.".into());
-        }
-    }
-    ctx.srv.shutdown = Some(ShutdownRequest {
-        save: Some(wants_save),
-        now,
+    let flags = crate::startup::ShutdownFlags {
+        save,
+        nosave,
         force,
-    });
-    ctx.shared.shutdown.notify_one();
-    // Redis exits without replying: the connection closes with the process.
-    ctx.client.close_after_reply = true;
-    Ok(())
+    };
+    // Exits the process unless the save failed.
+    crate::startup::shutdown(ctx.srv, flags);
+    Err("ERR Errors trying to SHUTDOWN. Check logs.".into())
 }
 
 const LATENCY_HELP: &[&str] = &[
