@@ -84,6 +84,7 @@ pub fn start(srv: &mut Server, now_ms: i64) -> std::io::Result<libc::pid_t> {
     srv.bgsave.last_fork_us = before.elapsed().as_micros() as u64;
     srv.bgsave.total_forks += 1;
     srv.bgsave.scheduled = false;
+    crate::keyspace::dict::set_resize_allowed(false);
     srv.bgsave.child = Some(Child {
         pid,
         started_ms: now_ms,
@@ -113,6 +114,7 @@ pub fn check_child(srv: &mut Server, now_ms: i64) {
         return;
     }
     srv.bgsave.child = None;
+    crate::keyspace::dict::set_resize_allowed(true);
     srv.bgsave.last_duration_s = (now_ms - child.started_ms) / 1000;
     if r < 0 {
         // Not our child any more (reaped elsewhere): nothing to count.
@@ -146,6 +148,7 @@ pub fn kill_child(srv: &mut Server) {
     let Some(child) = srv.bgsave.child.take() else {
         return;
     };
+    crate::keyspace::dict::set_resize_allowed(true);
     // SAFETY: signals and reaps our own child.
     unsafe {
         libc::kill(child.pid, libc::SIGUSR1);

@@ -641,7 +641,9 @@ pub fn lookup_key<'s>(
             if read {
                 srv.stats.keyspace_hits += 1;
             }
-            if touch {
+            // While a BGSAVE child shares the pages, a read does not write the
+            // access time (each touch would copy a page), as Redis.
+            if touch && srv.bgsave.child.is_none() {
                 crate::evict::touch(
                     o,
                     cfg.maxmemory_policy,

@@ -45,6 +45,15 @@ impl<V> Table<V> {
 }
 
 const INITIAL_SIZE: usize = 4;
+/// False while a child process (BGSAVE) shares the parent's pages: tables then
+/// resize only when badly overfull. See [`set_resize_allowed`].
+static RESIZE_ALLOWED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Allows or holds back table resizing (held back while a fork child runs).
+pub fn set_resize_allowed(allowed: bool) {
+    RESIZE_ALLOWED.store(allowed, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// A finished rehash that frees a bucket array this long (64 KiB) returns the
 /// allocator's dirty pages to the system.
 const PURGE_AFTER_FREEING_BUCKETS: usize = 8 * 1024;
@@ -244,6 +253,14 @@ impl<V> Dict<V> {
         if t0.buckets.is_empty() {
             self.t[0] = Table::with_size(INITIAL_SIZE);
         } else if t0.used >= t0.buckets.len() {
+            // While a child process shares the pages, grow only when the table is
+            // five times overfull: a rehash writes every bucket (Redis's
+            // dict_can_resize / dict_force_resize_ratio).
+            if !RESIZE_ALLOWED.load(std::sync::atomic::Ordering::Relaxed)
+                && t0.used < 5 * t0.buckets.len()
+            {
+                return;
+            }
             if self.memory_guarded {
                 let more = (t0.used + 1).next_power_of_two() * std::mem::size_of::<usize>();
                 let ratio = t0.used as f64 / t0.buckets.len() as f64;
@@ -257,7 +274,7 @@ impl<V> Dict<V> {
 
     /// Shrinks when less than 10% of the buckets are used, as Redis's cron does.
     pub fn shrink_if_needed(&mut self) -> bool {
-        if self.is_rehashing() {
+        if self.is_rehashing() || !RESIZE_ALLOWED.load(std::sync::atomic::Ordering::Relaxed) {
             return false;
         }
         let size = self.t[0].buckets.len();
