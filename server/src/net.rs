@@ -132,6 +132,7 @@ where
     }
     if let Some(mut c) = st.clients.remove(slot) {
         crate::cmd::multi::unwatch_all(&mut st, &mut c);
+        crate::pubsub::forget_client(&mut st, &mut c);
     }
     st.monitors.retain(|(cid, _)| *cid != id);
 }
@@ -199,13 +200,8 @@ impl Connection {
                     if self.outbox.take_shrink_request() {
                         self.free_idle_query_buffer();
                     }
-                    let pending = std::mem::take(&mut *self.outbox.pending.lock());
-                    if !pending.is_empty() {
-                        if sock.write_all(&pending).await.is_err() {
-                            return false;
-                        }
-                        self.net_out += pending.len() as u64;
-                        self.writes += 1;
+                    if !self.write_pending(sock).await {
+                        return false;
                     }
                     continue;
                 }
@@ -306,9 +302,14 @@ impl Connection {
 
     /// Writes what others queued in the outbox; false when the socket failed.
     async fn write_pending<S: AsyncWrite + Unpin>(&mut self, sock: &mut S) -> bool {
-        let pending = std::mem::take(&mut *self.outbox.pending.lock());
+        if !self.outbox.has_pending() {
+            return true;
+        }
+        let pending = self.outbox.take_pending();
         if !pending.is_empty() {
-            if sock.write_all(&pending).await.is_err() {
+            let ok = sock.write_all(&pending).await.is_ok();
+            self.outbox.written();
+            if !ok {
                 return false;
             }
             self.net_out += pending.len() as u64;
@@ -430,6 +431,12 @@ impl Connection {
                 st.stats.total_reads_processed += std::mem::take(&mut self.reads);
                 st.stats.total_writes_processed += std::mem::take(&mut self.writes);
                 let mut client = st.clients.take(self.slot);
+                // Messages queued by others before this batch precede its replies.
+                if self.outbox.has_pending() {
+                    let pending = self.outbox.take_pending();
+                    self.out.buf.extend_from_slice(&pending);
+                    self.outbox.written();
+                }
                 client.qbuf = self.rbuf.len();
                 client.qbuf_free = self.buf_alloc.saturating_sub(self.rbuf.len());
                 self.out.proto = client.resp;

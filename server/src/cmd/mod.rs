@@ -25,6 +25,7 @@ mod lcs;
 pub mod list;
 pub mod multi;
 mod persist;
+mod pubsub;
 pub mod server;
 mod set;
 mod sort;
@@ -50,6 +51,7 @@ const GROUPS: &[&[(&str, Handler)]] = &[
     multi::HANDLERS,
     list::HANDLERS,
     persist::HANDLERS,
+    pubsub::HANDLERS,
     server::HANDLERS,
     sort::HANDLERS,
     set::HANDLERS,

@@ -100,9 +100,11 @@ fn exec(ctx: &mut Ctx) -> CmdResult {
     ctx.out.array(state.queue.len());
     // Nothing inside EXEC may wait: blocking commands answer as on a timeout.
     let deny = std::mem::replace(&mut ctx.client.deny_blocking, true);
+    ctx.client.in_exec = true;
     for argv in &state.queue {
         crate::dispatch::call_queued(ctx.shared, ctx.srv, ctx.client, argv, ctx.out);
     }
+    ctx.client.in_exec = false;
     ctx.client.deny_blocking = deny;
     Ok(())
 }
