@@ -302,12 +302,19 @@ impl Connection {
 
     /// Writes what others queued in the outbox; false when the socket failed.
     async fn write_pending<S: AsyncWrite + Unpin>(&mut self, sock: &mut S) -> bool {
-        if !self.outbox.has_pending() {
-            return true;
-        }
-        let pending = self.outbox.take_pending();
-        if !pending.is_empty() {
-            let ok = sock.write_all(&pending).await.is_ok();
+        while self.outbox.has_pending() {
+            let pending = self.outbox.take_pending();
+            // A subscriber that does not read can be killed (output buffer limits)
+            // while its socket is full: stop waiting then.
+            let outbox = self.outbox.clone();
+            let ok = tokio::select! {
+                r = sock.write_all(&pending) => r.is_ok(),
+                _ = async {
+                    while !outbox.is_killed() {
+                        outbox.notify.notified().await;
+                    }
+                } => false,
+            };
             self.outbox.written();
             if !ok {
                 return false;

@@ -194,6 +194,10 @@ fn close_overflowing(srv: &mut Server, over: Overflows) {
         c.obuf = c.outbox.output_bytes();
         let info = crate::cmd::client::info_line(c, now, None);
         c.outbox.kill();
+        // Closed at once for Redis (freeClientAsync): its subscriptions go now,
+        // even while its connection task still waits on a full socket.
+        let subs = c.subs.take();
+        forget_subs(srv, id, subs);
         srv.stats.client_outbuf_limit_disconnections += 1;
         crate::log::log(
             crate::log::Level::Warning,
@@ -399,17 +403,22 @@ pub fn update_mode(client: &mut Client) {
 
 /// Drops every subscription of a client (disconnection, RESET), silently.
 pub fn forget_client(srv: &mut Server, client: &mut Client) {
-    let Some(subs) = client.subs.take() else {
+    let subs = client.subs.take();
+    forget_subs(srv, client.id, subs);
+}
+
+fn forget_subs(srv: &mut Server, id: u64, subs: Option<Box<ClientSubs>>) {
+    let Some(subs) = subs else {
         return;
     };
     for c in &subs.channels {
-        unindex(srv, Kind::Channel, c, client.id);
+        unindex(srv, Kind::Channel, c, id);
     }
     for p in &subs.patterns {
-        unindex(srv, Kind::Pattern, p, client.id);
+        unindex(srv, Kind::Pattern, p, id);
     }
     for s in &subs.shard {
-        unindex(srv, Kind::Shard, s, client.id);
+        unindex(srv, Kind::Shard, s, id);
     }
 }
 
