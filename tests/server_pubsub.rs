@@ -22,8 +22,12 @@ impl Both {
         let real_bin = real_server()?;
         let ours = Server::start(&our_server(), extra);
         let real = Server::start(&real_bin, extra);
-        let a = (0..clients).map(|_| RawClient::connect(ours.port)).collect();
-        let b = (0..clients).map(|_| RawClient::connect(real.port)).collect();
+        let a = (0..clients)
+            .map(|_| RawClient::connect(ours.port))
+            .collect();
+        let b = (0..clients)
+            .map(|_| RawClient::connect(real.port))
+            .collect();
         Some(Both {
             _ours: ours,
             _real: real,
@@ -54,7 +58,14 @@ impl Both {
             let (send, reads) = if let Some(line) = rest.strip_prefix("> ") {
                 (Some(line), 0)
             } else if let Some(k) = rest.strip_prefix('<') {
-                (None, if k.is_empty() { 1 } else { k.parse().expect("count") })
+                (
+                    None,
+                    if k.is_empty() {
+                        1
+                    } else {
+                        k.parse().expect("count")
+                    },
+                )
             } else {
                 (Some(&rest[1..]), 1)
             };
@@ -508,7 +519,12 @@ fn capture_events(s: &mut Both, flags: &str, resp3: bool) -> Vec<String> {
                 // A bulk string: "$N\r\n<payload>\r\n".
                 let start = dump.iter().position(|&b| b == b'\n').expect("header") + 1;
                 let payload = dump[start..dump.len() - 2].to_vec();
-                let r = c.cmd(&[b"RESTORE".to_vec(), dst.as_bytes().to_vec(), b"0".to_vec(), payload]);
+                let r = c.cmd(&[
+                    b"RESTORE".to_vec(),
+                    dst.as_bytes().to_vec(),
+                    b"0".to_vec(),
+                    payload,
+                ]);
                 assert_eq!(r, b"+OK\r\n");
             }
             continue;
@@ -617,7 +633,19 @@ fn notify_config() {
     };
     let mut steps = Vec::new();
     for flags in [
-        "KEA", "gKE", "$lshzxeKE", "KA", "EA", "A", "Kn", "Em", "AKEnmt", "d", "x", "", "KEAgz",
+        "KEA",
+        "gKE",
+        "$lshzxeKE",
+        "KA",
+        "EA",
+        "A",
+        "Kn",
+        "Em",
+        "AKEnmt",
+        "d",
+        "x",
+        "",
+        "KEAgz",
         "ELs",
     ] {
         steps.push(format!("0 CONFIG SET notify-keyspace-events '{flags}'"));

@@ -126,8 +126,7 @@ impl Ctx<'_> {
     /// Moves this client's pending pub/sub messages into its reply now (unless its
     /// replies are off: then they are added after the command).
     pub fn flush_pushes(&mut self) {
-        if self.client.reply_mode != ReplyMode::Off
-            && self.client.reply_mode != ReplyMode::SkipThis
+        if self.client.reply_mode != ReplyMode::Off && self.client.reply_mode != ReplyMode::SkipThis
         {
             crate::pubsub::flush_self(self.srv, self.out);
         }

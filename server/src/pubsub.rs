@@ -112,7 +112,11 @@ fn put_bulk(buf: &mut Vec<u8>, s: &[u8]) {
 /// Encodes a message in RESP2 form (`*N`); RESP3 replaces the first byte by `>`.
 fn encode_message(buf: &mut Vec<u8>, kind: &[u8], pattern: Option<&[u8]>, ch: &[u8], msg: &[u8]) {
     buf.clear();
-    buf.extend_from_slice(if pattern.is_some() { b"*4\r\n" } else { b"*3\r\n" });
+    buf.extend_from_slice(if pattern.is_some() {
+        b"*4\r\n"
+    } else {
+        b"*3\r\n"
+    });
     put_bulk(buf, kind);
     if let Some(p) = pattern {
         put_bulk(buf, p);

@@ -774,7 +774,11 @@ fn hexpire_generic(ctx: &mut Ctx, millis: bool, absolute: bool) -> CmdResult {
     if changed > 0 {
         ctx.dirty(1);
         // Redis 7.4: `hdel` when a time in the past deleted fields, else `hexpire`.
-        ctx.notify(class::HASH, if removed > 0 { "hdel" } else { "hexpire" }, key);
+        ctx.notify(
+            class::HASH,
+            if removed > 0 { "hdel" } else { "hexpire" },
+            key,
+        );
     }
     if !delete_if_empty(ctx, key) && has_ttls {
         register(dbi, key);

@@ -513,7 +513,12 @@ pub fn move_element(
     if src == dst {
         l.push(&v, to_front, &lim);
         srv.notify(class::LIST, push_event, dst, db);
-        srv.notify(class::LIST, if from_front { "lpop" } else { "rpop" }, src, db);
+        srv.notify(
+            class::LIST,
+            if from_front { "lpop" } else { "rpop" },
+            src,
+            db,
+        );
     } else {
         if dst_exists {
             if let Some(d) = get_list(srv, db, dst, now, false, false)? {

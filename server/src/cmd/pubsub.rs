@@ -121,7 +121,8 @@ fn numsub(ctx: &mut Ctx, shard: bool) -> CmdResult {
     ctx.out.array((ctx.argv.len() - 2) * 2);
     for ch in &ctx.argv[2..] {
         ctx.out.bulk(ch);
-        ctx.out.int(index.get(&ch[..]).map_or(0, |v| v.len()) as i64);
+        ctx.out
+            .int(index.get(&ch[..]).map_or(0, |v| v.len()) as i64);
     }
     Ok(())
 }

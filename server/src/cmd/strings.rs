@@ -7,9 +7,9 @@
 
 use super::args::{check_string_length, expire_at_ms, parse_i64_arg, ExpireUnit};
 use crate::dispatch::{errors, CmdError, CmdResult, Ctx};
-use crate::pubsub::class;
 use crate::longdouble::LongDouble;
 use crate::object::{IntBuf, Value};
+use crate::pubsub::class;
 use bytes::Bytes;
 
 /// The commands of this module.

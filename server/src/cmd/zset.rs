@@ -1353,7 +1353,12 @@ pub fn pop_from(
     });
     z.remove_range(start, end);
     let emptied = z.is_empty();
-    srv.notify(class::ZSET, if max { "zpopmax" } else { "zpopmin" }, key, dbi);
+    srv.notify(
+        class::ZSET,
+        if max { "zpopmax" } else { "zpopmin" },
+        key,
+        dbi,
+    );
     if emptied {
         srv.keyspace.dbs[dbi].remove(key);
         srv.notify(class::GENERIC, "del", key, dbi);
