@@ -699,3 +699,61 @@ fn output_buffer_limit_disconnects_slow_subscriber() {
     assert_eq!(counts[0], counts[1]);
     assert!(counts[0].0, "subscriber not disconnected");
 }
+
+/// Hash field expiry (Redis 7.4's commands, which Debian's 7.0 lacks): the events
+/// as 7.4 names them, checked on our server alone.
+#[test]
+fn hash_field_expiry_events() {
+    let ours = Server::start(&our_server(), &[]);
+    let mut sub = RawClient::connect(ours.port);
+    let mut c = RawClient::connect(ours.port);
+    assert_eq!(
+        c.line("CONFIG SET notify-keyspace-events Eghx"),
+        b"+OK\r\n".to_vec()
+    );
+    sub.line("PSUBSCRIBE __keyevent@0__:*");
+    for line in [
+        "HSET h f1 v f2 v",
+        "HEXPIRE h 100 FIELDS 1 f1",
+        "HEXPIRE h 100 NX FIELDS 1 f1",
+        "HPERSIST h FIELDS 1 f1",
+        "HPERSIST h FIELDS 1 f1",
+        "HPEXPIRE h 1 FIELDS 1 f2",
+    ] {
+        c.line(line);
+    }
+    std::thread::sleep(Duration::from_millis(20));
+    for line in [
+        "HGET h f2",
+        "HSET h2 a 1 b 2",
+        "HEXPIREAT h2 1 FIELDS 1 a",
+        "HEXPIREAT h2 1 FIELDS 1 b",
+        "HPEXPIRE h 1 FIELDS 1 f1",
+    ] {
+        c.line(line);
+    }
+    let expected = [
+        ("hset", "h"),
+        ("hexpire", "h"),
+        ("hpersist", "h"),
+        ("hexpire", "h"),
+        ("hexpired", "h"),
+        ("hset", "h2"),
+        ("hdel", "h2"),
+        ("hdel", "h2"),
+        ("del", "h2"),
+        ("hexpire", "h"),
+        // The cron's field expiry empties h.
+        ("hexpired", "h"),
+        ("del", "h"),
+    ];
+    for (event, key) in expected {
+        let m = sub.read();
+        let want = format!(
+            "*4\r\n$8\r\npmessage\r\n$16\r\n__keyevent@0__:*\r\n${}\r\n__keyevent@0__:{event}\r\n${}\r\n{key}\r\n",
+            15 + event.len(),
+            key.len()
+        );
+        assert_eq!(show(&m), show(want.as_bytes()));
+    }
+}
