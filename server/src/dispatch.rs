@@ -441,7 +441,10 @@ fn call(
     if srv.pubsub.notify != 0 {
         srv.flush_db_events();
     }
-    if client.reply_mode != ReplyMode::Off && client.reply_mode != ReplyMode::SkipThis {
+    if !srv.pubsub.self_buf.is_empty()
+        && client.reply_mode != ReplyMode::Off
+        && client.reply_mode != ReplyMode::SkipThis
+    {
         crate::pubsub::flush_self(srv, out);
     }
     let duration_us = start.elapsed().as_micros() as u64;
