@@ -202,7 +202,7 @@ fn unblock(srv: &mut Server, id: u64) -> Option<Blocked> {
 /// which may run on another thread, never resumes its pipeline ahead of it).
 fn deliver(srv: &mut Server, b: &Blocked, out: &ReplyBuf, duration_us: u64, now_ms: i64) {
     account(srv, b, out, duration_us, now_ms);
-    b.outbox.pending.lock().extend_from_slice(&out.buf);
+    b.outbox.queue(&out.buf);
     b.outbox.blocked.store(false, Ordering::Release);
     b.outbox.notify.notify_one();
 }

@@ -9,7 +9,7 @@
 use parking_lot::Mutex;
 use redis_formats::ProtoVersion;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -32,13 +32,56 @@ pub struct Outbox {
     pub block_deadline: AtomicI64,
     /// The client waits for CLIENT PAUSE to end (Redis counts it as blocked).
     pub paused: AtomicBool,
+    /// The client speaks RESP3 (kept beside `Client::resp` so publishers can
+    /// encode a message for it without its `Client`).
+    pub resp3: AtomicBool,
+    /// Bytes in `pending`, readable without its lock.
+    pub pending_len: AtomicUsize,
+    /// Bytes taken from `pending` and being written to the socket.
+    pub inflight: AtomicUsize,
+    /// Unix ms since when the output has been over the soft output-buffer limit
+    /// (0: it is not).
+    pub soft_limit_since: AtomicI64,
 }
 
 impl Outbox {
     /// Queues bytes and wakes the connection.
     pub fn send(&self, bytes: &[u8]) {
-        self.pending.lock().extend_from_slice(bytes);
+        self.queue(bytes);
         self.notify.notify_one();
+    }
+
+    /// Queues bytes without waking the connection.
+    pub fn queue(&self, bytes: &[u8]) {
+        let mut p = self.pending.lock();
+        p.extend_from_slice(bytes);
+        self.pending_len.store(p.len(), Ordering::Release);
+    }
+
+    /// Takes the queued bytes to write them; they count as in flight until
+    /// [`written`](Self::written).
+    pub fn take_pending(&self) -> Vec<u8> {
+        let mut p = self.pending.lock();
+        let v = std::mem::take(&mut *p);
+        self.pending_len.store(0, Ordering::Release);
+        self.inflight.store(v.len(), Ordering::Release);
+        v
+    }
+
+    /// The bytes taken by [`take_pending`](Self::take_pending) were written.
+    pub fn written(&self) {
+        self.inflight.store(0, Ordering::Release);
+    }
+
+    /// True when bytes are queued (a lock-free check).
+    #[inline]
+    pub fn has_pending(&self) -> bool {
+        self.pending_len.load(Ordering::Acquire) != 0
+    }
+
+    /// Output bytes not yet written: queued plus in flight.
+    pub fn output_bytes(&self) -> usize {
+        self.pending_len.load(Ordering::Acquire) + self.inflight.load(Ordering::Acquire)
     }
 
     /// Asks the connection to close.
@@ -165,8 +208,6 @@ pub struct Client {
     /// Blocking commands may not block now (inside MULTI/EXEC or a script): they
     /// reply as on timeout instead (Redis's CLIENT_DENY_BLOCKING).
     pub deny_blocking: bool,
-    /// True while EXEC runs this client's queued commands (BGSAVE is then scheduled).
-    pub in_exec: bool,
     /// Unix ms at connection.
     pub created_ms: i64,
     /// Unix ms of the last command.
@@ -198,6 +239,12 @@ pub struct Client {
     pub multi: Option<Box<crate::cmd::multi::MultiState>>,
     /// WATCHed keys.
     pub watch: crate::cmd::multi::WatchState,
+    /// Channels and patterns subscribed to (None: none, the usual case).
+    pub subs: Option<Box<crate::pubsub::ClientSubs>>,
+    /// EXEC is running this client's queued commands (Redis's CLIENT_MULTI
+    /// during EXEC: SUBSCRIBE is allowed there though blocking is denied, and
+    /// BGSAVE is scheduled).
+    pub in_exec: bool,
 }
 
 impl Client {
@@ -221,7 +268,6 @@ impl Client {
             monitor: false,
             close_after_reply: false,
             deny_blocking: false,
-            in_exec: false,
             created_ms: now_ms,
             last_interaction_ms: now_ms,
             last_cmd: "NULL",
@@ -238,6 +284,8 @@ impl Client {
             outbox: Arc::new(Outbox::default()),
             multi: None,
             watch: Default::default(),
+            subs: None,
+            in_exec: false,
         }
     }
 
@@ -259,7 +307,25 @@ impl Client {
 
     /// The client's kind for CLIENT LIST / KILL TYPE.
     pub fn kind(&self) -> ClientKind {
-        ClientKind::Normal
+        if self.subs.is_some() {
+            ClientKind::PubSub
+        } else {
+            ClientKind::Normal
+        }
+    }
+
+    /// In pub/sub mode (Redis's CLIENT_PUBSUB): subscribed to something.
+    #[inline]
+    pub fn is_pubsub(&self) -> bool {
+        self.subs.is_some()
+    }
+
+    /// Switches protocol (HELLO, RESET).
+    pub fn set_resp(&mut self, resp: ProtoVersion) {
+        self.resp = resp;
+        self.outbox
+            .resp3
+            .store(resp == ProtoVersion::Resp3, Ordering::Release);
     }
 
     /// True when connected through the unix socket.

@@ -114,6 +114,9 @@ fn tick(shared: &Shared, srv: &mut Server, ticks: u64, expire_state: &mut Expire
     if srv.config.maxmemory > 0 && crate::alloc::used_memory() > srv.config.maxmemory {
         let _ = crate::evict::perform_evictions(srv, now);
     }
+    if srv.pubsub.notify != 0 {
+        srv.flush_db_events();
+    }
     // Spread rehashing: about 1 ms per tick over all databases.
     let start = Instant::now();
     for db in srv.keyspace.dbs.iter_mut() {
@@ -131,6 +134,8 @@ fn tick(shared: &Shared, srv: &mut Server, ticks: u64, expire_state: &mut Expire
             && idle_ms > timeout as i64 * 1000
             && !c.outbox.is_killed()
             && !c.monitor
+            // No timeout for Pub/Sub clients either.
+            && !c.is_pubsub()
             // As Redis, a blocked (or paused) client is never idle.
             && !c.outbox.is_blocked_or_paused()
         {
@@ -220,6 +225,7 @@ pub fn active_expire_cycle(
             let expired = expired_keys.len();
             for key in &expired_keys {
                 db.remove(key);
+                db.log_event(crate::config::notify::EXPIRED, "expired", key);
             }
             db.expired_keys += expired as u64;
             if ttl_n > 0 {
@@ -244,6 +250,9 @@ pub fn active_expire_cycle(
             state.next_db = dbi;
             break;
         }
+    }
+    if srv.pubsub.notify != 0 {
+        srv.flush_db_events();
     }
     let elapsed_ms = start.elapsed().as_millis() as u64;
     srv.stats.expire_cycle_cpu_milliseconds += elapsed_ms;

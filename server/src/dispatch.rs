@@ -100,6 +100,38 @@ impl Ctx<'_> {
         self.srv.dirty += n;
     }
 
+    /// Raises keyspace event `event` of `class` for `key` of the selected
+    /// database (see `crate::pubsub`); a single flag test when notifications are off.
+    #[inline]
+    pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
+        if self.srv.pubsub.notify & class != 0 {
+            self.notify_in(class, event, key, self.client.db);
+        }
+    }
+
+    /// [`notify`](Self::notify) for database `db`.
+    #[inline]
+    pub fn notify_db(&mut self, class: u32, event: &str, key: &[u8], db: usize) {
+        if self.srv.pubsub.notify & class != 0 {
+            self.notify_in(class, event, key, db);
+        }
+    }
+
+    #[cold]
+    fn notify_in(&mut self, class: u32, event: &str, key: &[u8], db: usize) {
+        self.srv.notify(class, event, key, db);
+        self.flush_pushes();
+    }
+
+    /// Moves this client's pending pub/sub messages into its reply now (unless its
+    /// replies are off: then they are added after the command).
+    pub fn flush_pushes(&mut self) {
+        if self.client.reply_mode != ReplyMode::Off && self.client.reply_mode != ReplyMode::SkipThis
+        {
+            crate::pubsub::flush_self(self.srv, self.out);
+        }
+    }
+
     /// Hides argument `i` (a password) from SLOWLOG and MONITOR, as Redis's
     /// redactClientCommandArgument. Arguments past the 63rd are never secrets in
     /// Redis's commands (AUTH, HELLO, MIGRATE put them first).
@@ -234,10 +266,14 @@ pub fn execute(
     if client.reply_mode == ReplyMode::Skip {
         client.reply_mode = ReplyMode::SkipThis;
     }
+    srv.pubsub.current = client.id;
     // A command refused before it ran took no time worth a second clock reading.
     *clock = run(shared, srv, client, argv, out, now, start).unwrap_or(start);
     if srv.blocked_clients > 0 {
         crate::blocking::handle_ready(srv, now);
+    }
+    if srv.pubsub.notify != 0 {
+        srv.flush_db_events();
     }
     match client.reply_mode {
         ReplyMode::Off => out.buf.truncate(reply_mark),
@@ -247,6 +283,10 @@ pub fn execute(
         }
         _ => {}
     }
+    // Pushes for this client (its own subscriptions) go out whatever CLIENT REPLY
+    // says, as Redis's CLIENT_PUSHING.
+    crate::pubsub::flush_self(srv, out);
+    srv.pubsub.current = 0;
 }
 
 fn run(
@@ -312,6 +352,18 @@ fn run(
         reject(srv, client, out, Some(spec), crate::bgsave::MISCONF);
         return None;
     }
+    // In RESP2 a subscribed client may only (un)subscribe, ping, quit or reset.
+    if client.is_pubsub()
+        && client.resp == redis_formats::ProtoVersion::Resp2
+        && !PUBSUB_CONTEXT_ALLOWED.contains(&spec.name.as_str())
+    {
+        let msg = format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            spec.name
+        );
+        reject(srv, client, out, Some(spec), &msg);
+        return None;
+    }
     // MONITOR makes a client a replica for Redis: it may not touch the keyspace.
     if client.monitor
         && (spec.has_flag(CommandFlags::WRITE)
@@ -339,6 +391,19 @@ fn run(
         shared, srv, client, argv, out, spec, handler, now, start,
     ))
 }
+
+/// The commands a RESP2 client in pub/sub mode may run.
+const PUBSUB_CONTEXT_ALLOWED: &[&str] = &[
+    "ping",
+    "subscribe",
+    "ssubscribe",
+    "unsubscribe",
+    "sunsubscribe",
+    "psubscribe",
+    "punsubscribe",
+    "quit",
+    "reset",
+];
 
 /// Runs a command queued by MULTI, inside EXEC: the checks were made when it was
 /// queued (Redis re-checks none of them either), so it goes straight to the call.
@@ -402,6 +467,15 @@ fn call(
         let r = handler(&mut ctx);
         (r, ctx.redacted, ctx.unchanged_keys)
     };
+    if srv.pubsub.notify != 0 {
+        srv.flush_db_events();
+    }
+    if !srv.pubsub.self_buf.is_empty()
+        && client.reply_mode != ReplyMode::Off
+        && client.reply_mode != ReplyMode::SkipThis
+    {
+        crate::pubsub::flush_self(srv, out);
+    }
     let end = Instant::now();
     let duration_us = end.saturating_duration_since(start).as_micros() as u64;
     client.commands += 1;
@@ -634,6 +708,15 @@ pub fn lookup_key<'s>(
     read: bool,
     touch: bool,
 ) -> Option<&'s mut crate::object::Object> {
+    // Key-miss notifications (class m): a second lookup, only when they are on.
+    if read
+        && srv.pubsub.notify & crate::config::notify::KEY_MISS != 0
+        && srv.keyspace.dbs[db].lookup(key, now_ms).is_none()
+    {
+        srv.stats.keyspace_misses += 1;
+        srv.notify(crate::config::notify::KEY_MISS, "keymiss", key, db);
+        return None;
+    }
     let cfg = &srv.config;
     let found = srv.keyspace.dbs[db].lookup(key, now_ms);
     match found {

@@ -227,6 +227,9 @@ pub fn perform_evictions(srv: &mut Server, now_ms: i64) -> Result<(), OutOfMemor
         };
         let t0 = std::time::Instant::now();
         srv.keyspace.dbs[db].remove(&key);
+        // Published after the command (not now: the messages' memory must not
+        // count as not freed yet).
+        srv.keyspace.dbs[db].log_event(crate::config::notify::EVICTED, "evicted", &key);
         let del_ms = t0.elapsed().as_millis() as u64;
         srv.latency.add_sample_if_needed(
             "eviction-del",

@@ -133,6 +133,7 @@ where
     }
     if let Some(mut c) = st.clients.remove(slot) {
         crate::cmd::multi::unwatch_all(&mut st, &mut c);
+        crate::pubsub::forget_client(&mut st, &mut c);
     }
     st.monitors.retain(|(cid, _)| *cid != id);
 }
@@ -204,13 +205,8 @@ impl Connection {
                     if self.outbox.take_shrink_request() {
                         self.free_idle_query_buffer();
                     }
-                    let pending = std::mem::take(&mut *self.outbox.pending.lock());
-                    if !pending.is_empty() {
-                        if sock.write_all(&pending).await.is_err() {
-                            return false;
-                        }
-                        self.net_out += pending.len() as u64;
-                        self.writes += 1;
+                    if !self.write_pending(sock).await {
+                        return false;
                     }
                     continue;
                 }
@@ -311,9 +307,21 @@ impl Connection {
 
     /// Writes what others queued in the outbox; false when the socket failed.
     async fn write_pending<S: AsyncWrite + Unpin>(&mut self, sock: &mut S) -> bool {
-        let pending = std::mem::take(&mut *self.outbox.pending.lock());
-        if !pending.is_empty() {
-            if sock.write_all(&pending).await.is_err() {
+        while self.outbox.has_pending() {
+            let pending = self.outbox.take_pending();
+            // A subscriber that does not read can be killed (output buffer limits)
+            // while its socket is full: stop waiting then.
+            let outbox = self.outbox.clone();
+            let ok = tokio::select! {
+                r = sock.write_all(&pending) => r.is_ok(),
+                _ = async {
+                    while !outbox.is_killed() {
+                        outbox.notify.notified().await;
+                    }
+                } => false,
+            };
+            self.outbox.written();
+            if !ok {
                 return false;
             }
             self.net_out += pending.len() as u64;
@@ -438,6 +446,12 @@ impl Connection {
                 st.stats.total_reads_processed += std::mem::take(&mut self.reads);
                 st.stats.total_writes_processed += std::mem::take(&mut self.writes);
                 let mut client = st.clients.take(self.slot);
+                // Messages queued by others before this batch precede its replies.
+                if self.outbox.has_pending() {
+                    let pending = self.outbox.take_pending();
+                    self.out.buf.extend_from_slice(&pending);
+                    self.outbox.written();
+                }
                 // The query buffer as Redis shows it: what is not parsed yet.
                 let unparsed = self.rbuf.len() - self.batch.consumed();
                 client.qbuf = unparsed;

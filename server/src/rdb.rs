@@ -259,6 +259,21 @@ pub fn load(
     allow_dup: bool,
     now_ms: i64,
 ) -> Result<LoadStats, String> {
+    // Loading raises no keyspace events (Redis's dbAddRDBLoad).
+    for db in srv.keyspace.dbs.iter_mut() {
+        db.notify = 0;
+    }
+    let r = load_keys(srv, path, allow_dup, now_ms);
+    srv.apply_notify_config();
+    r
+}
+
+fn load_keys(
+    srv: &mut Server,
+    path: &Path,
+    allow_dup: bool,
+    now_ms: i64,
+) -> Result<LoadStats, String> {
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     let mut r = redis_rdb::reader::Reader::new(BufReader::with_capacity(1 << 16, file));
     r.read_header().map_err(|e| e.check_message())?;

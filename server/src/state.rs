@@ -157,6 +157,8 @@ pub struct Server {
     pub ops_samples: crate::introspection::RateSampler,
     pub net_in_samples: crate::introspection::RateSampler,
     pub net_out_samples: crate::introspection::RateSampler,
+    /// Pub/Sub subscriptions and keyspace-notification settings.
+    pub pubsub: crate::pubsub::PubSub,
 }
 
 /// What every connection task holds.
@@ -178,7 +180,7 @@ impl Server {
             .map(|_| char::from_digit(fastrand::u32(..16), 16).expect("hex digit"))
             .collect();
         let slowlog_max = config.slowlog_max_len as usize;
-        Server {
+        let mut srv = Server {
             config,
             config_file: None,
             keyspace: Keyspace::new(databases),
@@ -214,7 +216,10 @@ impl Server {
             ops_samples: Default::default(),
             net_in_samples: Default::default(),
             net_out_samples: Default::default(),
-        }
+            pubsub: Default::default(),
+        };
+        srv.apply_notify_config();
+        srv
     }
 }
 

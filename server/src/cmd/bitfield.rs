@@ -172,6 +172,10 @@ fn run(ctx: &mut Ctx, read_only_cmd: bool) -> CmdResult {
         }
         replies.push(Some(reply));
     }
+    if changes > 0 {
+        let argv = ctx.argv;
+        ctx.notify(crate::pubsub::class::STRING, "setbit", argv[1]);
+    }
     ctx.dirty(changes);
     ctx.out.array(replies.len());
     for r in replies {

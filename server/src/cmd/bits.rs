@@ -82,6 +82,8 @@ pub fn setbit(ctx: &mut Ctx) -> CmdResult {
         raw[byte] &= !mask;
     }
     if changed {
+        let argv = ctx.argv;
+        ctx.notify(crate::pubsub::class::STRING, "setbit", argv[1]);
         ctx.dirty(1);
     }
     ctx.out.int(old as i64);
@@ -253,6 +255,7 @@ pub fn bitop(ctx: &mut Ctx) -> CmdResult {
     let dest: &[u8] = argv[2];
     if maxlen == 0 {
         if ctx.db().remove(dest).is_some() {
+            ctx.notify(crate::pubsub::class::GENERIC, "del", dest);
             ctx.dirty(1);
         }
         ctx.out.int(0);
@@ -277,6 +280,7 @@ pub fn bitop(ctx: &mut Ctx) -> CmdResult {
         }
     }
     ctx.set_key(dest, Value::Raw(Box::new(res)), false);
+    ctx.notify(crate::pubsub::class::STRING, "set", dest);
     ctx.dirty(1);
     ctx.out.int(maxlen as i64);
     Ok(())

@@ -137,6 +137,12 @@ fn flags_of(c: &Client) -> String {
     if c.monitor {
         f.push('O');
     }
+    if c.is_pubsub() {
+        f.push('P');
+    }
+    if c.multi.is_some() {
+        f.push('x');
+    }
     if c.outbox.is_blocked_or_paused() {
         f.push('b');
     }
@@ -148,9 +154,6 @@ fn flags_of(c: &Client) -> String {
     }
     if c.is_unix() {
         f.push('U');
-    }
-    if c.multi.is_some() {
-        f.push('x');
     }
     if c.no_evict {
         f.push('e');
@@ -174,12 +177,17 @@ pub fn info_line(c: &Client, now_ms: i64, current: Option<(&[&[u8]], usize)>) ->
         ),
         None => (c.qbuf, 0, 0),
     };
+    let (sub, psub, ssub) = c.subs.as_ref().map_or((0, 0, 0), |s| {
+        (s.channels.len(), s.patterns.len(), s.shard.len())
+    });
+    // Messages queued by other clients and not yet written (Redis's reply list).
+    let omem = c.outbox.output_bytes();
     let tot_mem = qbuf + c.qbuf_free + argv_mem + c.rbs + std::mem::size_of::<Client>();
     let mut s = String::with_capacity(256);
     let _ = write!(
         s,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 \
-multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem=0 \
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} \
+multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} \
 tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
         c.id,
         c.addr_string(),
@@ -193,6 +201,9 @@ tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
         now_s - c.last_interaction_ms / 1000,
         flags_of(c),
         c.db,
+        sub,
+        psub,
+        ssub,
         c.multi.as_ref().map_or(-1, |m| m.queue.len() as i64),
         qbuf,
         c.qbuf_free,
@@ -200,7 +211,9 @@ tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
         c.rbs,
         c.rbp,
         obl,
-        tot_mem,
+        usize::from(omem > 0),
+        omem,
+        tot_mem + omem,
         c.last_cmd,
         c.user,
         if c.resp == redis_formats::ProtoVersion::Resp3 {

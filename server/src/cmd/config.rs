@@ -44,6 +44,7 @@ pub fn set(ctx: &mut Ctx) -> CmdResult {
     for name in &changed {
         if let Err(msg) = apply(ctx, name) {
             ctx.srv.config.restore(before);
+            ctx.srv.apply_notify_config();
             // Put the listeners back as they were if a later change failed.
             let _ = apply(ctx, "port");
             return Err(apply_failed_error(name, &msg).into());
@@ -100,6 +101,7 @@ fn apply(ctx: &mut Ctx, name: &str) -> Result<(), String> {
             let now = ctx.now_ms;
             let _ = crate::evict::perform_evictions(ctx.srv, now);
         }
+        "notify-keyspace-events" => ctx.srv.apply_notify_config(),
         "appendonly" if cfg.appendonly => {
             return Err("AOF persistence is not available in this build yet".into());
         }

@@ -25,6 +25,13 @@ pub fn ping(ctx: &mut Ctx) -> CmdResult {
     if ctx.argc() > 2 {
         return Err("ERR wrong number of arguments for 'ping' command".into());
     }
+    // A RESP2 client in pub/sub mode gets an array, as a message would be.
+    if ctx.client.is_pubsub() && ctx.client.resp == ProtoVersion::Resp2 {
+        ctx.out.array(2);
+        ctx.out.bulk(b"pong");
+        ctx.out.bulk(ctx.argv.get(1).map_or(&b""[..], |a| &a[..]));
+        return Ok(());
+    }
     match ctx.argc() {
         1 => ctx.out.simple(b"PONG"),
         _ => ctx.out.bulk(ctx.argv[1]),
@@ -172,9 +179,9 @@ select the RESP protocol version at the same time"
         );
     }
     if ver == 3 {
-        ctx.client.resp = ProtoVersion::Resp3;
+        ctx.client.set_resp(ProtoVersion::Resp3);
     } else if ver == 2 {
-        ctx.client.resp = ProtoVersion::Resp2;
+        ctx.client.set_resp(ProtoVersion::Resp2);
     }
     // The reply is in the protocol just chosen.
     ctx.out.proto = ctx.client.resp;
@@ -210,8 +217,9 @@ pub fn reset(ctx: &mut Ctx) -> CmdResult {
     }
     ctx.client.multi = None;
     super::multi::unwatch_all(ctx.srv, ctx.client);
+    crate::pubsub::forget_client(ctx.srv, ctx.client);
     ctx.client.db = 0;
-    ctx.client.resp = ProtoVersion::Resp2;
+    ctx.client.set_resp(ProtoVersion::Resp2);
     ctx.out.proto = ProtoVersion::Resp2;
     ctx.client.user = "default".into();
     ctx.client.authenticated = default_user_nopass(ctx.srv);

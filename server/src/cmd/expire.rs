@@ -97,11 +97,14 @@ fn expire_generic(ctx: &mut Ctx, base_ms: i64, unit_ms: i64) -> CmdResult {
     // A time already past deletes the key (as a master does).
     if when <= crate::state::now_ms() {
         ctx.db().remove(key);
+        ctx.notify(crate::pubsub::class::GENERIC, "del", key);
+        ctx.out.int(1);
     } else {
         ctx.db().set_expire(key, when);
+        ctx.out.int(1);
+        ctx.notify(crate::pubsub::class::GENERIC, "expire", key);
     }
     ctx.dirty(1);
-    ctx.out.int(1);
     Ok(())
 }
 
@@ -175,6 +178,7 @@ pub fn persist(ctx: &mut Ctx) -> CmdResult {
     let key = ctx.argv[1];
     let removed = ctx.write_key(key).is_some() && ctx.db().persist(key);
     if removed {
+        ctx.notify(crate::pubsub::class::GENERIC, "persist", key);
         ctx.dirty(1);
     }
     ctx.out.int(removed as i64);

@@ -12,6 +12,7 @@ use super::set::{lookup_out, range_long, reply_scan};
 use crate::dispatch::{errors, CmdError, CmdResult, Ctx};
 use crate::longdouble::LongDouble;
 use crate::object::Value;
+use crate::pubsub::class;
 use crate::types::hash::{Hash, Limits};
 use crate::types::packed::{Input, Item};
 use parking_lot::Mutex;
@@ -121,8 +122,12 @@ pub fn active_expire_fields(
             _ => (0, false, false),
         };
         removed += gone;
+        if gone > 0 {
+            srv.notify(class::HASH, "hexpired", &key, dbi);
+        }
         if empty {
-            db.remove(&key);
+            srv.keyspace.dbs[dbi].remove(&key);
+            srv.notify(class::GENERIC, "del", &key, dbi);
         }
         if !keep {
             forget.push((dbi, key));
@@ -151,18 +156,22 @@ fn purge_fields(ctx: &mut Ctx, key: &[u8]) {
     if db.is_expired(key, now) {
         return;
     }
-    let empty = match db.keys.get_mut(key).map(|o| &mut o.value) {
+    let (gone, empty) = match db.keys.get_mut(key).map(|o| &mut o.value) {
         Some(Value::Hash(h)) if h.has_ttls() => {
-            h.remove_expired(now, usize::MAX);
+            let gone = h.remove_expired(now, usize::MAX);
             if !h.is_empty() && h.has_ttls() {
                 register(dbi, key);
             }
-            h.is_empty()
+            (gone, h.is_empty())
         }
-        _ => false,
+        _ => (0, false),
     };
+    if gone > 0 {
+        ctx.notify(class::HASH, "hexpired", key);
+    }
     if empty {
-        db.remove(key);
+        ctx.db().remove(key);
+        ctx.notify(class::GENERIC, "del", key);
     }
 }
 
@@ -239,6 +248,7 @@ fn delete_if_empty(ctx: &mut Ctx, key: &[u8]) -> bool {
     );
     if empty {
         ctx.db().remove(key);
+        ctx.notify(class::GENERIC, "del", key);
     }
     empty
 }
@@ -292,6 +302,7 @@ pub fn hset(ctx: &mut Ctx) -> CmdResult {
     } else {
         ctx.out.ok();
     }
+    ctx.notify(class::HASH, "hset", argv[1]);
     ctx.dirty((argv.len() as u64 - 2) / 2);
     Ok(())
 }
@@ -321,6 +332,7 @@ pub fn hsetnx(ctx: &mut Ctx) -> CmdResult {
     h.try_conversion(argv[2..4].iter().map(|a| a.len()), lim);
     h.set(argv[2], argv[3], lim);
     ctx.out.int(1);
+    ctx.notify(class::HASH, "hset", argv[1]);
     ctx.dirty(1);
     Ok(())
 }
@@ -374,6 +386,7 @@ pub fn hdel(ctx: &mut Ctx) -> CmdResult {
         }
     };
     if deleted > 0 {
+        ctx.notify(class::HASH, "hdel", argv[1]);
         delete_if_empty(ctx, argv[1]);
         ctx.dirty(deleted);
     }
@@ -482,6 +495,7 @@ pub fn hincrby(ctx: &mut Ctx) -> CmdResult {
         lim,
     );
     ctx.out.int(new);
+    ctx.notify(class::HASH, "hincrby", argv[1]);
     ctx.dirty(1);
     Ok(())
 }
@@ -508,6 +522,7 @@ pub fn hincrbyfloat(ctx: &mut Ctx) -> CmdResult {
     let text = sum.to_human();
     set_keep_ttl(h, argv[2], &text, lim);
     ctx.out.bulk(&text);
+    ctx.notify(class::HASH, "hincrbyfloat", argv[1]);
     ctx.dirty(1);
     Ok(())
 }
@@ -723,6 +738,7 @@ fn hexpire_generic(ctx: &mut Ctx, millis: bool, absolute: bool) -> CmdResult {
     let now = ctx.now_ms;
     let dbi = ctx.client.db;
     let mut changed = 0;
+    let mut removed = 0;
     let (h, out) = hash_out(ctx, key, false)?;
     let h = h.expect("exists");
     out.array(n);
@@ -747,6 +763,7 @@ fn hexpire_generic(ctx: &mut Ctx, millis: bool, absolute: bool) -> CmdResult {
         changed += 1;
         if when <= now {
             h.remove(f);
+            removed += 1;
             out.int(2);
         } else {
             h.set_field_expire(f, when);
@@ -756,6 +773,12 @@ fn hexpire_generic(ctx: &mut Ctx, millis: bool, absolute: bool) -> CmdResult {
     let has_ttls = h.has_ttls();
     if changed > 0 {
         ctx.dirty(1);
+        // Redis 7.4: `hdel` when a time in the past deleted fields, else `hexpire`.
+        ctx.notify(
+            class::HASH,
+            if removed > 0 { "hdel" } else { "hexpire" },
+            key,
+        );
     }
     if !delete_if_empty(ctx, key) && has_ttls {
         register(dbi, key);
@@ -859,6 +882,7 @@ pub fn hpersist(ctx: &mut Ctx) -> CmdResult {
     }
     if changed {
         ctx.dirty(1);
+        ctx.notify(class::HASH, "hpersist", argv[1]);
     }
     Ok(())
 }
@@ -888,6 +912,7 @@ pub fn hgetdel(ctx: &mut Ctx) -> CmdResult {
         }
     }
     if deleted > 0 {
+        ctx.notify(class::HASH, "hdel", argv[1]);
         delete_if_empty(ctx, argv[1]);
         ctx.dirty(deleted);
     }
@@ -1002,6 +1027,12 @@ pub fn hgetex(ctx: &mut Ctx) -> CmdResult {
     let has_ttls = h.has_ttls();
     if changed > 0 {
         ctx.dirty(1);
+        let event = match opt {
+            ExOpt::At(when) if when <= now => "hdel",
+            ExOpt::At(_) => "hexpire",
+            _ => "hpersist",
+        };
+        ctx.notify(class::HASH, event, key);
     }
     if !delete_if_empty(ctx, key) && has_ttls {
         register(dbi, key);
@@ -1090,6 +1121,14 @@ pub fn hsetex(ctx: &mut Ctx) -> CmdResult {
     }
     let has_ttls = h.has_ttls();
     ctx.dirty(1);
+    if past {
+        ctx.notify(class::HASH, "hdel", key);
+    } else {
+        ctx.notify(class::HASH, "hset", key);
+        if matches!(opt, ExOpt::At(_)) {
+            ctx.notify(class::HASH, "hexpire", key);
+        }
+    }
     if !delete_if_empty(ctx, key) && has_ttls {
         register(dbi, key);
     }

@@ -497,9 +497,9 @@ pub fn info_string(
         f!("current_eviction_exceeded_time:{current}");
         f!("keyspace_hits:{}", st.keyspace_hits);
         f!("keyspace_misses:{}", st.keyspace_misses);
-        f!("pubsub_channels:0");
-        f!("pubsub_patterns:0");
-        f!("pubsubshard_channels:0");
+        f!("pubsub_channels:{}", srv.pubsub.channels.len());
+        f!("pubsub_patterns:{}", srv.pubsub.patterns.len());
+        f!("pubsubshard_channels:{}", srv.pubsub.shard.len());
         f!("latest_fork_usec:{}", srv.bgsave.last_fork_us);
         f!("total_forks:{}", srv.bgsave.total_forks);
         f!("migrate_cached_sockets:0");

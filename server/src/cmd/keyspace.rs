@@ -8,6 +8,7 @@ use super::args::{arg_db_index, arg_i32};
 use super::help::reply_help;
 use crate::dispatch::{errors, lookup_key, CmdError, CmdResult, Ctx};
 use crate::keyspace::Db;
+use crate::pubsub::class;
 use redis_formats::glob::glob_match;
 
 /// The commands of this module.
@@ -52,6 +53,7 @@ pub fn del(ctx: &mut Ctx) -> CmdResult {
     for i in 1..ctx.argc() {
         let key = ctx.argv[i];
         if ctx.delete_key(key) {
+            ctx.notify(class::GENERIC, "del", key);
             n += 1;
         }
     }
@@ -130,6 +132,8 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
     if let Some(when) = expire {
         db.set_expire(dst, when);
     }
+    ctx.notify(class::GENERIC, "rename_from", src);
+    ctx.notify(class::GENERIC, "rename_to", dst);
     ctx.dirty(1);
     if nx {
         ctx.out.int(1);
@@ -174,6 +178,8 @@ pub fn move_(ctx: &mut Ctx) -> CmdResult {
     if let Some(when) = expire {
         dst.set_expire(key, when);
     }
+    ctx.notify_db(class::GENERIC, "move_from", key, src_db);
+    ctx.notify_db(class::GENERIC, "move_to", key, dst_db);
     ctx.dirty(1);
     ctx.out.int(1);
     Ok(())
@@ -221,6 +227,7 @@ pub fn copy(ctx: &mut Ctx) -> CmdResult {
     if let Some(when) = expire {
         dst.set_expire(newkey, when);
     }
+    ctx.notify_db(class::GENERIC, "copy_to", newkey, dst_db);
     ctx.dirty(1);
     ctx.out.int(1);
     Ok(())
@@ -260,8 +267,10 @@ const LAZYFREE_THRESHOLD: usize = 64;
 fn empty_db(db: &mut Db, lazy: bool, garbage: &mut Vec<Db>) -> usize {
     let n = db.len();
     if lazy && n > LAZYFREE_THRESHOLD {
-        let old = std::mem::take(db);
+        let mut old = std::mem::take(db);
         db.expired_keys = old.expired_keys;
+        db.notify = old.notify;
+        db.events = std::mem::take(&mut old.events);
         garbage.push(old);
     } else {
         db.clear();

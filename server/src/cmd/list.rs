@@ -4,6 +4,7 @@
 use crate::blocking::{self, BlockedOp, Served};
 use crate::dispatch::{errors, lookup_key, CmdError, CmdResult, Ctx};
 use crate::object::{Object, Value};
+use crate::pubsub::class;
 use crate::state::Server;
 use crate::types::list::{Limits, List};
 use crate::types::packed::Item;
@@ -142,6 +143,7 @@ fn push_generic(ctx: &mut Ctx, front: bool, xx: bool) -> CmdResult {
     };
     ctx.srv.dirty += n as u64;
     ctx.out.int(len as i64);
+    ctx.notify(class::LIST, if front { "lpush" } else { "rpush" }, key);
     Ok(())
 }
 
@@ -161,9 +163,9 @@ fn rpushx(ctx: &mut Ctx) -> CmdResult {
     push_generic(ctx, false, true)
 }
 
-/// Deletes `key` if its list was emptied.
-fn delete_if_empty(srv: &mut Server, db: usize, key: &[u8]) {
-    let db = &mut srv.keyspace.dbs[db];
+/// Deletes `key` if its list was emptied (with its `del` event).
+fn delete_if_empty(srv: &mut Server, dbi: usize, key: &[u8]) {
+    let db = &mut srv.keyspace.dbs[dbi];
     if let Some(Object {
         value: Value::List(l),
         ..
@@ -171,8 +173,16 @@ fn delete_if_empty(srv: &mut Server, db: usize, key: &[u8]) {
     {
         if l.is_empty() {
             db.remove(key);
+            srv.notify(class::GENERIC, "del", key, dbi);
         }
     }
+}
+
+/// After elements were popped from `key`: the pop event, then the deletion of an
+/// emptied list (Redis's listElementsRemoved).
+fn popped(srv: &mut Server, db: usize, key: &[u8], front: bool) {
+    srv.notify(class::LIST, if front { "lpop" } else { "rpop" }, key, db);
+    delete_if_empty(srv, db, key);
 }
 
 /// Pops up to `count` elements from one end, replying with them as an array.
@@ -230,7 +240,8 @@ fn pop_generic(ctx: &mut Ctx, front: bool) -> CmdResult {
         Some(c) => pop_range_reply(l, front, c, out),
     };
     ctx.srv.dirty += n as u64;
-    delete_if_empty(ctx.srv, db, key);
+    popped(ctx.srv, db, key, front);
+    ctx.flush_pushes();
     Ok(())
 }
 
@@ -279,6 +290,7 @@ fn lset(ctx: &mut Ctx) -> CmdResult {
     l.set(i as usize, argv[3], &lim);
     ctx.srv.dirty += 1;
     ctx.out.ok();
+    ctx.notify(class::LIST, "lset", argv[1]);
     Ok(())
 }
 
@@ -318,7 +330,9 @@ fn ltrim(ctx: &mut Ctx) -> CmdResult {
         Some((s, n)) => (s, len - s - n),
     };
     l.trim(lt, rt);
+    ctx.notify(class::LIST, "ltrim", key);
     delete_if_empty(ctx.srv, db, key);
+    ctx.flush_pushes();
     ctx.srv.dirty += (lt + rt) as u64;
     ctx.out.ok();
     Ok(())
@@ -345,6 +359,7 @@ fn linsert(ctx: &mut Ctx) -> CmdResult {
     };
     l.insert(at + after as usize, argv[4], &lim);
     let len = l.len();
+    ctx.notify(class::LIST, "linsert", argv[1]);
     ctx.srv.dirty += 1;
     ctx.out.int(len as i64);
     Ok(())
@@ -465,7 +480,11 @@ fn lrem(ctx: &mut Ctx) -> CmdResult {
     };
     let removed = idx.len();
     l.remove_indexes(&mut idx);
+    if removed > 0 {
+        ctx.notify(class::LIST, "lrem", key);
+    }
     delete_if_empty(ctx.srv, db, key);
+    ctx.flush_pushes();
     ctx.srv.dirty += removed as u64;
     ctx.out.int(removed as i64);
     Ok(())
@@ -490,8 +509,16 @@ pub fn move_element(
     let dst_exists = get_list(srv, db, dst, now, false, touch)?.is_some();
     let l = get_list(srv, db, src, now, false, false)?.expect("checked above");
     let v = l.pop(from_front).expect("a stored list is not empty");
+    let push_event = if to_front { "lpush" } else { "rpush" };
     if src == dst {
         l.push(&v, to_front, &lim);
+        srv.notify(class::LIST, push_event, dst, db);
+        srv.notify(
+            class::LIST,
+            if from_front { "lpop" } else { "rpop" },
+            src,
+            db,
+        );
     } else {
         if dst_exists {
             if let Some(d) = get_list(srv, db, dst, now, false, false)? {
@@ -503,7 +530,8 @@ pub fn move_element(
             let obj = Object::new(Value::List(d), crate::evict::initial_lru(srv, now));
             srv.keyspace.dbs[db].add(dst, obj);
         }
-        delete_if_empty(srv, db, src);
+        srv.notify(class::LIST, push_event, dst, db);
+        popped(srv, db, src, from_front);
     }
     srv.dirty += 1;
     Ok(Some(v))
@@ -520,7 +548,10 @@ fn lmove_generic(ctx: &mut Ctx, from_front: bool, to_front: bool) -> CmdResult {
         now,
         touch,
     )? {
-        Some(v) => ctx.out.bulk(&v),
+        Some(v) => {
+            ctx.flush_pushes();
+            ctx.out.bulk(&v)
+        }
         None => ctx.out.null(),
     }
     Ok(())
@@ -593,7 +624,8 @@ fn mpop_first(
             Some(c) => pop_range_reply(l, front, c, out),
         };
         ctx.srv.dirty += n as u64;
-        delete_if_empty(ctx.srv, db, key);
+        popped(ctx.srv, db, key, front);
+        ctx.flush_pushes();
         return Ok(true);
     }
     Ok(false)
@@ -659,7 +691,7 @@ impl BlockedOp for ListWait {
             Some(c) => pop_range_reply(l, self.front, c, out),
         };
         srv.dirty += n as u64;
-        delete_if_empty(srv, db, key);
+        popped(srv, db, key, self.front);
         Served::Done
     }
 }

@@ -27,6 +27,7 @@ mod lcs;
 pub mod list;
 pub mod multi;
 mod persist;
+mod pubsub;
 pub mod server;
 mod set;
 mod sort;
@@ -54,6 +55,7 @@ const GROUPS: &[&[(&str, Handler)]] = &[
     multi::HANDLERS,
     list::HANDLERS,
     persist::HANDLERS,
+    pubsub::HANDLERS,
     server::HANDLERS,
     sort::HANDLERS,
     set::HANDLERS,

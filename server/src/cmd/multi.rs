@@ -105,8 +105,8 @@ fn exec(ctx: &mut Ctx) -> CmdResult {
         let argv: Vec<&[u8]> = queued.iter().map(|a| &a[..]).collect();
         crate::dispatch::call_queued(ctx.shared, ctx.srv, ctx.client, &argv, ctx.out);
     }
-    ctx.client.deny_blocking = deny;
     ctx.client.in_exec = false;
+    ctx.client.deny_blocking = deny;
     Ok(())
 }
 

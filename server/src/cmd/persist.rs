@@ -128,6 +128,7 @@ fn restore(ctx: &mut Ctx) -> CmdResult {
     if ttl > 0 && ttl <= ctx.now_ms {
         // Already expired: nothing is created (an old value is still deleted).
         if deleted {
+            ctx.notify(crate::pubsub::class::GENERIC, "del", key);
             ctx.dirty(1);
         }
         ctx.out.ok();
@@ -146,6 +147,7 @@ fn restore(ctx: &mut Ctx) -> CmdResult {
     if ttl > 0 {
         ctx.srv.keyspace.dbs[db].set_expire(key, ttl);
     }
+    ctx.notify(crate::pubsub::class::GENERIC, "restore", key);
     ctx.dirty(1);
     ctx.out.ok();
     Ok(())

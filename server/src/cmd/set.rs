@@ -5,6 +5,7 @@
 use super::keyspace::{parse_cursor, parse_scan_options};
 use crate::dispatch::{errors, lookup_key, CmdError, CmdResult, Ctx};
 use crate::object::{Object, Value};
+use crate::pubsub::class;
 use crate::types::packed::Item;
 use crate::types::set::Set;
 use redis_formats::glob::glob_match;
@@ -112,12 +113,15 @@ pub fn sadd(ctx: &mut Ctx) -> CmdResult {
             n
         }
     };
+    if added > 0 {
+        ctx.notify(class::SET, "sadd", argv[1]);
+    }
     ctx.dirty(added as u64);
     ctx.out.int(added as i64);
     Ok(())
 }
 
-/// Deletes `key` if its set became empty.
+/// Deletes `key` (with its `del` event) if its set became empty.
 fn delete_if_empty(ctx: &mut Ctx, key: &[u8]) {
     let empty = matches!(
         ctx.db().keys.get(key).map(|o| &o.value),
@@ -125,6 +129,7 @@ fn delete_if_empty(ctx: &mut Ctx, key: &[u8]) {
     );
     if empty {
         ctx.db().remove(key);
+        ctx.notify(class::GENERIC, "del", key);
     }
 }
 
@@ -147,6 +152,7 @@ pub fn srem(ctx: &mut Ctx) -> CmdResult {
         }
     };
     if removed > 0 {
+        ctx.notify(class::SET, "srem", argv[1]);
         delete_if_empty(ctx, argv[1]);
         ctx.dirty(removed);
     }
@@ -181,6 +187,7 @@ pub fn smove(ctx: &mut Ctx) -> CmdResult {
         ctx.out.int(0);
         return Ok(());
     }
+    ctx.notify(class::SET, "srem", src);
     delete_if_empty(ctx, src);
     let max = max_intset(ctx);
     if dst_type.is_none() {
@@ -190,6 +197,7 @@ pub fn smove(ctx: &mut Ctx) -> CmdResult {
     ctx.dirty(1);
     if set_out(ctx, dst, false)?.0.is_some_and(|s| s.add(m, max)) {
         ctx.dirty(1);
+        ctx.notify(class::SET, "sadd", dst);
     } else {
         // The destination already had the member: WATCHes on it hold.
         ctx.unchanged_keys |= 1 << 2;
@@ -242,8 +250,9 @@ pub fn spop(ctx: &mut Ctx) -> CmdResult {
         }
         (Some(s), _) => s.pop_random(),
     };
-    delete_if_empty(ctx, key);
+    ctx.notify(class::SET, "spop", key);
     ctx.out.bulk(&m);
+    delete_if_empty(ctx, key);
     ctx.dirty(1);
     Ok(())
 }
@@ -268,6 +277,9 @@ fn spop_count(ctx: &mut Ctx) -> CmdResult {
         return Ok(());
     }
     let size = s.len();
+    ctx.notify(class::SET, "spop", key);
+    let (s, out) = set_out(ctx, key, false)?;
+    let s = s.expect("checked above");
     if count >= size {
         // The whole set, in the order the union Redis builds would give.
         let mut u = Set::new_intset();
@@ -277,6 +289,7 @@ fn spop_count(ctx: &mut Ctx) -> CmdResult {
         out.set(size);
         u.for_each(|it| reply_item(out, it));
         ctx.db().remove(key);
+        ctx.notify(class::GENERIC, "del", key);
         ctx.dirty(size as u64);
         return Ok(());
     }
@@ -393,15 +406,20 @@ fn load_sets<'a>(
 }
 
 /// Stores `result` at `dst` (or deletes `dst` when empty) and replies its size.
-fn store_result(ctx: &mut Ctx, dst: &[u8], result: Set) {
+fn store_result(ctx: &mut Ctx, dst: &[u8], result: Set, event: &str) {
     let n = result.len();
     if n > 0 {
         ctx.set_key(dst, Value::Set(result), false);
+        ctx.out.int(n as i64);
+        ctx.notify(class::SET, event, dst);
         ctx.dirty(1);
-    } else if ctx.delete_key(dst) {
-        ctx.dirty(1);
+    } else {
+        ctx.out.int(0);
+        if ctx.delete_key(dst) {
+            ctx.dirty(1);
+            ctx.notify(class::GENERIC, "del", dst);
+        }
     }
-    ctx.out.int(n as i64);
 }
 
 /// SINTER / SMEMBERS / SINTERSTORE / SINTERCARD.
@@ -421,6 +439,7 @@ fn sinter_generic(
     if sets.iter().any(|s| s.is_none()) {
         if let Some(dst) = dst {
             if ctx.delete_key(dst) {
+                ctx.notify(class::GENERIC, "del", dst);
                 ctx.dirty(1);
             }
             ctx.out.int(0);
@@ -463,7 +482,7 @@ fn sinter_generic(
             for m in &result {
                 s.add(m, max);
             }
-            store_result(ctx, dst, s);
+            store_result(ctx, dst, s, "sinterstore");
         }
         None => {
             ctx.out.set(result.len());
@@ -572,7 +591,13 @@ fn sunion_diff(ctx: &mut Ctx, first: usize, dst: Option<&[u8]>, op: Op) -> CmdRe
         }
     }
     match dst {
-        Some(dst) => store_result(ctx, dst, result),
+        Some(dst) => {
+            let event = match op {
+                Op::Union => "sunionstore",
+                Op::Diff => "sdiffstore",
+            };
+            store_result(ctx, dst, result, event)
+        }
         None => {
             ctx.out.set(result.len());
             let out = &mut *ctx.out;

@@ -304,6 +304,7 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
             }
             if values.is_empty() {
                 if ctx.delete_key(&dest) {
+                    ctx.notify(crate::pubsub::class::GENERIC, "del", &dest);
                     ctx.dirty(1);
                 }
             } else {
@@ -313,6 +314,7 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
                     list.push(v, false, &limits);
                 }
                 ctx.set_key(&dest, Value::List(list), false);
+                ctx.notify(crate::pubsub::class::LIST, "sortstore", &dest);
                 ctx.dirty(output_len as u64);
             }
             ctx.out.int(output_len as i64);

@@ -9,6 +9,7 @@ use super::args::{check_string_length, expire_at_ms, parse_i64_arg, ExpireUnit};
 use crate::dispatch::{errors, CmdError, CmdResult, Ctx};
 use crate::longdouble::LongDouble;
 use crate::object::{IntBuf, Value};
+use crate::pubsub::class;
 
 /// The commands of this module.
 pub const HANDLERS: &[(&str, super::Handler)] = &[
@@ -186,8 +187,10 @@ fn set_generic(
         }
     }
     store(ctx, key, Value::string(argv[value_arg]), opts.keepttl);
+    ctx.notify(class::STRING, "set", key);
     if let Some(when) = expire_at {
         ctx.db().set_expire(key, when);
+        ctx.notify(class::GENERIC, "expire", key);
     }
     if !opts.get {
         match ok {
@@ -204,6 +207,7 @@ pub fn set(ctx: &mut Ctx) -> CmdResult {
         // The common case, kept lean.
         let argv = ctx.argv;
         store(ctx, argv[1], Value::string(argv[2]), false);
+        ctx.notify(class::STRING, "set", argv[1]);
         ctx.out.ok();
         return Ok(());
     }
@@ -243,6 +247,7 @@ pub fn getset(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     reply_get(ctx, argv[1])?;
     store(ctx, argv[1], Value::string(argv[2]), false);
+    ctx.notify(class::STRING, "set", argv[1]);
     Ok(())
 }
 
@@ -251,6 +256,7 @@ pub fn getdel(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     if reply_get(ctx, argv[1])? {
         ctx.db().remove(argv[1]);
+        ctx.notify(class::GENERIC, "del", argv[1]);
         ctx.dirty(1);
     }
     Ok(())
@@ -281,13 +287,18 @@ pub fn getex(ctx: &mut Ctx) -> CmdResult {
     match expire_at {
         Some(when) if absolute && when <= ctx.now_ms => {
             ctx.db().remove(key);
+            ctx.notify(class::GENERIC, "del", key);
             ctx.dirty(1);
         }
         Some(when) => {
             ctx.db().set_expire(key, when);
+            ctx.notify(class::GENERIC, "expire", key);
             ctx.dirty(1);
         }
-        None if opts.persist && ctx.db().persist(key) => ctx.dirty(1),
+        None if opts.persist && ctx.db().persist(key) => {
+            ctx.notify(class::GENERIC, "persist", key);
+            ctx.dirty(1)
+        }
         None => {}
     }
     Ok(())
@@ -322,6 +333,7 @@ fn mset_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
     }
     for pair in argv[1..].chunks_exact(2) {
         ctx.set_key(pair[0], Value::string(pair[1]), false);
+        ctx.notify(class::STRING, "set", pair[0]);
     }
     ctx.dirty((argv.len() as u64 - 1) / 2);
     if nx {
@@ -351,6 +363,7 @@ pub fn append(ctx: &mut Ctx) -> CmdResult {
             raw.len()
         }
     };
+    ctx.notify(class::STRING, "append", key);
     ctx.dirty(1);
     ctx.out.int(len as i64);
     Ok(())
@@ -449,6 +462,7 @@ pub fn setrange(ctx: &mut Ctx) -> CmdResult {
             raw.len()
         }
     };
+    ctx.notify(class::STRING, "setrange", key);
     ctx.dirty(1);
     ctx.out.int(len as i64);
     Ok(())
@@ -480,6 +494,7 @@ fn incr_by(ctx: &mut Ctx, delta: i64) -> CmdResult {
             new
         }
     };
+    ctx.notify(class::STRING, "incrby", key);
     ctx.dirty(1);
     ctx.out.int(new);
     Ok(())
@@ -532,7 +547,6 @@ pub fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
             "ERR increment would produce NaN or Infinity",
         ))?;
     let text = sum.to_human();
-    ctx.out.bulk(&text);
     let value = Value::plain_string(&text);
     match ctx.db().keys.get_mut(key) {
         Some(o) => o.value = value,
@@ -541,6 +555,8 @@ pub fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
             ctx.db().add(key, obj);
         }
     }
+    ctx.notify(class::STRING, "incrbyfloat", key);
+    ctx.out.bulk(&text);
     ctx.dirty(1);
     Ok(())
 }

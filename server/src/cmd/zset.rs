@@ -13,6 +13,7 @@
 use super::keyspace::{parse_cursor, parse_scan_options};
 use crate::dispatch::{errors, lookup_key, CmdError, CmdResult, Ctx};
 use crate::object::Value;
+use crate::pubsub::class;
 use crate::state::Server;
 use crate::types::zset::ZSet;
 use redis_formats::glob::glob_match;
@@ -616,6 +617,10 @@ fn finish_zadd(ctx: &mut Ctx, incr: bool, ch: bool, counts: (u64, u64, u64, f64)
     } else {
         ctx.out.int(if ch { added + updated } else { added } as i64);
     }
+    if added > 0 || updated > 0 {
+        let argv = ctx.argv;
+        ctx.notify(class::ZSET, if incr { "zincr" } else { "zadd" }, argv[1]);
+    }
     Ok(())
 }
 
@@ -652,6 +657,12 @@ pub fn zrem(ctx: &mut Ctx) -> CmdResult {
     }
     if emptied {
         ctx.srv.keyspace.dbs[db].remove(argv[1]);
+    }
+    if deleted > 0 {
+        ctx.notify(class::ZSET, "zrem", argv[1]);
+        if emptied {
+            ctx.notify(class::GENERIC, "del", argv[1]);
+        }
     }
     ctx.dirty(deleted);
     ctx.out.int(deleted as i64);
@@ -830,7 +841,7 @@ fn zrange_generic(
         z.for_range(start, end, rev, |m, s| items.push((m.to_vec(), s)));
     }
     if items.is_empty() {
-        store_result(ctx, argv[dst], &items);
+        store_result(ctx, argv[dst], &items, "zrangestore");
         return Ok(());
     }
     // As Redis's ZRANGESTORE: a rank range longer than the listpack limit starts as
@@ -849,17 +860,19 @@ fn zrange_generic(
     ctx.set_key(argv[dst], Value::ZSet(result), false);
     ctx.dirty(1);
     ctx.out.int(items.len() as i64);
+    ctx.notify(class::ZSET, "zrangestore", argv[dst]);
     Ok(())
 }
 
 /// Stores a result zset (already in order) at `dst` as the STORE commands do:
 /// replies with its size; an empty result deletes `dst`.
-fn store_result(ctx: &mut Ctx, dst: &[u8], items: &[(Vec<u8>, f64)]) {
+fn store_result(ctx: &mut Ctx, dst: &[u8], items: &[(Vec<u8>, f64)], event: &str) {
     if items.is_empty() {
+        ctx.out.int(0);
         if ctx.delete_key(dst) {
+            ctx.notify(class::GENERIC, "del", dst);
             ctx.dirty(1);
         }
-        ctx.out.int(0);
         return;
     }
     let z = ZSet::from_sorted(
@@ -870,6 +883,7 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], items: &[(Vec<u8>, f64)]) {
     ctx.set_key(dst, Value::ZSet(z), false);
     ctx.dirty(1);
     ctx.out.int(items.len() as i64);
+    ctx.notify(class::ZSET, event, dst);
 }
 
 /// ZRANGE key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES]
@@ -932,6 +946,17 @@ fn zremrange_generic(ctx: &mut Ctx, kind: Kind) -> CmdResult {
     let emptied = z.is_empty();
     if emptied {
         ctx.srv.keyspace.dbs[db].remove(argv[1]);
+    }
+    if hi > lo {
+        let event = match kind {
+            Kind::Rank => "zremrangebyrank",
+            Kind::Lex => "zremrangebylex",
+            _ => "zremrangebyscore",
+        };
+        ctx.notify(class::ZSET, event, argv[1]);
+        if emptied {
+            ctx.notify(class::GENERIC, "del", argv[1]);
+        }
     }
     ctx.dirty((hi - lo) as u64);
     ctx.out.int((hi - lo) as i64);
@@ -1209,7 +1234,12 @@ fn setop_generic(
     }
     sort_items(&mut items);
     if let Some(d) = dst {
-        store_result(ctx, argv[d], &items);
+        let event = match op {
+            SetOp::Union => "zunionstore",
+            SetOp::Inter => "zinterstore",
+            SetOp::Diff => "zdiffstore",
+        };
+        store_result(ctx, argv[d], &items, event);
         return Ok(());
     }
     let out = &mut *ctx.out;
@@ -1318,8 +1348,16 @@ pub fn pop_from(
         reply_score(out, s);
     });
     z.remove_range(start, end);
-    if z.is_empty() {
+    let emptied = z.is_empty();
+    srv.notify(
+        class::ZSET,
+        if max { "zpopmax" } else { "zpopmin" },
+        key,
+        dbi,
+    );
+    if emptied {
         srv.keyspace.dbs[dbi].remove(key);
+        srv.notify(class::GENERIC, "del", key, dbi);
     }
     srv.dirty += n as u64;
     n

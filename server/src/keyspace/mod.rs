@@ -32,6 +32,11 @@ pub struct Db {
     pub waiters: std::collections::HashMap<Vec<u8>, std::collections::VecDeque<u64>>,
     /// Waited-on keys that received a list or sorted set since the last command.
     pub ready: Vec<Vec<u8>>,
+    /// The keyspace-notification classes this database logs itself (`new`,
+    /// `expired`; see `crate::pubsub`), 0 when off.
+    pub notify: u32,
+    /// Events logged and not yet published: (class, event, key).
+    pub events: Vec<(u32, &'static str, Vec<u8>)>,
 }
 
 impl Default for Db {
@@ -44,6 +49,8 @@ impl Default for Db {
             expire_cursor: 0,
             waiters: Default::default(),
             ready: Vec::new(),
+            notify: 0,
+            events: Vec::new(),
         }
     }
 }
@@ -81,7 +88,16 @@ impl Db {
         }
         self.remove(key);
         self.expired_keys += 1;
+        self.log_event(crate::config::notify::EXPIRED, "expired", key);
         true
+    }
+
+    /// Logs a keyspace event raised by the database itself, when its class is on.
+    #[inline]
+    pub fn log_event(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        if self.notify & class != 0 {
+            self.events.push((class, event, key.to_vec()));
+        }
     }
 
     /// Finds a live key, removing it first if it has expired.
@@ -153,9 +169,11 @@ impl Db {
                     self.expires.remove(key);
                 }
             }
-            None => self
-                .keys
-                .insert_new(SmallBytes::new(key), Object::new(value, lru)),
+            None => {
+                self.keys
+                    .insert_new(SmallBytes::new(key), Object::new(value, lru));
+                self.log_event(crate::config::notify::NEW, "new", key);
+            }
         }
     }
 
@@ -165,6 +183,7 @@ impl Db {
         let has_expire = obj.has_expire;
         self.signal_ready(key, &obj.value);
         self.keys.insert_new(SmallBytes::new(key), obj);
+        self.log_event(crate::config::notify::NEW, "new", key);
         debug_assert!(!has_expire, "TTL is set with set_expire");
     }
 
@@ -255,6 +274,7 @@ impl Keyspace {
         let (da, db) = (&mut x[lo], &mut y[0]);
         std::mem::swap(&mut da.waiters, &mut db.waiters);
         std::mem::swap(&mut da.ready, &mut db.ready);
+        std::mem::swap(&mut da.events, &mut db.events);
         da.signal_all_ready();
         db.signal_all_ready();
     }
