@@ -7,6 +7,7 @@
 use crate::cmd::zset::parse_score;
 use crate::dispatch::{errors, lookup_key, CmdError, CmdResult, Ctx};
 use crate::object::Value;
+use crate::pubsub::class;
 use crate::state::Server;
 use crate::types::geohash::{self as gh, Shape, ShapeKind};
 use crate::types::zset::ZSet;
@@ -272,6 +273,10 @@ pub fn geoadd(ctx: &mut Ctx) -> CmdResult {
             counts
         }
     };
+    // GEOADD is a ZADD for Redis, events included.
+    if added + updated > 0 {
+        ctx.notify(class::ZSET, "zadd", key);
+    }
     ctx.dirty(added + updated);
     ctx.out.int(if ch { added + updated } else { added } as i64);
     Ok(())
@@ -536,6 +541,7 @@ fn radius_generic(ctx: &mut Ctx, src_idx: usize, flags: u8) -> CmdResult {
         match storekey {
             Some(dst) => {
                 if ctx.delete_key(dst) {
+                    ctx.notify(class::GENERIC, "del", dst);
                     ctx.dirty(1);
                 }
                 ctx.out.int(0);
@@ -640,8 +646,15 @@ fn radius_generic(ctx: &mut Ctx, src_idx: usize, flags: u8) -> CmdResult {
             ctx.srv.config.zset_max_listpack_value,
         );
         ctx.set_key(dst, Value::ZSet(z), false);
+        let event = if search {
+            "geosearchstore"
+        } else {
+            "georadiusstore"
+        };
+        ctx.notify(class::ZSET, event, dst);
         ctx.dirty(returned as u64);
     } else if ctx.delete_key(dst) {
+        ctx.notify(class::GENERIC, "del", dst);
         ctx.dirty(1);
     }
     ctx.out.int(returned as i64);

@@ -4,6 +4,7 @@
 
 use crate::dispatch::{errors, lookup_key, CmdError, CmdResult, Ctx};
 use crate::object::Value;
+use crate::pubsub::class;
 use crate::types::hll::{self, REGISTERS};
 
 /// The commands of this module.
@@ -77,6 +78,9 @@ pub fn pfadd(ctx: &mut Ctx) -> CmdResult {
             let obj = ctx.new_object(Value::Raw(Box::new(v)));
             ctx.db().add(key, obj);
         }
+    }
+    if updated > 0 {
+        ctx.notify(class::STRING, "pfadd", key);
     }
     ctx.dirty(updated);
     ctx.out.int((updated > 0) as i64);
@@ -162,6 +166,8 @@ pub fn pfmerge(ctx: &mut Ctx) -> CmdResult {
         }
     }
     hll::invalidate_cache(v);
+    // Redis names PFMERGE's event "pfadd".
+    ctx.notify(class::STRING, "pfadd", ctx.argv[1]);
     ctx.dirty(1);
     ctx.out.ok();
     Ok(())
