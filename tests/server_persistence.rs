@@ -232,3 +232,48 @@ fn sigterm_saves_then_exits_and_abort_cancels_it() {
     assert!(status.success(), "{status:?}");
     assert!(s.dir.0.join("dump.rdb").exists());
 }
+
+fn oom_score_adj(pid: u32) -> i32 {
+    std::fs::read_to_string(format!("/proc/{pid}/oom_score_adj"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// oom-score-adj moves the server's score (relative to where it started) and gives a
+/// BGSAVE child the background class's value; turning it off restores the start.
+#[test]
+fn oom_score_adj_by_role() {
+    let s = Server::start(&our_server(), &[]);
+    let mut c = s.client();
+    let pid = s.child.id();
+    let base = oom_score_adj(pid);
+    ok(
+        &mut c,
+        &["CONFIG", "SET", "oom-score-adj-values", "10 20 30"],
+    );
+    assert_eq!(oom_score_adj(pid), base);
+    ok(&mut c, &["CONFIG", "SET", "oom-score-adj", "yes"]);
+    assert_eq!(oom_score_adj(pid), base + 10);
+    ok(&mut c, &["SET", "k", "v"]);
+    ok(&mut c, &["CONFIG", "SET", "rdb-key-save-delay", "1000000"]);
+    c.cmd(&["BGSAVE"]).unwrap();
+    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap();
+    let child: u32 = children.split_whitespace().next().unwrap().parse().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while oom_score_adj(child) != base + 30 {
+        assert!(Instant::now() < deadline, "child's oom_score_adj not set");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    ok(&mut c, &["CONFIG", "SET", "oom-score-adj", "no"]);
+    assert_eq!(oom_score_adj(pid), base);
+    let r = c
+        .cmd(&["CONFIG", "SET", "oom-score-adj-values", "-2001 0 0"])
+        .unwrap();
+    assert!(
+        matches!(r, RespValue::Error(e) if String::from_utf8_lossy(&e).contains("between -2000 and 2000"))
+    );
+    // SHUTDOWN stops the (slow) child too.
+    let _ = c.cmd(&["SHUTDOWN", "NOSAVE"]);
+}

@@ -64,6 +64,7 @@ pub fn start(srv: &mut Server, now_ms: i64) -> std::io::Result<libc::pid_t> {
     let pid = unsafe { libc::fork() };
     if pid == 0 {
         crate::log::set_role(b'C');
+        let _ = crate::oom::apply(&srv.config, crate::oom::BACKGROUND_CHILD);
         let path = crate::rdb::rdb_path(srv);
         let code = match crate::rdb::save(srv, &path, now_ms) {
             Ok(()) => 0,

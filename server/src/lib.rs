@@ -22,6 +22,7 @@ pub mod log;
 pub mod longdouble;
 pub mod net;
 pub mod object;
+pub mod oom;
 pub mod pubsub;
 pub mod rdb;
 pub mod startup;

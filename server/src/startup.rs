@@ -155,6 +155,7 @@ pub fn main() {
         daemonize();
     }
     log::set_role(b'M');
+    let _ = crate::oom::apply(&config, crate::oom::MASTER);
     if let Some(pidfile) = &config.pidfile {
         let path = String::from_utf8_lossy(pidfile).into_owned();
         if std::fs::write(&path, format!("{}\n", std::process::id())).is_err() {

@@ -102,6 +102,7 @@ fn apply(ctx: &mut Ctx, name: &str) -> Result<(), String> {
             let _ = crate::evict::perform_evictions(ctx.srv, now);
         }
         "notify-keyspace-events" => ctx.srv.apply_notify_config(),
+        "oom-score-adj" | "oom-score-adj-values" => crate::oom::apply(cfg, crate::oom::MASTER)?,
         "appendonly" if cfg.appendonly => {
             return Err("AOF persistence is not available in this build yet".into());
         }
