@@ -166,3 +166,37 @@ fn client_list_shows_multi() {
         "{list}"
     );
 }
+
+/// CLIENT PAUSE WRITE holds an EXEC whose transaction writes (as Redis does), not one
+/// that only reads.
+#[test]
+fn write_pause_holds_exec_of_writes() {
+    let s = Server::start(&our_server(), &[]);
+    let args = |l: &str| -> Vec<Vec<u8>> { l.split(' ').map(|a| a.as_bytes().to_vec()).collect() };
+    let mut reader = RawClient::connect(s.port);
+    let mut writer = RawClient::connect(s.port);
+    let mut admin = s.client();
+    for l in ["MULTI", "GET k"] {
+        reader.cmd(&args(l));
+    }
+    for l in ["MULTI", "SET k v"] {
+        writer.cmd(&args(l));
+    }
+    admin.cmd(&["CLIENT", "PAUSE", "60000", "WRITE"]).unwrap();
+    assert_eq!(show(&reader.cmd(&args("EXEC"))), "*1\\r\\n$-1\\r\\n");
+    writer.send(&args("EXEC"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let info = match admin.cmd(&["INFO", "clients"]).unwrap() {
+            redis_formats::RespValue::Bulk(v) => String::from_utf8(v).unwrap(),
+            other => panic!("{other:?}"),
+        };
+        if info.contains("blocked_clients:1\r\n") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "EXEC was not held");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    admin.cmd(&["CLIENT", "UNPAUSE"]).unwrap();
+    assert_eq!(show(&writer.read()), "*1\\r\\n+OK\\r\\n");
+}

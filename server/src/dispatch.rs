@@ -618,7 +618,7 @@ const MAY_REPLICATE: &[&str] = &[
 ];
 
 /// True if CLIENT PAUSE holds this request now (checked before [`execute`]).
-pub fn is_paused(srv: &mut Server, argv: &[&[u8]], now: i64) -> bool {
+pub fn is_paused(srv: &mut Server, client: &Client, argv: &[&[u8]], now: i64) -> bool {
     let Some((kind, until)) = srv.pause else {
         return false;
     };
@@ -632,7 +632,18 @@ pub fn is_paused(srv: &mut Server, argv: &[&[u8]], now: i64) -> bool {
     match kind {
         PauseKind::All => true,
         PauseKind::Write => {
-            spec.has_flag(CommandFlags::WRITE) || MAY_REPLICATE.contains(&spec.name.as_str())
+            let may_replicate = |s: &CommandSpec| {
+                s.has_flag(CommandFlags::WRITE) || MAY_REPLICATE.contains(&s.name.as_str())
+            };
+            // EXEC counts as a write when its transaction holds one, as in Redis.
+            may_replicate(spec)
+                || (spec.name == "exec"
+                    && client.multi.as_ref().is_some_and(|m| {
+                        m.queue
+                            .iter()
+                            .filter_map(|q| redis_commands::table().lookup(q))
+                            .any(may_replicate)
+                    }))
         }
     }
 }

@@ -463,7 +463,7 @@ impl Connection {
                     let i = self.next_cmd;
                     if st.pause.is_some()
                         && with_args(&self.batch, &self.rbuf, i, |argv| {
-                            dispatch::is_paused(st, argv, now_ms())
+                            dispatch::is_paused(st, &client, argv, now_ms())
                         })
                     {
                         paused_until = st.pause.map(|(_, until)| until);
