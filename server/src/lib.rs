@@ -27,6 +27,7 @@ pub mod pubsub;
 pub mod rdb;
 pub mod startup;
 pub mod state;
+pub mod tls;
 pub mod types;
 
 #[global_allocator]

@@ -218,9 +218,11 @@ pub fn os_error_text(e: &std::io::Error) -> String {
     }
 }
 
-/// The accept tasks of the TCP listeners, replaced when `port` or `bind` change.
+/// The accept tasks of the TCP and TLS listeners, replaced when `port`, `tls-port` or
+/// `bind` change.
 pub struct Listeners {
     tasks: Vec<JoinHandle<()>>,
+    tls_tasks: Vec<JoinHandle<()>>,
 }
 
 fn parse_bind_addr(addr: &str, port: u16) -> std::io::Result<SocketAddr> {
@@ -290,14 +292,41 @@ pub fn open_listeners(
 }
 
 impl Listeners {
-    /// Starts accepting on `listeners`.
-    pub fn start(shared: &Arc<Shared>, listeners: Vec<TcpListener>) -> Listeners {
+    /// Starts accepting on `listeners` (plain) and `tls` (TLS).
+    pub fn start(
+        shared: &Arc<Shared>,
+        listeners: Vec<TcpListener>,
+        tls: Vec<TcpListener>,
+    ) -> Listeners {
         Listeners {
             tasks: listeners
                 .into_iter()
                 .map(|l| tokio::spawn(accept_tcp(shared.clone(), l)))
                 .collect(),
+            tls_tasks: tls
+                .into_iter()
+                .map(|l| tokio::spawn(accept_tls(shared.clone(), l)))
+                .collect(),
         }
+    }
+
+    /// Replaces the TLS listeners (CONFIG SET tls-port/bind), the new ones first.
+    pub fn rebind_tls(
+        &mut self,
+        shared: &Arc<Shared>,
+        bind: &[Vec<u8>],
+        port: u16,
+        backlog: u32,
+    ) -> Result<(), String> {
+        let new = open_listeners(bind, port, backlog)?;
+        for t in self.tls_tasks.drain(..) {
+            t.abort();
+        }
+        self.tls_tasks = new
+            .into_iter()
+            .map(|l| tokio::spawn(accept_tls(shared.clone(), l)))
+            .collect();
+        Ok(())
     }
 
     /// Replaces the listeners (CONFIG SET port/bind): the new ones are opened first, so
@@ -313,7 +342,10 @@ impl Listeners {
         for t in self.tasks.drain(..) {
             t.abort();
         }
-        *self = Listeners::start(shared, new);
+        self.tasks = new
+            .into_iter()
+            .map(|l| tokio::spawn(accept_tcp(shared.clone(), l)))
+            .collect();
         Ok(())
     }
 }
@@ -371,7 +403,37 @@ async fn serve(
             return 1;
         }
     };
-    *shared.listeners.lock() = Some(Listeners::start(&shared, tcp));
+    let tls_port = shared.state.lock().config.tls_port;
+    let mut tls = Vec::new();
+    {
+        let mut st = shared.state.lock();
+        if crate::tls::wanted(&st.config) {
+            match crate::tls::configure(&st.config) {
+                Ok(c) => st.tls = Some(Arc::new(c)),
+                Err(()) => {
+                    log(
+                        Level::Warning,
+                        "Failed to configure TLS. Check logs for more info.",
+                    );
+                    return 1;
+                }
+            }
+        }
+    }
+    if tls_port != 0 {
+        tls = match open_listeners(&bind, tls_port, backlog) {
+            Ok(l) => l,
+            Err(e) => {
+                log(Level::Warning, &e);
+                log(
+                    Level::Warning,
+                    &format!("Failed listening on port {tls_port} (tls), aborting."),
+                );
+                return 1;
+            }
+        };
+    }
+    *shared.listeners.lock() = Some(Listeners::start(&shared, tcp, tls));
     if let Some(path) = unixsocket {
         let path = String::from_utf8_lossy(&path).into_owned();
         let _ = std::fs::remove_file(&path);
@@ -591,6 +653,59 @@ async fn accept_tcp(shared: Arc<Shared>, listener: TcpListener) {
             Peer::Tcp { addr, local },
             fd,
         ));
+    }
+}
+
+/// Accepts on a TLS port: the handshake runs in the connection's own task, so a slow
+/// or failing client holds up no other.
+async fn accept_tls(shared: Arc<Shared>, listener: TcpListener) {
+    loop {
+        let (sock, addr) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                log(Level::Warning, &format!("Accepting client connection: {e}"));
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = sock.set_nodelay(true);
+        let (keepalive, acceptor) = {
+            let st = shared.state.lock();
+            (
+                st.config.tcp_keepalive,
+                st.tls
+                    .as_ref()
+                    .map(|t| t.acceptor(st.config.tls_auth_clients)),
+            )
+        };
+        let Some(acceptor) = acceptor else {
+            continue;
+        };
+        if keepalive > 0 {
+            let ka = socket2::TcpKeepalive::new()
+                .with_time(std::time::Duration::from_secs(keepalive as u64));
+            let _ = socket2::SockRef::from(&sock).set_tcp_keepalive(&ka);
+        }
+        let local = sock.local_addr().unwrap_or(addr);
+        let fd = sock.as_raw_fd() as i64;
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            match acceptor.accept(sock).await {
+                Ok(stream) => {
+                    crate::net::serve(shared, stream, Peer::Tcp { addr, local }, fd).await
+                }
+                Err(e) => log(
+                    Level::Verbose,
+                    &format!(
+                        "Error accepting a client connection: {e} (addr={}:{} laddr={}:{})",
+                        addr.ip(),
+                        addr.port(),
+                        local.ip(),
+                        local.port()
+                    ),
+                ),
+            }
+        });
     }
 }
 

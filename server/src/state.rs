@@ -133,6 +133,8 @@ pub struct Server {
     pub shutdown_signal: Option<i32>,
     /// The ports we listen on (reported by INFO).
     pub tcp_port: u16,
+    /// The TLS contexts, once TLS is configured (`crate::tls`).
+    pub tls: Option<Arc<crate::tls::TlsContexts>>,
     /// `run_id` of INFO server.
     pub run_id: String,
     /// Whether the active expire cycle runs (DEBUG SET-ACTIVE-EXPIRE).
@@ -203,6 +205,7 @@ impl Server {
             pause: None,
             shutdown_signal: None,
             tcp_port: 0,
+            tls: None,
             run_id,
             active_expire_enabled: true,
             peak_memory: 0,

@@ -103,6 +103,49 @@ fn apply(ctx: &mut Ctx, name: &str) -> Result<(), String> {
         }
         "notify-keyspace-events" => ctx.srv.apply_notify_config(),
         "oom-score-adj" | "oom-score-adj-values" => crate::oom::apply(cfg, crate::oom::MASTER)?,
+        // Redis rebuilds its TLS context when a TLS setting changes while TLS is in
+        // use; the new context serves the next connections.
+        "tls-session-cache-size"
+        | "tls-session-cache-timeout"
+        | "tls-cluster"
+        | "tls-replication"
+        | "tls-prefer-server-ciphers"
+        | "tls-session-caching"
+        | "tls-cert-file"
+        | "tls-key-file"
+        | "tls-key-file-pass"
+        | "tls-client-cert-file"
+        | "tls-client-key-file"
+        | "tls-client-key-file-pass"
+        | "tls-dh-params-file"
+        | "tls-ca-cert-file"
+        | "tls-ca-cert-dir"
+        | "tls-protocols"
+        | "tls-ciphers"
+        | "tls-ciphersuites" => {
+            if crate::tls::wanted(cfg) {
+                let c = crate::tls::configure(cfg)
+                    .map_err(|()| "Unable to update TLS configuration. Check server logs.")?;
+                ctx.srv.tls = Some(std::sync::Arc::new(c));
+            }
+        }
+        "tls-port" => {
+            if ctx.srv.tls.is_none() {
+                let c = crate::tls::configure(cfg)
+                    .map_err(|()| "Unable to update TLS configuration. Check server logs.")?;
+                ctx.srv.tls = Some(std::sync::Arc::new(c));
+            }
+            let cfg = &ctx.srv.config;
+            let (bind, port, backlog) = (cfg.bind.clone(), cfg.tls_port, cfg.tcp_backlog);
+            let mut guard = ctx.shared.listeners.lock();
+            if let Some(l) = guard.as_mut() {
+                let shared = crate::state::shared_arc(ctx.shared);
+                l.rebind_tls(&shared, &bind, port, backlog).map_err(|e| {
+                    log(Level::Warning, &e);
+                    "Unable to listen on this port. Check server logs.".to_string()
+                })?;
+            }
+        }
         "appendonly" if cfg.appendonly => {
             return Err("AOF persistence is not available in this build yet".into());
         }
