@@ -30,6 +30,7 @@ mod persist;
 pub mod server;
 mod set;
 mod sort;
+mod stream;
 mod strings;
 pub mod zset;
 
@@ -57,6 +58,7 @@ const GROUPS: &[&[(&str, Handler)]] = &[
     server::HANDLERS,
     sort::HANDLERS,
     set::HANDLERS,
+    stream::HANDLERS,
     strings::HANDLERS,
     zset::HANDLERS,
 ];
