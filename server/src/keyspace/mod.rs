@@ -283,6 +283,20 @@ impl Keyspace {
         if a == b {
             return;
         }
+        // Waited-on streams that the swap takes away (Redis's
+        // scanDatabaseForDeletedStreams): their XREADGROUP waiters are told.
+        let gone = |from: &Db, to: &Db| -> Vec<Vec<u8>> {
+            let is_stream = |d: &Db, k: &[u8]| {
+                matches!(d.keys.get(k).map(|o| &o.value), Some(Value::Stream(_)))
+            };
+            from.waiters
+                .keys()
+                .filter(|k| is_stream(from, k) && !is_stream(to, k))
+                .cloned()
+                .collect()
+        };
+        let gone_a = gone(&self.dbs[a], &self.dbs[b]);
+        let gone_b = gone(&self.dbs[b], &self.dbs[a]);
         self.dbs.swap(a, b);
         let (lo, hi) = (a.min(b), a.max(b));
         let (x, y) = self.dbs.split_at_mut(hi);
@@ -291,6 +305,9 @@ impl Keyspace {
         std::mem::swap(&mut da.ready, &mut db.ready);
         da.signal_all_ready();
         db.signal_all_ready();
+        let (ga, gb) = if a < b { (gone_a, gone_b) } else { (gone_b, gone_a) };
+        da.ready.extend(ga);
+        db.ready.extend(gb);
     }
 
     /// Total keys of all databases.
