@@ -11,8 +11,8 @@
 use crate::log::{log, Level};
 use crate::object::{Object, Value};
 use crate::state::Server;
-use crate::types::{hash::Hash, list::List, set::Set, zset::ZSet};
 use crate::types::stream::{Group, Nack, Stream, INVALID_ENTRIES_READ};
+use crate::types::{hash::Hash, list::List, set::Set, zset::ZSet};
 use redis_rdb::value::{
     Consumer, ConsumerGroup, HashField, PendingEntry, Stream as RdbStream, Value as RdbValue,
 };

@@ -321,7 +321,9 @@ fn parse_add_trim(ctx: &Ctx, xadd: bool) -> Result<AddTrim, CmdError> {
     }
     if limit_given {
         if !a.approx {
-            return Err("ERR syntax error, LIMIT cannot be used without the special ~ option".into());
+            return Err(
+                "ERR syntax error, LIMIT cannot be used without the special ~ option".into(),
+            );
         }
     } else if a.approx {
         let mut l = 100i64.saturating_mul(ctx.srv.config.stream_node_max_entries);
@@ -842,7 +844,9 @@ impl BlockedOp for StreamWait {
         if let Some(g) = &self.group {
             match s.groups.get(&g.group[..]) {
                 None => {
-                    out.error("NOGROUP the consumer group this client was blocked on no longer exists");
+                    out.error(
+                        "NOGROUP the consumer group this client was blocked on no longer exists",
+                    );
                     return Served::Done;
                 }
                 Some(gr) => gt = gr.last_id,
@@ -1198,8 +1202,7 @@ fn xclaim(ctx: &mut Ctx) -> CmdResult {
             deliverytime = arg_ll_msg(argv[j], "ERR Invalid TIME option argument for XCLAIM")?;
         } else if opt.eq_ignore_ascii_case(b"retrycount") && more > 0 {
             j += 1;
-            retrycount =
-                arg_ll_msg(argv[j], "ERR Invalid RETRYCOUNT option argument for XCLAIM")?;
+            retrycount = arg_ll_msg(argv[j], "ERR Invalid RETRYCOUNT option argument for XCLAIM")?;
         } else if opt.eq_ignore_ascii_case(b"lastid") && more > 0 {
             j += 1;
             last_id = parse_strict_id(argv[j], 0)?;
@@ -1301,8 +1304,7 @@ fn xclaim(ctx: &mut Ctx) -> CmdResult {
 
 fn xautoclaim(ctx: &mut Ctx) -> CmdResult {
     let (argv, db, now, touch) = parts!(ctx);
-    let minidle =
-        arg_ll_msg(argv[4], "ERR Invalid min-idle-time argument for XAUTOCLAIM")?.max(0);
+    let minidle = arg_ll_msg(argv[4], "ERR Invalid min-idle-time argument for XAUTOCLAIM")?.max(0);
     let start = start_bound(argv[5])?;
     let mut count: i64 = 100;
     let mut justid = false;
@@ -1695,10 +1697,7 @@ mod tests {
         assert!(parse_id(b"1-", 0).is_err());
         assert!(parse_id(b"a", 0).is_err());
         assert!(parse_id(b"18446744073709551616", 0).is_err());
-        assert_eq!(
-            parse_id(b"18446744073709551615-1", 0),
-            Ok(id(u64::MAX, 1))
-        );
+        assert_eq!(parse_id(b"18446744073709551615-1", 0), Ok(id(u64::MAX, 1)));
         let mut g = true;
         assert_eq!(parse_id_full(b"7-*", 0, true, Some(&mut g)), Ok(id(7, 0)));
         assert!(!g);

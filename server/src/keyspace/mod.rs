@@ -305,7 +305,11 @@ impl Keyspace {
         std::mem::swap(&mut da.ready, &mut db.ready);
         da.signal_all_ready();
         db.signal_all_ready();
-        let (ga, gb) = if a < b { (gone_a, gone_b) } else { (gone_b, gone_a) };
+        let (ga, gb) = if a < b {
+            (gone_a, gone_b)
+        } else {
+            (gone_b, gone_a)
+        };
         da.ready.extend(ga);
         db.ready.extend(gb);
     }

@@ -954,7 +954,9 @@ mod tests {
         StreamId { ms, seq }
     }
 
-    fn all(s: &Stream) -> Vec<(StreamId, Vec<(Vec<u8>, Vec<u8>)>)> {
+    type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
+    fn all(s: &Stream) -> Vec<(StreamId, Pairs)> {
         let mut v = Vec::new();
         s.range(MIN_ID, MAX_ID, false, |lp, h, e| {
             let mut f = Vec::new();
