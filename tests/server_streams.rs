@@ -782,3 +782,56 @@ fn random_stream_sequences_resp3() {
     assert!(pair.hello3());
     random_sequences(&mut pair, &[7, 8, 9]);
 }
+
+/// RDB files: ours written by SAVE load into Debian's server, and Debian's into ours.
+#[test]
+fn rdb_files_load_both_ways() {
+    let Some(real_bin) = real_server() else {
+        return;
+    };
+    let setup = [
+        "CONFIG SET stream-node-max-entries 3",
+        "XADD s 1-0 a 1 b 2",
+        "XADD s 2-0 a 3 b 4",
+        "XADD s 3-0 other 5",
+        "XADD s 4-0 a 12345 b -7",
+        "XADD s 5-0 a x b y",
+        "XDEL s 2-0 5-0",
+        "XGROUP CREATE s g 0",
+        "XREADGROUP GROUP g alice COUNT 2 STREAMS s >",
+        "XGROUP CREATECONSUMER s g idle",
+        "XGROUP CREATE s g2 $ ENTRIESREAD 4",
+        "XADD e 1-0 f v",
+        "XDEL e 1-0",
+        "SAVE",
+    ];
+    let inspect = [
+        "XRANGE s - +",
+        "XINFO STREAM s",
+        "XINFO GROUPS s",
+        "XPENDING s g",
+        "XINFO STREAM s FULL",
+        "DEBUG DIGEST-VALUE s e",
+        "XINFO STREAM e",
+    ];
+    for ours_writes in [true, false] {
+        let (w_bin, r_bin) = if ours_writes {
+            (our_server(), real_bin.clone())
+        } else {
+            (real_bin.clone(), our_server())
+        };
+        let writer = Server::start(&w_bin, &["--enable-debug-command", "yes"]);
+        let mut wc = RawClient::connect(writer.port);
+        for l in setup {
+            let r = wc.cmd(&args(l));
+            assert!(!r.starts_with(b"-"), "{l}: {}", show(&r));
+        }
+        let dir = writer.dir.0.to_string_lossy().into_owned();
+        let reader = Server::start(&r_bin, &["--enable-debug-command", "yes", "--dir", &dir]);
+        let mut rc = RawClient::connect(reader.port);
+        for l in inspect {
+            let (a, b) = (wc.cmd(&args(l)), rc.cmd(&args(l)));
+            assert_eq!(mask(&a), mask(&b), "ours writes: {ours_writes}: {l}");
+        }
+    }
+}

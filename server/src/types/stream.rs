@@ -203,10 +203,9 @@ fn lp_set_total(lp: &mut [u8]) {
     lp[..4].copy_from_slice(&n.to_le_bytes());
 }
 
-/// Appends `n` encoded elements.
-fn lp_append(lp: &mut Vec<u8>, enc: &[u8], n: u32) {
-    lp.pop();
-    lp.extend_from_slice(enc);
+/// Ends an append of `n` elements written in place of the terminator (popped
+/// first): the terminator, the total bytes and the element count.
+fn lp_close(lp: &mut Vec<u8>, n: u32) {
     lp.push(EOF);
     lp_set_total(lp);
     let cur = u16::from_le_bytes([lp[4], lp[5]]) as u32;
@@ -628,7 +627,6 @@ impl Stream {
                 tail = None;
             }
         }
-        let mut enc = Vec::with_capacity(totelelen + 16 + fv.len() * 2);
         let mut flags = 0;
         let master;
         let mut appended = 0u32;
@@ -641,15 +639,15 @@ impl Stream {
                     PREALLOC
                 };
                 let lp = self.nodes.entry(id).or_insert_with(|| lp_new(prealloc));
-                let mut m = Vec::with_capacity(16 + totelelen);
-                enc_int(&mut m, 1);
-                enc_int(&mut m, 0);
-                enc_int(&mut m, numfields as i64);
+                lp.pop();
+                enc_int(lp, 1);
+                enc_int(lp, 0);
+                enc_int(lp, numfields as i64);
                 for k in 0..numfields {
-                    enc_str(&mut m, fv[k * 2]);
+                    enc_str(lp, fv[k * 2]);
                 }
-                enc_int(&mut m, 0);
-                lp_append(lp, &m, 4 + numfields as u32);
+                enc_int(lp, 0);
+                lp_close(lp, 4 + numfields as u32);
                 flags |= FLAG_SAMEFIELDS;
                 lp
             }
@@ -676,19 +674,21 @@ impl Stream {
                 lp
             }
         };
-        enc_int(&mut enc, flags);
-        enc_int(&mut enc, id.ms.wrapping_sub(master.ms) as i64);
-        enc_int(&mut enc, id.seq.wrapping_sub(master.seq) as i64);
+        lp.reserve(totelelen + 16 + fv.len() * 2);
+        lp.pop();
+        enc_int(lp, flags);
+        enc_int(lp, id.ms.wrapping_sub(master.ms) as i64);
+        enc_int(lp, id.seq.wrapping_sub(master.seq) as i64);
         appended += 3;
         if flags & FLAG_SAMEFIELDS != 0 {
             for k in 0..numfields {
-                enc_str(&mut enc, fv[k * 2 + 1]);
+                enc_str(lp, fv[k * 2 + 1]);
             }
             appended += numfields as u32;
         } else {
-            enc_int(&mut enc, numfields as i64);
+            enc_int(lp, numfields as i64);
             for a in fv {
-                enc_str(&mut enc, a);
+                enc_str(lp, a);
             }
             appended += 1 + fv.len() as u32;
         }
@@ -697,9 +697,9 @@ impl Stream {
         } else {
             numfields as i64 * 2 + 4
         };
-        enc_int(&mut enc, lp_count);
+        enc_int(lp, lp_count);
         appended += 1;
-        lp_append(lp, &enc, appended);
+        lp_close(lp, appended);
         self.length += 1;
         self.entries_added += 1;
         self.last_id = id;
