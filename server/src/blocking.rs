@@ -1,5 +1,6 @@
 //! Clients blocked on keys: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP (and the
-//! sorted-set commands BZPOPMIN, BZPOPMAX, BZMPOP through the same API).
+//! sorted-set commands BZPOPMIN, BZPOPMAX, BZMPOP, and XREAD / XREADGROUP with BLOCK,
+//! through the same API).
 //!
 //! # How a command blocks
 //!
