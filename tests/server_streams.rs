@@ -723,6 +723,10 @@ fn random_sequences(pair: &mut Pair, seeds: &[u64]) {
             "CONFIG SET stream-node-max-entries {}",
             rng.u8(1..10)
         )));
+        let max_bytes = if rng.bool() { 4096 } else { rng.u16(64..1024) };
+        pair.both(&args(&format!(
+            "CONFIG SET stream-node-max-bytes {max_bytes}"
+        )));
         let mut next_ms = 1u64;
         for _batch in 0..20 {
             let cmds: Vec<String> = (0..100)
@@ -757,6 +761,14 @@ fn random_sequences(pair: &mut Pair, seeds: &[u64]) {
                 .map(str::to_string)
         };
         assert_eq!(dirty(&ia), dirty(&ib), "seed {seed}: dirty count");
+        // The sequence did build streams (not only errors).
+        let total: i64 = (0..3)
+            .map(|i| {
+                let r = pair.a.cmd(&args(&format!("XLEN s{i}")));
+                String::from_utf8_lossy(&r[1..r.len() - 2]).parse::<i64>().unwrap_or(0)
+            })
+            .sum();
+        assert!(total > 5, "seed {seed}: only {total} entries left");
         // Survives a reload unchanged.
         pair.both(&args("DEBUG RELOAD"));
         for i in 0..3 {
