@@ -501,6 +501,13 @@ const BLOCKING: &[&[&str]] = &[
         "XADD s 2-0 f v",
         "<",
     ],
+    // Expired by the cron while a client waits on it.
+    &[
+        "XGROUP CREATE s g $ MKSTREAM",
+        "PEXPIRE s 150",
+        ">XREADGROUP GROUP g c BLOCK 0 STREAMS s >",
+        "<",
+    ],
     &[
         "MULTI",
         "XREAD BLOCK 0 STREAMS s $",
