@@ -772,7 +772,9 @@ fn random_sequences(pair: &mut Pair, seeds: &[u64]) {
         let total: i64 = (0..3)
             .map(|i| {
                 let r = pair.a.cmd(&args(&format!("XLEN s{i}")));
-                String::from_utf8_lossy(&r[1..r.len() - 2]).parse::<i64>().unwrap_or(0)
+                String::from_utf8_lossy(&r[1..r.len() - 2])
+                    .parse::<i64>()
+                    .unwrap_or(0)
             })
             .sum();
         assert!(total > 5, "seed {seed}: only {total} entries left");

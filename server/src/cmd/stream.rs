@@ -1211,23 +1211,20 @@ fn xclaim(ctx: &mut Ctx) -> CmdResult {
         }
         j += 1;
     }
-    let mut dirty = 0u64;
+    // LASTID moves the group forward; that change counts as one write (Redis
+    // propagates it as XGROUP SETID) only when no entry is claimed or dropped.
+    let mut propagate_last = false;
     {
         let g = s.groups.get_mut(argv[2]).expect("group");
         if last_id > g.last_id {
             g.last_id = last_id;
-            dirty += 1; // propagated as XGROUP SETID when nothing else is
+            propagate_last = true;
         }
     }
-    let mut propagate_last = dirty > 0;
-    if deliverytime != -1 {
-        if deliverytime < 0 || deliverytime > now {
-            deliverytime = now;
-        }
-    } else {
+    if deliverytime < 0 || deliverytime > now {
         deliverytime = now;
     }
-    dirty = 0;
+    let mut dirty = 0u64;
     let name = argv[3];
     let out = &mut *ctx.out;
     let d = out.defer();
