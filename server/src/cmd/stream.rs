@@ -570,7 +570,7 @@ fn serve_group_new(
         let gr = s.groups.get_mut(&g.group[..]).expect("group");
         if id > gr.last_id {
             if gr.entries_read != INVALID_ENTRIES_READ && !has_tomb {
-                gr.entries_read += 1;
+                gr.entries_read = gr.entries_read.wrapping_add(1);
             } else if added != 0 {
                 gr.entries_read = est;
             }
@@ -1146,8 +1146,12 @@ fn xpending(ctx: &mut Ctx) -> CmdResult {
         if count == 0 {
             break;
         }
-        let nack = &g.pel[&id];
-        if minidle != 0 && now - nack.delivery_time < minidle {
+        // A consumer's entries are in the group's PEL (an invariant the RDB
+        // reader checks); a stray one is left out rather than trusted.
+        let Some(nack) = g.pel.get(&id) else {
+            continue;
+        };
+        if minidle != 0 && now.wrapping_sub(nack.delivery_time) < minidle {
             continue;
         }
         n += 1;
@@ -1155,7 +1159,7 @@ fn xpending(ctx: &mut Ctx) -> CmdResult {
         out.array(4);
         reply_id(out, id);
         out.bulk(&nack.consumer);
-        out.int((now - nack.delivery_time).max(0));
+        out.int((now.wrapping_sub(nack.delivery_time)).max(0));
         out.int(nack.delivery_count as i64);
     }
     out.set_array_len(d, n);
@@ -1258,7 +1262,7 @@ fn xclaim(ctx: &mut Ctx) -> CmdResult {
         let Some(nack) = g.pel.get(&id) else {
             continue;
         };
-        if !fresh && minidle != 0 && now - nack.delivery_time < minidle {
+        if !fresh && minidle != 0 && now.wrapping_sub(nack.delivery_time) < minidle {
             continue;
         }
         if !consumer_ready {
@@ -1377,7 +1381,7 @@ fn xautoclaim(ctx: &mut Ctx) -> CmdResult {
             continue;
         }
         let nack = &g.pel[&id];
-        if minidle != 0 && now - nack.delivery_time < minidle {
+        if minidle != 0 && now.wrapping_sub(nack.delivery_time) < minidle {
             if next.is_none() {
                 break;
             }
@@ -1531,7 +1535,7 @@ fn xinfo(ctx: &mut Ctx) -> CmdResult {
             out.bulk(b"pending");
             out.int(c.pel.len() as i64);
             out.bulk(b"idle");
-            out.int((now - c.seen_time).max(0));
+            out.int(now.wrapping_sub(c.seen_time).max(0));
         }
     } else if opt.eq_ignore_ascii_case(b"groups") && argv.len() == 3 {
         out.array(s.groups.len());
@@ -1660,11 +1664,14 @@ fn xinfo(ctx: &mut Ctx) -> CmdResult {
                     };
                     out.array(n);
                     for id in c.pel.iter().take(n) {
-                        let nack = &g.pel[id];
+                        let (t, n) = g
+                            .pel
+                            .get(id)
+                            .map_or((0, 0), |n| (n.delivery_time, n.delivery_count));
                         out.array(3);
                         reply_id(out, *id);
-                        out.int(nack.delivery_time);
-                        out.int(nack.delivery_count as i64);
+                        out.int(t);
+                        out.int(n as i64);
                     }
                 }
             }

@@ -231,6 +231,20 @@ fn lp_skip(lp: &[u8], p: usize) -> usize {
     listpack::get(lp, p).1
 }
 
+/// Sets the DELETED flag of entry `e`; returns the change in bytes (0 unless the
+/// flags element was not the usual one-byte integer).
+fn mark_deleted(lp: &mut Vec<u8>, e: &RawEntry) -> isize {
+    let flags = e.flags | FLAG_DELETED;
+    if lp[e.flags_off] < 0x80 && (0..0x80).contains(&flags) {
+        lp[e.flags_off] = flags as u8;
+        0
+    } else {
+        let before = lp.len();
+        lp_replace_int(lp, e.flags_off, flags);
+        lp.len() as isize - before as isize
+    }
+}
+
 /// Replaces the integer element at `p`.
 fn lp_replace_int(lp: &mut Vec<u8>, p: usize, v: i64) {
     let next = lp_skip(lp, p);
@@ -817,13 +831,12 @@ impl Stream {
         if head.count == 1 {
             self.nodes.remove(&master);
         } else {
-            // Flags are small integers: one byte, replaced in place.
-            lp[e.flags_off] = (e.flags | FLAG_DELETED) as u8;
+            mark_deleted(lp, &e);
             lp_replace_int(lp, HDR, head.count - 1);
             let p = lp_skip(lp, HDR);
             lp_replace_int(lp, p, head.deleted + 1);
         }
-        self.length -= 1;
+        self.length = self.length.saturating_sub(1);
         true
     }
 
@@ -840,12 +853,14 @@ impl Stream {
                 break;
             };
             let head = node_head(lp);
-            let entries = head.count;
+            // Counts come from the node (validated, but possibly inconsistent
+            // after a crafted RESTORE): arithmetic below saturates.
+            let entries = head.count.max(0);
             if limit != 0 && deleted + entries > limit {
                 break;
             }
             let remove_node = match how {
-                Trim::MaxLen(max) => self.length - entries as u64 >= max,
+                Trim::MaxLen(max) => self.length.saturating_sub(entries as u64) >= max,
                 Trim::MinId(min) => {
                     let offs = entry_offsets(lp, &head, master);
                     let last = offs.last().map(|e| e.id).unwrap_or(master);
@@ -854,7 +869,7 @@ impl Stream {
             };
             if remove_node {
                 self.nodes.remove(&master);
-                self.length -= entries as u64;
+                self.length = self.length.saturating_sub(entries as u64);
                 deleted += entries;
                 continue;
             }
@@ -862,8 +877,9 @@ impl Stream {
                 break;
             }
             let mut from_lp = 0i64;
-            let offs = entry_offsets(lp, &head, master);
-            for e in &offs {
+            let mut p = head.first;
+            while p < lp.len() && lp[p] != EOF {
+                let e = read_entry(lp, &head, master, p);
                 let stop = match how {
                     Trim::MaxLen(max) => self.length <= max,
                     Trim::MinId(min) => e.id >= min,
@@ -871,10 +887,11 @@ impl Stream {
                 if stop {
                     break;
                 }
+                p = e.end;
                 if !e.deleted() {
-                    lp[e.flags_off] = (e.flags | FLAG_DELETED) as u8;
+                    p = (p as isize + mark_deleted(lp, &e)) as usize;
                     from_lp += 1;
-                    self.length -= 1;
+                    self.length = self.length.saturating_sub(1);
                 }
             }
             deleted += from_lp;
@@ -919,9 +936,9 @@ impl Stream {
         }
         if self.max_deleted_id == MIN_ID || self.max_deleted_id < self.first_id {
             if id < self.first_id {
-                return (self.entries_added - self.length) as i64;
+                return self.entries_added.wrapping_sub(self.length) as i64;
             } else if id == self.first_id {
-                return (self.entries_added - self.length + 1) as i64;
+                return self.entries_added.wrapping_sub(self.length).wrapping_add(1) as i64;
             }
         }
         INVALID_ENTRIES_READ
@@ -935,11 +952,11 @@ impl Stream {
         if g.entries_read != INVALID_ENTRIES_READ
             && !self.range_has_tombstones(Some(g.last_id), None)
         {
-            return Some(self.entries_added as i64 - g.entries_read);
+            return Some((self.entries_added as i64).wrapping_sub(g.entries_read));
         }
         let er = self.estimate_distance(g.last_id);
         if er != INVALID_ENTRIES_READ {
-            Some(self.entries_added as i64 - er)
+            Some((self.entries_added as i64).wrapping_sub(er))
         } else {
             None
         }
@@ -1025,5 +1042,71 @@ mod tests {
         assert_eq!(incr_id(id(1, u64::MAX)), Some(id(2, 0)));
         assert_eq!(decr_id(id(2, 0)), Some(id(1, u64::MAX)));
         assert_eq!(incr_id(MAX_ID), None);
+    }
+
+    /// Listpacks the RDB reader accepts (structurally valid, counts possibly
+    /// inconsistent) never make the stream code panic.
+    #[test]
+    fn mutated_nodes_do_not_panic() {
+        let mut base = Stream::new();
+        for i in 1..=40u64 {
+            let v = format!("{}", i * 37);
+            let fv: Vec<&[u8]> = if i % 4 == 0 {
+                vec![b"x", v.as_bytes(), b"y", b"long-ish value"]
+            } else {
+                vec![b"f", v.as_bytes()]
+            };
+            base.append(&fv, Some((id(i, i % 3), true)), 0, 4096, 16)
+                .unwrap();
+        }
+        base.delete(id(3, 0));
+        let nodes: Vec<(StreamId, Vec<u8>)> = base.nodes().map(|(k, v)| (*k, v.clone())).collect();
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut accepted = 0;
+        for _ in 0..20000 {
+            let mut s = Stream::new();
+            let mut ok = true;
+            for (k, lp) in &nodes {
+                let mut lp = lp.clone();
+                if rnd() % 2 == 0 {
+                    for _ in 0..1 + rnd() % 3 {
+                        let at = 6 + (rnd() as usize) % (lp.len() - 7);
+                        lp[at] = rnd() as u8;
+                    }
+                }
+                if !redis_rdb::reader::validate_stream_listpack(&lp) {
+                    ok = false;
+                    break;
+                }
+                s.push_node(*k, lp);
+            }
+            if !ok {
+                continue;
+            }
+            accepted += 1;
+            s.length = 39;
+            s.last_id = id(40, 1);
+            let mut n = 0;
+            s.range(MIN_ID, MAX_ID, false, |lp, h, e| {
+                for_each_field(lp, h, e, |_, _| n += 1);
+                true
+            });
+            s.range(MIN_ID, MAX_ID, true, |_, _, _| true);
+            for i in (1..45u64).step_by(3) {
+                s.delete(id(i, i % 3));
+            }
+            let _ = s.edge_id(true);
+            s.trim(Trim::MinId(id(20, 0)), false, 0);
+            s.trim(Trim::MaxLen(5), false, 0);
+            let _ = s.append(&[b"f", b"v"], None, 1000, 4096, 16);
+            s.range(MIN_ID, MAX_ID, false, |_, _, _| true);
+        }
+        assert!(accepted > 1000, "{accepted}");
     }
 }
