@@ -668,7 +668,7 @@ impl Stream {
             Some((m, lp)) => {
                 master = m;
                 let (count, _) = lp_int(lp, HDR);
-                lp_replace_int(lp, HDR, count + 1);
+                lp_replace_int(lp, HDR, count.wrapping_add(1));
                 let head = node_head(lp);
                 if head.nfields == numfields {
                     let mut p = head.fields_off;
@@ -832,9 +832,9 @@ impl Stream {
             self.nodes.remove(&master);
         } else {
             mark_deleted(lp, &e);
-            lp_replace_int(lp, HDR, head.count - 1);
+            lp_replace_int(lp, HDR, head.count.wrapping_sub(1));
             let p = lp_skip(lp, HDR);
-            lp_replace_int(lp, p, head.deleted + 1);
+            lp_replace_int(lp, p, head.deleted.wrapping_add(1));
         }
         self.length = self.length.saturating_sub(1);
         true
@@ -895,9 +895,9 @@ impl Stream {
                 }
             }
             deleted += from_lp;
-            lp_replace_int(lp, HDR, entries - from_lp);
+            lp_replace_int(lp, HDR, entries.wrapping_sub(from_lp));
             let p = lp_skip(lp, HDR);
-            lp_replace_int(lp, p, head.deleted + from_lp);
+            lp_replace_int(lp, p, head.deleted.wrapping_add(from_lp));
             break;
         }
         if self.length == 0 {
