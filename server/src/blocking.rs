@@ -1,5 +1,6 @@
 //! Clients blocked on keys: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP (and the
-//! sorted-set commands BZPOPMIN, BZPOPMAX, BZMPOP through the same API).
+//! sorted-set commands BZPOPMIN, BZPOPMAX, BZMPOP, and XREAD / XREADGROUP with BLOCK,
+//! through the same API).
 //!
 //! # How a command blocks
 //!
@@ -264,6 +265,9 @@ fn serve_key(srv: &mut Server, dbi: usize, key: &[u8], now_ms: i64) {
         return;
     };
     let ids: Vec<u64> = q.iter().copied().collect();
+    // A deleted stream key is offered too (XREADGROUP waiters get an error); a
+    // key that serving empties stops the round.
+    let present = srv.keyspace.dbs[dbi].peek(key, now_ms).is_some();
     for id in ids {
         let Some(mut b) = srv.blocking.clients.remove(&id) else {
             continue;
@@ -285,7 +289,7 @@ fn serve_key(srv: &mut Server, dbi: usize, key: &[u8], now_ms: i64) {
                 deliver(srv, &b, &out, us, now_ms);
             }
         }
-        if srv.keyspace.dbs[dbi].peek(key, now_ms).is_none() {
+        if present && srv.keyspace.dbs[dbi].peek(key, now_ms).is_none() {
             break;
         }
     }

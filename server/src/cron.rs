@@ -91,6 +91,9 @@ pub async fn run(shared: Arc<Shared>) {
             expire_state.timed_out =
                 active_expire_cycle(&mut st, now_ms(), budget, &mut expire_state);
         }
+        // Keys the cron deleted (an expired or evicted stream) may concern blocked
+        // clients: served here, as Redis's beforeSleep does.
+        crate::blocking::handle_ready(&mut st, now_ms());
     }
 }
 

@@ -1,7 +1,7 @@
 //! Values stored in the keyspace and the per-key metadata Redis keeps (LRU/LFU).
 
 use crate::keyspace::smallbytes::SmallBytes;
-use crate::types::{hash::Hash, list::List, set::Set, zset::ZSet};
+use crate::types::{hash::Hash, list::List, set::Set, stream::Stream, zset::ZSet};
 use redis_formats::num::parse_i64;
 use redis_formats::ReplyBuf;
 
@@ -29,6 +29,8 @@ pub enum Value {
     Set(Set),
     /// A sorted set.
     ZSet(ZSet),
+    /// A stream (boxed: it is large and rare).
+    Stream(Box<Stream>),
 }
 
 impl Value {
@@ -60,6 +62,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -78,6 +81,7 @@ impl Value {
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -150,6 +154,7 @@ impl Value {
             Value::Hash(h) => h.heap_size(),
             Value::Set(s) => s.heap_size(),
             Value::ZSet(z) => z.heap_size(),
+            Value::Stream(s) => s.heap_size(),
         }
     }
 }

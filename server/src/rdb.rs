@@ -11,8 +11,11 @@
 use crate::log::{log, Level};
 use crate::object::{Object, Value};
 use crate::state::Server;
+use crate::types::stream::{Group, Nack, Stream, INVALID_ENTRIES_READ};
 use crate::types::{hash::Hash, list::List, set::Set, zset::ZSet};
-use redis_rdb::value::{HashField, Value as RdbValue};
+use redis_rdb::value::{
+    Consumer, ConsumerGroup, HashField, PendingEntry, Stream as RdbStream, Value as RdbValue,
+};
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -48,7 +51,97 @@ pub fn to_rdb(v: &Value) -> (RdbValue, bool) {
             });
             (RdbValue::Hash(fields), h.has_ttls())
         }
+        Value::Stream(s) => (RdbValue::Stream(Box::new(stream_to_rdb(s))), false),
     }
+}
+
+/// A stream as `redis_rdb` models it: our nodes are Redis's listpacks already.
+fn stream_to_rdb(s: &Stream) -> RdbStream {
+    RdbStream {
+        nodes: s.nodes().map(|(k, lp)| (*k, lp.clone())).collect(),
+        length: s.length,
+        last_id: s.last_id,
+        first_id: Some(s.first_id),
+        max_deleted_id: Some(s.max_deleted_id),
+        entries_added: Some(s.entries_added),
+        groups: s
+            .groups
+            .iter()
+            .map(|(name, g)| ConsumerGroup {
+                name: name.clone(),
+                last_id: g.last_id,
+                entries_read: Some(g.entries_read as u64),
+                pending: g
+                    .pel
+                    .iter()
+                    .map(|(id, n)| PendingEntry {
+                        id: *id,
+                        delivery_time: n.delivery_time,
+                        delivery_count: n.delivery_count,
+                    })
+                    .collect(),
+                consumers: g
+                    .consumers
+                    .iter()
+                    .map(|(cn, c)| Consumer {
+                        name: cn.clone(),
+                        seen_time: c.seen_time,
+                        active_time: -1,
+                        pending: c.pel.iter().copied().collect(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+/// Our stream from a decoded one (the reader validated its listpacks and PELs).
+fn stream_from_rdb(r: RdbStream) -> Stream {
+    let mut s = Stream::new();
+    for (k, lp) in r.nodes {
+        s.push_node(k, lp);
+    }
+    s.length = r.length;
+    s.last_id = r.last_id;
+    s.first_id = match r.first_id {
+        Some(id) => id,
+        None => s.edge_id(true).unwrap_or_default(),
+    };
+    s.max_deleted_id = r.max_deleted_id.unwrap_or_default();
+    s.entries_added = r.entries_added.unwrap_or(r.length);
+    for g in r.groups {
+        let mut grp = Group::new(g.last_id, INVALID_ENTRIES_READ);
+        grp.entries_read = match g.entries_read {
+            Some(n) => n as i64,
+            None => s.estimate_distance(g.last_id),
+        };
+        let times: std::collections::HashMap<_, _> = g
+            .pending
+            .iter()
+            .map(|p| (p.id, (p.delivery_time, p.delivery_count)))
+            .collect();
+        for c in g.consumers {
+            let mut cons = crate::types::stream::Consumer {
+                seen_time: c.seen_time,
+                pel: Default::default(),
+            };
+            for id in c.pending {
+                let (t, n) = times.get(&id).copied().unwrap_or((0, 1));
+                grp.pel.insert(
+                    id,
+                    Nack {
+                        delivery_time: t,
+                        delivery_count: n,
+                        consumer: c.name.clone(),
+                    },
+                );
+                cons.pel.insert(id);
+            }
+            grp.consumers.insert(c.name, cons);
+        }
+        s.groups.insert(g.name, grp);
+    }
+    s
 }
 
 /// Builds our value from a decoded one, with the encodings this server's thresholds
@@ -114,7 +207,8 @@ pub fn from_rdb(v: RdbValue, srv: &Server) -> Option<Value> {
             }
             Some(Value::Hash(h))
         }
-        RdbValue::Stream(_) | RdbValue::Module { .. } => None,
+        RdbValue::Stream(st) => Some(Value::Stream(Box::new(stream_from_rdb(*st)))),
+        RdbValue::Module { .. } => None,
     }
 }
 

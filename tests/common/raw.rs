@@ -97,6 +97,11 @@ impl RawClient {
     }
 
     /// Sends a command line (Redis's quoting rules) and returns its reply's bytes.
+    /// The server's port.
+    pub fn port(&self) -> u16 {
+        self.stream.peer_addr().expect("connected").port()
+    }
+
     pub fn line(&mut self, line: &str) -> Vec<u8> {
         self.cmd(&args(line))
     }

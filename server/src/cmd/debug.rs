@@ -527,6 +527,12 @@ pub fn serialized_length(v: &Value) -> usize {
         Value::Hash(h) => hash_serialized_length(h),
         Value::Set(s) => set_serialized_length(s),
         Value::ZSet(z) => zset_serialized_length(z),
+        Value::Stream(_) => {
+            let mut buf = Vec::new();
+            let (rv, _) = crate::rdb::to_rdb(v);
+            let _ = redis_rdb::writer::encode_value(&mut buf, &rv, true);
+            buf.len()
+        }
     }
 }
 
@@ -1003,6 +1009,7 @@ fn type_code(v: &Value) -> u32 {
         Value::Set(_) => 2,
         Value::ZSet(_) => 3,
         Value::Hash(_) => 4,
+        Value::Stream(_) => 6,
     }
 }
 
@@ -1034,6 +1041,17 @@ fn object_digest(digest: &mut [u8; 20], o: &Object, has_ttl: bool) {
                 mix_digest(&mut ele, m);
                 mix_digest(&mut ele, redis_formats::num::format_double(s).as_bytes());
                 xor_digest(digest, &ele);
+            });
+        }
+        Value::Stream(s) => {
+            use crate::types::stream::{for_each_field, with_elem, MAX_ID, MIN_ID};
+            s.range(MIN_ID, MAX_ID, false, |lp, head, e| {
+                mix_digest(digest, format!("{}.{}", e.id.ms, e.id.seq).as_bytes());
+                for_each_field(lp, head, e, |f, v| {
+                    with_elem(f, |b| mix_digest(digest, b));
+                    with_elem(v, |b| mix_digest(digest, b));
+                });
+                true
             });
         }
     }

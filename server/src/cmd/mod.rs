@@ -31,6 +31,7 @@ mod pubsub;
 pub mod server;
 mod set;
 mod sort;
+mod stream;
 mod strings;
 pub mod zset;
 
@@ -59,6 +60,7 @@ const GROUPS: &[&[(&str, Handler)]] = &[
     server::HANDLERS,
     sort::HANDLERS,
     set::HANDLERS,
+    stream::HANDLERS,
     strings::HANDLERS,
     zset::HANDLERS,
 ];

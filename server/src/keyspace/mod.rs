@@ -126,8 +126,19 @@ impl Db {
     #[inline]
     fn signal_ready(&mut self, key: &[u8], value: &Value) {
         if !self.waiters.is_empty()
-            && matches!(value, Value::List(_) | Value::ZSet(_))
+            && matches!(value, Value::List(_) | Value::ZSet(_) | Value::Stream(_))
             && self.waiters.contains_key(key)
+        {
+            self.ready.push(key.to_vec());
+        }
+    }
+
+    /// Queues `key` for its blocked clients after a write that changed it in
+    /// place (XADD, XGROUP DESTROY...), as Redis's explicit signalKeyAsReady.
+    pub fn signal_key(&mut self, key: &[u8]) {
+        if !self.waiters.is_empty()
+            && self.waiters.contains_key(key)
+            && !self.ready.iter().any(|k| k == key)
         {
             self.ready.push(key.to_vec());
         }
@@ -141,7 +152,7 @@ impl Db {
             .filter(|k| {
                 matches!(
                     self.keys.get(k.as_slice()).map(|o| &o.value),
-                    Some(Value::List(_) | Value::ZSet(_))
+                    Some(Value::List(_) | Value::ZSet(_) | Value::Stream(_))
                 )
             })
             .cloned()
@@ -160,6 +171,12 @@ impl Db {
         self.signal_ready(key, &value);
         match self.keys.get_mut(key) {
             Some(o) => {
+                if matches!(o.value, Value::Stream(_)) && !self.waiters.is_empty() {
+                    // A blocked XREADGROUP learns its stream is gone.
+                    if self.waiters.contains_key(key) && !self.ready.iter().any(|k| k == key) {
+                        self.ready.push(key.to_vec());
+                    }
+                }
                 o.value = value;
                 if !keep_lru {
                     o.lru = lru;
@@ -190,6 +207,9 @@ impl Db {
     /// Removes `key` and its TTL. Returns the object if it existed.
     pub fn remove(&mut self, key: &[u8]) -> Option<Object> {
         let (_, obj) = self.keys.remove(key)?;
+        if matches!(obj.value, Value::Stream(_)) {
+            self.signal_key(key);
+        }
         if obj.has_expire {
             self.expires.remove(key);
         }
@@ -225,6 +245,20 @@ impl Db {
 
     /// Drops every key. Returns how many there were.
     pub fn clear(&mut self) -> usize {
+        if !self.waiters.is_empty() {
+            let streams: Vec<Vec<u8>> = self
+                .waiters
+                .keys()
+                .filter(|k| {
+                    matches!(
+                        self.keys.get(k.as_slice()).map(|o| &o.value),
+                        Some(Value::Stream(_))
+                    )
+                })
+                .cloned()
+                .collect();
+            self.ready.extend(streams);
+        }
         let n = self.keys.len();
         self.keys.clear();
         self.expires.clear();
@@ -268,6 +302,20 @@ impl Keyspace {
         if a == b {
             return;
         }
+        // Waited-on streams that the swap takes away (Redis's
+        // scanDatabaseForDeletedStreams): their XREADGROUP waiters are told.
+        let gone = |from: &Db, to: &Db| -> Vec<Vec<u8>> {
+            let is_stream = |d: &Db, k: &[u8]| {
+                matches!(d.keys.get(k).map(|o| &o.value), Some(Value::Stream(_)))
+            };
+            from.waiters
+                .keys()
+                .filter(|k| is_stream(from, k) && !is_stream(to, k))
+                .cloned()
+                .collect()
+        };
+        let gone_a = gone(&self.dbs[a], &self.dbs[b]);
+        let gone_b = gone(&self.dbs[b], &self.dbs[a]);
         self.dbs.swap(a, b);
         let (lo, hi) = (a.min(b), a.max(b));
         let (x, y) = self.dbs.split_at_mut(hi);
@@ -277,6 +325,13 @@ impl Keyspace {
         std::mem::swap(&mut da.events, &mut db.events);
         da.signal_all_ready();
         db.signal_all_ready();
+        let (ga, gb) = if a < b {
+            (gone_a, gone_b)
+        } else {
+            (gone_b, gone_a)
+        };
+        da.ready.extend(ga);
+        db.ready.extend(gb);
     }
 
     /// Total keys of all databases.

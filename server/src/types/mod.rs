@@ -10,4 +10,5 @@ pub mod hll;
 pub mod list;
 pub mod packed;
 pub mod set;
+pub mod stream;
 pub mod zset;
