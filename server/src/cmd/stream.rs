@@ -2,14 +2,15 @@
 //! the consumer groups (XGROUP, XREADGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM)
 //! and XINFO, with Redis 7.0's replies and error texts.
 //!
-//! Keyspace notifications (another helper adds them) would go where Redis raises
-//! them: `xadd`/`xtrim` in XADD, `xdel`, `xtrim`, `xsetid`, `xgroup-create`,
-//! `xgroup-setid`, `xgroup-destroy`, `xgroup-createconsumer` (also when XREADGROUP,
-//! XCLAIM or XAUTOCLAIM create a consumer), `xgroup-delconsumer`.
+//! Keyspace events (class `t`) as Redis raises them: `xadd` (then `xtrim` when it
+//! trimmed), `xdel`, `xtrim`, `xsetid`, `xgroup-create`, `xgroup-setid`,
+//! `xgroup-destroy`, `xgroup-createconsumer` (also when XREADGROUP, XCLAIM or
+//! XAUTOCLAIM create a consumer), `xgroup-delconsumer`.
 
 use crate::blocking::{self, BlockedOp, Served};
 use crate::dispatch::{errors, lookup_key, CmdError, CmdResult, Ctx};
 use crate::object::{Object, Value};
+use crate::pubsub::class;
 use crate::state::Server;
 use crate::types::stream::{
     decr_id, incr_id, reply_entry, reply_id, AppendError, Group, Stream, StreamId, Trim,
@@ -377,8 +378,13 @@ fn xadd(ctx: &mut Ctx) -> CmdResult {
         Err(AppendError::TooLarge) => return Err("ERR Elements are too large to be stored".into()),
     };
     reply_id(ctx.out, id);
-    if let Some(t) = a.trim {
-        s.trim(t, a.approx, a.limit);
+    let trimmed = match a.trim {
+        Some(t) => s.trim(t, a.approx, a.limit),
+        None => 0,
+    };
+    ctx.notify(class::STREAM, "xadd", key);
+    if trimmed > 0 {
+        ctx.notify(class::STREAM, "xtrim", key);
     }
     ctx.srv.dirty += 1;
     ctx.db().signal_key(key);
@@ -393,6 +399,9 @@ fn xtrim(ctx: &mut Ctx) -> CmdResult {
         return Ok(());
     };
     let n = s.trim(a.trim.expect("checked"), a.approx, a.limit);
+    if n > 0 {
+        ctx.notify(class::STREAM, "xtrim", argv[1]);
+    }
     ctx.srv.dirty += n as u64;
     ctx.out.int(n);
     Ok(())
@@ -479,6 +488,9 @@ fn xdel(ctx: &mut Ctx) -> CmdResult {
             s.first_id = s.edge_id(true).unwrap_or(MIN_ID);
         }
     }
+    if deleted > 0 {
+        ctx.notify(class::STREAM, "xdel", argv[1]);
+    }
     ctx.srv.dirty += deleted;
     ctx.out.int(deleted as i64);
     Ok(())
@@ -531,6 +543,7 @@ fn xsetid(ctx: &mut Ctx) -> CmdResult {
     }
     ctx.srv.dirty += 1;
     ctx.out.ok();
+    ctx.notify(class::STREAM, "xsetid", argv[1]);
     Ok(())
 }
 
@@ -759,6 +772,7 @@ fn xread(ctx: &mut Ctx) -> CmdResult {
                 let gp = s.groups.get_mut(&g.group[..]).expect("group");
                 if gp.consumer_or_create(&g.consumer, now) {
                     ctx.srv.dirty += 1;
+                    ctx.notify(class::STREAM, "xgroup-createconsumer", key);
                 }
                 let s = get_stream(ctx.srv, db, key, now, false, false)?.expect("stream");
                 if history {
@@ -878,6 +892,9 @@ impl BlockedOp for StreamWait {
                 reply_range(out, s, start, MAX_ID, self.count, false);
             }
         }
+        if dirty > 0 {
+            srv.notify(class::STREAM, "xgroup-createconsumer", key, db);
+        }
         srv.dirty += dirty;
         Served::Done
     }
@@ -986,6 +1003,7 @@ fn xgroup(ctx: &mut Ctx) -> CmdResult {
             .insert(argv[3].to_vec(), Group::new(id, entries_read));
         ctx.srv.dirty += 1;
         ctx.out.ok();
+        ctx.notify(class::STREAM, "xgroup-create", key);
     } else if is("setid") && (argc == 5 || argc == 7) {
         let s = get_stream(ctx.srv, db, key, now, false, false)?.expect("stream");
         let id = if argv[4] == b"$" {
@@ -998,11 +1016,13 @@ fn xgroup(ctx: &mut Ctx) -> CmdResult {
         g.entries_read = entries_read;
         ctx.srv.dirty += 1;
         ctx.out.ok();
+        ctx.notify(class::STREAM, "xgroup-setid", key);
     } else if is("destroy") && argc == 4 {
         let s = get_stream(ctx.srv, db, key, now, false, false)?.expect("stream");
         if s.groups.remove(argv[3]).is_some() {
             ctx.srv.dirty += 1;
             ctx.out.int(1);
+            ctx.notify(class::STREAM, "xgroup-destroy", key);
             ctx.db().signal_key(key);
         } else {
             ctx.out.int(0);
@@ -1016,6 +1036,7 @@ fn xgroup(ctx: &mut Ctx) -> CmdResult {
             g.consumer_or_create(argv[4], now);
             ctx.srv.dirty += 1;
             ctx.out.int(1);
+            ctx.notify(class::STREAM, "xgroup-createconsumer", key);
         }
     } else if is("delconsumer") && argc == 5 {
         let s = get_stream(ctx.srv, db, key, now, false, false)?.expect("stream");
@@ -1023,6 +1044,7 @@ fn xgroup(ctx: &mut Ctx) -> CmdResult {
         let pending = match g.delete_consumer(argv[4]) {
             Some(n) => {
                 ctx.srv.dirty += 1;
+                ctx.notify(class::STREAM, "xgroup-delconsumer", key);
                 n
             }
             None => 0,
@@ -1234,6 +1256,7 @@ fn xclaim(ctx: &mut Ctx) -> CmdResult {
     let d = out.defer();
     let mut n = 0;
     let mut consumer_ready = false;
+    let mut consumer_created = false;
     for id in ids {
         let exists = s.exists(id);
         let g = s.groups.get_mut(argv[2]).expect("group");
@@ -1268,6 +1291,7 @@ fn xclaim(ctx: &mut Ctx) -> CmdResult {
         if !consumer_ready {
             if g.consumer_or_create(name, now) {
                 dirty += 1;
+                consumer_created = true;
             }
             consumer_ready = true;
         }
@@ -1299,6 +1323,9 @@ fn xclaim(ctx: &mut Ctx) -> CmdResult {
         dirty += 1;
     }
     out.set_array_len(d, n);
+    if consumer_created {
+        ctx.notify(class::STREAM, "xgroup-createconsumer", argv[1]);
+    }
     ctx.srv.dirty += dirty;
     Ok(())
 }
@@ -1341,6 +1368,7 @@ fn xautoclaim(ctx: &mut Ctx) -> CmdResult {
     let mut dirty = 0u64;
     let mut deleted: Vec<StreamId> = Vec::new();
     let mut consumer_ready = false;
+    let mut consumer_created = false;
     let mut cursor = start;
     let mut next: Option<StreamId>;
     loop {
@@ -1390,6 +1418,7 @@ fn xautoclaim(ctx: &mut Ctx) -> CmdResult {
         if !consumer_ready {
             if g.consumer_or_create(name, now) {
                 dirty += 1;
+                consumer_created = true;
             }
             consumer_ready = true;
         }
@@ -1436,6 +1465,9 @@ fn xautoclaim(ctx: &mut Ctx) -> CmdResult {
     out.array(deleted.len());
     for id in deleted {
         reply_id(out, id);
+    }
+    if consumer_created {
+        ctx.notify(class::STREAM, "xgroup-createconsumer", argv[1]);
     }
     ctx.srv.dirty += dirty;
     Ok(())
