@@ -102,8 +102,15 @@ fn apply(ctx: &mut Ctx, name: &str) -> Result<(), String> {
             let _ = crate::evict::perform_evictions(ctx.srv, now);
         }
         "notify-keyspace-events" => ctx.srv.apply_notify_config(),
-        "appendonly" if cfg.appendonly => {
-            return Err("AOF persistence is not available in this build yet".into());
+        "appendonly" => {
+            if cfg.appendonly {
+                let (in_exec, now) = (ctx.client.in_exec, ctx.now_ms);
+                if crate::aof::start_append_only(ctx.srv, in_exec, now).is_err() {
+                    return Err("Unable to turn on AOF. Check server logs.".into());
+                }
+            } else {
+                crate::aof::stop_append_only(ctx.srv);
+            }
         }
         _ => {}
     }
