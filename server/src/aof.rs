@@ -79,6 +79,8 @@ pub struct AofState {
     pub rewrite_time_last_s: i64,
     /// The last `#TS:` annotation written.
     pub cur_timestamp: i64,
+    /// DEBUG AOF-FLUSH-SLEEP: microseconds to sleep before each write.
+    pub flush_sleep_us: u64,
 }
 
 impl Default for AofState {
@@ -108,6 +110,7 @@ impl Default for AofState {
             rewrite_time_start_s: -1,
             rewrite_time_last_s: -1,
             cur_timestamp: 0,
+            flush_sleep_us: 0,
         }
     }
 }
@@ -223,6 +226,9 @@ pub fn flush(srv: &mut Server, force: bool) {
             log(Level::Notice, "Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down Redis.");
         }
         a.flush_postponed_start = 0;
+        if a.flush_sleep_us > 0 {
+            std::thread::sleep(std::time::Duration::from_micros(a.flush_sleep_us));
+        }
         match file.write_all(&a.buf) {
             Ok(()) => {
                 if !a.last_write_ok {
@@ -1005,6 +1011,41 @@ pub fn load_at_startup(shared: &Shared, srv: &mut Server) -> bool {
     delete_history(srv);
     crate::propagate::refresh_active(srv);
     true
+}
+
+/// DEBUG LOADAOF: empties the dataset and loads the AOF files again (exits on a
+/// load error, as Redis).
+pub fn debug_loadaof(shared: &Shared, srv: &mut Server) {
+    if srv.aof.status != Status::Off {
+        flush(srv, true);
+    }
+    for db in srv.keyspace.dbs.iter_mut() {
+        db.clear();
+    }
+    let (base_seq, incr_seq) = (srv.aof.base_seq, srv.aof.incr_seq);
+    if load_manifest(srv).is_err() {
+        std::process::exit(1);
+    }
+    // The running server's counters stay (they may be ahead of the manifest on disk).
+    srv.aof.base_seq = srv.aof.base_seq.max(base_seq);
+    srv.aof.incr_seq = srv.aof.incr_seq.max(incr_seq);
+    delete_history(srv);
+    let active = srv.prop.active;
+    srv.prop.active = false;
+    for db in srv.keyspace.dbs.iter_mut() {
+        db.log_deletions = false;
+    }
+    crate::keyspace::set_loading(true);
+    let r = load_files(shared, srv);
+    crate::keyspace::set_loading(false);
+    srv.prop.active = active;
+    for db in srv.keyspace.dbs.iter_mut() {
+        db.log_deletions = active;
+    }
+    if r != LoadResult::Ok && r != LoadResult::Empty {
+        std::process::exit(1);
+    }
+    log(Level::Warning, "Append Only File loaded by DEBUG LOADAOF");
 }
 
 fn open_on_start(srv: &mut Server) -> bool {

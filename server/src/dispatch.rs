@@ -481,7 +481,7 @@ fn call(
             client.db,
             argv,
             spec,
-            srv.dirty != dirty_before,
+            srv.dirty > dirty_before,
             client.in_exec,
         );
     }

@@ -147,6 +147,7 @@ fn restore(ctx: &mut Ctx) -> CmdResult {
         if deleted {
             ctx.notify(crate::pubsub::class::GENERIC, "del", key);
             ctx.dirty(1);
+            ctx.propagate_as(&[b"DEL", key]);
         }
         ctx.out.ok();
         return Ok(());
@@ -163,6 +164,14 @@ fn restore(ctx: &mut Ctx) -> CmdResult {
     ctx.srv.keyspace.dbs[db].add(key, obj);
     if ttl > 0 {
         ctx.srv.keyspace.dbs[db].set_expire(key, ttl);
+        // A relative TTL is propagated as an absolute one.
+        if !absttl && ctx.propagating() {
+            let t = ttl.to_string();
+            let mut v: Vec<&[u8]> = ctx.argv.to_vec();
+            v[2] = t.as_bytes();
+            v.push(b"ABSTTL");
+            ctx.propagate_as(&v);
+        }
     }
     ctx.notify(crate::pubsub::class::GENERIC, "restore", key);
     ctx.dirty(1);
