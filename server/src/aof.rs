@@ -81,6 +81,9 @@ pub struct AofState {
     pub cur_timestamp: i64,
     /// DEBUG AOF-FLUSH-SLEEP: microseconds to sleep before each write.
     pub flush_sleep_us: u64,
+    /// The back-off after repeated rewrite failures (Redis's aofRewriteLimited).
+    limit_delay_minutes: i64,
+    limit_next_rewrite_s: i64,
 }
 
 impl Default for AofState {
@@ -111,6 +114,8 @@ impl Default for AofState {
             rewrite_time_last_s: -1,
             cur_timestamp: 0,
             flush_sleep_us: 0,
+            limit_delay_minutes: 0,
+            limit_next_rewrite_s: 0,
         }
     }
 }
@@ -315,7 +320,9 @@ pub fn cron(srv: &mut Server, now_ms: i64) {
         return;
     }
     if srv.aof.rewrite_scheduled {
-        let _ = start_rewrite(srv, now_ms);
+        if !rewrite_limited(srv) {
+            let _ = start_rewrite(srv, now_ms);
+        }
         return;
     }
     // auto-aof-rewrite-percentage / -min-size.
@@ -324,7 +331,7 @@ pub fn cron(srv: &mut Server, now_ms: i64) {
     if srv.aof.status == Status::On && pct > 0 && srv.aof.current_size > min {
         let base = srv.aof.rewrite_base_size.max(1);
         let growth = (srv.aof.current_size * 100 / base).saturating_sub(100);
-        if growth >= pct {
+        if growth >= pct && !rewrite_limited(srv) {
             log(
                 Level::Notice,
                 &format!("Starting automatic rewriting of AOF on {growth}% growth"),
@@ -332,6 +339,39 @@ pub fn cron(srv: &mut Server, now_ms: i64) {
             let _ = start_rewrite(srv, now_ms);
         }
     }
+}
+
+/// After three failed rewrites in a row, automatic and scheduled rewrites wait 1,
+/// then 2, 4... up to 60 minutes (BGREWRITEAOF itself is never held).
+fn rewrite_limited(srv: &mut Server) -> bool {
+    let a = &mut srv.aof;
+    if a.consecutive_failures < 3 {
+        a.limit_delay_minutes = 0;
+        a.limit_next_rewrite_s = 0;
+        return false;
+    }
+    let now = now_s();
+    if a.limit_next_rewrite_s != 0 {
+        if now < a.limit_next_rewrite_s {
+            return true;
+        }
+        a.limit_next_rewrite_s = 0;
+        return false;
+    }
+    a.limit_delay_minutes = if a.limit_delay_minutes == 0 {
+        1
+    } else {
+        (a.limit_delay_minutes * 2).min(60)
+    };
+    a.limit_next_rewrite_s = now + a.limit_delay_minutes * 60;
+    log(
+        Level::Warning,
+        &format!(
+            "Background AOF rewrite has repeatedly failed and triggered the limit, will retry in {} minutes",
+            a.limit_delay_minutes
+        ),
+    );
+    true
 }
 
 // ---------------------------------------------------------------------------
@@ -416,7 +456,7 @@ fn new_incr_name(srv: &Server, m: &mut Manifest, seq: &mut i64) -> String {
 
 /// Deletes the history files (unless aof-disable-auto-gc) and drops them from the
 /// manifest.
-fn delete_history(srv: &mut Server) {
+pub fn delete_history(srv: &mut Server) {
     if srv.config.aof_disable_auto_gc || srv.aof.manifest.history.is_empty() {
         return;
     }
@@ -705,6 +745,10 @@ pub fn rewrite_done(
     cleanup_after_rewrite(srv, child.pid);
     srv.aof.rewrite_time_last_s = now_ms / 1000 - srv.aof.rewrite_time_start_s;
     srv.aof.rewrite_time_start_s = -1;
+    // Still switching on: try again.
+    if srv.aof.status == Status::WaitRewrite {
+        srv.aof.rewrite_scheduled = true;
+    }
 }
 
 fn finish_rewrite(srv: &mut Server, tmp: &str) -> Result<(), ()> {
@@ -747,15 +791,19 @@ fn finish_rewrite(srv: &mut Server, tmp: &str) -> Result<(), ()> {
             &format!("Successfully renamed the temporary AOF incr file {temp_incr} into {new_incr}"),
         );
     }
-    // Every incr file but the last (being written) is history now.
-    if m.incr.len() > 1 {
-        let keep = m.incr.pop().expect("non-empty");
-        for mut e in m.incr.drain(..) {
-            e.kind = FileType::History;
-            m.history.push(e);
-        }
-        m.incr.push(keep);
+    // The incr files are history now, but for the one being written (with the AOF
+    // on), each put first in the history list from the newest (Redis's
+    // markRewrittenIncrAofAsHistory).
+    let keep = if srv.aof.file.is_some() {
+        m.incr.pop()
+    } else {
+        None
+    };
+    while let Some(mut e) = m.incr.pop() {
+        e.kind = FileType::History;
+        m.history.insert(0, e);
     }
+    m.incr.extend(keep);
     if persist_manifest(srv, &m).is_err() {
         let _ = std::fs::remove_file(&base_path);
         return Err(());
@@ -1022,13 +1070,9 @@ pub fn debug_loadaof(shared: &Shared, srv: &mut Server) {
     for db in srv.keyspace.dbs.iter_mut() {
         db.clear();
     }
-    let (base_seq, incr_seq) = (srv.aof.base_seq, srv.aof.incr_seq);
     if load_manifest(srv).is_err() {
         std::process::exit(1);
     }
-    // The running server's counters stay (they may be ahead of the manifest on disk).
-    srv.aof.base_seq = srv.aof.base_seq.max(base_seq);
-    srv.aof.incr_seq = srv.aof.incr_seq.max(incr_seq);
     delete_history(srv);
     let active = srv.prop.active;
     srv.prop.active = false;

@@ -102,6 +102,9 @@ fn apply(ctx: &mut Ctx, name: &str) -> Result<(), String> {
             let _ = crate::evict::perform_evictions(ctx.srv, now);
         }
         "notify-keyspace-events" => ctx.srv.apply_notify_config(),
+        "aof-disable-auto-gc" if !cfg.aof_disable_auto_gc => {
+            crate::aof::delete_history(ctx.srv);
+        }
         "appendonly" => {
             if cfg.appendonly {
                 let (in_exec, now) = (ctx.client.in_exec, ctx.now_ms);

@@ -238,7 +238,7 @@ pub fn format_manifest(m: &Manifest) -> String {
             FileType::History => 'h',
             FileType::Incr => 'i',
         };
-        s.push_str(&format!("file {} seq {} type {}\n", e.name, e.seq, t));
+        s.push_str(&format!("file {} seq {} type {}\n", name_repr(&e.name), e.seq, t));
     };
     if let Some(b) = &m.base {
         line(b);
@@ -271,6 +271,34 @@ fn atoll(s: &str) -> i64 {
     } else {
         v
     }
+}
+
+/// A file name as Redis writes it in a manifest: as is, or quoted with C escapes when
+/// it holds spaces, quotes, backslashes or unprintable bytes (`sdsneedsrepr` /
+/// `sdscatrepr`).
+fn name_repr(name: &str) -> String {
+    let needs = name
+        .bytes()
+        .any(|c| c == b'\\' || c == b'"' || !(0x21..0x7f).contains(&c));
+    if !needs {
+        return name.to_string();
+    }
+    let mut s = String::from("\"");
+    for c in name.bytes() {
+        match c {
+            b'\\' => s.push_str("\\\\"),
+            b'"' => s.push_str("\\\""),
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            7 => s.push_str("\\a"),
+            8 => s.push_str("\\b"),
+            0x20..=0x7e => s.push(c as char),
+            _ => s.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    s.push('"');
+    s
 }
 
 /// Whether a manifest-looking file (`fileIsManifest`): some non-comment line starts with `file`.
