@@ -17,7 +17,14 @@ use std::time::{Duration, Instant};
 /// Starts `bin` with `dir` as its working directory (data kept after it stops).
 fn start_in(bin: &Path, dir: &Path, extra: &[&str]) -> Server {
     let d = dir.to_str().unwrap();
-    let mut args = vec!["--dir", d, "--enable-debug-command", "yes", "--appendonly", "yes"];
+    let mut args = vec![
+        "--dir",
+        d,
+        "--enable-debug-command",
+        "yes",
+        "--appendonly",
+        "yes",
+    ];
     args.extend_from_slice(extra);
     Server::start(bin, &args)
 }
@@ -171,7 +178,11 @@ fn propagated_stream_matches_redis() {
         drop(s);
         streams.push(mask_times(&incr_files(&d.0)));
     }
-    assert!(streams[0].contains("BZPOPMAX") || streams[0].contains("ZPOPMAX"), "{}", streams[0]);
+    assert!(
+        streams[0].contains("BZPOPMAX") || streams[0].contains("ZPOPMAX"),
+        "{}",
+        streams[0]
+    );
     assert_eq!(streams[0], streams[1]);
 }
 
@@ -205,7 +216,11 @@ fn aof_dirs_load_across_servers() {
             assert!(report.contains("is valid"), "{preamble}: {report}");
             let s = start_in(&reader, &d.0, &extra);
             let mut c = s.client();
-            assert_eq!(digest(&mut c), want, "preamble {preamble}, writer {writer:?}");
+            assert_eq!(
+                digest(&mut c),
+                want,
+                "preamble {preamble}, writer {writer:?}"
+            );
         }
     }
 }
@@ -254,7 +269,12 @@ fn truncated_tail() {
             let out = child.wait_with_output().unwrap();
             assert_eq!(out.status.code(), Some(1));
             let log = String::from_utf8_lossy(&out.stdout);
-            assert!(log.contains("Unexpected end of file reading the append only file appendonly.aof.1.incr.aof"), "{log}");
+            assert!(
+                log.contains(
+                    "Unexpected end of file reading the append only file appendonly.aof.1.incr.aof"
+                ),
+                "{log}"
+            );
             continue;
         }
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -336,8 +356,7 @@ fn switch_on_at_runtime_and_rewrite() {
     );
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let m = std::fs::read_to_string(d.0.join("appendonlydir/appendonly.aof.manifest"))
-            .unwrap();
+        let m = std::fs::read_to_string(d.0.join("appendonlydir/appendonly.aof.manifest")).unwrap();
         if m.contains("2.base") {
             assert_eq!(
                 m,

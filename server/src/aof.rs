@@ -33,6 +33,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+/// A step failed (already logged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failed;
+
 /// Whether the AOF is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Status {
@@ -413,10 +417,7 @@ fn create_dir(srv: &Server) -> bool {
         Err(e) => {
             log(
                 Level::Warning,
-                &format!(
-                    "Can't open or create append-only dir {}: {e}",
-                    d.display()
-                ),
+                &format!("Can't open or create append-only dir {}: {e}", d.display()),
             );
             false
         }
@@ -599,7 +600,7 @@ fn write_commands(srv: &Server, w: &mut impl Write, _now_ms: i64) -> std::io::Re
 
 /// Opens the next incr file (or, while switching on, the temp incr file) for the
 /// writes made during a rewrite (Redis's openNewIncrAofForAppend).
-fn open_new_incr(srv: &mut Server) -> Result<(), ()> {
+fn open_new_incr(srv: &mut Server) -> Result<(), Failed> {
     let (name, m) = match srv.aof.status {
         Status::Off => return Ok(()),
         Status::WaitRewrite => (temp_incr_name(srv), None),
@@ -622,12 +623,12 @@ fn open_new_incr(srv: &mut Server) -> Result<(), ()> {
                 Level::Warning,
                 &format!("Can't open the append-only file {name}: {e}"),
             );
-            return Err(());
+            return Err(Failed);
         }
     };
     if let Some((m, _)) = &m {
         if persist_manifest(srv, m).is_err() {
-            return Err(());
+            return Err(Failed);
         }
     }
     log(
@@ -649,19 +650,19 @@ fn open_new_incr(srv: &mut Server) -> Result<(), ()> {
 }
 
 /// Starts a background rewrite (Redis's rewriteAppendOnlyFileBackground).
-pub fn start_rewrite(srv: &mut Server, now_ms: i64) -> Result<(), ()> {
+pub fn start_rewrite(srv: &mut Server, now_ms: i64) -> Result<(), Failed> {
     if crate::bgsave::has_active_child(srv) {
-        return Err(());
+        return Err(Failed);
     }
     if !create_dir(srv) {
         srv.aof.last_bgrewrite_ok = false;
-        return Err(());
+        return Err(Failed);
     }
     srv.aof.selected_db = None;
     flush(srv, true);
     if open_new_incr(srv).is_err() {
         srv.aof.last_bgrewrite_ok = false;
-        return Err(());
+        return Err(Failed);
     }
     srv.aof.rewrites += 1;
     let before = std::time::Instant::now();
@@ -691,7 +692,7 @@ pub fn start_rewrite(srv: &mut Server, now_ms: i64) -> Result<(), ()> {
             Level::Warning,
             &format!("Can't rewrite append only file in background: fork: {e}"),
         );
-        return Err(());
+        return Err(Failed);
     }
     log(
         Level::Notice,
@@ -714,11 +715,17 @@ pub fn rewrite_done(
     let tmp = format!("temp-rewriteaof-bg-{}.aof", child.pid);
     let ok = status.is_some_and(|s| libc::WIFEXITED(s) && libc::WEXITSTATUS(s) == 0);
     if ok {
-        log(Level::Notice, "Background AOF rewrite terminated with success");
+        log(
+            Level::Notice,
+            "Background AOF rewrite terminated with success",
+        );
         if finish_rewrite(srv, &tmp).is_ok() {
             srv.aof.last_bgrewrite_ok = true;
             srv.aof.consecutive_failures = 0;
-            log(Level::Notice, "Background AOF rewrite finished successfully");
+            log(
+                Level::Notice,
+                "Background AOF rewrite finished successfully",
+            );
             if srv.aof.status == Status::WaitRewrite {
                 srv.aof.status = Status::On;
             }
@@ -730,7 +737,10 @@ pub fn rewrite_done(
         let _ = s;
         srv.aof.last_bgrewrite_ok = false;
         srv.aof.consecutive_failures += 1;
-        log(Level::Warning, "Background AOF rewrite terminated with error");
+        log(
+            Level::Warning,
+            "Background AOF rewrite terminated with error",
+        );
     } else {
         let sig = status.map(|s| libc::WTERMSIG(s)).unwrap_or(0);
         if sig != libc::SIGUSR1 {
@@ -751,7 +761,7 @@ pub fn rewrite_done(
     }
 }
 
-fn finish_rewrite(srv: &mut Server, tmp: &str) -> Result<(), ()> {
+fn finish_rewrite(srv: &mut Server, tmp: &str) -> Result<(), Failed> {
     let mut m = srv.aof.manifest.clone();
     let mut base_seq = srv.aof.base_seq;
     let mut incr_seq = srv.aof.incr_seq;
@@ -765,7 +775,7 @@ fn finish_rewrite(srv: &mut Server, tmp: &str) -> Result<(), ()> {
                 base_path.display()
             ),
         );
-        return Err(());
+        return Err(Failed);
     }
     log(
         Level::Notice,
@@ -784,11 +794,13 @@ fn finish_rewrite(srv: &mut Server, tmp: &str) -> Result<(), ()> {
                 ),
             );
             let _ = std::fs::remove_file(&base_path);
-            return Err(());
+            return Err(Failed);
         }
         log(
             Level::Notice,
-            &format!("Successfully renamed the temporary AOF incr file {temp_incr} into {new_incr}"),
+            &format!(
+                "Successfully renamed the temporary AOF incr file {temp_incr} into {new_incr}"
+            ),
         );
     }
     // The incr files are history now, but for the one being written (with the AOF
@@ -806,7 +818,7 @@ fn finish_rewrite(srv: &mut Server, tmp: &str) -> Result<(), ()> {
     m.incr.extend(keep);
     if persist_manifest(srv, &m).is_err() {
         let _ = std::fs::remove_file(&base_path);
-        return Err(());
+        return Err(Failed);
     }
     srv.aof.manifest = m;
     srv.aof.base_seq = base_seq;
@@ -849,7 +861,11 @@ pub fn rewrite_killed(srv: &mut Server, pid: libc::pid_t) {
 }
 
 /// BGREWRITEAOF's work; the reply text or error.
-pub fn bgrewriteaof(srv: &mut Server, in_exec: bool, now_ms: i64) -> Result<&'static str, &'static str> {
+pub fn bgrewriteaof(
+    srv: &mut Server,
+    in_exec: bool,
+    now_ms: i64,
+) -> Result<&'static str, &'static str> {
     if srv.bgsave.child.map(|c| c.kind) == Some(ChildKind::Aof) {
         return Err("ERR Background append only file rewriting already in progress");
     }
@@ -860,12 +876,12 @@ pub fn bgrewriteaof(srv: &mut Server, in_exec: bool, now_ms: i64) -> Result<&'st
     }
     match start_rewrite(srv, now_ms) {
         Ok(()) => Ok("Background append only file rewriting started"),
-        Err(()) => Err("ERR Can't execute an AOF background rewriting. Please check the server logs for more information."),
+        Err(Failed) => Err("ERR Can't execute an AOF background rewriting. Please check the server logs for more information."),
     }
 }
 
 /// CONFIG SET appendonly yes at runtime (Redis's startAppendOnly).
-pub fn start_append_only(srv: &mut Server, in_exec: bool, now_ms: i64) -> Result<(), ()> {
+pub fn start_append_only(srv: &mut Server, in_exec: bool, now_ms: i64) -> Result<(), Failed> {
     if srv.aof.status != Status::Off {
         return Ok(());
     }
@@ -887,7 +903,7 @@ pub fn start_append_only(srv: &mut Server, in_exec: bool, now_ms: i64) -> Result
             srv.aof.status = Status::Off;
             crate::propagate::refresh_active(srv);
             log(Level::Warning, "Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.");
-            return Err(());
+            return Err(Failed);
         }
     }
     srv.aof.last_fsync_s = now_s();
@@ -950,7 +966,7 @@ enum LoadResult {
 
 /// Redis's aofLoadManifestFromDisk: the manifest, if the directory holds one.
 /// Err: a fatal error (logged).
-fn load_manifest(srv: &mut Server) -> Result<(), ()> {
+fn load_manifest(srv: &mut Server) -> Result<(), Failed> {
     srv.aof.manifest = Manifest::default();
     if !dir(srv).is_dir() {
         return Ok(());
@@ -969,7 +985,7 @@ fn load_manifest(srv: &mut Server) -> Result<(), ()> {
                     path.display()
                 ),
             );
-            return Err(());
+            return Err(Failed);
         }
     };
     match redis_rdb::aof::parse_manifest(&text) {
@@ -989,16 +1005,16 @@ fn load_manifest(srv: &mut Server) -> Result<(), ()> {
                 log(Level::Warning, &format!(">>> '{line}'\n"));
             }
             log(Level::Warning, &format!("{}\n", e.msg));
-            Err(())
+            Err(Failed)
         }
     }
 }
 
 /// Moves an old single-file AOF into the directory with a manifest naming it the base
 /// (Redis's aofUpgradePrepare). Err: fatal.
-fn upgrade(srv: &mut Server) -> Result<(), ()> {
+fn upgrade(srv: &mut Server) -> Result<(), Failed> {
     if !create_dir(srv) {
-        return Err(());
+        return Err(Failed);
     }
     let name = filename(srv);
     srv.aof.manifest.base = Some(ManifestEntry {
@@ -1008,7 +1024,7 @@ fn upgrade(srv: &mut Server) -> Result<(), ()> {
     });
     srv.aof.base_seq = 1;
     let m = srv.aof.manifest.clone();
-    persist_manifest(srv, &m).map_err(|_| ())?;
+    persist_manifest(srv, &m).map_err(|_| Failed)?;
     if let Err(e) = std::fs::rename(&name, in_dir(srv, &name)) {
         log(
             Level::Warning,
@@ -1017,7 +1033,7 @@ fn upgrade(srv: &mut Server) -> Result<(), ()> {
                 String::from_utf8_lossy(&srv.config.appenddirname)
             ),
         );
-        return Err(());
+        return Err(Failed);
     }
     log(
         Level::Notice,
@@ -1113,7 +1129,13 @@ fn open_on_start(srv: &mut Server) -> bool {
     }
     let had_incr = !srv.aof.manifest.incr.is_empty();
     let name = if had_incr {
-        srv.aof.manifest.incr.last().expect("non-empty").name.clone()
+        srv.aof
+            .manifest
+            .incr
+            .last()
+            .expect("non-empty")
+            .name
+            .clone()
     } else {
         let mut m = srv.aof.manifest.clone();
         let mut seq = srv.aof.incr_seq;
@@ -1369,8 +1391,11 @@ fn load_single(shared: &Shared, srv: &mut Server, name: &str) -> LoadResult {
                 }
                 if client.multi.is_some() && spec.name != "exec" && spec.name != "multi" {
                     if let Some(m) = client.multi.as_mut() {
-                        m.queue
-                            .push(args.iter().map(|a| bytes::Bytes::copy_from_slice(a)).collect());
+                        m.queue.push(
+                            args.iter()
+                                .map(|a| bytes::Bytes::copy_from_slice(a))
+                                .collect(),
+                        );
                     }
                 } else {
                     crate::dispatch::call_queued(shared, srv, &mut client, &argv, &mut out);
@@ -1413,7 +1438,11 @@ fn uxeof(srv: &mut Server, name: &str, path: &Path, valid_up_to: u64) -> LoadRes
             Level::Warning,
             &format!("!!! Truncating the AOF {name} at offset {valid_up_to} !!!"),
         );
-        match OpenOptions::new().write(true).open(path).and_then(|f| f.set_len(valid_up_to)) {
+        match OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|f| f.set_len(valid_up_to))
+        {
             Ok(()) => {
                 log(
                     Level::Warning,

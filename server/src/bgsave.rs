@@ -113,7 +113,13 @@ pub fn has_active_child(srv: &Server) -> bool {
 }
 
 /// Records a child just forked (fork statistics, no table resizing while it runs).
-pub fn child_started(srv: &mut Server, kind: ChildKind, pid: libc::pid_t, now_ms: i64, fork_us: u64) {
+pub fn child_started(
+    srv: &mut Server,
+    kind: ChildKind,
+    pid: libc::pid_t,
+    now_ms: i64,
+    fork_us: u64,
+) {
     srv.bgsave.last_fork_us = fork_us;
     srv.bgsave.total_forks += 1;
     crate::keyspace::dict::set_resize_allowed(false);

@@ -110,8 +110,7 @@ fn expire_generic(ctx: &mut Ctx, base_ms: i64, unit_ms: i64) -> CmdResult {
         ctx.out.int(1);
         ctx.notify(crate::pubsub::class::GENERIC, "expire", key);
         // Propagated as PEXPIREAT with the absolute time (options kept).
-        if ctx.propagating() && (base_ms != 0 || unit_ms == 1000 || ctx.cmd.name != "pexpireat")
-        {
+        if ctx.propagating() && (base_ms != 0 || unit_ms == 1000 || ctx.cmd.name != "pexpireat") {
             let ms = when.to_string();
             let mut v: Vec<&[u8]> = Vec::with_capacity(ctx.argc());
             v.push(b"PEXPIREAT");

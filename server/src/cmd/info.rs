@@ -432,7 +432,10 @@ pub fn info_string(
         );
         let a = &srv.aof;
         let aof_child = srv.bgsave.child.map(|c| c.kind) == Some(crate::bgsave::ChildKind::Aof);
-        f!("aof_enabled:{}", (a.status != crate::aof::Status::Off) as u8);
+        f!(
+            "aof_enabled:{}",
+            (a.status != crate::aof::Status::Off) as u8
+        );
         f!("aof_rewrite_in_progress:{}", aof_child as u8);
         f!("aof_rewrite_scheduled:{}", a.rewrite_scheduled as u8);
         f!("aof_last_rewrite_time_sec:{}", a.rewrite_time_last_s);
@@ -449,7 +452,10 @@ pub fn info_string(
             if a.last_bgrewrite_ok { "ok" } else { "err" }
         );
         f!("aof_rewrites:{}", a.rewrites);
-        f!("aof_rewrites_consecutive_failures:{}", a.consecutive_failures);
+        f!(
+            "aof_rewrites_consecutive_failures:{}",
+            a.consecutive_failures
+        );
         f!(
             "aof_last_write_status:{}",
             if a.last_write_ok { "ok" } else { "err" }
@@ -464,7 +470,8 @@ pub fn info_string(
             f!("aof_buffer_length:{}", a.buf.len());
             f!(
                 "aof_pending_bio_fsync:{}",
-                a.fsync_in_progress.load(std::sync::atomic::Ordering::Relaxed) as u8
+                a.fsync_in_progress
+                    .load(std::sync::atomic::Ordering::Relaxed) as u8
             );
             f!("aof_delayed_fsync:{}", a.delayed_fsync);
         }

@@ -238,7 +238,12 @@ pub fn format_manifest(m: &Manifest) -> String {
             FileType::History => 'h',
             FileType::Incr => 'i',
         };
-        s.push_str(&format!("file {} seq {} type {}\n", name_repr(&e.name), e.seq, t));
+        s.push_str(&format!(
+            "file {} seq {} type {}\n",
+            name_repr(&e.name),
+            e.seq,
+            t
+        ));
     };
     if let Some(b) = &m.base {
         line(b);
