@@ -1462,3 +1462,45 @@ fn uxeof(srv: &mut Server, name: &str, path: &Path, valid_up_to: u64) -> LoadRes
     );
     LoadResult::Failed
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feed_selects_the_database_once() {
+        let mut srv = Server::new(redis_server_config::Config::default());
+        srv.aof.status = Status::On;
+        feed(&mut srv, 0, b"*1\r\n$4\r\nPING\r\n");
+        feed(&mut srv, 0, b"*1\r\n$4\r\nPING\r\n");
+        feed(&mut srv, 12, b"*1\r\n$4\r\nPING\r\n");
+        assert_eq!(
+            srv.aof.buf,
+            b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\n*2\r\n$6\r\nSELECT\r\n$2\r\n12\r\n*1\r\n$4\r\nPING\r\n"
+        );
+        // Nothing is kept while the AOF is off.
+        srv.aof = AofState::default();
+        feed(&mut srv, 0, b"*1\r\n$4\r\nPING\r\n");
+        assert!(srv.aof.buf.is_empty());
+    }
+
+    #[test]
+    fn pending_operations_are_wrapped_in_a_transaction() {
+        let mut srv = Server::new(redis_server_config::Config::default());
+        srv.aof.status = Status::On;
+        crate::propagate::refresh_active(&mut srv);
+        srv.prop.push(0, &[b"DEL", b"a"]);
+        srv.prop.push(1, &[b"SET", b"b", b"c"]);
+        crate::propagate::flush(&mut srv, true);
+        let text = String::from_utf8(srv.aof.buf.clone()).unwrap();
+        assert_eq!(
+            text,
+            "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*1\r\n$5\r\nMULTI\r\n*2\r\n$3\r\nDEL\r\n$1\r\na\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\nc\r\n*1\r\n$4\r\nEXEC\r\n"
+        );
+        // One operation alone is not wrapped.
+        srv.aof.buf.clear();
+        srv.prop.push(1, &[b"DEL", b"x"]);
+        crate::propagate::flush(&mut srv, true);
+        assert_eq!(srv.aof.buf, b"*2\r\n$3\r\nDEL\r\n$1\r\nx\r\n");
+    }
+}

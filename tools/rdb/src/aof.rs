@@ -803,6 +803,27 @@ pub fn strtol(b: &[u8]) -> (i64, usize) {
 mod tests {
     use super::*;
 
+    #[test]
+    fn manifest_names_are_quoted_as_redis() {
+        assert_eq!(
+            name_repr("appendonly.aof.1.incr.aof"),
+            "appendonly.aof.1.incr.aof"
+        );
+        assert_eq!(name_repr("a b"), "\"a b\"");
+        assert_eq!(name_repr("q\"\\\n\x01"), "\"q\\\"\\\\\\n\\x01\"");
+        let m = Manifest {
+            base: Some(ManifestEntry {
+                name: "x y.1.base.rdb".into(),
+                seq: 1,
+                kind: FileType::Base,
+            }),
+            ..Default::default()
+        };
+        let text = format_manifest(&m);
+        assert_eq!(text, "file \"x y.1.base.rdb\" seq 1 type b\n");
+        assert_eq!(parse_manifest(text.as_bytes()).unwrap(), m);
+    }
+
     fn scan(data: &[u8]) -> (Scan, i64) {
         let mut s = Scanner::new(data, 0, 1);
         let r = s.scan("f", None).unwrap();
