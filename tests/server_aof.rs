@@ -357,7 +357,8 @@ fn switch_on_at_runtime_and_rewrite() {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let m = std::fs::read_to_string(d.0.join("appendonlydir/appendonly.aof.manifest")).unwrap();
-        if m.contains("2.base") {
+        // The manifest is written with history files first, then without them.
+        if m.contains("2.base") && !m.contains(" type h") {
             assert_eq!(
                 m,
                 "file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n"
