@@ -18,9 +18,20 @@ use std::time::Instant;
 /// CONFIG_BGSAVE_RETRY_DELAY), unless the last save succeeded.
 const RETRY_DELAY_S: i64 = 5;
 
-/// The running BGSAVE child.
+/// What a child process does. Only one child runs at a time (Redis's
+/// hasActiveChildProcess): a BGSAVE and an AOF rewrite exclude each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildKind {
+    /// BGSAVE: writes the RDB file.
+    Rdb,
+    /// BGREWRITEAOF: writes a new AOF base (`crate::aof`).
+    Aof,
+}
+
+/// The running child process.
 #[derive(Debug, Clone, Copy)]
 pub struct Child {
+    pub kind: ChildKind,
     pub pid: libc::pid_t,
     /// Unix ms when it was forked.
     pub started_ms: i64,
@@ -82,15 +93,9 @@ pub fn start(srv: &mut Server, now_ms: i64) -> std::io::Result<libc::pid_t> {
         );
         return Err(e);
     }
-    srv.bgsave.last_fork_us = before.elapsed().as_micros() as u64;
-    srv.bgsave.total_forks += 1;
+    let fork_us = before.elapsed().as_micros() as u64;
     srv.bgsave.scheduled = false;
-    crate::keyspace::dict::set_resize_allowed(false);
-    srv.bgsave.child = Some(Child {
-        pid,
-        started_ms: now_ms,
-        dirty_at_fork: srv.dirty,
-    });
+    child_started(srv, ChildKind::Rdb, pid, now_ms, fork_us);
     log(
         Level::Notice,
         &format!("Background saving started by pid {pid}"),
@@ -100,7 +105,31 @@ pub fn start(srv: &mut Server, now_ms: i64) -> std::io::Result<libc::pid_t> {
 
 /// True while a BGSAVE child runs.
 pub fn in_progress(srv: &Server) -> bool {
+    srv.bgsave.child.is_some_and(|c| c.kind == ChildKind::Rdb)
+}
+
+/// True while any child (BGSAVE or AOF rewrite) runs.
+pub fn has_active_child(srv: &Server) -> bool {
     srv.bgsave.child.is_some()
+}
+
+/// Records a child just forked (fork statistics, no table resizing while it runs).
+pub fn child_started(
+    srv: &mut Server,
+    kind: ChildKind,
+    pid: libc::pid_t,
+    now_ms: i64,
+    fork_us: u64,
+) {
+    srv.bgsave.last_fork_us = fork_us;
+    srv.bgsave.total_forks += 1;
+    crate::keyspace::dict::set_resize_allowed(false);
+    srv.bgsave.child = Some(Child {
+        kind,
+        pid,
+        started_ms: now_ms,
+        dirty_at_fork: srv.dirty,
+    });
 }
 
 /// Reaps the child if it has exited and counts the result.
@@ -116,6 +145,10 @@ pub fn check_child(srv: &mut Server, now_ms: i64) {
     }
     srv.bgsave.child = None;
     crate::keyspace::dict::set_resize_allowed(true);
+    if child.kind == ChildKind::Aof {
+        crate::aof::rewrite_done(srv, child, if r < 0 { None } else { Some(status) }, now_ms);
+        return;
+    }
     srv.bgsave.last_duration_s = (now_ms - child.started_ms) / 1000;
     if r < 0 {
         // Not our child any more (reaped elsewhere): nothing to count.
@@ -144,7 +177,7 @@ pub fn check_child(srv: &mut Server, now_ms: i64) {
     }
 }
 
-/// Stops a running child (SHUTDOWN, FLUSHALL) and removes its temporary file.
+/// Stops a running child of any kind and removes its temporary file.
 pub fn kill_child(srv: &mut Server) {
     let Some(child) = srv.bgsave.child.take() else {
         return;
@@ -156,17 +189,37 @@ pub fn kill_child(srv: &mut Server) {
         let mut status = 0;
         libc::waitpid(child.pid, &mut status, 0);
     }
-    remove_temp_file(child.pid);
+    match child.kind {
+        ChildKind::Rdb => remove_temp_file(child.pid),
+        ChildKind::Aof => crate::aof::rewrite_killed(srv, child.pid),
+    }
+}
+
+/// Stops a running BGSAVE child (FLUSHALL), leaving an AOF rewrite alone.
+pub fn kill_rdb_child(srv: &mut Server) {
+    if in_progress(srv) {
+        kill_child(srv);
+    }
 }
 
 /// At shutdown: a running child is stopped, as Redis's prepareForShutdown.
 pub fn kill_for_shutdown(srv: &mut Server) {
-    if in_progress(srv) {
-        log(
-            Level::Warning,
-            "There is a child saving an .rdb. Killing it!",
-        );
-        kill_child(srv);
+    match srv.bgsave.child.map(|c| c.kind) {
+        Some(ChildKind::Rdb) => {
+            log(
+                Level::Warning,
+                "There is a child saving an .rdb. Killing it!",
+            );
+            kill_child(srv);
+        }
+        Some(ChildKind::Aof) => {
+            log(
+                Level::Warning,
+                "There is a child rewriting the AOF. Killing it!",
+            );
+            kill_child(srv);
+        }
+        None => {}
     }
 }
 
@@ -178,7 +231,7 @@ fn remove_temp_file(pid: libc::pid_t) {
 /// point asks for.
 pub fn cron(srv: &mut Server, now_ms: i64) {
     check_child(srv, now_ms);
-    if in_progress(srv) {
+    if has_active_child(srv) {
         return;
     }
     let now_s = now_ms / 1000;

@@ -276,6 +276,11 @@ fn serve_key(srv: &mut Server, dbi: usize, key: &[u8], now_ms: i64) {
         out.proto = b.resp;
         let start = std::time::Instant::now();
         let served = b.op.serve(srv, dbi, key, &mut out, now_ms);
+        // Each served client is its own unit of propagation (Redis's afterCommand
+        // per unblocked client).
+        if srv.prop.active {
+            crate::propagate::flush(srv, true);
+        }
         if served == Served::Done && !srv.watched_keys.is_empty() {
             crate::cmd::multi::touch_key(srv, dbi, key);
             if let Some(dest) = b.op.also_writes() {

@@ -102,6 +102,7 @@ fn tick(shared: &Shared, srv: &mut Server, ticks: u64, expire_state: &mut Expire
     let now = now_ms();
     srv.lru_clock = lru_clock_now();
     crate::bgsave::cron(srv, now);
+    crate::aof::cron(srv, now);
     crate::startup::cron_shutdown(srv);
     let hz = srv.config.hz.clamp(1, 500) as u64;
     if srv.active_expire_enabled {
@@ -117,6 +118,7 @@ fn tick(shared: &Shared, srv: &mut Server, ticks: u64, expire_state: &mut Expire
     if srv.config.maxmemory > 0 && crate::alloc::used_memory() > srv.config.maxmemory {
         let _ = crate::evict::perform_evictions(srv, now);
     }
+    crate::propagate::flush_no_multi(srv);
     if srv.pubsub.notify != 0 {
         srv.flush_db_events();
     }
@@ -229,6 +231,7 @@ pub fn active_expire_cycle(
             for key in &expired_keys {
                 db.remove(key);
                 db.log_event(crate::config::notify::EXPIRED, "expired", key);
+                db.log_deletion(key, false);
             }
             db.expired_keys += expired as u64;
             if ttl_n > 0 {

@@ -337,7 +337,7 @@ fn run(
     // may grow memory are refused when nothing could be freed.
     crate::evict::publish_maxmemory(srv.config.maxmemory);
     if srv.config.maxmemory > 0
-        && crate::evict::perform_evictions(srv, now).is_err()
+        && evict_and_propagate(srv, now).is_err()
         && spec.has_flag(CommandFlags::DENYOOM)
     {
         reject(srv, client, out, Some(spec), errors::OOM);
@@ -390,6 +390,13 @@ fn run(
     Some(call(
         shared, srv, client, argv, out, spec, handler, now, start,
     ))
+}
+
+/// Eviction before a command; its deletions are propagated on their own.
+fn evict_and_propagate(srv: &mut Server, now: i64) -> Result<(), crate::evict::OutOfMemory> {
+    let r = crate::evict::perform_evictions(srv, now);
+    crate::propagate::flush_no_multi(srv);
+    r
 }
 
 /// The commands a RESP2 client in pub/sub mode may run.
@@ -452,6 +459,7 @@ fn call(
         Vec::new()
     };
 
+    crate::propagate::before_call(srv);
     let (result, redacted, unchanged) = {
         let mut ctx = Ctx {
             shared,
@@ -467,6 +475,16 @@ fn call(
         let r = handler(&mut ctx);
         (r, ctx.redacted, ctx.unchanged_keys)
     };
+    if srv.prop.active {
+        crate::propagate::after_call(
+            srv,
+            client.db,
+            argv,
+            spec,
+            srv.dirty > dirty_before,
+            client.in_exec,
+        );
+    }
     if srv.pubsub.notify != 0 {
         srv.flush_db_events();
     }

@@ -230,6 +230,7 @@ pub fn perform_evictions(srv: &mut Server, now_ms: i64) -> Result<(), OutOfMemor
         // Published after the command (not now: the messages' memory must not
         // count as not freed yet).
         srv.keyspace.dbs[db].log_event(crate::config::notify::EVICTED, "evicted", &key);
+        srv.keyspace.dbs[db].log_deletion(&key, true);
         let del_ms = t0.elapsed().as_millis() as u64;
         srv.latency.add_sample_if_needed(
             "eviction-del",

@@ -7,6 +7,7 @@
 //! encode replies into a `ReplyBuf`, which [`net`] writes back in one batch.
 
 pub mod alloc;
+pub mod aof;
 pub mod bgsave;
 pub mod bitmap;
 pub mod blocking;
@@ -23,6 +24,7 @@ pub mod longdouble;
 pub mod net;
 pub mod object;
 pub mod oom;
+pub mod propagate;
 pub mod pubsub;
 pub mod rdb;
 pub mod startup;

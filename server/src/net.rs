@@ -492,6 +492,11 @@ impl Connection {
                         break;
                     }
                 }
+                // The AOF is written (and fsynced with appendfsync always) before
+                // the replies leave, as Redis's beforeSleep.
+                if !st.aof.buf.is_empty() {
+                    crate::aof::flush(st, false);
+                }
                 self.authenticated = client.authenticated;
                 self.max_bulk_len = st.config.proto_max_bulk_len;
                 let close = client.close_after_reply;

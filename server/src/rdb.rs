@@ -275,6 +275,17 @@ pub fn save(srv: &mut Server, path: &Path, now_ms: i64) -> std::io::Result<()> {
 }
 
 fn write_snapshot(srv: &Server, file: std::fs::File, now_ms: i64) -> std::io::Result<()> {
+    write_snapshot_to(srv, file, now_ms, false)
+}
+
+/// Writes the dataset as an RDB file to `file` and syncs it; `aof_base` marks it as
+/// an AOF base (the `aof-base` aux field).
+pub fn write_snapshot_to(
+    srv: &Server,
+    file: std::fs::File,
+    now_ms: i64,
+    aof_base: bool,
+) -> std::io::Result<()> {
     let opts = redis_rdb::writer::Options {
         compression: srv.config.rdbcompression,
         checksum: srv.config.rdbchecksum,
@@ -289,7 +300,7 @@ fn write_snapshot(srv: &Server, file: std::fs::File, now_ms: i64) -> std::io::Re
         b"used-mem",
         crate::alloc::used_memory().to_string().as_bytes(),
     )?;
-    w.aux(b"aof-base", b"0")?;
+    w.aux(b"aof-base", if aof_base { b"1" } else { b"0" })?;
     for (i, db) in srv.keyspace.dbs.iter().enumerate() {
         if db.is_empty() {
             continue;
@@ -327,7 +338,7 @@ fn write_snapshot(srv: &Server, file: std::fs::File, now_ms: i64) -> std::io::Re
 
 /// Redis's debugDelay: sleeps `usec` microseconds, or for a negative value sleeps
 /// 1 µs with probability 1/-usec (short pauses made statistically).
-fn debug_delay(usec: i32) {
+pub fn debug_delay(usec: i32) {
     let us = if usec < 0 {
         (fastrand::u32(..usec.unsigned_abs()) == 0) as u64
     } else {

@@ -488,7 +488,7 @@ async fn serve(
 fn load_data(shared: &Shared) -> bool {
     let mut st = shared.state.lock();
     if st.config.appendonly {
-        return true;
+        return crate::aof::load_at_startup(shared, &mut st);
     }
     let path = crate::rdb::rdb_path(&st);
     if !path.exists() {
@@ -557,6 +557,10 @@ impl ShutdownFlags {
 /// FORCE (the server goes on).
 pub fn shutdown(st: &mut crate::state::Server, flags: ShutdownFlags) -> bool {
     crate::bgsave::kill_for_shutdown(st);
+    if st.aof.status != crate::aof::Status::Off {
+        log(Level::Notice, "Calling fsync() on the AOF file.");
+        crate::aof::flush_for_shutdown(st);
+    }
     if flags.save || (!flags.nosave && !st.config.save.is_empty()) {
         log(
             Level::Notice,

@@ -161,6 +161,10 @@ pub struct Server {
     pub net_out_samples: crate::introspection::RateSampler,
     /// Pub/Sub subscriptions and keyspace-notification settings.
     pub pubsub: crate::pubsub::PubSub,
+    /// Commands waiting to be propagated (`crate::propagate`).
+    pub prop: crate::propagate::Propagation,
+    /// The append-only file.
+    pub aof: crate::aof::AofState,
 }
 
 /// What every connection task holds.
@@ -220,6 +224,8 @@ impl Server {
             net_in_samples: Default::default(),
             net_out_samples: Default::default(),
             pubsub: Default::default(),
+            prop: Default::default(),
+            aof: Default::default(),
         };
         srv.apply_notify_config();
         srv

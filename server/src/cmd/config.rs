@@ -146,8 +146,18 @@ fn apply(ctx: &mut Ctx, name: &str) -> Result<(), String> {
                 })?;
             }
         }
-        "appendonly" if cfg.appendonly => {
-            return Err("AOF persistence is not available in this build yet".into());
+        "aof-disable-auto-gc" if !cfg.aof_disable_auto_gc => {
+            crate::aof::delete_history(ctx.srv);
+        }
+        "appendonly" => {
+            if cfg.appendonly {
+                let (in_exec, now) = (ctx.client.in_exec, ctx.now_ms);
+                if crate::aof::start_append_only(ctx.srv, in_exec, now).is_err() {
+                    return Err("Unable to turn on AOF. Check server logs.".into());
+                }
+            } else {
+                crate::aof::stop_append_only(ctx.srv);
+            }
         }
         _ => {}
     }

@@ -207,6 +207,15 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
             PAUSE_CRON.store(atoi(ctx.argv[2]) != 0, Ordering::Relaxed);
             ctx.out.ok();
         }
+        (b"loadaof", _) => {
+            crate::aof::debug_loadaof(ctx.shared, ctx.srv);
+            ctx.srv.dirty = 0;
+            ctx.out.ok();
+        }
+        (b"aof-flush-sleep", 3) => {
+            ctx.srv.aof.flush_sleep_us = atoi(ctx.argv[2]).max(0) as u64;
+            ctx.out.ok();
+        }
         (b"set-active-expire", 3) => {
             ctx.srv.active_expire_enabled = atoi(ctx.argv[2]) != 0;
             ctx.out.ok();

@@ -94,15 +94,31 @@ fn expire_generic(ctx: &mut Ctx, base_ms: i64, unit_ms: i64) -> CmdResult {
             return Ok(());
         }
     }
-    // A time already past deletes the key (as a master does).
-    if when <= crate::state::now_ms() {
+    // A time already past deletes the key (as a master does; not while loading).
+    if when <= crate::state::now_ms() && !crate::keyspace::is_loading() {
         ctx.db().remove(key);
         ctx.notify(crate::pubsub::class::GENERIC, "del", key);
         ctx.out.int(1);
+        let del: &[u8] = if ctx.srv.config.lazyfree_lazy_expire {
+            b"UNLINK"
+        } else {
+            b"DEL"
+        };
+        ctx.propagate_as(&[del, key]);
     } else {
         ctx.db().set_expire(key, when);
         ctx.out.int(1);
         ctx.notify(crate::pubsub::class::GENERIC, "expire", key);
+        // Propagated as PEXPIREAT with the absolute time (options kept).
+        if ctx.propagating() && (base_ms != 0 || unit_ms == 1000 || ctx.cmd.name != "pexpireat") {
+            let ms = when.to_string();
+            let mut v: Vec<&[u8]> = Vec::with_capacity(ctx.argc());
+            v.push(b"PEXPIREAT");
+            v.push(key);
+            v.push(ms.as_bytes());
+            v.extend_from_slice(&ctx.argv[3..]);
+            ctx.propagate_as(&v);
+        }
     }
     ctx.dirty(1);
     Ok(())

@@ -229,6 +229,18 @@ pub fn geoadd(ctx: &mut Ctx) -> CmdResult {
         *s = gh::score_of(x, y) as f64;
     }
     let scores: &[f64] = scores;
+    // Propagated as the ZADD Redis hands the work to (options kept, scores computed).
+    if ctx.propagating() {
+        let texts: Vec<String> = scores.iter().map(|&s| (s as u64).to_string()).collect();
+        let mut v: Vec<&[u8]> = Vec::with_capacity(longidx + rest / 3 * 2);
+        v.push(b"zadd");
+        v.extend_from_slice(&argv[1..longidx]);
+        for (t, sc) in triplets.chunks_exact(3).zip(&texts) {
+            v.push(sc.as_bytes());
+            v.push(t[2]);
+        }
+        ctx.propagate_as(&v);
+    }
     let max_entries = ctx.srv.config.zset_max_listpack_entries;
     let max_value = ctx.srv.config.zset_max_listpack_value;
     let key: &[u8] = argv[1];

@@ -523,6 +523,8 @@ pub fn hincrbyfloat(ctx: &mut Ctx) -> CmdResult {
     set_keep_ttl(h, argv[2], &text, lim);
     ctx.out.bulk(&text);
     ctx.notify(class::HASH, "hincrbyfloat", argv[1]);
+    // Propagated as HSET key field <result>.
+    ctx.propagate_as(&[b"HSET", argv[1], argv[2], &text]);
     ctx.dirty(1);
     Ok(())
 }

@@ -417,6 +417,7 @@ pub fn info_string(
             "rdb_current_bgsave_time_sec:{}",
             srv.bgsave
                 .child
+                .filter(|c| c.kind == crate::bgsave::ChildKind::Rdb)
                 .map_or(-1, |c| (crate::state::now_ms() - c.started_ms) / 1000)
         );
         f!("rdb_saves:{}", srv.rdb_saves);
@@ -429,18 +430,51 @@ pub fn info_string(
             "rdb_last_load_keys_loaded:{}",
             srv.stats.rdb_last_load_keys_loaded
         );
-        f!("aof_enabled:0");
-        f!("aof_rewrite_in_progress:0");
-        f!("aof_rewrite_scheduled:0");
-        f!("aof_last_rewrite_time_sec:-1");
-        f!("aof_current_rewrite_time_sec:-1");
-        f!("aof_last_bgrewrite_status:ok");
-        f!("aof_rewrites:0");
-        f!("aof_rewrites_consecutive_failures:0");
-        f!("aof_last_write_status:ok");
+        let a = &srv.aof;
+        let aof_child = srv.bgsave.child.map(|c| c.kind) == Some(crate::bgsave::ChildKind::Aof);
+        f!(
+            "aof_enabled:{}",
+            (a.status != crate::aof::Status::Off) as u8
+        );
+        f!("aof_rewrite_in_progress:{}", aof_child as u8);
+        f!("aof_rewrite_scheduled:{}", a.rewrite_scheduled as u8);
+        f!("aof_last_rewrite_time_sec:{}", a.rewrite_time_last_s);
+        f!(
+            "aof_current_rewrite_time_sec:{}",
+            if a.rewrite_time_start_s >= 0 {
+                crate::state::now_ms() / 1000 - a.rewrite_time_start_s
+            } else {
+                -1
+            }
+        );
+        f!(
+            "aof_last_bgrewrite_status:{}",
+            if a.last_bgrewrite_ok { "ok" } else { "err" }
+        );
+        f!("aof_rewrites:{}", a.rewrites);
+        f!(
+            "aof_rewrites_consecutive_failures:{}",
+            a.consecutive_failures
+        );
+        f!(
+            "aof_last_write_status:{}",
+            if a.last_write_ok { "ok" } else { "err" }
+        );
         f!("aof_last_cow_size:0");
         f!("module_fork_in_progress:0");
         f!("module_fork_last_cow_size:0");
+        if srv.config.appendonly {
+            f!("aof_current_size:{}", a.current_size);
+            f!("aof_base_size:{}", a.rewrite_base_size);
+            f!("aof_pending_rewrite:{}", a.rewrite_scheduled as u8);
+            f!("aof_buffer_length:{}", a.buf.len());
+            f!(
+                "aof_pending_bio_fsync:{}",
+                a.fsync_in_progress
+                    .load(std::sync::atomic::Ordering::Relaxed) as u8
+            );
+            f!("aof_delayed_fsync:{}", a.delayed_fsync);
+        }
     }
     if sections.has("stats") {
         head(&mut s, "Stats");

@@ -295,6 +295,8 @@ pub fn flushdb(ctx: &mut Ctx) -> CmdResult {
     let n = empty_db(ctx.db(), lazy, &mut garbage);
     free_in_background(garbage);
     ctx.dirty(n as u64);
+    // Propagated even when the database was already empty.
+    ctx.force_propagation();
     ctx.out.ok();
     Ok(())
 }
@@ -311,11 +313,12 @@ pub fn flushall(ctx: &mut Ctx) -> CmdResult {
     ctx.dirty(n as u64);
     // As Redis: a running BGSAVE would write the old data; with save points the
     // empty dataset is saved at once (which resets the change count).
-    crate::bgsave::kill_child(ctx.srv);
+    crate::bgsave::kill_rdb_child(ctx.srv);
     if !ctx.srv.config.save.is_empty() {
         let path = crate::rdb::rdb_path(ctx.srv);
         let _ = crate::rdb::save(ctx.srv, &path, ctx.now_ms);
     }
+    ctx.force_propagation();
     ctx.out.ok();
     Ok(())
 }

@@ -614,6 +614,7 @@ fn mpop_first(
         if l.is_empty() {
             continue;
         }
+        let llen = l.len();
         out.array(2);
         out.bulk(key);
         let n = match count {
@@ -626,6 +627,17 @@ fn mpop_first(
         ctx.srv.dirty += n as u64;
         popped(ctx.srv, db, key, front);
         ctx.flush_pushes();
+        // Propagated as [LR]POP key [count] (the count no more than the length).
+        if ctx.propagating() {
+            let name: &[u8] = if front { b"LPOP" } else { b"RPOP" };
+            match count {
+                None => ctx.propagate_as(&[name, key]),
+                Some(c) => {
+                    let n = c.min(llen).to_string();
+                    ctx.propagate_as(&[name, key, n.as_bytes()]);
+                }
+            }
+        }
         return Ok(true);
     }
     Ok(false)
@@ -648,6 +660,8 @@ struct ListWait {
     count: Option<usize>,
     /// BLMOVE / BRPOPLPUSH: the destination and its end.
     dest: Option<(Bytes, bool)>,
+    /// BRPOPLPUSH (propagated as RPOPLPUSH, not LMOVE).
+    rpoplpush: bool,
 }
 
 impl BlockedOp for ListWait {
@@ -672,7 +686,24 @@ impl BlockedOp for ListWait {
         }
         if let Some((dst, to_front)) = &self.dest {
             match move_element(srv, db, key, dst, (self.front, *to_front), now_ms, true) {
-                Ok(Some(v)) => out.bulk(&v),
+                Ok(Some(v)) => {
+                    out.bulk(&v);
+                    if srv.prop.active {
+                        let side = |front: bool| -> &[u8] {
+                            if front {
+                                b"left"
+                            } else {
+                                b"right"
+                            }
+                        };
+                        if self.rpoplpush {
+                            srv.prop.push(db, &[b"RPOPLPUSH", key, dst]);
+                        } else {
+                            srv.prop
+                                .push(db, &[b"LMOVE", key, dst, side(self.front), side(*to_front)]);
+                        }
+                    }
+                }
                 Ok(None) => return Served::NotReady,
                 Err(CmdError(msg)) => out.error(&msg),
             }
@@ -681,6 +712,7 @@ impl BlockedOp for ListWait {
         let Ok(Some(l)) = get_list(srv, db, key, now_ms, false, false) else {
             return Served::NotReady;
         };
+        let llen = l.len();
         out.array(2);
         out.bulk(key);
         let n = match self.count {
@@ -692,6 +724,16 @@ impl BlockedOp for ListWait {
         };
         srv.dirty += n as u64;
         popped(srv, db, key, self.front);
+        if srv.prop.active {
+            let name: &[u8] = if self.front { b"LPOP" } else { b"RPOP" };
+            match self.count {
+                None => srv.prop.push(db, &[name, key]),
+                Some(c) => {
+                    let n = c.min(llen).to_string();
+                    srv.prop.push(db, &[name, key, n.as_bytes()]);
+                }
+            }
+        }
         Served::Done
     }
 }
@@ -719,6 +761,7 @@ fn bpop_generic(
             front,
             count,
             dest: None,
+            rpoplpush: false,
         }),
     );
     Ok(())
@@ -744,6 +787,14 @@ fn blmove_generic(ctx: &mut Ctx, from: bool, to: bool, timeout_idx: usize) -> Cm
     let (argv, db, now, touch) = parts!(ctx);
     let deadline = blocking::parse_timeout(argv[timeout_idx], now)?;
     if get_list(ctx.srv, db, argv[1], now, false, touch)?.is_some() {
+        // Propagated as LMOVE / RPOPLPUSH.
+        if ctx.propagating() {
+            if timeout_idx == 5 {
+                ctx.propagate_as(&[b"LMOVE", argv[1], argv[2], argv[3], argv[4]]);
+            } else {
+                ctx.propagate_as(&[b"RPOPLPUSH", argv[1], argv[2]]);
+            }
+        }
         return lmove_generic(ctx, from, to);
     }
     if ctx.client.deny_blocking {
@@ -758,6 +809,7 @@ fn blmove_generic(ctx: &mut Ctx, from: bool, to: bool, timeout_idx: usize) -> Cm
             front: from,
             count: None,
             dest: Some((Bytes::copy_from_slice(argv[2]), to)),
+            rpoplpush: timeout_idx == 3,
         }),
     );
     Ok(())

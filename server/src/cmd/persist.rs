@@ -1,10 +1,11 @@
 //! Persistence commands over `crate::rdb` and `crate::bgsave`: SAVE, BGSAVE, LASTSAVE,
-//! DUMP and RESTORE (DEBUG RELOAD is in `debug.rs`). Partial: no AOF yet.
+//! DUMP and RESTORE (DEBUG RELOAD is in `debug.rs`), BGREWRITEAOF over `crate::aof`.
 
 use crate::dispatch::{errors, CmdError, CmdResult, Ctx};
 
 /// The commands of this module.
 pub const HANDLERS: &[(&str, super::Handler)] = &[
+    ("bgrewriteaof", bgrewriteaof),
     ("bgsave", bgsave),
     ("dump", dump),
     ("lastsave", lastsave),
@@ -33,18 +34,21 @@ const IN_PROGRESS: &str = "ERR Background save already in progress";
 /// BGSAVE [SCHEDULE]: forks a child that writes the snapshot (`crate::bgsave`).
 /// Inside MULTI/EXEC it is scheduled for the cron, as Redis does.
 fn bgsave(ctx: &mut Ctx) -> CmdResult {
-    // SCHEDULE matters only while another kind of child (an AOF rewrite) runs, and
-    // this server forks no other kind yet.
+    // SCHEDULE waits for another kind of child (an AOF rewrite) to end.
     if ctx.argc() > 2 || (ctx.argc() == 2 && !ctx.arg_is(1, "schedule")) {
         return Err(errors::SYNTAX.into());
     }
+    let schedule = ctx.argc() == 2;
     if crate::bgsave::in_progress(ctx.srv) {
         return Err(IN_PROGRESS.into());
     }
-    if ctx.client.in_exec {
-        ctx.srv.bgsave.scheduled = true;
-        ctx.out.simple(b"Background saving scheduled");
-        return Ok(());
+    if crate::bgsave::has_active_child(ctx.srv) || ctx.client.in_exec {
+        if schedule || ctx.client.in_exec {
+            ctx.srv.bgsave.scheduled = true;
+            ctx.out.simple(b"Background saving scheduled");
+            return Ok(());
+        }
+        return Err("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.".into());
     }
     match crate::bgsave::start(ctx.srv, ctx.now_ms) {
         Ok(_) => {
@@ -52,6 +56,19 @@ fn bgsave(ctx: &mut Ctx) -> CmdResult {
             Ok(())
         }
         Err(_) => Err("ERR".into()),
+    }
+}
+
+/// BGREWRITEAOF: forks a child that writes a new AOF base (`crate::aof`); scheduled
+/// while another child runs or inside MULTI/EXEC.
+fn bgrewriteaof(ctx: &mut Ctx) -> CmdResult {
+    let (in_exec, now) = (ctx.client.in_exec, ctx.now_ms);
+    match crate::aof::bgrewriteaof(ctx.srv, in_exec, now) {
+        Ok(msg) => {
+            ctx.out.simple(msg.as_bytes());
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -130,6 +147,7 @@ fn restore(ctx: &mut Ctx) -> CmdResult {
         if deleted {
             ctx.notify(crate::pubsub::class::GENERIC, "del", key);
             ctx.dirty(1);
+            ctx.propagate_as(&[b"DEL", key]);
         }
         ctx.out.ok();
         return Ok(());
@@ -146,6 +164,14 @@ fn restore(ctx: &mut Ctx) -> CmdResult {
     ctx.srv.keyspace.dbs[db].add(key, obj);
     if ttl > 0 {
         ctx.srv.keyspace.dbs[db].set_expire(key, ttl);
+        // A relative TTL is propagated as an absolute one.
+        if !absttl && ctx.propagating() {
+            let t = ttl.to_string();
+            let mut v: Vec<&[u8]> = ctx.argv.to_vec();
+            v[2] = t.as_bytes();
+            v.push(b"ABSTTL");
+            ctx.propagate_as(&v);
+        }
     }
     ctx.notify(crate::pubsub::class::GENERIC, "restore", key);
     ctx.dirty(1);

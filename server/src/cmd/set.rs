@@ -254,6 +254,8 @@ pub fn spop(ctx: &mut Ctx) -> CmdResult {
     ctx.out.bulk(&m);
     delete_if_empty(ctx, key);
     ctx.dirty(1);
+    // Propagated as SREM key member.
+    ctx.propagate_as(&[b"SREM", key, &m]);
     Ok(())
 }
 
@@ -267,6 +269,7 @@ fn spop_count(ctx: &mut Ctx) -> CmdResult {
         Some("value is out of range, must be positive"),
     )? as usize;
     let max = max_intset(ctx);
+    let prop = ctx.srv.prop.active;
     let (s, out) = set_out(ctx, key, false)?;
     let Some(s) = s else {
         out.set(0);
@@ -291,14 +294,20 @@ fn spop_count(ctx: &mut Ctx) -> CmdResult {
         ctx.db().remove(key);
         ctx.notify(class::GENERIC, "del", key);
         ctx.dirty(size as u64);
+        ctx.propagate_as(&[b"DEL", key]);
         return Ok(());
     }
     out.set(count);
     let remaining = size - count;
+    // Propagated as one SREM per popped member.
+    let mut popped: Vec<Vec<u8>> = Vec::new();
     if remaining * 5 > count {
         for _ in 0..count {
             let m = s.pop_random();
             out.bulk(&m);
+            if prop {
+                popped.push(m.to_vec());
+            }
         }
     } else {
         // Draw the members that stay into a new set; the rest is the reply.
@@ -307,10 +316,22 @@ fn spop_count(ctx: &mut Ctx) -> CmdResult {
             let m = s.pop_random();
             newset.get_or_insert_with(|| Set::new_for(&m)).add(&m, max);
         }
-        s.for_each(|it| reply_item(out, it));
+        s.for_each(|it| {
+            reply_item(out, it);
+            if prop {
+                it.with_bytes(|b| popped.push(b.to_vec()));
+            }
+        });
         *s = newset.expect("remaining > 0");
     }
     ctx.dirty(count as u64);
+    if prop {
+        let db = ctx.client.db;
+        for m in &popped {
+            ctx.also_propagate(db, &[b"SREM", key, m]);
+        }
+        ctx.prevent_propagation();
+    }
     Ok(())
 }
 

@@ -191,6 +191,20 @@ fn set_generic(
     if let Some(when) = expire_at {
         ctx.db().set_expire(key, when);
         ctx.notify(class::GENERIC, "expire", key);
+        // Propagated as SET key value PXAT <absolute ms>.
+        if ctx.propagating() {
+            let ms = when.to_string();
+            ctx.propagate_as(&[b"SET", key, argv[value_arg], b"PXAT", ms.as_bytes()]);
+        }
+    } else if opts.get && ctx.propagating() {
+        // Propagated without its GET arguments.
+        let kept: Vec<&[u8]> = argv
+            .iter()
+            .enumerate()
+            .filter(|(j, a)| *j < 3 || !a.eq_ignore_ascii_case(b"get"))
+            .map(|(_, a)| *a)
+            .collect();
+        ctx.propagate_as(&kept);
     }
     if !opts.get {
         match ok {
@@ -248,6 +262,7 @@ pub fn getset(ctx: &mut Ctx) -> CmdResult {
     reply_get(ctx, argv[1])?;
     store(ctx, argv[1], Value::string(argv[2]), false);
     ctx.notify(class::STRING, "set", argv[1]);
+    ctx.propagate_as(&[b"SET", argv[1], argv[2]]);
     Ok(())
 }
 
@@ -258,6 +273,12 @@ pub fn getdel(ctx: &mut Ctx) -> CmdResult {
         ctx.db().remove(argv[1]);
         ctx.notify(class::GENERIC, "del", argv[1]);
         ctx.dirty(1);
+        let del: &[u8] = if ctx.srv.config.lazyfree_lazy_user_del {
+            b"UNLINK"
+        } else {
+            b"DEL"
+        };
+        ctx.propagate_as(&[del, argv[1]]);
     }
     Ok(())
 }
@@ -285,19 +306,30 @@ pub fn getex(ctx: &mut Ctx) -> CmdResult {
     }
     let absolute = matches!(opts.expire, Some((ExpireOpt::ExAt | ExpireOpt::PxAt, _)));
     match expire_at {
-        Some(when) if absolute && when <= ctx.now_ms => {
+        Some(when) if absolute && when <= ctx.now_ms && !crate::keyspace::is_loading() => {
             ctx.db().remove(key);
             ctx.notify(class::GENERIC, "del", key);
             ctx.dirty(1);
+            let del: &[u8] = if ctx.srv.config.lazyfree_lazy_expire {
+                b"UNLINK"
+            } else {
+                b"DEL"
+            };
+            ctx.propagate_as(&[del, key]);
         }
         Some(when) => {
             ctx.db().set_expire(key, when);
             ctx.notify(class::GENERIC, "expire", key);
             ctx.dirty(1);
+            if ctx.propagating() {
+                let ms = when.to_string();
+                ctx.propagate_as(&[b"PEXPIREAT", key, ms.as_bytes()]);
+            }
         }
         None if opts.persist && ctx.db().persist(key) => {
             ctx.notify(class::GENERIC, "persist", key);
-            ctx.dirty(1)
+            ctx.dirty(1);
+            ctx.propagate_as(&[b"PERSIST", key]);
         }
         None => {}
     }
@@ -558,6 +590,8 @@ pub fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
     ctx.notify(class::STRING, "incrbyfloat", key);
     ctx.out.bulk(&text);
     ctx.dirty(1);
+    // Propagated as SET key <result> KEEPTTL: float results are not replayed.
+    ctx.propagate_as(&[b"SET", key, &text, b"KEEPTTL"]);
     Ok(())
 }
 

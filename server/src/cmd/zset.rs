@@ -1395,7 +1395,7 @@ fn zpop_keys(
         ctx.out.array(0);
         return Ok(());
     }
-    pop_from(
+    let n = pop_from(
         ctx.srv,
         db,
         key,
@@ -1406,7 +1406,23 @@ fn zpop_keys(
         ctx.out,
         now,
     );
+    // ZMPOP is propagated as ZPOPMIN/ZPOPMAX key count.
+    if ctx.cmd.name == "zmpop" && n > 0 {
+        propagate_zpop(ctx, key, max, Some(n));
+    }
     Ok(())
+}
+
+/// Propagates a pop as ZPOPMIN/ZPOPMAX key [count].
+fn propagate_zpop(ctx: &mut Ctx, key: &[u8], max: bool, count: Option<usize>) {
+    if !ctx.propagating() {
+        return;
+    }
+    let name: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+    match count {
+        None => ctx.propagate_as(&[name, key]),
+        Some(n) => ctx.propagate_as(&[name, key, n.to_string().as_bytes()]),
+    }
 }
 
 fn zpop_minmax(ctx: &mut Ctx, max: bool) -> CmdResult {
@@ -1655,6 +1671,13 @@ impl crate::blocking::BlockedOp for ZSetWait {
             out,
             now_ms,
         );
+        if n > 0 && srv.prop.active {
+            let name: &[u8] = if self.max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+            match self.count {
+                None => srv.prop.push(db, &[name, key]),
+                Some(_) => srv.prop.push(db, &[name, key, n.to_string().as_bytes()]),
+            }
+        }
         if n > 0 {
             crate::blocking::Served::Done
         } else {
@@ -1679,7 +1702,7 @@ fn bzpop_generic(
     let touch = touch(ctx);
     for k in &argv[keys.clone()] {
         if write_zset(ctx.srv, db, k, now, touch)?.is_some() {
-            pop_from(
+            let n = pop_from(
                 ctx.srv,
                 db,
                 k,
@@ -1690,6 +1713,7 @@ fn bzpop_generic(
                 ctx.out,
                 now,
             );
+            propagate_zpop(ctx, k, max, count.map(|_| n));
             return Ok(());
         }
     }

@@ -37,6 +37,25 @@ pub struct Db {
     pub notify: u32,
     /// Events logged and not yet published: (class, event, key).
     pub events: Vec<(u32, &'static str, Vec<u8>)>,
+    /// Whether deletions made by the database itself (expiry, eviction) are logged
+    /// for propagation (`crate::propagate`).
+    pub log_deletions: bool,
+    /// Those deletions not yet propagated: (key, true if evicted).
+    pub deletions: Vec<(Vec<u8>, bool)>,
+}
+
+/// While a data file loads nothing expires (keys past their TTL are removed once the
+/// server runs), as Redis's keyIsExpired during loading.
+static LOADING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Marks the server as loading (no key expires) or not.
+pub fn set_loading(on: bool) {
+    LOADING.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// True while a data file loads.
+pub fn is_loading() -> bool {
+    LOADING.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 impl Default for Db {
@@ -51,6 +70,8 @@ impl Default for Db {
             ready: Vec::new(),
             notify: 0,
             events: Vec::new(),
+            log_deletions: false,
+            deletions: Vec::new(),
         }
     }
 }
@@ -78,7 +99,15 @@ impl Db {
 
     /// True if `key` has a TTL that has passed at `now_ms`.
     pub fn is_expired(&self, key: &[u8], now_ms: i64) -> bool {
-        self.expires.get(key).is_some_and(|&t| t <= now_ms)
+        self.expires.get(key).is_some_and(|&t| t <= now_ms) && !is_loading()
+    }
+
+    /// Logs a deletion the database made by itself, for propagation.
+    #[inline]
+    pub fn log_deletion(&mut self, key: &[u8], evicted: bool) {
+        if self.log_deletions {
+            self.deletions.push((key.to_vec(), evicted));
+        }
     }
 
     /// Removes `key` if its TTL has passed. Returns true if it was removed.
@@ -89,6 +118,7 @@ impl Db {
         self.remove(key);
         self.expired_keys += 1;
         self.log_event(crate::config::notify::EXPIRED, "expired", key);
+        self.log_deletion(key, false);
         true
     }
 

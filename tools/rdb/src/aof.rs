@@ -238,7 +238,12 @@ pub fn format_manifest(m: &Manifest) -> String {
             FileType::History => 'h',
             FileType::Incr => 'i',
         };
-        s.push_str(&format!("file {} seq {} type {}\n", e.name, e.seq, t));
+        s.push_str(&format!(
+            "file {} seq {} type {}\n",
+            name_repr(&e.name),
+            e.seq,
+            t
+        ));
     };
     if let Some(b) = &m.base {
         line(b);
@@ -271,6 +276,34 @@ fn atoll(s: &str) -> i64 {
     } else {
         v
     }
+}
+
+/// A file name as Redis writes it in a manifest: as is, or quoted with C escapes when
+/// it holds spaces, quotes, backslashes or unprintable bytes (`sdsneedsrepr` /
+/// `sdscatrepr`).
+fn name_repr(name: &str) -> String {
+    let needs = name
+        .bytes()
+        .any(|c| c == b'\\' || c == b'"' || !(0x21..0x7f).contains(&c));
+    if !needs {
+        return name.to_string();
+    }
+    let mut s = String::from("\"");
+    for c in name.bytes() {
+        match c {
+            b'\\' => s.push_str("\\\\"),
+            b'"' => s.push_str("\\\""),
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            7 => s.push_str("\\a"),
+            8 => s.push_str("\\b"),
+            0x20..=0x7e => s.push(c as char),
+            _ => s.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    s.push('"');
+    s
 }
 
 /// Whether a manifest-looking file (`fileIsManifest`): some non-comment line starts with `file`.
@@ -769,6 +802,27 @@ pub fn strtol(b: &[u8]) -> (i64, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn manifest_names_are_quoted_as_redis() {
+        assert_eq!(
+            name_repr("appendonly.aof.1.incr.aof"),
+            "appendonly.aof.1.incr.aof"
+        );
+        assert_eq!(name_repr("a b"), "\"a b\"");
+        assert_eq!(name_repr("q\"\\\n\x01"), "\"q\\\"\\\\\\n\\x01\"");
+        let m = Manifest {
+            base: Some(ManifestEntry {
+                name: "x y.1.base.rdb".into(),
+                seq: 1,
+                kind: FileType::Base,
+            }),
+            ..Default::default()
+        };
+        let text = format_manifest(&m);
+        assert_eq!(text, "file \"x y.1.base.rdb\" seq 1 type b\n");
+        assert_eq!(parse_manifest(text.as_bytes()).unwrap(), m);
+    }
 
     fn scan(data: &[u8]) -> (Scan, i64) {
         let mut s = Scanner::new(data, 0, 1);
