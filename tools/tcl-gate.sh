@@ -9,6 +9,7 @@
 #      default $CARGO_TARGET_DIR/release or target/release), SHARED (default ../shared),
 #      CLIENTS (default 2).
 set -uo pipefail
+shopt -s extglob
 here=$(cd "$(dirname "$0")/.." && pwd)
 shared=${SHARED:-$here/../shared}
 src=${REDIS_SRC:-}
@@ -19,7 +20,8 @@ ours=$(cd "${OURS:-${CARGO_TARGET_DIR:-$here/target}/release}" && pwd) || {
   echo "tcl-gate: no release build (cargo build --release --bin redis-server)" >&2; exit 1; }
 list=$here/tools/tcl-gate.txt
 
-# Reads the list: "FILE" lines, each followed by indented "skip NAME -- reason" lines.
+# Reads the list: "FILE [runtest options]" lines (e.g. "unit/tls --tls"), each followed by
+# indented "skip NAME -- reason" lines.
 declare -a files=()
 declare -A skips=()
 cur=
@@ -29,15 +31,24 @@ while IFS= read -r line; do
     name=${BASH_REMATCH[1]%% -- *}
     skips[$cur]+="${name}"$'\n'
   else
-    cur=${line%%[[:space:]]*}
+    cur=${line%%+([[:space:]])}
     files+=("$cur")
   fi
 done < "$list"
 (($#)) && files=("$@")
 
 total_ok=0 total_bad=0 failed_files=()
+# Runs with --tls need the suite's test certificates (made by its own script) and tcl-tls.
 for f in "${files[@]}"; do
-  args=(--single "$f" --clients "${CLIENTS:-2}" --baseport $((21000 + (RANDOM % 400) * 50)))
+  if [[ $f == *" --tls"* && ! -f $src/tests/tls/ca.crt ]]; then
+    (cd "$src" && ./utils/gen-test-certs.sh >/dev/null 2>&1) || echo "tcl-gate: gen-test-certs.sh failed" >&2
+  fi
+done
+
+for f in "${files[@]}"; do
+  read -r -a extra <<< "${f#* }"
+  [[ $f == *" "* ]] || extra=()
+  args=(--single "${f%% *}" "${extra[@]}" --clients "${CLIENTS:-2}" --baseport $((21000 + (RANDOM % 400) * 50)))
   while IFS= read -r s; do
     [[ -n $s ]] && args+=(--skiptest "$s")
   done <<< "${skips[$f]:-}"

@@ -9,6 +9,8 @@ need_apt=()
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need_apt+=(redis-tools)
 command -v tclsh >/dev/null 2>&1 || need_apt+=(tcl)
+# unit/tls runs with --tls: the suite's Tcl client needs the tls package.
+echo 'package require tls' | tclsh >/dev/null 2>&1 || need_apt+=(tcl-tls)
 # The redis-cli TLS tests make a throwaway CA with the openssl tool.
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 if ((${#need_apt[@]})); then

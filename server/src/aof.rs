@@ -671,6 +671,7 @@ pub fn start_rewrite(srv: &mut Server, now_ms: i64) -> Result<(), Failed> {
     let pid = unsafe { libc::fork() };
     if pid == 0 {
         crate::log::set_role(b'C');
+        let _ = crate::oom::apply(&srv.config, crate::oom::BACKGROUND_CHILD);
         let tmp = format!("temp-rewriteaof-bg-{}.aof", std::process::id());
         let code = match write_base(srv, Path::new(&tmp), now_ms) {
             Ok(()) => {

@@ -410,7 +410,7 @@ async fn serve(
         if crate::tls::wanted(&st.config) {
             match crate::tls::configure(&st.config) {
                 Ok(c) => st.tls = Some(Arc::new(c)),
-                Err(()) => {
+                Err(crate::tls::Logged) => {
                     log(
                         Level::Warning,
                         "Failed to configure TLS. Check logs for more info.",
@@ -694,6 +694,22 @@ async fn accept_tls(shared: Arc<Shared>, listener: TcpListener) {
         let fd = sock.as_raw_fd() as i64;
         let shared = shared.clone();
         tokio::spawn(async move {
+            // Not a TLS handshake record (a plain-text client on the TLS port): close
+            // without an alert, as OpenSSL does, so the client sees the connection end.
+            let mut first = [0u8; 1];
+            if !matches!(sock.peek(&mut first).await, Ok(1) if first[0] == 0x16) {
+                log(
+                    Level::Verbose,
+                    &format!(
+                        "Error accepting a client connection: not a TLS handshake (addr={}:{} laddr={}:{})",
+                        addr.ip(),
+                        addr.port(),
+                        local.ip(),
+                        local.port()
+                    ),
+                );
+                return;
+            }
             match acceptor.accept(sock).await {
                 Ok(stream) => {
                     crate::net::serve(shared, stream, Peer::Tcp { addr, local }, fd).await

@@ -13,6 +13,7 @@ use crate::config::{Config, TlsAuthClients};
 use crate::log::{log, Level};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::{NoServerSessionStorage, ServerSessionMemoryCache, WebPkiClientVerifier};
+use rustls::sign::CertifiedKey;
 use rustls::{RootCertStore, ServerConfig, SupportedProtocolVersion};
 use std::sync::Arc;
 
@@ -125,9 +126,17 @@ fn provider(cfg: &Config) -> Result<rustls::crypto::CryptoProvider, ()> {
     Ok(p)
 }
 
+/// A TLS configuration error, already logged with Redis's line.
+#[derive(Debug)]
+pub struct Logged;
+
 /// Builds the contexts from the configuration (Redis's tlsConfigure); errors are
 /// logged with Redis's lines.
-pub fn configure(cfg: &Config) -> Result<TlsContexts, ()> {
+pub fn configure(cfg: &Config) -> Result<TlsContexts, Logged> {
+    configure_inner(cfg).map_err(|()| Logged)
+}
+
+fn configure_inner(cfg: &Config) -> Result<TlsContexts, ()> {
     let Some(cert_file) = path(&cfg.tls_cert_file) else {
         log(Level::Warning, "No tls-cert-file configured!");
         return Err(());
@@ -181,6 +190,27 @@ pub fn configure(cfg: &Config) -> Result<TlsContexts, ()> {
     }
     let versions = protocols(cfg).ok_or(())?;
     let provider = Arc::new(provider(cfg)?);
+    let signing_key = provider.key_provider.load_private_key(key).map_err(|e| {
+        log(
+            Level::Warning,
+            &format!("Failed to load private key: {key_file}: {e}"),
+        )
+    })?;
+    let ck = CertifiedKey::new(certs, signing_key);
+    // The key must belong to the certificate, as OpenSSL checks. A certificate
+    // webpki cannot parse (X.509 v1, as Redis's test certificates are) cannot be
+    // compared; it is still served, since OpenSSL clients accept it.
+    match ck.keys_match() {
+        Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) => {
+            log(
+                Level::Warning,
+                &format!("Failed to load private key: {key_file}: key values mismatch"),
+            );
+            return Err(());
+        }
+        Ok(()) | Err(_) => {}
+    }
+    let certified = Arc::new(FixedCert(Arc::new(ck)));
     let roots = Arc::new(roots);
     let build = |auth: TlsAuthClients| -> Result<Arc<ServerConfig>, ()> {
         let builder = ServerConfig::builder_with_provider(provider.clone())
@@ -203,14 +233,7 @@ pub fn configure(cfg: &Config) -> Result<TlsContexts, ()> {
             })?;
             builder.with_client_cert_verifier(v)
         };
-        let mut sc = builder
-            .with_single_cert(certs.clone(), key.clone_key())
-            .map_err(|e| {
-                log(
-                    Level::Warning,
-                    &format!("Failed to load private key: {key_file}: {e}"),
-                )
-            })?;
+        let mut sc = builder.with_cert_resolver(certified.clone());
         sc.ignore_client_order = cfg.tls_prefer_server_ciphers;
         sc.session_storage = if cfg.tls_session_caching {
             ServerSessionMemoryCache::new(cfg.tls_session_cache_size.max(1) as usize)
@@ -224,6 +247,16 @@ pub fn configure(cfg: &Config) -> Result<TlsContexts, ()> {
         optional: build(TlsAuthClients::Optional)?,
         none: build(TlsAuthClients::No)?,
     })
+}
+
+/// The server's one certificate, whatever the client asks for.
+#[derive(Debug)]
+struct FixedCert(Arc<CertifiedKey>);
+
+impl rustls::server::ResolvesServerCert for FixedCert {
+    fn resolve(&self, _: rustls::server::ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
 }
 
 /// True when TLS must be configured: a TLS port, or TLS links for replication or

@@ -122,17 +122,17 @@ fn apply(ctx: &mut Ctx, name: &str) -> Result<(), String> {
         | "tls-ca-cert-dir"
         | "tls-protocols"
         | "tls-ciphers"
-        | "tls-ciphersuites" => {
-            if crate::tls::wanted(cfg) {
-                let c = crate::tls::configure(cfg)
-                    .map_err(|()| "Unable to update TLS configuration. Check server logs.")?;
-                ctx.srv.tls = Some(std::sync::Arc::new(c));
-            }
+        | "tls-ciphersuites"
+            if crate::tls::wanted(cfg) =>
+        {
+            let c = crate::tls::configure(cfg)
+                .map_err(|_| "Unable to update TLS configuration. Check server logs.")?;
+            ctx.srv.tls = Some(std::sync::Arc::new(c));
         }
         "tls-port" => {
             if ctx.srv.tls.is_none() {
                 let c = crate::tls::configure(cfg)
-                    .map_err(|()| "Unable to update TLS configuration. Check server logs.")?;
+                    .map_err(|_| "Unable to update TLS configuration. Check server logs.")?;
                 ctx.srv.tls = Some(std::sync::Arc::new(c));
             }
             let cfg = &ctx.srv.config;
