@@ -200,15 +200,14 @@ fn configure_inner(cfg: &Config) -> Result<TlsContexts, ()> {
     // The key must belong to the certificate, as OpenSSL checks. A certificate
     // webpki cannot parse (X.509 v1, as Redis's test certificates are) cannot be
     // compared; it is still served, since OpenSSL clients accept it.
-    match ck.keys_match() {
-        Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) => {
-            log(
-                Level::Warning,
-                &format!("Failed to load private key: {key_file}: key values mismatch"),
-            );
-            return Err(());
-        }
-        Ok(()) | Err(_) => {}
+    if let Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) =
+        ck.keys_match()
+    {
+        log(
+            Level::Warning,
+            &format!("Failed to load private key: {key_file}: key values mismatch"),
+        );
+        return Err(());
     }
     let certified = Arc::new(FixedCert(Arc::new(ck)));
     let roots = Arc::new(roots);
