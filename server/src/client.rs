@@ -245,6 +245,8 @@ pub struct Client {
     /// during EXEC: SUBSCRIBE is allowed there though blocking is denied, and
     /// BGSAVE is scheduled).
     pub in_exec: bool,
+    /// This is the fake client scripts run their commands as (Redis's CLIENT_SCRIPT).
+    pub in_script: bool,
 }
 
 impl Client {
@@ -286,6 +288,7 @@ impl Client {
             watch: Default::default(),
             subs: None,
             in_exec: false,
+            in_script: false,
         }
     }
 

@@ -336,10 +336,9 @@ fn run(
     // As Redis: evict before every command while over maxmemory; only commands that
     // may grow memory are refused when nothing could be freed.
     crate::evict::publish_maxmemory(srv.config.maxmemory);
-    if srv.config.maxmemory > 0
-        && crate::evict::perform_evictions(srv, now).is_err()
-        && spec.has_flag(CommandFlags::DENYOOM)
-    {
+    srv.oom_before_command =
+        srv.config.maxmemory > 0 && crate::evict::perform_evictions(srv, now).is_err();
+    if srv.oom_before_command && denies_oom(srv, spec, argv) {
         reject(srv, client, out, Some(spec), errors::OOM);
         return None;
     }
@@ -392,6 +391,21 @@ fn run(
     ))
 }
 
+/// True if the command may not run while over maxmemory: DENYOOM, or EVAL/EVALSHA of
+/// a script whose shebang does not say `allow-oom` or `no-writes` (Redis derives the
+/// script's command flags from its shebang).
+fn denies_oom(srv: &Server, spec: &CommandSpec, argv: &[&[u8]]) -> bool {
+    if spec.has_flag(CommandFlags::DENYOOM) {
+        return true;
+    }
+    match spec.name.as_str() {
+        "eval" | "evalsha" => {
+            crate::scripting::shebang_denies_oom(srv, spec.name == "evalsha", argv)
+        }
+        _ => false,
+    }
+}
+
 /// The commands a RESP2 client in pub/sub mode may run.
 const PUBSUB_CONTEXT_ALLOWED: &[&str] = &[
     "ping",
@@ -428,6 +442,56 @@ pub fn call_queued(
     };
     client.last_cmd = spec.name.as_str();
     call(shared, srv, client, argv, out, spec, handler, now, start);
+}
+
+/// The command `redis.call` names (through `rename-command`), if implemented.
+pub fn script_lookup(srv: &Server, argv: &[&[u8]]) -> Option<&'static CommandSpec> {
+    let spec = if srv.renames.is_empty() {
+        redis_commands::table().lookup(argv)
+    } else {
+        renamed_lookup(srv, argv)
+    }?;
+    // A container without its subcommand has no handler of its own; the arity
+    // check reports it as Redis does.
+    if cmd::is_implemented(spec) {
+        Some(spec)
+    } else {
+        None
+    }
+}
+
+/// True for Redis's may-replicate commands (internal flag).
+pub fn may_replicate(spec: &CommandSpec) -> bool {
+    MAY_REPLICATE.contains(&spec.name.as_str())
+}
+
+/// Runs a command for a script (`redis.call`): the script's checks were made by the
+/// caller; `now` is the script's start time, which its commands see.
+pub fn call_from_script(
+    shared: &Shared,
+    srv: &mut Server,
+    client: &mut Client,
+    argv: &[&[u8]],
+    out: &mut ReplyBuf,
+    spec: &'static CommandSpec,
+    now: i64,
+) {
+    let Some(handler) = cmd::handler(spec) else {
+        out.error(&unknown_command_error(argv));
+        return;
+    };
+    client.last_cmd = spec.name.as_str();
+    call(
+        shared,
+        srv,
+        client,
+        argv,
+        out,
+        spec,
+        handler,
+        now,
+        Instant::now(),
+    );
 }
 
 /// Calls the handler and does the bookkeeping after it: WATCH flags, stats, latency

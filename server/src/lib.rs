@@ -25,6 +25,7 @@ pub mod object;
 pub mod oom;
 pub mod pubsub;
 pub mod rdb;
+pub mod scripting;
 pub mod startup;
 pub mod state;
 pub mod types;

@@ -159,6 +159,12 @@ pub struct Server {
     pub net_out_samples: crate::introspection::RateSampler,
     /// Pub/Sub subscriptions and keyspace-notification settings.
     pub pubsub: crate::pubsub::PubSub,
+    /// The Lua interpreter and script cache (created on first use; out of the
+    /// server while a script runs).
+    pub lua: Option<Box<crate::scripting::Engine>>,
+    /// maxmemory was exceeded (nothing could be evicted) before the command now
+    /// running (Redis's pre_command_oom_state, which scripts check).
+    pub oom_before_command: bool,
 }
 
 /// What every connection task holds.
@@ -217,6 +223,8 @@ impl Server {
             net_in_samples: Default::default(),
             net_out_samples: Default::default(),
             pubsub: Default::default(),
+            lua: None,
+            oom_before_command: false,
         };
         srv.apply_notify_config();
         srv
