@@ -444,20 +444,14 @@ pub fn call_queued(
     call(shared, srv, client, argv, out, spec, handler, now, start);
 }
 
-/// The command `redis.call` names (through `rename-command`), if implemented.
+/// The command `redis.call` names (through `rename-command`), implemented or not.
 pub fn script_lookup(srv: &Server, argv: &[&[u8]]) -> Option<&'static CommandSpec> {
     let spec = if srv.renames.is_empty() {
         redis_commands::table().lookup(argv)
     } else {
         renamed_lookup(srv, argv)
     }?;
-    // A container without its subcommand has no handler of its own; the arity
-    // check reports it as Redis does.
-    if cmd::is_implemented(spec) {
-        Some(spec)
-    } else {
-        None
-    }
+    Some(spec)
 }
 
 /// True for Redis's may-replicate commands (internal flag).

@@ -24,6 +24,7 @@
 
 mod bit;
 mod cjson;
+mod cmsgpack;
 
 use crate::client::{Client, Peer};
 use crate::state::{Server, Shared};
@@ -247,6 +248,7 @@ impl Engine {
             }
             bit::open(l);
             cjson::open(l);
+            cmsgpack::open(l);
             for name in [c"dofile", c"loadfile", c"print"] {
                 lua_pushnil(l);
                 lua_setfield(l, LUA_GLOBALSINDEX, name.as_ptr());
@@ -336,6 +338,7 @@ impl Engine {
                 c"math",
                 c"table",
                 c"cjson",
+                c"cmsgpack",
                 c"bit",
                 c"coroutine",
             ] {
@@ -862,6 +865,9 @@ unsafe fn dispatch_from_script(l: *mut lua_State, run: &mut Run, argv: &[&[u8]])
     }
     if spec.has_flag(CommandFlags::NOSCRIPT) {
         return CallOutcome::Refused("This Redis command is not allowed from script");
+    }
+    if crate::cmd::handler(spec).is_none() {
+        return CallOutcome::Refused("Unknown Redis command called from script");
     }
     let is_write = spec.has_flag(CommandFlags::WRITE);
     if run.flags & run_flags::READ_ONLY != 0 && (is_write || crate::dispatch::may_replicate(spec)) {
