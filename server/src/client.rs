@@ -42,6 +42,12 @@ pub struct Outbox {
     /// Unix ms since when the output has been over the soft output-buffer limit
     /// (0: it is not).
     pub soft_limit_since: AtomicI64,
+    /// The connection holds part of a command not parsed yet (a busy script leaves
+    /// its socket alone then).
+    pub partial: AtomicBool,
+    /// Bytes a busy script read from the socket that do not make a whole command:
+    /// the connection parses them first when it runs again.
+    pub reinjected: Mutex<Vec<u8>>,
 }
 
 impl Outbox {
@@ -82,6 +88,12 @@ impl Outbox {
     /// Output bytes not yet written: queued plus in flight.
     pub fn output_bytes(&self) -> usize {
         self.pending_len.load(Ordering::Acquire) + self.inflight.load(Ordering::Acquire)
+    }
+
+    /// Hands bytes read from this client's socket back to its connection.
+    pub fn reinject(&self, bytes: &[u8]) {
+        self.reinjected.lock().extend_from_slice(bytes);
+        self.notify.notify_one();
     }
 
     /// Asks the connection to close.

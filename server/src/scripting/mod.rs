@@ -23,6 +23,7 @@
 //! they cannot reach behind a proxy.
 
 mod bit;
+mod busy;
 mod cjson;
 mod cmsgpack;
 
@@ -33,6 +34,7 @@ use redis_formats::{ProtoVersion, ReplyBuf};
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::ffi::{c_char, c_int, CStr};
+use std::time::Instant;
 
 /// Shebang flags (`#!lua flags=...`) and the compat mode of a script without one.
 pub mod flags {
@@ -105,6 +107,11 @@ struct Run {
     oom_at_start: bool,
     /// Numbers formatted as arguments of `redis.call`.
     numbuf: Vec<u8>,
+    /// When the script started, and its name for the logs.
+    start: Instant,
+    name: String,
+    /// Serving other clients once past busy-reply-threshold.
+    busy: busy::BusyState,
 }
 
 thread_local! {
@@ -321,6 +328,9 @@ impl Engine {
             lua_getfield(l, LUA_GLOBALSINDEX, c"setmetatable".as_ptr());
             lua_pushcclosure(l, guarded_setmetatable, 1);
             lua_setfield(l, LUA_GLOBALSINDEX, c"setmetatable".as_ptr());
+            lua_getfield(l, LUA_GLOBALSINDEX, c"loadstring".as_ptr());
+            lua_pushcclosure(l, guarded_loadstring, 1);
+            lua_setfield(l, LUA_GLOBALSINDEX, c"loadstring".as_ptr());
             lua_getfield(l, LUA_GLOBALSINDEX, c"getmetatable".as_ptr());
             lua_pushcclosure(l, guarded_getmetatable, 1);
             lua_setfield(l, LUA_GLOBALSINDEX, c"getmetatable".as_ptr());
@@ -634,6 +644,40 @@ unsafe extern "C-unwind" fn guarded_rawset(l: *mut lua_State) -> c_int {
 unsafe extern "C-unwind" fn guarded_setmetatable(l: *mut lua_State) -> c_int {
     if is_protected(l, 1) {
         return readonly_error(l);
+    }
+    lua_pushvalue(l, lua_upvalueindex(1));
+    lua_insert(l, 1);
+    lua_call(l, lua_gettop(l) - 1, LUA_MULTRET);
+    lua_gettop(l)
+}
+
+/// loadstring of precompiled code fails as in Redis, whose Lua parses every chunk
+/// as text: nil and the parser's complaint about the escape byte.
+unsafe extern "C-unwind" fn guarded_loadstring(l: *mut lua_State) -> c_int {
+    let src = to_bytes(l, 1);
+    if let Some(src) = src.filter(|s| s.first() == Some(&0x1b)) {
+        let name = if lua_type(l, 2) == LUA_TSTRING {
+            to_bytes(l, 2).unwrap_or(b"")
+        } else {
+            src
+        };
+        let mut msg = Vec::with_capacity(96);
+        msg.extend_from_slice(b"[string \"");
+        let end = name
+            .iter()
+            .position(|&c| c == 0 || c == b'\n')
+            .unwrap_or(name.len());
+        let max = 60 - 15;
+        if end > max || end < name.len() && name[end] == b'\n' {
+            msg.extend_from_slice(&name[..end.min(max)]);
+            msg.extend_from_slice(b"...");
+        } else {
+            msg.extend_from_slice(&name[..end]);
+        }
+        msg.extend_from_slice(b"\"]:1: unexpected symbol near 'char(27)'");
+        lua_pushnil(l);
+        push_bytes(l, &msg);
+        return 2;
     }
     lua_pushvalue(l, lua_upvalueindex(1));
     lua_insert(l, 1);
@@ -1311,7 +1355,11 @@ pub fn run_script(
         snapshot_ms: ctx.now_ms,
         oom_at_start: oom,
         numbuf: Vec::new(),
+        start: Instant::now(),
+        name: String::from_utf8_lossy(&call.sha).into_owned(),
+        busy: busy::BusyState::default(),
     };
+    let hooked = ctx.srv.config.busy_reply_threshold > 0;
     let l = engine.l;
     let status;
     // SAFETY: the state is ours; `run` outlives the call (RUN is cleared after it).
@@ -1325,9 +1373,16 @@ pub fn run_script(
         lua_setfield(l, -2, c"ARGV".as_ptr());
         lua_pop(l, 1);
         lua_rawgeti(l, LUA_REGISTRYINDEX, func_ref as lua_Integer);
+        if hooked {
+            lua_sethook(l, Some(busy::hook), LUA_MASKCOUNT, 100_000);
+        }
         RUN.with(|r| r.set(&mut run));
         status = lua_pcall(l, 0, 1, -2);
         RUN.with(|r| r.set(std::ptr::null_mut()));
+        if hooked {
+            lua_sethook(l, None, 0, 0);
+            busy::finish(&mut run);
+        }
         engine.gc_count += 1;
         if engine.gc_count == 50 {
             lua_gc(l, LUA_GCSTEP, 50);
