@@ -116,7 +116,7 @@ unsafe fn encode_value(l: *mut lua_State, out: &mut Vec<u8>, depth: i32) -> Resu
                 return Err(EncErr::Depth(depth));
             }
             match array_length(l)? {
-                Some(n) => {
+                Some(n) if n > 0 => {
                     out.push(b'[');
                     for i in 1..=n {
                         if i > 1 {
@@ -128,7 +128,7 @@ unsafe fn encode_value(l: *mut lua_State, out: &mut Vec<u8>, depth: i32) -> Resu
                     }
                     out.push(b']');
                 }
-                None => {
+                _ => {
                     out.push(b'{');
                     let mut first = true;
                     lua_pushnil(l);
@@ -146,7 +146,7 @@ unsafe fn encode_value(l: *mut lua_State, out: &mut Vec<u8>, depth: i32) -> Resu
                             }
                             _ => {
                                 return Err(EncErr::Type(
-                                    lua_gettop(l) - 2,
+                                    lua_gettop(l) - 1,
                                     c"table key must be a number or string",
                                 ))
                             }
@@ -259,7 +259,10 @@ impl Parser<'_> {
             b']' => simple(self, Tok::ArrEnd),
             b':' => simple(self, Tok::Colon),
             b',' => simple(self, Tok::Comma),
-            b'"' => (self.string(), start),
+            b'"' => match self.string() {
+                Tok::Error(e) => (Tok::Error(e), self.pos),
+                t => (t, start),
+            },
             b'-' | b'0'..=b'9' => (self.number(), start),
             _ => {
                 let rest = &self.data[self.pos..];
@@ -273,8 +276,13 @@ impl Parser<'_> {
                         return (t, start);
                     }
                 }
+                let lower: Vec<u8> = rest
+                    .iter()
+                    .take(3)
+                    .map(|c| c.to_ascii_lowercase())
+                    .collect();
                 if DECODE_INVALID.load(Ordering::Relaxed) != 0
-                    && matches!(c, b'i' | b'I' | b'n' | b'N')
+                    && (lower == b"inf" || lower == b"nan")
                 {
                     return (self.number(), start);
                 }

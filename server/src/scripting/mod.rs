@@ -256,7 +256,14 @@ impl Engine {
             bit::open(l);
             cjson::open(l);
             cmsgpack::open(l);
-            for name in [c"dofile", c"loadfile", c"print"] {
+            for name in [
+                c"dofile",
+                c"loadfile",
+                c"print",
+                c"setfenv",
+                c"getfenv",
+                c"newproxy",
+            ] {
                 lua_pushnil(l);
                 lua_setfield(l, LUA_GLOBALSINDEX, name.as_ptr());
             }
@@ -688,6 +695,11 @@ unsafe extern "C-unwind" fn guarded_loadstring(l: *mut lua_State) -> c_int {
 /// getmetatable of a proxy gives a read-only proxy of its metatable.
 unsafe extern "C-unwind" fn guarded_getmetatable(l: *mut lua_State) -> c_int {
     let protected = is_protected(l, 1);
+    // Library tables have no metatable in Redis; the globals have one.
+    if protected && lua_rawequal(l, 1, LUA_GLOBALSINDEX) == 0 {
+        lua_pushnil(l);
+        return 1;
+    }
     lua_pushvalue(l, lua_upvalueindex(1));
     lua_insert(l, 1);
     lua_call(l, lua_gettop(l) - 1, LUA_MULTRET);
@@ -1487,7 +1499,6 @@ unsafe fn table_reply(l: *mut lua_State, out: &mut ReplyBuf, resp3_script: bool,
         };
         // Redis formats the message with %s: it ends at a NUL.
         let msg = &msg[..msg.iter().position(|&c| c == 0).unwrap_or(msg.len())];
-        let msg = msg.strip_prefix(b"-").unwrap_or(msg);
         out.simple_error_bytes(msg);
         lua_pop(l, 1);
         return;
