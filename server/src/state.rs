@@ -165,6 +165,8 @@ pub struct Server {
     /// maxmemory was exceeded (nothing could be evicted) before the command now
     /// running (Redis's pre_command_oom_state, which scripts check).
     pub oom_before_command: bool,
+    /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call `noscript` commands.
+    pub script_disable_deny: bool,
 }
 
 /// What every connection task holds.
@@ -225,6 +227,7 @@ impl Server {
             pubsub: Default::default(),
             lua: None,
             oom_before_command: false,
+            script_disable_deny: false,
         };
         srv.apply_notify_config();
         srv

@@ -207,6 +207,10 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
             PAUSE_CRON.store(atoi(ctx.argv[2]) != 0, Ordering::Relaxed);
             ctx.out.ok();
         }
+        (b"set-disable-deny-scripts", 3) => {
+            ctx.srv.script_disable_deny = atoi(ctx.argv[2]) != 0;
+            ctx.out.ok();
+        }
         (b"set-active-expire", 3) => {
             ctx.srv.active_expire_enabled = atoi(ctx.argv[2]) != 0;
             ctx.out.ok();

@@ -919,7 +919,7 @@ unsafe fn dispatch_from_script(l: *mut lua_State, run: &mut Run, argv: &[&[u8]])
     if !spec.arity_ok(argv.len()) {
         return CallOutcome::Refused("Wrong number of args calling Redis command from script");
     }
-    if spec.has_flag(CommandFlags::NOSCRIPT) {
+    if !srv.script_disable_deny && spec.has_flag(CommandFlags::NOSCRIPT) {
         return CallOutcome::Refused("This Redis command is not allowed from script");
     }
     if crate::cmd::handler(spec).is_none() {
