@@ -560,7 +560,9 @@ fn call(
     }
     if let Err(CmdError(msg)) = result {
         srv.command_stats[spec.id].failed_calls += 1;
-        count_error(srv, &msg);
+        if !std::mem::take(&mut srv.skip_error_stats) {
+            count_error(srv, &msg);
+        }
         out.error(&msg);
     }
     let fast = spec.has_flag(CommandFlags::FAST);

@@ -167,6 +167,9 @@ pub struct Server {
     pub oom_before_command: bool,
     /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call `noscript` commands.
     pub script_disable_deny: bool,
+    /// The error the command now running returns was counted in the error stats
+    /// already (a script's error that came from a command it called).
+    pub skip_error_stats: bool,
 }
 
 /// What every connection task holds.
@@ -228,6 +231,7 @@ impl Server {
             lua: None,
             oom_before_command: false,
             script_disable_deny: false,
+            skip_error_stats: false,
         };
         srv.apply_notify_config();
         srv

@@ -803,12 +803,11 @@ unsafe extern "C-unwind" fn redis_pcall(l: *mut lua_State) -> c_int {
 /// The outcome of a command called from a script.
 enum CallOutcome {
     /// The reply (an error reply too) is on the stack.
-    Pushed {
-        is_error: bool,
-    },
+    Pushed { is_error: bool },
     /// A check refused the command: this message becomes an error table.
-    Refused(&'static str),
-    Misc(String),
+    Refused(std::borrow::Cow<'static, str>),
+    /// `redis.call`'s own arguments are wrong (counted when the script fails).
+    ArgError(&'static str),
 }
 
 unsafe fn redis_generic(l: *mut lua_State, raise_error: bool) -> c_int {
@@ -827,18 +826,18 @@ unsafe fn redis_generic(l: *mut lua_State, raise_error: bool) -> c_int {
             }
             1
         }
-        CallOutcome::Refused(msg) => {
+        CallOutcome::ArgError(msg) => {
             push_error_table(l, msg.as_bytes());
-            lua_pushboolean(l, 1);
-            lua_setfield(l, -2, c"ignore_error_stats_update".as_ptr());
             if raise_error {
                 return raise(l);
             }
             1
         }
-        CallOutcome::Misc(msg) => {
+        CallOutcome::Refused(msg) => {
             push_error_table(l, msg.as_bytes());
             drop(msg);
+            lua_pushboolean(l, 1);
+            lua_setfield(l, -2, c"ignore_error_stats_update".as_ptr());
             if raise_error {
                 return raise(l);
             }
@@ -851,7 +850,7 @@ unsafe fn redis_generic(l: *mut lua_State, raise_error: bool) -> c_int {
 unsafe fn call_command(l: *mut lua_State, run: &mut Run) -> CallOutcome {
     let argc = lua_gettop(l) as usize;
     if argc == 0 {
-        return CallOutcome::Refused(
+        return CallOutcome::ArgError(
             "Please specify at least one argument for this redis lib call",
         );
     }
@@ -870,7 +869,7 @@ unsafe fn call_command(l: *mut lua_State, run: &mut Run) -> CallOutcome {
             let mut len = 0usize;
             let p = lua_tolstring(l, j as c_int, &mut len);
             if p.is_null() {
-                return CallOutcome::Refused(
+                return CallOutcome::ArgError(
                     "Lua redis lib command arguments must be strings or integers",
                 );
             }
@@ -910,38 +909,25 @@ unsafe fn call_command(l: *mut lua_State, run: &mut Run) -> CallOutcome {
 }
 
 unsafe fn dispatch_from_script(l: *mut lua_State, run: &mut Run, argv: &[&[u8]]) -> CallOutcome {
-    use redis_commands::CommandFlags;
     let srv = &mut *run.srv;
     let fake = &mut *run.fake;
-    let Some(spec) = crate::dispatch::script_lookup(srv, argv) else {
-        return CallOutcome::Refused("Unknown Redis command called from script");
-    };
-    if !spec.arity_ok(argv.len()) {
-        return CallOutcome::Refused("Wrong number of args calling Redis command from script");
-    }
-    if !srv.script_disable_deny && spec.has_flag(CommandFlags::NOSCRIPT) {
-        return CallOutcome::Refused("This Redis command is not allowed from script");
-    }
-    if crate::cmd::handler(spec).is_none() {
-        return CallOutcome::Refused("Unknown Redis command called from script");
-    }
-    let is_write = spec.has_flag(CommandFlags::WRITE);
-    if run.flags & run_flags::READ_ONLY != 0 && (is_write || crate::dispatch::may_replicate(spec)) {
-        return CallOutcome::Refused("Write commands are not allowed from read-only scripts.");
-    }
-    if is_write && run.flags & run_flags::WRITE_DIRTY == 0 {
-        if !srv.last_bgsave_ok && crate::bgsave::writes_denied(srv) {
-            return CallOutcome::Misc(format!("-{}", crate::bgsave::MISCONF));
+    let spec = match script_checks(run, argv) {
+        Ok(spec) => spec,
+        Err((spec, msg)) => {
+            // Counted here, as Redis's afterErrorReply on the script's client; the
+            // error table says so, so the script's error reply is not counted again.
+            let coded = match msg.strip_prefix('-') {
+                Some(m) => m.to_string(),
+                None => format!("ERR {msg}"),
+            };
+            crate::dispatch::count_error(srv, &coded);
+            if let Some(spec) = spec {
+                srv.command_stats[spec.id].rejected_calls += 1;
+            }
+            return CallOutcome::Refused(msg);
         }
-    }
-    if run.flags & run_flags::ALLOW_OOM == 0
-        && srv.config.maxmemory > 0
-        && run.flags & run_flags::WRITE_DIRTY == 0
-        && run.oom_at_start
-        && spec.has_flag(CommandFlags::DENYOOM)
-    {
-        return CallOutcome::Misc(format!("-{}", crate::dispatch::errors::OOM));
-    }
+    };
+    let is_write = spec.has_flag(redis_commands::CommandFlags::WRITE);
     if is_write {
         run.flags |= run_flags::WRITE_DIRTY;
     }
@@ -963,6 +949,56 @@ unsafe fn dispatch_from_script(l: *mut lua_State, run: &mut Run, argv: &[&[u8]])
     push_reply(l, &reply, &mut pos, fake.resp == ProtoVersion::Resp3);
     run.out.buf = reply;
     CallOutcome::Pushed { is_error }
+}
+
+/// The checks Redis makes before a script's command runs (scriptCall), in its order.
+type Refusal = (
+    Option<&'static redis_commands::CommandSpec>,
+    std::borrow::Cow<'static, str>,
+);
+
+unsafe fn script_checks(
+    run: &mut Run,
+    argv: &[&[u8]],
+) -> Result<&'static redis_commands::CommandSpec, Refusal> {
+    use redis_commands::CommandFlags;
+    let srv = &mut *run.srv;
+    let Some(spec) = crate::dispatch::script_lookup(srv, argv) else {
+        return Err((None, "Unknown Redis command called from script".into()));
+    };
+    let refuse = |m: &'static str| Err((Some(spec), m.into()));
+    if !spec.arity_ok(argv.len()) {
+        return refuse("Wrong number of args calling Redis command from script");
+    }
+    if !srv.script_disable_deny && spec.has_flag(CommandFlags::NOSCRIPT) {
+        return refuse("This Redis command is not allowed from script");
+    }
+    if crate::cmd::handler(spec).is_none() {
+        return Err((None, "Unknown Redis command called from script".into()));
+    }
+    let is_write = spec.has_flag(CommandFlags::WRITE);
+    if run.flags & run_flags::READ_ONLY != 0 && (is_write || crate::dispatch::may_replicate(spec)) {
+        return refuse("Write commands are not allowed from read-only scripts.");
+    }
+    if is_write
+        && run.flags & run_flags::WRITE_DIRTY == 0
+        && !srv.last_bgsave_ok
+        && crate::bgsave::writes_denied(srv)
+    {
+        return Err((Some(spec), format!("-{}", crate::bgsave::MISCONF).into()));
+    }
+    if run.flags & run_flags::ALLOW_OOM == 0
+        && srv.config.maxmemory > 0
+        && run.flags & run_flags::WRITE_DIRTY == 0
+        && run.oom_at_start
+        && spec.has_flag(CommandFlags::DENYOOM)
+    {
+        return Err((
+            Some(spec),
+            format!("-{}", crate::dispatch::errors::OOM).into(),
+        ));
+    }
+    Ok(spec)
 }
 
 /// `%.17g`, as Redis formats numbers passed to commands.
@@ -1405,7 +1441,13 @@ pub fn run_script(
     // SAFETY: reading the result left on our own stack, then popping it and the handler.
     let result = unsafe {
         let r = if status != 0 {
-            Err(error_text(l, sha))
+            let (msg, ignore) = error_text(l, sha);
+            ctx.srv.skip_error_stats = ignore;
+            Err(msg)
+        } else if let Some((msg, ignore)) = top_error_table(l) {
+            // An error table returned by the script is its error reply.
+            ctx.srv.skip_error_stats = ignore;
+            Err(msg)
         } else {
             let resp3_script = (*fake).resp == ProtoVersion::Resp3;
             reply_from_lua(l, ctx.out, resp3_script, 0);
@@ -1425,8 +1467,45 @@ unsafe fn push_array(l: *mut lua_State, items: &[&[u8]]) {
     }
 }
 
-/// The error reply for the error value on top of the stack.
-unsafe fn error_text(l: *mut lua_State, funcname: &str) -> String {
+/// The error table's `ignore_error_stats_update` flag.
+unsafe fn ignore_flag(l: *mut lua_State) -> bool {
+    lua_getfield(l, -1, c"ignore_error_stats_update".as_ptr());
+    let r = lua_type(l, -1) == LUA_TBOOLEAN && lua_toboolean(l, -1) != 0;
+    lua_pop(l, 1);
+    r
+}
+
+/// If the value on top is an error table (`err` holds a string), its message and
+/// whether it was counted already.
+unsafe fn top_error_table(l: *mut lua_State) -> Option<(String, bool)> {
+    if lua_istable(l, -1) == 0 {
+        return None;
+    }
+    lua_pushstring(l, c"err".as_ptr());
+    lua_rawget(l, -2);
+    let msg = if lua_type(l, -1) == LUA_TSTRING {
+        let m = to_bytes(l, -1).unwrap_or(b"");
+        let m = &m[..m.iter().position(|&c| c == 0).unwrap_or(m.len())];
+        Some(String::from_utf8_lossy(m).into_owned())
+    } else {
+        None
+    };
+    lua_pop(l, 1);
+    let msg = msg?;
+    Some((msg, ignore_flag(l)))
+}
+
+/// The error reply for the error value on top of the stack, and whether it was
+/// counted already.
+unsafe fn error_text(l: *mut lua_State, funcname: &str) -> (String, bool) {
+    if lua_istable(l, -1) == 0 {
+        return (error_text_plain(l, funcname), false);
+    }
+    let ignore = ignore_flag(l);
+    (error_text_plain(l, funcname), ignore)
+}
+
+unsafe fn error_text_plain(l: *mut lua_State, funcname: &str) -> String {
     if lua_istable(l, -1) == 0 {
         let msg = to_bytes(l, -1)
             .map(|m| String::from_utf8_lossy(&m[..m.len().min(100)]).into_owned())
