@@ -205,7 +205,7 @@ unsafe fn decode_value(l: *mut lua_State, c: &mut Cur) -> Result<(), DecErr> {
         0xc3 => lua_pushboolean(l, 1),
         0xca => lua_pushnumber(l, f32::from_bits(c.be(4)? as u32) as f64),
         0xcb => lua_pushnumber(l, f64::from_bits(c.be(8)?)),
-        0xd9 | 0xda | 0xdb => {
+        0xd9..=0xdb => {
             let n = c.be(1 << (b - 0xd9))? as usize;
             let s = c.take(n)?;
             push_bytes(l, s);

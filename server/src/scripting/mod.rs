@@ -1439,7 +1439,7 @@ pub fn run_script(
     }
     let sha = std::str::from_utf8(&call.sha).unwrap_or("");
     // SAFETY: reading the result left on our own stack, then popping it and the handler.
-    let result = unsafe {
+    unsafe {
         let r = if status != 0 {
             let (msg, ignore) = error_text(l, sha);
             ctx.srv.skip_error_stats = ignore;
@@ -1455,8 +1455,7 @@ pub fn run_script(
         };
         lua_settop(l, 0);
         r
-    };
-    result
+    }
 }
 
 unsafe fn push_array(l: *mut lua_State, items: &[&[u8]]) {
