@@ -40,6 +40,11 @@ pub fn engine(srv: &mut crate::state::Server) -> &mut Box<Engine> {
 }
 
 fn eval_generic(ctx: &mut Ctx, by_sha: bool, ro: bool) -> CmdResult {
+    // EVAL shows in MONITOR before the commands its script runs (it is skip-monitor
+    // for the dispatcher), as Redis's evalCommand feeds it itself.
+    if !ctx.srv.monitors.is_empty() {
+        crate::introspection::feed_monitors(ctx.srv, ctx.client, ctx.argv, 0);
+    }
     if by_sha && ctx.arg(1).len() != 40 {
         return Err(NOSCRIPT.into());
     }
