@@ -26,6 +26,7 @@ mod bit;
 mod busy;
 mod cjson;
 mod cmsgpack;
+mod lstruct;
 
 use crate::client::{Client, Peer};
 use crate::state::{Server, Shared};
@@ -256,6 +257,7 @@ impl Engine {
             bit::open(l);
             cjson::open(l);
             cmsgpack::open(l);
+            lstruct::open(l);
             for name in [
                 c"dofile",
                 c"loadfile",
@@ -356,6 +358,7 @@ impl Engine {
                 c"table",
                 c"cjson",
                 c"cmsgpack",
+                c"struct",
                 c"bit",
                 c"coroutine",
             ] {
