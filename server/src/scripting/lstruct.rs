@@ -163,10 +163,10 @@ unsafe fn pack_into(l: *mut lua_State, out: &mut Vec<u8>) -> Result<(), Fail> {
             b'c' | b's' => {
                 let s = check_string(l, arg)?;
                 arg += 1;
-                if size == 0 || opt == b's' && size == 0 {
+                // 's', and 'c0', take the whole string.
+                if size == 0 {
                     size = s.len();
                 }
-                let size = if opt == b's' { s.len() } else { size };
                 if s.len() < size {
                     return Err(Fail::Arg(arg, "string too short".into()));
                 }
