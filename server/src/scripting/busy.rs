@@ -68,7 +68,7 @@ fn check(run: &mut Run) -> bool {
             crate::log::Level::Warning,
             &format!(
                 "Slow script detected: still in execution after {elapsed} milliseconds. You can try killing the script using the SCRIPT KILL command. Script name is: {}.",
-                run.name
+                String::from_utf8_lossy(&run.name)
             ),
         );
     }

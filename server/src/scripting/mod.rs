@@ -80,6 +80,8 @@ pub struct Engine {
     real_globals_ref: c_int,
     /// Script runs since the last incremental GC step.
     gc_count: u32,
+    /// The fake client's reply buffer, kept between runs.
+    reply: ReplyBuf,
 }
 
 // SAFETY: the interpreter is only used while the server lock is held (the engine is
@@ -110,7 +112,7 @@ struct Run {
     numbuf: Vec<u8>,
     /// When the script started, and its name for the logs.
     start: Instant,
-    name: String,
+    name: [u8; 40],
     /// Serving other clients once past busy-reply-threshold.
     busy: busy::BusyState,
 }
@@ -398,6 +400,7 @@ impl Engine {
                 handler_ref,
                 real_globals_ref,
                 gc_count: 0,
+                reply: ReplyBuf::new(),
             })
         }
     }
@@ -1401,13 +1404,13 @@ pub fn run_script(
         shared: ctx.shared,
         srv: ctx.srv,
         fake,
-        out: ReplyBuf::new(),
+        out: std::mem::take(&mut engine.reply),
         flags: rflags,
         snapshot_ms: ctx.now_ms,
         oom_at_start: oom,
         numbuf: Vec::new(),
         start: Instant::now(),
-        name: String::from_utf8_lossy(&call.sha).into_owned(),
+        name: call.sha,
         busy: busy::BusyState::default(),
     };
     let hooked = ctx.srv.config.busy_reply_threshold > 0;
@@ -1434,6 +1437,7 @@ pub fn run_script(
             lua_sethook(l, None, 0, 0);
             busy::finish(&mut run);
         }
+        engine.reply = std::mem::take(&mut run.out);
         engine.gc_count += 1;
         if engine.gc_count == 50 {
             lua_gc(l, LUA_GCSTEP, 50);
