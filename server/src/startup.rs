@@ -289,9 +289,16 @@ pub fn open_listeners(
     Ok(out)
 }
 
+/// The listening sockets' fds (TCP, then the unix socket's), closed first by a
+/// shutdown as Redis's closeListeningSockets, so no connection is accepted while the
+/// process exits.
+static LISTEN_FDS: parking_lot::Mutex<(Vec<i32>, Option<i32>)> =
+    parking_lot::Mutex::new((Vec::new(), None));
+
 impl Listeners {
     /// Starts accepting on `listeners`.
     pub fn start(shared: &Arc<Shared>, listeners: Vec<TcpListener>) -> Listeners {
+        LISTEN_FDS.lock().0 = listeners.iter().map(|l| l.as_raw_fd()).collect();
         Listeners {
             tasks: listeners
                 .into_iter()
@@ -384,6 +391,7 @@ async fn serve(
                         std::fs::Permissions::from_mode(unixsocketperm),
                     );
                 }
+                LISTEN_FDS.lock().1 = Some(l.as_raw_fd());
                 tokio::spawn(accept_unix(shared.clone(), l, path));
             }
             Err(e) => {
@@ -513,6 +521,13 @@ pub fn shutdown(st: &mut crate::state::Server, flags: ShutdownFlags) -> bool {
                 cancel_shutdown(st);
                 return false;
             }
+        }
+    }
+    {
+        let fds = LISTEN_FDS.lock();
+        for fd in fds.0.iter().chain(fds.1.iter()) {
+            // SAFETY: the process exits below; nothing uses the listeners again.
+            unsafe { libc::close(*fd) };
         }
     }
     if let Some(p) = &st.config.pidfile {
