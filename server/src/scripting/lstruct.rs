@@ -127,7 +127,7 @@ unsafe fn pack_into(l: *mut lua_State, out: &mut Vec<u8>) -> Result<(), Fail> {
         fmt.i += 1;
         let mut size = fmt.size(opt)?;
         let pad = to_align(out.len(), &h, opt, size);
-        out.extend(std::iter::repeat_n(0, pad));
+        out.resize(out.len() + pad, 0);
         match opt {
             b'b' | b'B' | b'h' | b'H' | b'l' | b'L' | b'T' | b'i' | b'I' => {
                 let n = check_number(l, arg)?;
