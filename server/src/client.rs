@@ -42,6 +42,12 @@ pub struct Outbox {
     /// Unix ms since when the output has been over the soft output-buffer limit
     /// (0: it is not).
     pub soft_limit_since: AtomicI64,
+    /// The connection holds part of a command not parsed yet (a busy script leaves
+    /// its socket alone then).
+    pub partial: AtomicBool,
+    /// Bytes a busy script read from the socket that do not make a whole command:
+    /// the connection parses them first when it runs again.
+    pub reinjected: Mutex<Vec<u8>>,
 }
 
 impl Outbox {
@@ -82,6 +88,12 @@ impl Outbox {
     /// Output bytes not yet written: queued plus in flight.
     pub fn output_bytes(&self) -> usize {
         self.pending_len.load(Ordering::Acquire) + self.inflight.load(Ordering::Acquire)
+    }
+
+    /// Hands bytes read from this client's socket back to its connection.
+    pub fn reinject(&self, bytes: &[u8]) {
+        self.reinjected.lock().extend_from_slice(bytes);
+        self.notify.notify_one();
     }
 
     /// Asks the connection to close.
@@ -131,8 +143,16 @@ pub enum ReplyMode {
 /// Where a client connected from.
 #[derive(Debug, Clone)]
 pub enum Peer {
-    Tcp { addr: SocketAddr, local: SocketAddr },
-    Unix { path: String },
+    /// A TCP connection; `tls` when it came through the TLS port (its socket then
+    /// carries TLS records, which only its connection task may read).
+    Tcp {
+        addr: SocketAddr,
+        local: SocketAddr,
+        tls: bool,
+    },
+    Unix {
+        path: String,
+    },
 }
 
 /// The kinds of client CLIENT LIST / KILL TYPE know.
@@ -245,6 +265,8 @@ pub struct Client {
     /// during EXEC: SUBSCRIBE is allowed there though blocking is denied, and
     /// BGSAVE is scheduled).
     pub in_exec: bool,
+    /// This is the fake client scripts run their commands as (Redis's CLIENT_SCRIPT).
+    pub in_script: bool,
 }
 
 impl Client {
@@ -286,6 +308,7 @@ impl Client {
             watch: Default::default(),
             subs: None,
             in_exec: false,
+            in_script: false,
         }
     }
 

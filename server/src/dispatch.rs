@@ -336,10 +336,8 @@ fn run(
     // As Redis: evict before every command while over maxmemory; only commands that
     // may grow memory are refused when nothing could be freed.
     crate::evict::publish_maxmemory(srv.config.maxmemory);
-    if srv.config.maxmemory > 0
-        && evict_and_propagate(srv, now).is_err()
-        && spec.has_flag(CommandFlags::DENYOOM)
-    {
+    srv.oom_before_command = srv.config.maxmemory > 0 && evict_and_propagate(srv, now).is_err();
+    if srv.oom_before_command && denies_oom(srv, spec, argv) {
         reject(srv, client, out, Some(spec), errors::OOM);
         return None;
     }
@@ -399,6 +397,21 @@ fn evict_and_propagate(srv: &mut Server, now: i64) -> Result<(), crate::evict::O
     r
 }
 
+/// True if the command may not run while over maxmemory: DENYOOM, or EVAL/EVALSHA of
+/// a script whose shebang does not say `allow-oom` or `no-writes` (Redis derives the
+/// script's command flags from its shebang).
+fn denies_oom(srv: &Server, spec: &CommandSpec, argv: &[&[u8]]) -> bool {
+    if spec.has_flag(CommandFlags::DENYOOM) {
+        return true;
+    }
+    match spec.name.as_str() {
+        "eval" | "evalsha" => {
+            crate::scripting::shebang_denies_oom(srv, spec.name == "evalsha", argv)
+        }
+        _ => false,
+    }
+}
+
 /// The commands a RESP2 client in pub/sub mode may run.
 const PUBSUB_CONTEXT_ALLOWED: &[&str] = &[
     "ping",
@@ -435,6 +448,50 @@ pub fn call_queued(
     };
     client.last_cmd = spec.name.as_str();
     call(shared, srv, client, argv, out, spec, handler, now, start);
+}
+
+/// The command `redis.call` names (through `rename-command`), implemented or not.
+pub fn script_lookup(srv: &Server, argv: &[&[u8]]) -> Option<&'static CommandSpec> {
+    let spec = if srv.renames.is_empty() {
+        redis_commands::table().lookup(argv)
+    } else {
+        renamed_lookup(srv, argv)
+    }?;
+    Some(spec)
+}
+
+/// True for Redis's may-replicate commands (internal flag).
+pub fn may_replicate(spec: &CommandSpec) -> bool {
+    MAY_REPLICATE.contains(&spec.name.as_str())
+}
+
+/// Runs a command for a script (`redis.call`): the script's checks were made by the
+/// caller; `now` is the script's start time, which its commands see.
+pub fn call_from_script(
+    shared: &Shared,
+    srv: &mut Server,
+    client: &mut Client,
+    argv: &[&[u8]],
+    out: &mut ReplyBuf,
+    spec: &'static CommandSpec,
+    now: i64,
+) {
+    let Some(handler) = cmd::handler(spec) else {
+        out.error(&unknown_command_error(argv));
+        return;
+    };
+    client.last_cmd = spec.name.as_str();
+    call(
+        shared,
+        srv,
+        client,
+        argv,
+        out,
+        spec,
+        handler,
+        now,
+        Instant::now(),
+    );
 }
 
 /// Calls the handler and does the bookkeeping after it: WATCH flags, stats, latency
@@ -520,7 +577,9 @@ fn call(
     }
     if let Err(CmdError(msg)) = result {
         srv.command_stats[spec.id].failed_calls += 1;
-        count_error(srv, &msg);
+        if !std::mem::take(&mut srv.skip_error_stats) {
+            count_error(srv, &msg);
+        }
         out.error(&msg);
     }
     let fast = spec.has_flag(CommandFlags::FAST);

@@ -204,6 +204,7 @@ pub fn feed_monitors(srv: &mut Server, client: &Client, argv: &[&[u8]], redacted
     )
     .into_bytes();
     match &client.peer {
+        _ if client.in_script => line.extend_from_slice(b"lua"),
         crate::client::Peer::Unix { path } => {
             line.extend_from_slice(format!("unix:{path}").as_bytes())
         }

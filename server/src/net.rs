@@ -202,13 +202,21 @@ impl Connection {
                     if self.outbox.is_killed() {
                         return false;
                     }
+                    // A busy script read part of a command off the socket.
+                    let back = std::mem::take(&mut *self.outbox.reinjected.lock());
+                    let reinjected = !back.is_empty();
+                    if reinjected {
+                        self.rbuf.extend_from_slice(&back);
+                    }
                     if self.outbox.take_shrink_request() {
                         self.free_idle_query_buffer();
                     }
                     if !self.write_pending(sock).await {
                         return false;
                     }
-                    continue;
+                    if !reinjected {
+                        continue;
+                    }
                 }
                 Some(Ok(0)) => return true,
                 Some(Err(_)) => return false,
@@ -219,6 +227,10 @@ impl Connection {
                 }
             }
             let mut step = self.process().await;
+            let partial = !self.rbuf.is_empty();
+            if partial != self.outbox.partial.load(Ordering::Relaxed) {
+                self.outbox.partial.store(partial, Ordering::Release);
+            }
             loop {
                 // After a big request, give the memory back once the buffer is
                 // drained (Redis resizes query buffers whose peak use has dropped).

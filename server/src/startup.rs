@@ -291,6 +291,14 @@ pub fn open_listeners(
     Ok(out)
 }
 
+/// The listening sockets' fds (TCP, then the unix socket's), closed first by a
+/// shutdown as Redis's closeListeningSockets, so no connection is accepted while the
+/// process exits.
+static LISTEN_FDS: parking_lot::Mutex<(Vec<i32>, Option<i32>)> =
+    parking_lot::Mutex::new((Vec::new(), None));
+/// The TLS listening sockets' fds, closed with the others.
+static TLS_LISTEN_FDS: parking_lot::Mutex<Vec<i32>> = parking_lot::Mutex::new(Vec::new());
+
 impl Listeners {
     /// Starts accepting on `listeners` (plain) and `tls` (TLS).
     pub fn start(
@@ -298,6 +306,8 @@ impl Listeners {
         listeners: Vec<TcpListener>,
         tls: Vec<TcpListener>,
     ) -> Listeners {
+        LISTEN_FDS.lock().0 = listeners.iter().map(|l| l.as_raw_fd()).collect();
+        *TLS_LISTEN_FDS.lock() = tls.iter().map(|l| l.as_raw_fd()).collect();
         Listeners {
             tasks: listeners
                 .into_iter()
@@ -322,6 +332,7 @@ impl Listeners {
         for t in self.tls_tasks.drain(..) {
             t.abort();
         }
+        *TLS_LISTEN_FDS.lock() = new.iter().map(|l| l.as_raw_fd()).collect();
         self.tls_tasks = new
             .into_iter()
             .map(|l| tokio::spawn(accept_tls(shared.clone(), l)))
@@ -342,6 +353,7 @@ impl Listeners {
         for t in self.tasks.drain(..) {
             t.abort();
         }
+        LISTEN_FDS.lock().0 = new.iter().map(|l| l.as_raw_fd()).collect();
         self.tasks = new
             .into_iter()
             .map(|l| tokio::spawn(accept_tcp(shared.clone(), l)))
@@ -446,6 +458,7 @@ async fn serve(
                         std::fs::Permissions::from_mode(unixsocketperm),
                     );
                 }
+                LISTEN_FDS.lock().1 = Some(l.as_raw_fd());
                 tokio::spawn(accept_unix(shared.clone(), l, path));
             }
             Err(e) => {
@@ -581,6 +594,14 @@ pub fn shutdown(st: &mut crate::state::Server, flags: ShutdownFlags) -> bool {
             }
         }
     }
+    {
+        let fds = LISTEN_FDS.lock();
+        let tls = TLS_LISTEN_FDS.lock();
+        for fd in fds.0.iter().chain(fds.1.iter()).chain(tls.iter()) {
+            // SAFETY: the process exits below; nothing uses the listeners again.
+            unsafe { libc::close(*fd) };
+        }
+    }
     if let Some(p) = &st.config.pidfile {
         log(Level::Notice, "Removing the pid file.");
         let _ = std::fs::remove_file(String::from_utf8_lossy(p).as_ref());
@@ -654,7 +675,11 @@ async fn accept_tcp(shared: Arc<Shared>, listener: TcpListener) {
         tokio::spawn(crate::net::serve(
             shared.clone(),
             sock,
-            Peer::Tcp { addr, local },
+            Peer::Tcp {
+                addr,
+                local,
+                tls: false,
+            },
             fd,
         ));
     }
@@ -712,7 +737,12 @@ async fn accept_tls(shared: Arc<Shared>, listener: TcpListener) {
             }
             match acceptor.accept(sock).await {
                 Ok(stream) => {
-                    crate::net::serve(shared, stream, Peer::Tcp { addr, local }, fd).await
+                    let peer = Peer::Tcp {
+                        addr,
+                        local,
+                        tls: true,
+                    };
+                    crate::net::serve(shared, stream, peer, fd).await
                 }
                 Err(e) => log(
                     Level::Verbose,

@@ -165,6 +165,17 @@ pub struct Server {
     pub prop: crate::propagate::Propagation,
     /// The append-only file.
     pub aof: crate::aof::AofState,
+    /// The Lua interpreter and script cache (created on first use; out of the
+    /// server while a script runs).
+    pub lua: Option<Box<crate::scripting::Engine>>,
+    /// maxmemory was exceeded (nothing could be evicted) before the command now
+    /// running (Redis's pre_command_oom_state, which scripts check).
+    pub oom_before_command: bool,
+    /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call `noscript` commands.
+    pub script_disable_deny: bool,
+    /// The error the command now running returns was counted in the error stats
+    /// already (a script's error that came from a command it called).
+    pub skip_error_stats: bool,
 }
 
 /// What every connection task holds.
@@ -226,6 +237,10 @@ impl Server {
             pubsub: Default::default(),
             prop: Default::default(),
             aof: Default::default(),
+            lua: None,
+            oom_before_command: false,
+            script_disable_deny: false,
+            skip_error_stats: false,
         };
         srv.apply_notify_config();
         srv

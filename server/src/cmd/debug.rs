@@ -216,6 +216,10 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
             ctx.srv.aof.flush_sleep_us = atoi(ctx.argv[2]).max(0) as u64;
             ctx.out.ok();
         }
+        (b"set-disable-deny-scripts", 3) => {
+            ctx.srv.script_disable_deny = atoi(ctx.argv[2]) != 0;
+            ctx.out.ok();
+        }
         (b"set-active-expire", 3) => {
             ctx.srv.active_expire_enabled = atoi(ctx.argv[2]) != 0;
             ctx.out.ok();

@@ -320,7 +320,11 @@ pub fn info_string(
         } else {
             1
         };
-        let scripts = IDLE_FUNCTIONS_CACHES;
+        let (lua_vm, eval_mem, nscripts) = match &srv.lua {
+            Some(e) => (e.memory() as u64, e.scripts_mem as u64, e.len()),
+            None => (IDLE_LUA_VM, 0, 0),
+        };
+        let scripts = IDLE_FUNCTIONS_CACHES + eval_mem;
         f!("used_memory:{}", m.used);
         f!("used_memory_human:{}", bytes_to_human(m.used));
         f!("used_memory_rss:{}", m.rss);
@@ -344,18 +348,18 @@ pub fn info_string(
         let total = total_system_memory();
         f!("total_system_memory:{total}");
         f!("total_system_memory_human:{}", bytes_to_human(total));
-        f!("used_memory_lua:{IDLE_LUA_VM}");
-        f!("used_memory_vm_eval:{IDLE_LUA_VM}");
-        f!("used_memory_lua_human:{}", bytes_to_human(IDLE_LUA_VM));
-        f!("used_memory_scripts_eval:0");
-        f!("number_of_cached_scripts:0");
+        f!("used_memory_lua:{lua_vm}");
+        f!("used_memory_vm_eval:{lua_vm}");
+        f!("used_memory_lua_human:{}", bytes_to_human(lua_vm));
+        f!("used_memory_scripts_eval:{eval_mem}");
+        f!("number_of_cached_scripts:{nscripts}");
         f!("number_of_functions:0");
         f!("number_of_libraries:0");
         f!("used_memory_vm_functions:{IDLE_FUNCTIONS_VM}");
-        f!("used_memory_vm_total:{}", IDLE_FUNCTIONS_VM + IDLE_LUA_VM);
+        f!("used_memory_vm_total:{}", IDLE_FUNCTIONS_VM + lua_vm);
         f!(
             "used_memory_vm_total_human:{}",
-            bytes_to_human(IDLE_FUNCTIONS_VM + IDLE_LUA_VM)
+            bytes_to_human(IDLE_FUNCTIONS_VM + lua_vm)
         );
         f!("used_memory_functions:{IDLE_FUNCTIONS_CACHES}");
         f!("used_memory_scripts:{scripts}");

@@ -28,6 +28,7 @@ pub mod list;
 pub mod multi;
 mod persist;
 mod pubsub;
+mod scripting;
 pub mod server;
 mod set;
 mod sort;
@@ -56,6 +57,7 @@ const GROUPS: &[&[(&str, Handler)]] = &[
     multi::HANDLERS,
     list::HANDLERS,
     persist::HANDLERS,
+    scripting::HANDLERS,
     pubsub::HANDLERS,
     server::HANDLERS,
     sort::HANDLERS,

@@ -173,8 +173,8 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
         },
     };
     // A set has no order of its own: sort it when the result is stored, so that
-    // what is stored does not depend on the hash table.
-    if o.dont_sort && is_set && o.store.is_some() {
+    // what is stored (or what a script sees) does not depend on the hash table.
+    if o.dont_sort && is_set && (o.store.is_some() || ctx.client.in_script) {
         o.dont_sort = false;
         o.alpha = true;
         o.by = None;
