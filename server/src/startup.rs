@@ -653,7 +653,12 @@ fn install_insist_handler() {
     let _ = unsafe { signal_hook_registry::register(libc::SIGINT, action) };
 }
 
-async fn accept_tcp(shared: Arc<Shared>, listener: TcpListener) {
+/// Waits for the next connection on `listener` and sets its socket up as Redis does
+/// (TCP_NODELAY, tcp-keepalive); an accept error is logged and retried.
+async fn accept_next(
+    shared: &Shared,
+    listener: &TcpListener,
+) -> (tokio::net::TcpStream, SocketAddr, SocketAddr, i64) {
     loop {
         let (sock, addr) = match listener.accept().await {
             Ok(x) => x,
@@ -672,16 +677,19 @@ async fn accept_tcp(shared: Arc<Shared>, listener: TcpListener) {
         }
         let local = sock.local_addr().unwrap_or(addr);
         let fd = sock.as_raw_fd() as i64;
-        tokio::spawn(crate::net::serve(
-            shared.clone(),
-            sock,
-            Peer::Tcp {
-                addr,
-                local,
-                tls: false,
-            },
-            fd,
-        ));
+        return (sock, addr, local, fd);
+    }
+}
+
+async fn accept_tcp(shared: Arc<Shared>, listener: TcpListener) {
+    loop {
+        let (sock, addr, local, fd) = accept_next(&shared, &listener).await;
+        let peer = Peer::Tcp {
+            addr,
+            local,
+            tls: false,
+        };
+        tokio::spawn(crate::net::serve(shared.clone(), sock, peer, fd));
     }
 }
 
@@ -689,34 +697,16 @@ async fn accept_tcp(shared: Arc<Shared>, listener: TcpListener) {
 /// or failing client holds up no other.
 async fn accept_tls(shared: Arc<Shared>, listener: TcpListener) {
     loop {
-        let (sock, addr) = match listener.accept().await {
-            Ok(x) => x,
-            Err(e) => {
-                log(Level::Warning, &format!("Accepting client connection: {e}"));
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                continue;
-            }
-        };
-        let _ = sock.set_nodelay(true);
-        let (keepalive, acceptor) = {
+        let (sock, addr, local, fd) = accept_next(&shared, &listener).await;
+        let acceptor = {
             let st = shared.state.lock();
-            (
-                st.config.tcp_keepalive,
-                st.tls
-                    .as_ref()
-                    .map(|t| t.acceptor(st.config.tls_auth_clients)),
-            )
+            st.tls
+                .as_ref()
+                .map(|t| t.acceptor(st.config.tls_auth_clients))
         };
         let Some(acceptor) = acceptor else {
             continue;
         };
-        if keepalive > 0 {
-            let ka = socket2::TcpKeepalive::new()
-                .with_time(std::time::Duration::from_secs(keepalive as u64));
-            let _ = socket2::SockRef::from(&sock).set_tcp_keepalive(&ka);
-        }
-        let local = sock.local_addr().unwrap_or(addr);
-        let fd = sock.as_raw_fd() as i64;
         let shared = shared.clone();
         tokio::spawn(async move {
             // Not a TLS handshake record (a plain-text client on the TLS port): close
