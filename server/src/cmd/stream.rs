@@ -902,6 +902,34 @@ impl BlockedOp for StreamWait {
 
 // ---- consumer groups -------------------------------------------------------------
 
+/// Hands pending entry `id` to consumer `name` (which exists), as XCLAIM and
+/// XAUTOCLAIM do: the delivery time, the delivery count (set to `count`, else one
+/// more unless JUSTID), and both consumers' pending lists.
+fn transfer_nack(
+    g: &mut Group,
+    id: StreamId,
+    name: &[u8],
+    delivery_time: i64,
+    count: Option<u64>,
+    justid: bool,
+) {
+    let nack = g.pel.get_mut(&id).expect("nack");
+    let old = std::mem::take(&mut nack.consumer);
+    nack.delivery_time = delivery_time;
+    match count {
+        Some(c) => nack.delivery_count = c,
+        None if !justid => nack.delivery_count += 1,
+        None => {}
+    }
+    nack.consumer = name.to_vec();
+    if old != name {
+        if let Some(c) = g.consumers.get_mut(&old) {
+            c.pel.remove(&id);
+        }
+    }
+    g.consumers.get_mut(name).expect("consumer").pel.insert(id);
+}
+
 fn nogroup_key(key: &[u8], group: &[u8]) -> CmdError {
     format!(
         "NOGROUP No such key '{}' or consumer group '{}'",
@@ -1295,21 +1323,8 @@ fn xclaim(ctx: &mut Ctx) -> CmdResult {
             }
             consumer_ready = true;
         }
-        let nack = g.pel.get_mut(&id).expect("nack");
-        let old = std::mem::take(&mut nack.consumer);
-        nack.delivery_time = deliverytime;
-        if retrycount >= 0 {
-            nack.delivery_count = retrycount as u64;
-        } else if !justid {
-            nack.delivery_count += 1;
-        }
-        nack.consumer = name.to_vec();
-        if old != name {
-            if let Some(c) = g.consumers.get_mut(&old) {
-                c.pel.remove(&id);
-            }
-        }
-        g.consumers.get_mut(name).expect("consumer").pel.insert(id);
+        let count = (retrycount >= 0).then_some(retrycount as u64);
+        transfer_nack(g, id, name, deliverytime, count, justid);
         if justid {
             reply_id(out, id);
         } else {
@@ -1422,19 +1437,7 @@ fn xautoclaim(ctx: &mut Ctx) -> CmdResult {
             }
             consumer_ready = true;
         }
-        let nack = g.pel.get_mut(&id).expect("nack");
-        let old = std::mem::take(&mut nack.consumer);
-        nack.delivery_time = now;
-        if !justid {
-            nack.delivery_count += 1;
-        }
-        nack.consumer = name.to_vec();
-        if old != name {
-            if let Some(c) = g.consumers.get_mut(&old) {
-                c.pel.remove(&id);
-            }
-        }
-        g.consumers.get_mut(name).expect("consumer").pel.insert(id);
+        transfer_nack(g, id, name, now, None, justid);
         if justid {
             reply_id(out, id);
         } else {
