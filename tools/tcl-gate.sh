@@ -18,6 +18,10 @@ if [[ -z $src ]]; then
 fi
 ours=$(cd "${OURS:-${CARGO_TARGET_DIR:-$here/target}/release}" && pwd) || {
   echo "tcl-gate: no release build (cargo build --release --bin redis-server)" >&2; exit 1; }
+# integration/aof runs src/redis-check-aof: a missing checker would fail it mid-file.
+for b in redis-server redis-check-aof redis-check-rdb; do
+  [[ -x $ours/$b ]] || { echo "tcl-gate: no $ours/$b (cargo build --release --bin $b)" >&2; exit 1; }
+done
 list=$here/tools/tcl-gate.txt
 
 # Reads the list: "FILE [runtest options]" lines (e.g. "unit/tls --tls"), each followed by

@@ -33,12 +33,12 @@ cargo test --workspace 2>&1 | tee "$log"
 
 # Redis's own Tcl files that pass completely with our server (tools/tcl-gate.txt), each
 # run alone against the release build; Redis's tree comes from Debian's source package.
-cargo build --release --bin redis-server
+# integration/aof runs src/redis-check-aof too, so the checkers are built first.
+cargo build --release --bin redis-server --bin redis-check-rdb --bin redis-check-aof
 gate_rc=0
 tools/tcl-gate.sh 2>&1 | tee -a "$log" || gate_rc=$?
 # The Tcl files that run redis-check-aof/redis-check-rdb (integration/aof), with Debian's
-# redis-server and our release checkers (our server has no AOF yet).
-cargo build --release --bin redis-check-rdb --bin redis-check-aof
+# redis-server and our release checkers.
 tools/tcl-checkers.sh 2>&1 | tee -a "$log" || gate_rc=$?
 
 # One closing line for the whole run (cargo prints one per test binary, the last of
