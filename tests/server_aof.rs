@@ -119,6 +119,44 @@ fn workload(s: &Server) {
     run(&mut c, "HSET keeph a 1");
     run(&mut c, "ZADD keepz 1 q");
     run(&mut c, "SET keepttl v EX 10000");
+    stream_workload(s, &mut c);
+}
+
+/// Streams: `ms-*` IDs and `~` trims propagate as what they became, XREADGROUP as its
+/// effects (XCLAIM, XGROUP SETID / CREATECONSUMER), also when a blocked one is served.
+fn stream_workload(s: &Server, c: &mut Client) {
+    run(c, "CONFIG SET stream-node-max-entries 4");
+    for i in 1..=20 {
+        run(c, &format!("XADD st {i}-* f{i} v"));
+    }
+    for line in [
+        "XADD st MAXLEN ~ 10 21-1 f v",
+        "XADD st MINID ~ 15 LIMIT 4 21-2 f v",
+        "XTRIM st MAXLEN ~ 5",
+        "XTRIM st MAXLEN = 7",
+        "XADD st NOMKSTREAM 22-* a b",
+        "XADD nost NOMKSTREAM 1-1 a b",
+        "XDEL st 22-0",
+        "XGROUP CREATE st g 0",
+        "XGROUP CREATE st g2 $ ENTRIESREAD 3",
+        "XREADGROUP GROUP g alice COUNT 2 STREAMS st >",
+        "XREADGROUP GROUP g bob NOACK COUNT 1 STREAMS st >",
+        "XREADGROUP GROUP g alice STREAMS st 0",
+        "XGROUP CREATECONSUMER st g carol",
+        "XACK st g 17-0",
+        "XCLAIM st g bob 0 18-0",
+        "XAUTOCLAIM st g carol 0 0-0 COUNT 1",
+        "XSETID st 30-0",
+        "XADD empty MAXLEN 0 1-1 a b",
+    ] {
+        run(c, line);
+    }
+    // A blocked XREADGROUP (NOACK, new consumer) served by a later XADD.
+    let mut b = s.client();
+    b.send_raw(b"*10\r\n$10\r\nXREADGROUP\r\n$5\r\nGROUP\r\n$2\r\ng2\r\n$4\r\ndave\r\n$5\r\nBLOCK\r\n$1\r\n0\r\n$5\r\nNOACK\r\n$7\r\nSTREAMS\r\n$2\r\nst\r\n$1\r\n>\r\n");
+    std::thread::sleep(Duration::from_millis(100));
+    run(c, "XADD st 31-1 late x");
+    assert!(matches!(b.read_reply().unwrap(), RespValue::Array(_)));
 }
 
 fn incr_files(dir: &Path) -> Vec<u8> {

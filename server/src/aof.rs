@@ -536,6 +536,106 @@ fn batched(
     Ok(())
 }
 
+/// Writes one command of bulk strings.
+fn command(w: &mut impl Write, args: &[&[u8]]) -> std::io::Result<()> {
+    write!(w, "*{}\r\n", args.len())?;
+    args.iter().try_for_each(|a| bulk(w, a))
+}
+
+/// A stream as the commands that rebuild it exactly, in Redis 7.0's forms: one XADD
+/// per entry (an empty stream as `XADD key MAXLEN 0 0-1 x y`), XSETID with the last ID,
+/// entries added and max deleted ID, then per group XGROUP CREATE ... ENTRIESREAD and
+/// per consumer either its pending entries as `XCLAIM ... JUSTID FORCE` or, without
+/// any, XGROUP CREATECONSUMER.
+fn write_stream(
+    w: &mut impl Write,
+    key: &[u8],
+    s: &crate::types::stream::Stream,
+) -> std::io::Result<()> {
+    use crate::types::stream::{fmt_id, for_each_field, with_elem, MAX_ID, MIN_ID};
+    let (mut b1, mut b2) = ([0u8; 42], [0u8; 42]);
+    if s.length > 0 {
+        let mut r = Ok(());
+        s.range(MIN_ID, MAX_ID, false, |lp, h, e| {
+            let mut fields: Vec<Vec<u8>> = Vec::with_capacity(e.nfields * 2);
+            for_each_field(lp, h, e, |f, v| {
+                fields.push(with_elem(f, |b| b.to_vec()));
+                fields.push(with_elem(v, |b| b.to_vec()));
+            });
+            r = (|| {
+                write!(w, "*{}\r\n", 3 + fields.len())?;
+                bulk(w, b"XADD")?;
+                bulk(w, key)?;
+                bulk(w, fmt_id(e.id, &mut b1))?;
+                fields.iter().try_for_each(|f| bulk(w, f))
+            })();
+            r.is_ok()
+        });
+        r?;
+    } else {
+        command(w, &[b"XADD", key, b"MAXLEN", b"0", b"0-1", b"x", b"y"])?;
+    }
+    let added = s.entries_added.to_string();
+    command(
+        w,
+        &[
+            b"XSETID",
+            key,
+            fmt_id(s.last_id, &mut b1),
+            b"ENTRIESADDED",
+            added.as_bytes(),
+            b"MAXDELETEDID",
+            fmt_id(s.max_deleted_id, &mut b2),
+        ],
+    )?;
+    for (name, g) in &s.groups {
+        let read = g.entries_read.to_string();
+        command(
+            w,
+            &[
+                b"XGROUP",
+                b"CREATE",
+                key,
+                name,
+                fmt_id(g.last_id, &mut b1),
+                b"ENTRIESREAD",
+                read.as_bytes(),
+            ],
+        )?;
+        for (cname, c) in &g.consumers {
+            if c.pel.is_empty() {
+                command(w, &[b"XGROUP", b"CREATECONSUMER", key, name, cname])?;
+                continue;
+            }
+            for id in &c.pel {
+                let nack = &g.pel[id];
+                let (time, count) = (
+                    nack.delivery_time.to_string(),
+                    nack.delivery_count.to_string(),
+                );
+                command(
+                    w,
+                    &[
+                        b"XCLAIM",
+                        key,
+                        name,
+                        cname,
+                        b"0",
+                        fmt_id(*id, &mut b1),
+                        b"TIME",
+                        time.as_bytes(),
+                        b"RETRYCOUNT",
+                        count.as_bytes(),
+                        b"JUSTID",
+                        b"FORCE",
+                    ],
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The dataset as commands (Redis's rewriteAppendOnlyFileRio).
 fn write_commands(srv: &Server, w: &mut impl Write, _now_ms: i64) -> std::io::Result<()> {
     use crate::object::Value;
@@ -577,6 +677,7 @@ fn write_commands(srv: &Server, w: &mut impl Write, _now_ms: i64) -> std::io::Re
                     });
                     batched(w, b"HMSET", key, &items, 2)?;
                 }
+                Value::Stream(s) => write_stream(w, key, s)?,
                 v => {
                     w.write_all(b"*3\r\n$3\r\nSET\r\n")?;
                     bulk(w, key)?;
@@ -673,16 +774,20 @@ pub fn start_rewrite(srv: &mut Server, now_ms: i64) -> Result<(), Failed> {
         crate::log::set_role(b'C');
         let _ = crate::oom::apply(&srv.config, crate::oom::BACKGROUND_CHILD);
         let tmp = format!("temp-rewriteaof-bg-{}.aof", std::process::id());
-        let code = match write_base(srv, Path::new(&tmp), now_ms) {
-            Ok(()) => {
-                log(
-                    Level::Notice,
-                    &format!("Successfully created the temporary AOF base file {tmp}"),
-                );
-                0
+        // A panic must end the child here, never unwind into the parent's event loop.
+        let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            match write_base(srv, Path::new(&tmp), now_ms) {
+                Ok(()) => {
+                    log(
+                        Level::Notice,
+                        &format!("Successfully created the temporary AOF base file {tmp}"),
+                    );
+                    0
+                }
+                Err(_) => 1,
             }
-            Err(_) => 1,
-        };
+        }))
+        .unwrap_or(1);
         // SAFETY: leaves the child without running the parent's destructors.
         unsafe { libc::_exit(code) }
     }
@@ -1365,6 +1470,7 @@ fn load_single(shared: &Shared, srv: &mut Server, name: &str) -> LoadResult {
         crate::state::now_ms(),
         true,
     );
+    client.must_obey = true;
     let mut out = redis_formats::ReplyBuf::new();
     let mut valid_up_to = start;
     let mut valid_before_multi = start;

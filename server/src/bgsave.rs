@@ -77,10 +77,15 @@ pub fn start(srv: &mut Server, now_ms: i64) -> std::io::Result<libc::pid_t> {
         crate::log::set_role(b'C');
         let _ = crate::oom::apply(&srv.config, crate::oom::BACKGROUND_CHILD);
         let path = crate::rdb::rdb_path(srv);
-        let code = match crate::rdb::save(srv, &path, now_ms) {
-            Ok(()) => 0,
-            Err(_) => 1,
-        };
+        // A panic must end the child here, never unwind into the parent's event loop.
+        let code =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                match crate::rdb::save(srv, &path, now_ms) {
+                    Ok(()) => 0,
+                    Err(_) => 1,
+                }
+            }))
+            .unwrap_or(1);
         // SAFETY: leaves the child without running the parent's destructors.
         unsafe { libc::_exit(code) }
     }

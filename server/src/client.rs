@@ -267,6 +267,9 @@ pub struct Client {
     pub in_exec: bool,
     /// This is the fake client scripts run their commands as (Redis's CLIENT_SCRIPT).
     pub in_script: bool,
+    /// Commands come from the AOF (or, later, the master): they were checked when first
+    /// run, so limits meant for users are not applied again (Redis's mustObeyClient).
+    pub must_obey: bool,
 }
 
 impl Client {
@@ -309,6 +312,7 @@ impl Client {
             subs: None,
             in_exec: false,
             in_script: false,
+            must_obey: false,
         }
     }
 

@@ -13,7 +13,7 @@ use crate::object::{Object, Value};
 use crate::pubsub::class;
 use crate::state::Server;
 use crate::types::stream::{
-    decr_id, incr_id, reply_entry, reply_id, AppendError, Group, Stream, StreamId, Trim,
+    decr_id, fmt_id, incr_id, reply_entry, reply_id, AppendError, Group, Stream, StreamId, Trim,
     INVALID_ENTRIES_READ, MAX_ID, MIN_ID,
 };
 use bytes::Bytes;
@@ -248,6 +248,8 @@ struct AddTrim {
     nomkstream: bool,
     id: Option<(StreamId, bool)>,
     idpos: usize,
+    /// Index of the MAXLEN / MINID threshold argument.
+    trim_idx: usize,
 }
 
 fn parse_add_trim(ctx: &Ctx, xadd: bool) -> Result<AddTrim, CmdError> {
@@ -260,6 +262,7 @@ fn parse_add_trim(ctx: &Ctx, xadd: bool) -> Result<AddTrim, CmdError> {
         nomkstream: false,
         id: None,
         idpos: argc,
+        trim_idx: 0,
     };
     let mut limit_given = false;
     let mut i = 2;
@@ -291,6 +294,7 @@ fn parse_add_trim(ctx: &Ctx, xadd: bool) -> Result<AddTrim, CmdError> {
             } else {
                 a.trim = Some(Trim::MinId(parse_strict_id(argv[i + 1], 0)?));
             }
+            a.trim_idx = i + 1;
             i += 1;
         } else if opt.eq_ignore_ascii_case(b"limit") && more > 0 {
             a.limit = arg_ll(argv[i + 1])?;
@@ -320,7 +324,11 @@ fn parse_add_trim(ctx: &Ctx, xadd: bool) -> Result<AddTrim, CmdError> {
     if !xadd && a.trim.is_none() {
         return Err("ERR syntax error, XTRIM must be called with a trimming strategy".into());
     }
-    if limit_given {
+    if ctx.client.must_obey {
+        // The AOF / master stream carries the exact threshold the trim reached (see
+        // `propagate_trim`), possibly with the user's LIMIT beside an `=`.
+        a.limit = 0;
+    } else if limit_given {
         if !a.approx {
             return Err(
                 "ERR syntax error, LIMIT cannot be used without the special ~ option".into(),
@@ -336,6 +344,20 @@ fn parse_add_trim(ctx: &Ctx, xadd: bool) -> Result<AddTrim, CmdError> {
         a.limit = 0;
     }
     Ok(a)
+}
+
+/// An approximate trim (`~`) depends on node boundaries, which differ between servers
+/// (and configurations): it propagates as the exact trim it turned out to be, `= <length
+/// left>` for MAXLEN or `= <first ID left>` for MINID, as Redis does.
+fn rewrite_trim<'a>(args: &mut [&'a [u8]], s: &Stream, a: &AddTrim, buf: &'a mut [u8; 42]) {
+    args[a.trim_idx - 1] = b"=";
+    args[a.trim_idx] = match a.trim {
+        Some(Trim::MaxLen(_)) => {
+            let ib: &mut redis_formats::num::IntBuf = (&mut buf[..20]).try_into().expect("20");
+            redis_formats::num::format_i64(s.length as i64, ib)
+        }
+        _ => fmt_id(s.edge_id(true).unwrap_or(MAX_ID), buf),
+    };
 }
 
 fn xadd(ctx: &mut Ctx) -> CmdResult {
@@ -382,6 +404,20 @@ fn xadd(ctx: &mut Ctx) -> CmdResult {
         Some(t) => s.trim(t, a.approx, a.limit),
         None => 0,
     };
+    if ctx.propagating() && (a.approx || !matches!(a.id, Some((_, true)))) {
+        let s = get_stream(ctx.srv, db, key, now, false, false)?.expect("just added");
+        let mut idbuf = [0u8; 42];
+        let mut thbuf = [0u8; 42];
+        let mut args: Vec<&[u8]> = argv.to_vec();
+        // An ID made here (`*`, or `ms-*`) goes out as the ID it became.
+        if !matches!(a.id, Some((_, true))) {
+            args[a.idpos] = fmt_id(id, &mut idbuf);
+        }
+        if a.approx {
+            rewrite_trim(&mut args, s, &a, &mut thbuf);
+        }
+        ctx.propagate_as(&args);
+    }
     ctx.notify(class::STREAM, "xadd", key);
     if trimmed > 0 {
         ctx.notify(class::STREAM, "xtrim", key);
@@ -394,11 +430,18 @@ fn xadd(ctx: &mut Ctx) -> CmdResult {
 fn xtrim(ctx: &mut Ctx) -> CmdResult {
     let a = parse_add_trim(ctx, false)?;
     let (argv, db, now, touch) = parts!(ctx);
+    let rewrite = a.approx && ctx.propagating();
     let Some(s) = get_stream(ctx.srv, db, argv[1], now, false, touch)? else {
         ctx.out.int(0);
         return Ok(());
     };
     let n = s.trim(a.trim.expect("checked"), a.approx, a.limit);
+    if rewrite {
+        let mut thbuf = [0u8; 42];
+        let mut args: Vec<&[u8]> = argv.to_vec();
+        rewrite_trim(&mut args, s, &a, &mut thbuf);
+        ctx.propagate_as(&args);
+    }
     if n > 0 {
         ctx.notify(class::STREAM, "xtrim", argv[1]);
     }
@@ -557,14 +600,81 @@ struct GroupRead {
     noack: bool,
 }
 
+/// What serving XREADGROUP `>` changed, propagated as Redis 7.0 does (the command
+/// itself never is: a replica or the AOF must not read on its own).
+#[derive(Default)]
+struct GroupEffects {
+    /// NOACK created the consumer: `XGROUP CREATECONSUMER` (without NOACK the XCLAIMs
+    /// create it).
+    created: bool,
+    /// Each entry added to the PEL: (id, delivery time, delivery count, the group's
+    /// last ID then), as `XCLAIM ... FORCE JUSTID LASTID`.
+    claims: Vec<(StreamId, i64, u64, StreamId)>,
+    /// NOACK moved the last ID: (last ID, entries read), as `XGROUP SETID`.
+    last_id: Option<(StreamId, i64)>,
+}
+
+impl GroupEffects {
+    /// Queues the effects for database `db` (propagation must be on).
+    fn push(&self, prop: &mut crate::propagate::Propagation, db: usize, key: &[u8], g: &GroupRead) {
+        if self.created {
+            prop.push(
+                db,
+                &[b"XGROUP", b"CREATECONSUMER", key, &g.group, &g.consumer],
+            );
+        }
+        let mut idb = [0u8; 42];
+        let mut lastb = [0u8; 42];
+        for &(id, time, count, last) in &self.claims {
+            let (time, count) = (time.to_string(), count.to_string());
+            prop.push(
+                db,
+                &[
+                    b"XCLAIM",
+                    key,
+                    &g.group,
+                    &g.consumer,
+                    b"0",
+                    fmt_id(id, &mut idb),
+                    b"TIME",
+                    time.as_bytes(),
+                    b"RETRYCOUNT",
+                    count.as_bytes(),
+                    b"FORCE",
+                    b"JUSTID",
+                    b"LASTID",
+                    fmt_id(last, &mut lastb),
+                ],
+            );
+        }
+        if let Some((last, read)) = self.last_id {
+            let read = read.to_string();
+            prop.push(
+                db,
+                &[
+                    b"XGROUP",
+                    b"SETID",
+                    key,
+                    &g.group,
+                    fmt_id(last, &mut lastb),
+                    b"ENTRIESREAD",
+                    read.as_bytes(),
+                ],
+            );
+        }
+    }
+}
+
 /// Serves XREADGROUP `>` from `s`: entries after the group's last ID, each added to
-/// the PEL unless NOACK. Writes the entries array; returns how many.
+/// the PEL unless NOACK. Writes the entries array; returns how many. With `fx`, records
+/// what to propagate.
 fn serve_group_new(
     out: &mut ReplyBuf,
     s: &mut Stream,
     g: &GroupRead,
     count: usize,
     now: i64,
+    mut fx: Option<&mut GroupEffects>,
 ) -> usize {
     let last = s.groups.get(&g.group[..]).map_or(MIN_ID, |gr| gr.last_id);
     let start = incr_id(last).unwrap_or(MIN_ID);
@@ -588,9 +698,19 @@ fn serve_group_new(
                 gr.entries_read = est;
             }
             gr.last_id = id;
+            if g.noack {
+                if let Some(fx) = fx.as_deref_mut() {
+                    fx.last_id = Some((gr.last_id, gr.entries_read));
+                }
+            }
         }
         if !g.noack {
             gr.deliver(id, &g.consumer, now);
+            if let Some(fx) = fx.as_deref_mut() {
+                let n = &gr.pel[&id];
+                fx.claims
+                    .push((id, n.delivery_time, n.delivery_count, gr.last_id));
+            }
         }
     }
     ids.len()
@@ -635,6 +755,8 @@ fn serve_group_history(
 }
 
 fn xread(ctx: &mut Ctx) -> CmdResult {
+    // XREADGROUP propagates its effects (`GroupEffects`), never itself.
+    ctx.prevent_propagation();
     let (argv, db, now, touch) = parts!(ctx);
     let xreadgroup = argv[0].len() == 10;
     let mut timeout: i64 = -1;
@@ -770,15 +892,22 @@ fn xread(ctx: &mut Ctx) -> CmdResult {
         match &gr {
             Some(g) => {
                 let gp = s.groups.get_mut(&g.group[..]).expect("group");
+                let mut fx = GroupEffects::default();
                 if gp.consumer_or_create(&g.consumer, now) {
+                    fx.created = g.noack;
                     ctx.srv.dirty += 1;
                     ctx.notify(class::STREAM, "xgroup-createconsumer", key);
                 }
+                let propagating = ctx.propagating();
                 let s = get_stream(ctx.srv, db, key, now, false, false)?.expect("stream");
                 if history {
                     serve_group_history(ctx.out, s, g, start, c, now);
                 } else {
-                    serve_group_new(ctx.out, s, g, c, now);
+                    serve_group_new(ctx.out, s, g, c, now, propagating.then_some(&mut fx));
+                }
+                if propagating {
+                    crate::propagate::drain_deletions(ctx.srv);
+                    fx.push(&mut ctx.srv.prop, db, key, g);
                 }
                 ctx.srv.dirty += 1;
             }
@@ -870,9 +999,11 @@ impl BlockedOp for StreamWait {
             return Served::NotReady;
         }
         let mut dirty = 0;
+        let mut fx = GroupEffects::default();
         if let Some(g) = &self.group {
             let gr = s.groups.get_mut(&g.group[..]).expect("group");
             if gr.consumer_or_create(&g.consumer, now_ms) {
+                fx.created = g.noack;
                 dirty += 1;
             }
         }
@@ -885,7 +1016,10 @@ impl BlockedOp for StreamWait {
         out.bulk(key);
         match &self.group {
             Some(g) => {
-                serve_group_new(out, s, g, self.count, now_ms);
+                serve_group_new(out, s, g, self.count, now_ms, Some(&mut fx));
+                if srv.prop.active {
+                    fx.push(&mut srv.prop, db, key, g);
+                }
             }
             None => {
                 let start = incr_id(gt).unwrap_or(MIN_ID);
@@ -1216,7 +1350,68 @@ fn xpending(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+/// One pending-entry change of XCLAIM / XAUTOCLAIM, propagated as Redis's idempotent
+/// `XCLAIM key group consumer 0 id TIME t RETRYCOUNT n FORCE JUSTID LASTID last` (for an
+/// entry gone from the stream, with its old owner: the replica then drops it too).
+struct ClaimEffect {
+    consumer: Vec<u8>,
+    id: StreamId,
+    /// XCLAIM propagates the ID argument as the user wrote it.
+    id_arg: Option<usize>,
+    time: i64,
+    count: u64,
+    last: StreamId,
+}
+
+impl ClaimEffect {
+    fn new(g: &Group, id: StreamId, id_arg: Option<usize>) -> ClaimEffect {
+        let n = &g.pel[&id];
+        ClaimEffect {
+            consumer: n.consumer.clone(),
+            id,
+            id_arg,
+            time: n.delivery_time,
+            count: n.delivery_count,
+            last: g.last_id,
+        }
+    }
+}
+
+/// Queues the claim effects of the running command (which is not propagated itself).
+fn propagate_claims(ctx: &mut Ctx, effects: &[ClaimEffect]) {
+    let (argv, db) = (ctx.argv, ctx.client.db);
+    let (mut idb, mut lastb) = ([0u8; 42], [0u8; 42]);
+    for c in effects {
+        let (time, count) = (c.time.to_string(), c.count.to_string());
+        let id = match c.id_arg {
+            Some(j) => argv[j],
+            None => fmt_id(c.id, &mut idb),
+        };
+        ctx.also_propagate(
+            db,
+            &[
+                b"XCLAIM",
+                argv[1],
+                argv[2],
+                &c.consumer,
+                b"0",
+                id,
+                b"TIME",
+                time.as_bytes(),
+                b"RETRYCOUNT",
+                count.as_bytes(),
+                b"FORCE",
+                b"JUSTID",
+                b"LASTID",
+                fmt_id(c.last, &mut lastb),
+            ],
+        );
+    }
+}
+
 fn xclaim(ctx: &mut Ctx) -> CmdResult {
+    ctx.prevent_propagation();
+    let propagating = ctx.propagating();
     let (argv, db, now, touch) = parts!(ctx);
     let argc = argv.len();
     let Some(s) = get_stream(ctx.srv, db, argv[1], now, true, touch)? else {
@@ -1285,10 +1480,14 @@ fn xclaim(ctx: &mut Ctx) -> CmdResult {
     let mut n = 0;
     let mut consumer_ready = false;
     let mut consumer_created = false;
-    for id in ids {
+    let mut effects = Vec::new();
+    for (i, id) in ids.into_iter().enumerate() {
         let exists = s.exists(id);
         let g = s.groups.get_mut(argv[2]).expect("group");
         if !exists {
+            if propagating && g.pel.contains_key(&id) {
+                effects.push(ClaimEffect::new(g, id, Some(5 + i)));
+            }
             if let Some(nack) = g.pel.remove(&id) {
                 if let Some(c) = g.consumers.get_mut(&nack.consumer) {
                     c.pel.remove(&id);
@@ -1325,6 +1524,9 @@ fn xclaim(ctx: &mut Ctx) -> CmdResult {
         }
         let count = (retrycount >= 0).then_some(retrycount as u64);
         transfer_nack(g, id, name, deliverytime, count, justid);
+        if propagating {
+            effects.push(ClaimEffect::new(g, id, Some(5 + i)));
+        }
         if justid {
             reply_id(out, id);
         } else {
@@ -1334,18 +1536,40 @@ fn xclaim(ctx: &mut Ctx) -> CmdResult {
         propagate_last = false;
         dirty += 1;
     }
+    let mut set_last = None;
     if propagate_last {
         dirty += 1;
+        let g = &s.groups[argv[2]];
+        set_last = Some((g.last_id, g.entries_read));
     }
     out.set_array_len(d, n);
     if consumer_created {
         ctx.notify(class::STREAM, "xgroup-createconsumer", argv[1]);
     }
     ctx.srv.dirty += dirty;
+    if propagating {
+        propagate_claims(ctx, &effects);
+        if let Some((last, read)) = set_last {
+            let mut lastb = [0u8; 42];
+            let read = read.to_string();
+            let args: [&[u8]; 7] = [
+                b"XGROUP",
+                b"SETID",
+                argv[1],
+                argv[2],
+                fmt_id(last, &mut lastb),
+                b"ENTRIESREAD",
+                read.as_bytes(),
+            ];
+            ctx.also_propagate(db, &args);
+        }
+    }
     Ok(())
 }
 
 fn xautoclaim(ctx: &mut Ctx) -> CmdResult {
+    ctx.prevent_propagation();
+    let propagating = ctx.propagating();
     let (argv, db, now, touch) = parts!(ctx);
     let minidle = arg_ll_msg(argv[4], "ERR Invalid min-idle-time argument for XAUTOCLAIM")?.max(0);
     let start = start_bound(argv[5])?;
@@ -1386,6 +1610,7 @@ fn xautoclaim(ctx: &mut Ctx) -> CmdResult {
     let mut consumer_created = false;
     let mut cursor = start;
     let mut next: Option<StreamId>;
+    let mut effects = Vec::new();
     loop {
         next = s.groups[argv[2]]
             .pel
@@ -1410,6 +1635,9 @@ fn xautoclaim(ctx: &mut Ctx) -> CmdResult {
         let exists = s.exists(id);
         let g = s.groups.get_mut(argv[2]).expect("group");
         if !exists {
+            if propagating {
+                effects.push(ClaimEffect::new(g, id, None));
+            }
             if let Some(nack) = g.pel.remove(&id) {
                 if let Some(c) = g.consumers.get_mut(&nack.consumer) {
                     c.pel.remove(&id);
@@ -1438,6 +1666,9 @@ fn xautoclaim(ctx: &mut Ctx) -> CmdResult {
             consumer_ready = true;
         }
         transfer_nack(g, id, name, now, None, justid);
+        if propagating {
+            effects.push(ClaimEffect::new(g, id, None));
+        }
         if justid {
             reply_id(out, id);
         } else {
@@ -1473,6 +1704,9 @@ fn xautoclaim(ctx: &mut Ctx) -> CmdResult {
         ctx.notify(class::STREAM, "xgroup-createconsumer", argv[1]);
     }
     ctx.srv.dirty += dirty;
+    if propagating {
+        propagate_claims(ctx, &effects);
+    }
     Ok(())
 }
 
