@@ -370,7 +370,7 @@ pub fn kill(ctx: &mut Ctx) -> CmdResult {
                 .is_none_or(|a| c.laddr_string().as_bytes() == a)
             && kind.is_none_or(|k| c.kind() == k)
             && (id == 0 || c.id == id)
-            && user.as_deref().is_none_or(|u| c.user.as_bytes() == u)
+            && user.as_deref().is_none_or(|u| c.user.name == u)
     };
     let mut killed = 0;
     for c in ctx.srv.clients.iter() {
