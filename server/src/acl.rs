@@ -817,6 +817,22 @@ impl User {
         Err(worst)
     }
 
+    /// Redis's ACLUserCheckCmdWithUnrestrictedKeyAccess for reads: some selector
+    /// allows the command and reading every key (SORT BY/GET patterns).
+    pub fn may_read_any_key(&self, spec: &CommandSpec, argv: &[&[u8]]) -> bool {
+        if self.unrestricted {
+            return true;
+        }
+        let mut keys = None;
+        self.selectors.iter().any(|s| {
+            s.check(spec, argv, &mut keys).is_ok()
+                && (s.all_keys
+                    || s.patterns
+                        .iter()
+                        .any(|p| p.flags & PERM_READ != 0 && p.pattern == b"*"))
+        })
+    }
+
     /// True if some selector lets this user use `channel` (Redis's
     /// ACLUserCheckChannelPerm).
     pub fn channel_allowed(&self, channel: &[u8], is_pattern: bool) -> bool {

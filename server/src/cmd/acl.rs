@@ -518,9 +518,7 @@ fn dryrun(ctx: &mut Ctx) -> CmdResult {
         return Err(format!("ERR User '{}' not found", lossy(ctx.argv[2])).into());
     };
     let argv = &ctx.argv[3..];
-    let spec = redis_commands::table()
-        .lookup(argv)
-        .filter(|s| super::handler(s).is_some() || !s.subcommands.is_empty());
+    let spec = redis_commands::table().lookup(argv);
     let Some(spec) = spec else {
         return Err(format!("ERR Command '{}' not found", lossy(ctx.argv[3])).into());
     };
