@@ -453,12 +453,13 @@ pub fn call_queued(
         out.error(&unknown_command_error(argv));
         return;
     };
-    client.last_cmd = spec.name.as_str();
-    // ACL rules may have changed since the command was queued.
+    // ACL rules may have changed since the command was queued (checked while the
+    // client's last command is still EXEC, as the log's client-info shows).
     if !client.user.unrestricted {
         let user = client.user.clone();
         if let Err(d) = user.check(spec, argv) {
             let ctx = crate::acl::LogContext::Multi;
+            client.last_cmd = "exec";
             cmd::acl::log_denial(srv, client, &user, now, d, ctx, spec, argv, true);
             let msg = format!(
                 "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: {}",
@@ -469,6 +470,7 @@ pub fn call_queued(
             return;
         }
     }
+    client.last_cmd = spec.name.as_str();
     call(shared, srv, client, argv, out, spec, handler, now, start);
 }
 
