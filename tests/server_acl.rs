@@ -61,6 +61,9 @@ struct Duo {
     resp3: bool,
     /// Paths that differ between the two servers, replaced before comparing.
     paths: Vec<(String, String)>,
+    /// Replies seen from the real server: NOPERM errors and others.
+    denied: usize,
+    allowed: usize,
 }
 
 impl Duo {
@@ -80,6 +83,8 @@ impl Duo {
             conns: HashMap::new(),
             resp3,
             paths: Vec::new(),
+            denied: 0,
+            allowed: 0,
         }
     }
 
@@ -135,6 +140,11 @@ impl Duo {
                 self.conns.remove(name);
                 continue;
             };
+            if rb.starts_with(b"-NOPERM") || rb.windows(20).any(|w| w == b"The user executing t") {
+                self.denied += 1;
+            } else {
+                self.allowed += 1;
+            }
             let (na, nb) = (
                 self.normalize(cmd, &ra, true),
                 self.normalize(cmd, &rb, false),
@@ -849,7 +859,7 @@ fn permission_fuzz() {
             let k1 = keys[rng.usize(..keys.len())];
             let k2 = keys[rng.usize(..keys.len())];
             let ch = ["c1", "c2", "news", "n*", "other"][rng.usize(..5)];
-            let cmd = match rng.usize(0..30) {
+            let cmd = match rng.usize(0..33) {
                 0 => format!("GET {k1}"),
                 1 => format!("SET {k1} v"),
                 2 => format!("DEL {k1} {k2}"),
@@ -879,9 +889,14 @@ fn permission_fuzz() {
                 26 => format!("EXPIRE {k1} 100"),
                 27 => format!("SINTERCARD 2 {k1} {k2}"),
                 28 => format!("ZADD {k1} 1 m"),
+                29 => format!("EVAL \"return redis.pcall('set',KEYS[1],'v')\" 1 {k1}"),
+                30 => format!("EVAL \"return redis.pcall('publish',ARGV[1],'m')\" 0 {ch}"),
+                31 => format!("MULTI\n{conn}> GET {k1}\n{conn}> SET {k2} v\n{conn}> EXEC"),
                 _ => format!("ECHO {k1}"),
             };
-            lines.push(format!("{conn}> {cmd}"));
+            for c in format!("{conn}> {cmd}").split('\n') {
+                lines.push(c.to_string());
+            }
         }
         lines.push("FLUSHALL".into());
         sent += lines.len();
@@ -891,6 +906,12 @@ fn permission_fuzz() {
     }
     // The log of denials is the same too.
     diffs.extend(d.run(&["ACL LOG 128"]));
+    assert!(
+        d.denied > n / 10 && d.allowed > n / 10,
+        "denied {} allowed {}",
+        d.denied,
+        d.allowed
+    );
     assert!(
         diffs.is_empty(),
         "{} differences in {sent} commands:\n{}",

@@ -244,6 +244,15 @@ fn reject(
     }
     if let Some(spec) = spec {
         srv.command_stats[spec.id].rejected_calls += 1;
+        // A refused EXEC ends the transaction, if any (Redis's execCommandAbort).
+        if spec.name == "exec" {
+            client.multi = None;
+            crate::cmd::multi::unwatch_all(srv, client);
+            let msg = format!("EXECABORT Transaction discarded because of: {msg}");
+            count_error(srv, &msg);
+            out.error(&msg);
+            return;
+        }
     }
     count_error(srv, msg);
     out.error(msg);
