@@ -741,14 +741,27 @@ fn config_user_lines() {
 /// Random users (commands, categories, keys, channels, selectors) and random commands
 /// run by them in lockstep on both servers: the same replies (allowed or which NOPERM).
 #[test]
-fn permission_fuzz() {
-    let Some(mut d) = Duo::start(&[], false) else {
-        return;
-    };
+fn permission_fuzz_resp2() {
     let n: usize = std::env::var("ACL_FUZZ_COMMANDS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(3000);
+    permission_fuzz(n, false);
+}
+
+#[test]
+fn permission_fuzz_resp3() {
+    let n: usize = std::env::var("ACL_FUZZ_COMMANDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000);
+    permission_fuzz(n / 2, true);
+}
+
+fn permission_fuzz(n: usize, resp3: bool) {
+    let Some(mut d) = Duo::start(&[], resp3) else {
+        return;
+    };
     let mut rng = fastrand::Rng::with_seed(
         std::env::var("ACL_FUZZ_SEED")
             .ok()
@@ -859,7 +872,7 @@ fn permission_fuzz() {
             let k1 = keys[rng.usize(..keys.len())];
             let k2 = keys[rng.usize(..keys.len())];
             let ch = ["c1", "c2", "news", "n*", "other"][rng.usize(..5)];
-            let cmd = match rng.usize(0..33) {
+            let cmd = match rng.usize(0..40) {
                 0 => format!("GET {k1}"),
                 1 => format!("SET {k1} v"),
                 2 => format!("DEL {k1} {k2}"),
@@ -892,11 +905,25 @@ fn permission_fuzz() {
                 29 => format!("EVAL \"return redis.pcall('set',KEYS[1],'v')\" 1 {k1}"),
                 30 => format!("EVAL \"return redis.pcall('publish',ARGV[1],'m')\" 0 {ch}"),
                 31 => format!("MULTI\n{conn}> GET {k1}\n{conn}> SET {k2} v\n{conn}> EXEC"),
+                32 => format!("SORT {k1} BY w_* GET h_*->f"),
+                33 => format!("ZUNIONSTORE {k1} 2 {k2} {k1}"),
+                34 => format!("LMPOP 2 {k1} {k2} LEFT"),
+                35 => format!("SET {k1} v GET"),
+                36 => format!("BITOP AND {k1} {k2}"),
+                37 => format!("XREAD STREAMS {k1} {k2} 0 0"),
+                38 => format!("GETEX {k1} PERSIST"),
+                39 => format!("EVAL \"return redis.call('get',KEYS[1])\" 1 {k1}"),
                 _ => format!("ECHO {k1}"),
             };
             for c in format!("{conn}> {cmd}").split('\n') {
                 lines.push(c.to_string());
             }
+        }
+        // Subscriptions last: a RESP2 subscriber may only (un)subscribe after them.
+        for _ in 0..rng.usize(0..3) {
+            let ch = ["c1", "c2", "news", "n*", "other"][rng.usize(..5)];
+            let verb = ["SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE"][rng.usize(..3)];
+            lines.push(format!("{conn}> {verb} {ch}"));
         }
         lines.push("FLUSHALL".into());
         sent += lines.len();
