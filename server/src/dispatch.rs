@@ -462,13 +462,11 @@ pub fn call_queued(
         out.error(&unknown_command_error(argv));
         return;
     };
-    // ACL rules may have changed since the command was queued (checked while the
-    // client's last command is still EXEC, as the log's client-info shows).
+    // ACL rules may have changed since the command was queued.
     if !client.user.unrestricted {
         let user = client.user.clone();
         if let Err(d) = user.check(spec, argv) {
             let ctx = crate::acl::LogContext::Multi;
-            client.last_cmd = "exec";
             cmd::acl::log_denial(srv, client, &user, now, d, ctx, spec, argv, true);
             let msg = format!(
                 "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: {}",
@@ -479,7 +477,7 @@ pub fn call_queued(
             return;
         }
     }
-    client.last_cmd = spec.name.as_str();
+    // The client's last command stays EXEC, as CLIENT INFO inside it shows.
     call(shared, srv, client, argv, out, spec, handler, now, start);
 }
 

@@ -34,7 +34,7 @@ pub fn authenticate(ctx: &mut Ctx, user: &[u8], pass: &[u8]) -> bool {
         ctx.client.user = u;
         return true;
     }
-    let context = if ctx.client.multi.is_some() {
+    let context = if ctx.client.multi.is_some() || ctx.client.in_exec {
         LogContext::Multi
     } else {
         LogContext::Toplevel

@@ -343,8 +343,7 @@ pub fn kill(ctx: &mut Ctx) -> CmdResult {
             } else if ctx.arg_is(i, "laddr") {
                 laddr = Some(v.to_vec());
             } else if ctx.arg_is(i, "user") {
-                // The only user is `default` until ACLs exist.
-                if v != b"default" {
+                if !ctx.srv.acl.users.contains_key(*v) {
                     return Err(format!("ERR No such user '{}'", String::from_utf8_lossy(v)).into());
                 }
                 user = Some(v.to_vec());
