@@ -447,6 +447,17 @@ const PERMS: &[&str] = &[
     "alice> DEL a",
     "ACL LOG",
     "CONFIG SET acllog-max-len 128",
+    // redis.acl_check_cmd answers for the script's caller.
+    "ACL SETUSER bob on >123 +@scripting +set ~x*",
+    "bob> AUTH bob 123",
+    "bob> EVAL \"return redis.acl_check_cmd('set','xx',1)\" 1 xx",
+    "bob> EVAL \"return redis.acl_check_cmd('hset','xx','f',1)\" 1 xx",
+    "bob> EVAL \"return redis.acl_check_cmd('set','yy',1)\" 0",
+    "bob> EVAL \"return redis.acl_check_cmd('invalid-cmd','arg')\" 0",
+    "bob> EVAL \"return redis.acl_check_cmd()\" 0",
+    "bob> EVAL \"return redis.call('set','yy',1)\" 0",
+    "bob> EVAL \"return redis.pcall('set','yy',1)\" 0",
+    "bob> EVAL \"return redis.call('set','xa',1)\" 0",
     // Selectors: one selector per key set.
     "ACL SETUSER sel on nopass -@all +get ~a* (+set ~b*) (+del ~c* %R~d*)",
     "sel> AUTH sel x",

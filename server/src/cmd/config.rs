@@ -45,6 +45,9 @@ pub fn set(ctx: &mut Ctx) -> CmdResult {
         if let Err(msg) = apply(ctx, name) {
             ctx.srv.config.restore(before);
             ctx.srv.apply_notify_config();
+            if changed.contains(&"requirepass") {
+                let _ = apply(ctx, "requirepass");
+            }
             // Put the listeners back as they were if a later change failed.
             let _ = apply(ctx, "port");
             return Err(apply_failed_error(name, &msg).into());
