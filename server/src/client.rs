@@ -213,8 +213,8 @@ pub struct Client {
     pub resp: ProtoVersion,
     /// True once AUTH succeeded (or no password is required).
     pub authenticated: bool,
-    /// The user name the client is authenticated as.
-    pub user: String,
+    /// The ACL user the client is authenticated as (crate::acl).
+    pub user: Arc<crate::acl::User>,
     /// CLIENT REPLY.
     pub reply_mode: ReplyMode,
     /// CLIENT NO-EVICT.
@@ -286,7 +286,7 @@ impl Client {
             db: 0,
             resp: ProtoVersion::Resp2,
             authenticated,
-            user: "default".to_string(),
+            user: crate::acl::internal_user(),
             reply_mode: ReplyMode::On,
             no_evict: false,
             no_touch: false,

@@ -244,6 +244,15 @@ fn reject(
     }
     if let Some(spec) = spec {
         srv.command_stats[spec.id].rejected_calls += 1;
+        // A refused EXEC ends the transaction, if any (Redis's execCommandAbort).
+        if spec.name == "exec" {
+            client.multi = None;
+            crate::cmd::multi::unwatch_all(srv, client);
+            let msg = format!("EXECABORT Transaction discarded because of: {msg}");
+            count_error(srv, &msg);
+            out.error(&msg);
+            return;
+        }
     }
     count_error(srv, msg);
     out.error(msg);
@@ -329,8 +338,15 @@ fn run(
         reject(srv, client, out, Some(spec), msg);
         return None;
     }
-    if !client.authenticated && !spec.has_flag(CommandFlags::NO_AUTH) {
+    if !client.authenticated
+        && !spec.has_flag(CommandFlags::NO_AUTH)
+        && srv.acl.default_needs_auth()
+    {
         reject(srv, client, out, Some(spec), errors::NOAUTH);
+        return None;
+    }
+    // ACL: one flag test for users allowed everything (the default user).
+    if !client.user.unrestricted && acl_denied(srv, client, out, spec, argv, now) {
         return None;
     }
     // As Redis: evict before every command while over maxmemory; only commands that
@@ -446,8 +462,49 @@ pub fn call_queued(
         out.error(&unknown_command_error(argv));
         return;
     };
-    client.last_cmd = spec.name.as_str();
+    // ACL rules may have changed since the command was queued.
+    if !client.user.unrestricted {
+        let user = client.user.clone();
+        if let Err(d) = user.check(spec, argv) {
+            let ctx = crate::acl::LogContext::Multi;
+            cmd::acl::log_denial(srv, client, &user, now, d, ctx, spec, argv, true);
+            let msg = format!(
+                "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: {}",
+                d.exec_text()
+            );
+            count_error(srv, &msg);
+            out.error(&msg);
+            return;
+        }
+    }
+    // The client's last command stays EXEC, as CLIENT INFO inside it shows.
     call(shared, srv, client, argv, out, spec, handler, now, start);
+}
+
+/// The ACL check of a client whose user is restricted: true (and the NOPERM reply
+/// sent, the denial logged) if the user may not run this command.
+#[cold]
+#[inline(never)]
+fn acl_denied(
+    srv: &mut Server,
+    client: &mut Client,
+    out: &mut ReplyBuf,
+    spec: &'static CommandSpec,
+    argv: &[&[u8]],
+    now: i64,
+) -> bool {
+    let user = client.user.clone();
+    let Err(d) = user.check(spec, argv) else {
+        return false;
+    };
+    let ctx = if client.multi.is_some() {
+        crate::acl::LogContext::Multi
+    } else {
+        crate::acl::LogContext::Toplevel
+    };
+    cmd::acl::log_denial(srv, client, &user, now, d, ctx, spec, argv, true);
+    reject(srv, client, out, Some(spec), &d.noperm(spec));
+    true
 }
 
 /// The command `redis.call` names (through `rename-command`), implemented or not.

@@ -6,6 +6,7 @@
 //! [`cmd`]; handlers read and write the [`keyspace`] inside the [`state::Server`] and
 //! encode replies into a `ReplyBuf`, which [`net`] writes back in one batch.
 
+pub mod acl;
 pub mod alloc;
 pub mod aof;
 pub mod bgsave;

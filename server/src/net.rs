@@ -66,13 +66,15 @@ where
         if st.clients.len() >= st.config.maxclients as usize {
             st.stats.rejected_connections += 1;
             None
-        } else if st.config.protected_mode && st.config.requirepass.is_none() && !is_local(&peer) {
+        } else if st.config.protected_mode && st.acl.default_user().nopass() && !is_local(&peer) {
             st.stats.rejected_connections += 1;
             Some(Err(()))
         } else {
             let id = st.clients.next_id();
-            let authenticated = st.config.requirepass.is_none();
-            let c = Client::new(id, peer, fd, now_ms(), authenticated);
+            // Redis's clientSetDefaultAuth.
+            let authenticated = !st.acl.default_needs_auth();
+            let mut c = Client::new(id, peer, fd, now_ms(), authenticated);
+            c.user = st.acl.default_user().clone();
             let outbox = c.outbox.clone();
             let slot = st.clients.add(c);
             st.stats.total_connections_received += 1;
@@ -182,7 +184,7 @@ impl Connection {
             let mut st = self.shared.state.lock();
             self.max_bulk_len = st.config.proto_max_bulk_len;
             let c = st.clients.take(self.slot);
-            self.authenticated = c.authenticated;
+            self.authenticated = !crate::acl::auth_required(&st, &c);
             st.clients.put(c);
         }
         loop {
@@ -509,7 +511,7 @@ impl Connection {
                 if !st.aof.buf.is_empty() {
                     crate::aof::flush(st, false);
                 }
-                self.authenticated = client.authenticated;
+                self.authenticated = !crate::acl::auth_required(st, &client);
                 self.max_bulk_len = st.config.proto_max_bulk_len;
                 let close = client.close_after_reply;
                 client.obuf = self.out.len();

@@ -35,6 +35,8 @@ pub fn log_level(l: LogLevel) -> Level {
 #[derive(Default)]
 struct StartupDirectives {
     renames: HashMap<Vec<u8>, Vec<u8>>,
+    /// `user` lines, checked and queued (crate::acl).
+    users: Vec<Vec<Vec<u8>>>,
 }
 
 impl Directives for StartupDirectives {
@@ -52,14 +54,8 @@ impl Directives for StartupDirectives {
     }
 
     fn user(&mut self, args: &[Vec<u8>]) -> Result<(), String> {
-        // ACL users arrive with the ACL issue; until then only the default user exists.
-        let name = args
-            .first()
-            .map(|a| String::from_utf8_lossy(a).into_owned());
-        Err(format!(
-            "Error in user declaration '{}': ACL users are not supported yet",
-            name.unwrap_or_default()
-        ))
+        crate::acl::append_user_for_loading(&mut self.users, args)
+            .map_err(|e| format!("Error in user declaration {e}"))
     }
 
     fn loadmodule(&mut self, path: &[u8], _args: &[Vec<u8>]) -> Result<(), String> {
@@ -178,7 +174,12 @@ pub fn main() {
     }
     .expect("tokio runtime");
     let pidfile = config.pidfile.clone();
-    let code = runtime.block_on(serve(config, loaded.config_file, directives.renames));
+    let code = runtime.block_on(serve(
+        config,
+        loaded.config_file,
+        directives.renames,
+        directives.users,
+    ));
     if let Some(p) = pidfile {
         let _ = std::fs::remove_file(String::from_utf8_lossy(&p).as_ref());
     }
@@ -366,6 +367,7 @@ async fn serve(
     config: Config,
     config_file: Option<std::path::PathBuf>,
     renames: HashMap<Vec<u8>, Vec<u8>>,
+    users: Vec<Vec<Vec<u8>>>,
 ) -> i32 {
     let port = config.port;
     let bind = config.bind.clone();
@@ -376,6 +378,10 @@ async fn serve(
     server.tcp_port = port;
     server.config_file = config_file;
     server.renames = renames;
+    if let Err(e) = crate::acl::load_users_at_startup(&mut server, &users) {
+        log(Level::Warning, &e);
+        std::process::exit(1);
+    }
     let shared = Arc::new(Shared {
         state: Mutex::new(server),
         unpause: Notify::new(),

@@ -105,6 +105,8 @@ pub struct Server {
     pub slowlog: SlowLog,
     /// LATENCY events.
     pub latency: LatencyMonitor,
+    /// ACL users and the ACL LOG (crate::acl).
+    pub acl: crate::acl::Acl,
     /// Clients in MONITOR mode.
     pub monitors: Vec<(u64, Arc<Outbox>)>,
     /// Changes since the last save (INFO rdb_changes_since_last_save).
@@ -207,6 +209,7 @@ impl Server {
             error_stats: ErrorStats::new(),
             slowlog: SlowLog::new(slowlog_max),
             latency: LatencyMonitor::default(),
+            acl: crate::acl::Acl::default(),
             monitors: Vec::new(),
             dirty: 0,
             last_save_ms: now,
@@ -243,6 +246,8 @@ impl Server {
             skip_error_stats: false,
         };
         srv.apply_notify_config();
+        let pass = srv.config.requirepass.clone();
+        srv.acl.update_default_password(pass.as_deref());
         srv
     }
 }

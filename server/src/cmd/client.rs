@@ -343,8 +343,7 @@ pub fn kill(ctx: &mut Ctx) -> CmdResult {
             } else if ctx.arg_is(i, "laddr") {
                 laddr = Some(v.to_vec());
             } else if ctx.arg_is(i, "user") {
-                // The only user is `default` until ACLs exist.
-                if v != b"default" {
+                if !ctx.srv.acl.users.contains_key(*v) {
                     return Err(format!("ERR No such user '{}'", String::from_utf8_lossy(v)).into());
                 }
                 user = Some(v.to_vec());
@@ -370,7 +369,7 @@ pub fn kill(ctx: &mut Ctx) -> CmdResult {
                 .is_none_or(|a| c.laddr_string().as_bytes() == a)
             && kind.is_none_or(|k| c.kind() == k)
             && (id == 0 || c.id == id)
-            && user.as_deref().is_none_or(|u| c.user.as_bytes() == u)
+            && user.as_deref().is_none_or(|u| c.user.name == u)
     };
     let mut killed = 0;
     for c in ctx.srv.clients.iter() {

@@ -3,7 +3,7 @@
 //! module applies changes to the running server.
 
 use super::help::reply_help;
-use crate::config::{apply_failed_error, SetContext, DEFAULT_USER_LINE};
+use crate::config::{apply_failed_error, SetContext};
 use crate::dispatch::{errors, CmdResult, Ctx};
 use crate::log::{log, Level};
 
@@ -45,6 +45,9 @@ pub fn set(ctx: &mut Ctx) -> CmdResult {
         if let Err(msg) = apply(ctx, name) {
             ctx.srv.config.restore(before);
             ctx.srv.apply_notify_config();
+            if changed.contains(&"requirepass") {
+                let _ = apply(ctx, "requirepass");
+            }
             // Put the listeners back as they were if a later change failed.
             let _ = apply(ctx, "port");
             return Err(apply_failed_error(name, &msg).into());
@@ -81,6 +84,10 @@ fn apply(ctx: &mut Ctx, name: &str) -> Result<(), String> {
                 })?;
             }
             ctx.srv.tcp_port = port;
+        }
+        "requirepass" => {
+            let pass = cfg.requirepass.clone();
+            crate::acl::set_default_password(ctx.srv, ctx.client, pass.as_deref());
         }
         "loglevel" => crate::log::set_level(crate::startup::log_level(cfg.loglevel)),
         "slowlog-max-len" => {
@@ -176,11 +183,8 @@ pub fn rewrite(ctx: &mut Ctx) -> CmdResult {
     let Some(path) = ctx.srv.config_file.clone() else {
         return Err("ERR The server is running without a config file".into());
     };
-    match ctx
-        .srv
-        .config
-        .rewrite(&path, &[DEFAULT_USER_LINE.as_bytes().to_vec()])
-    {
+    let users = crate::acl::user_lines(&ctx.srv.acl);
+    match ctx.srv.config.rewrite(&path, &users) {
         Ok(()) => {
             log(Level::Notice, "CONFIG REWRITE executed with success.");
             ctx.out.ok();

@@ -59,32 +59,13 @@ pub fn select(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// True when the default user needs no password (`requirepass` unset), which is
-/// Redis's `nopass` flag on the default user.
+/// True when the default user is flagged `nopass` (no `requirepass`).
 pub fn default_user_nopass(srv: &Server) -> bool {
-    srv.config.requirepass.is_none()
-}
-
-/// Redis's ACLAuthenticateUser for the only user we have, `default`: with `nopass`
-/// any password is accepted; otherwise it must equal `requirepass`.
-fn check_credentials(srv: &Server, user: &[u8], pass: &[u8]) -> bool {
-    if user != b"default" {
-        return false;
-    }
-    match &srv.config.requirepass {
-        None => true,
-        Some(p) => p.as_slice() == pass,
-    }
+    srv.acl.default_user().nopass()
 }
 
 fn authenticate(ctx: &mut Ctx, user: &[u8], pass: &[u8]) -> bool {
-    if check_credentials(ctx.srv, user, pass) {
-        ctx.client.authenticated = true;
-        ctx.client.user = String::from_utf8_lossy(user).into_owned();
-        true
-    } else {
-        false
-    }
+    super::acl::authenticate(ctx, user, pass)
 }
 
 /// AUTH [username] password
@@ -170,7 +151,7 @@ pub fn hello(ctx: &mut Ctx) -> CmdResult {
             .into());
         }
     }
-    if !ctx.client.authenticated {
+    if crate::acl::auth_required(ctx.srv, ctx.client) {
         return Err(
             "NOAUTH HELLO must be called with the client already authenticated, \
 otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and \
@@ -221,8 +202,9 @@ pub fn reset(ctx: &mut Ctx) -> CmdResult {
     ctx.client.db = 0;
     ctx.client.set_resp(ProtoVersion::Resp2);
     ctx.out.proto = ProtoVersion::Resp2;
-    ctx.client.user = "default".into();
-    ctx.client.authenticated = default_user_nopass(ctx.srv);
+    // Redis's clientSetDefaultAuth.
+    ctx.client.user = ctx.srv.acl.default_user().clone();
+    ctx.client.authenticated = !ctx.srv.acl.default_needs_auth();
     ctx.client.name = None;
     // Like Redis, RESET clears OFF and a pending SKIP but not the skip of itself.
     if ctx.client.reply_mode != ReplyMode::SkipThis {

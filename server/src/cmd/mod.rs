@@ -8,6 +8,7 @@ use crate::dispatch::{CmdResult, Ctx};
 use redis_commands::CommandSpec;
 use std::sync::OnceLock;
 
+pub mod acl;
 pub mod args;
 mod bitfield;
 mod bits;
@@ -42,6 +43,7 @@ pub type Handler = fn(&mut Ctx) -> CmdResult;
 /// Every module's handler list. Each module declares `pub const HANDLERS` with the full
 /// command names (`get`, `config|get`) it implements.
 const GROUPS: &[&[(&str, Handler)]] = &[
+    acl::HANDLERS,
     bits::HANDLERS,
     client::HANDLERS,
     command::HANDLERS,

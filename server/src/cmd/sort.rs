@@ -74,10 +74,19 @@ fn parse_options(ctx: &Ctx, readonly: bool) -> Result<Options, CmdError> {
             // A pattern without '*' names one constant key: nothing to sort by.
             if !pattern.contains(&b'*') {
                 o.dont_sort = true;
+            } else if !ctx.client.user.may_read_any_key(ctx.cmd, ctx.argv) {
+                return Err(
+                    "ERR BY option of SORT denied due to insufficient ACL permissions.".into(),
+                );
             }
             o.by = Some(pattern.to_vec());
             j += 1;
         } else if ctx.arg_is(j, "get") && left >= 1 {
+            if !ctx.client.user.may_read_any_key(ctx.cmd, ctx.argv) {
+                return Err(
+                    "ERR GET option of SORT denied due to insufficient ACL permissions.".into(),
+                );
+            }
             o.gets.push(ctx.arg(j + 1).to_vec());
             j += 1;
         } else {

@@ -101,6 +101,8 @@ struct Run {
     shared: *const Shared,
     srv: *mut Server,
     fake: *mut Client,
+    /// The client running the script (ACL LOG's client-info).
+    caller: *const Client,
     /// The fake client's reply buffer.
     out: ReplyBuf,
     flags: u32,
@@ -982,6 +984,19 @@ unsafe fn script_checks(
     if crate::cmd::handler(spec).is_none() {
         return Err((None, "Unknown Redis command called from script".into()));
     }
+    let fake = &*run.fake;
+    if !fake.user.unrestricted {
+        if let Err(d) = fake.user.check(spec, argv) {
+            let user = fake.user.clone();
+            let ctx = crate::acl::LogContext::Lua;
+            let now = run.snapshot_ms;
+            crate::cmd::acl::log_denial(srv, &*run.caller, &user, now, d, ctx, spec, argv, false);
+            return Err((
+                Some(spec),
+                format!("The user executing the script {}", d.script_text()).into(),
+            ));
+        }
+    }
     let is_write = spec.has_flag(CommandFlags::WRITE);
     if run.flags & run_flags::READ_ONLY != 0 && (is_write || crate::dispatch::may_replicate(spec)) {
         return refuse("Write commands are not allowed from read-only scripts.");
@@ -1329,7 +1344,6 @@ unsafe extern "C-unwind" fn redis_acl_check_cmd(l: *mut lua_State) -> c_int {
         let argv: Vec<&[u8]> = args.iter().map(|a| &a[..]).collect();
         crate::dispatch::script_lookup(&*(*run).srv, &argv).is_some()
     };
-    drop(args);
     if !ok {
         return raise_error_table(
             l,
@@ -1339,8 +1353,12 @@ unsafe extern "C-unwind" fn redis_acl_check_cmd(l: *mut lua_State) -> c_int {
     if !known {
         return raise_error_table(l, "Invalid command passed to redis.acl_check_cmd()");
     }
-    // Every user may run every command (there are no ACL users besides default).
-    lua_pushboolean(l, 1);
+    let allowed = {
+        let argv: Vec<&[u8]> = args.iter().map(|a| &a[..]).collect();
+        let spec = crate::dispatch::script_lookup(&*(*run).srv, &argv);
+        spec.is_some_and(|s| (*(*run).fake).user.check(s, &argv).is_ok())
+    };
+    lua_pushboolean(l, c_int::from(allowed));
     1
 }
 
@@ -1399,11 +1417,14 @@ pub fn run_script(
         (*fake).db = ctx.client.db;
         (*fake).set_resp(ProtoVersion::Resp2);
         (*fake).authenticated = true;
+        // The script's commands are checked against its caller's ACL user.
+        (*fake).user = ctx.client.user.clone();
     }
     let mut run = Run {
         shared: ctx.shared,
         srv: ctx.srv,
         fake,
+        caller: &*ctx.client,
         out: std::mem::take(&mut engine.reply),
         flags: rflags,
         snapshot_ms: ctx.now_ms,
