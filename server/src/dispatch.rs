@@ -408,6 +408,10 @@ fn denies_oom(srv: &Server, spec: &CommandSpec, argv: &[&[u8]]) -> bool {
         "eval" | "evalsha" => {
             crate::scripting::shebang_denies_oom(srv, spec.name == "evalsha", argv)
         }
+        "fcall" => argv.get(1).and_then(|n| srv.functions.get(n)).is_some_and(|f| {
+            use crate::scripting::flags;
+            f.flags & (flags::ALLOW_OOM | flags::NO_WRITES) == 0
+        }),
         _ => false,
     }
 }
@@ -539,7 +543,8 @@ fn call(
             argv,
             spec,
             srv.dirty > dirty_before,
-            client.in_exec,
+            // A script's commands are propagated with the script's other effects.
+            client.in_exec || client.in_script,
         );
     }
     if srv.pubsub.notify != 0 {
