@@ -269,7 +269,9 @@ pub fn execute(
     srv.pubsub.current = client.id;
     // A command refused before it ran took no time worth a second clock reading.
     *clock = run(shared, srv, client, argv, out, now, start).unwrap_or(start);
-    if srv.blocked_clients > 0 {
+    // Not for a command a busy script lets through: the keys it touched are served
+    // after it (Redis's isInsideYieldingLongCommand).
+    if srv.blocked_clients > 0 && !crate::scripting::is_running() {
         crate::blocking::handle_ready(srv, now);
     }
     if srv.pubsub.notify != 0 {

@@ -1529,6 +1529,12 @@ pub struct Running {
     pub duration_ms: i64,
 }
 
+/// True while a script runs (its busy hook serves other clients).
+#[inline]
+pub fn is_running() -> bool {
+    !RUN.with(|r| r.get()).is_null()
+}
+
 /// The script running now, if any.
 pub fn running() -> Option<Running> {
     let run = RUN.with(|r| r.get());
