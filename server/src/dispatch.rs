@@ -693,12 +693,6 @@ const MAY_REPLICATE: &[&str] = &[
     "publish",
     "pfcount",
     "spublish",
-    "script|flush",
-    "script|load",
-    "function|delete",
-    "function|flush",
-    "function|load",
-    "function|restore",
 ];
 
 /// True if CLIENT PAUSE holds this request now (checked before [`execute`]).
@@ -716,17 +710,24 @@ pub fn is_paused(srv: &mut Server, client: &Client, argv: &[&[u8]], now: i64) ->
     match kind {
         PauseKind::All => true,
         PauseKind::Write => {
-            let may_replicate = |s: &CommandSpec| {
+            // A script that declares its flags writes only without `no-writes`
+            // (Redis's scriptFlagsToCmdFlags).
+            let may_replicate = |s: &CommandSpec, argv: &[&[u8]]| {
+                if let Some(writes) = crate::scripting::declared_writes(srv, s, argv) {
+                    return writes;
+                }
                 s.has_flag(CommandFlags::WRITE) || MAY_REPLICATE.contains(&s.name.as_str())
             };
             // EXEC counts as a write when its transaction holds one, as in Redis.
-            may_replicate(spec)
+            may_replicate(spec, argv)
                 || (spec.name == "exec"
                     && client.multi.as_ref().is_some_and(|m| {
-                        m.queue
-                            .iter()
-                            .filter_map(|q| redis_commands::table().lookup(q))
-                            .any(may_replicate)
+                        m.queue.iter().any(|q| {
+                            let qa: Vec<&[u8]> = q.iter().map(|a| &a[..]).collect();
+                            redis_commands::table()
+                                .lookup(q)
+                                .is_some_and(|s| may_replicate(s, &qa))
+                        })
                     }))
         }
     }

@@ -541,6 +541,30 @@ pub fn parse_shebang(body: &[u8]) -> Result<(u32, usize), String> {
     Ok((f, end))
 }
 
+/// For EVAL*/FCALL* of a script that declares its flags (a shebang, or a function):
+/// whether it may write (no `no-writes` flag). `None` for other commands and for
+/// scripts in compat mode or not known.
+pub fn declared_writes(
+    srv: &Server,
+    spec: &redis_commands::CommandSpec,
+    argv: &[&[u8]],
+) -> Option<bool> {
+    let body = argv.get(1)?;
+    let f = match spec.name.as_str() {
+        "fcall" | "fcall_ro" => srv.functions.get(body)?.flags,
+        "eval" | "eval_ro" => match srv.lua.as_ref().and_then(|e| e.get(&sha1_hex(body))) {
+            Some(s) => s.flags,
+            None => parse_shebang(body).ok()?.0,
+        },
+        "evalsha" | "evalsha_ro" => srv.lua.as_ref()?.get(body)?.flags,
+        _ => return None,
+    };
+    if f & flags::EVAL_COMPAT != 0 {
+        return None;
+    }
+    Some(f & flags::NO_WRITES == 0)
+}
+
 /// True if EVAL/EVALSHA of this script may not run over maxmemory: a shebang
 /// script without `allow-oom` or `no-writes` (Redis's evalGetCommandFlags).
 pub fn shebang_denies_oom(srv: &Server, by_sha: bool, argv: &[&[u8]]) -> bool {
