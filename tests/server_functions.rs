@@ -10,7 +10,9 @@ use std::time::Duration;
 
 /// A library with one function `name` whose body is `body`.
 fn lib(lib: &str, name: &str, body: &str) -> String {
-    format!("#!lua name={lib}\nredis.register_function('{name}', function(keys, args)\n {body} \nend)")
+    format!(
+        "#!lua name={lib}\nredis.register_function('{name}', function(keys, args)\n {body} \nend)"
+    )
 }
 
 fn c(parts: &[&str]) -> Vec<Vec<u8>> {
@@ -34,26 +36,48 @@ fn scenario() -> Vec<Vec<Vec<u8>>> {
     v.push(load(&lib("l2", "F1", "return 1")));
     v.push(load(&lib("bad-name", "x", "return 1")));
     v.push(load(&lib("", "x", "return 1")));
-    v.push(load("#!nosuch name=x\nredis.register_function('x', function() end)"));
-    v.push(load("#! name=x\nredis.register_function('x', function() end)"));
+    v.push(load(
+        "#!nosuch name=x\nredis.register_function('x', function() end)",
+    ));
+    v.push(load(
+        "#! name=x\nredis.register_function('x', function() end)",
+    ));
     v.push(load("#!lua\nredis.register_function('x', function() end)"));
-    v.push(load("#!lua name=a name=b\nredis.register_function('x', function() end)"));
-    v.push(load("#!lua name=a foo=bar\nredis.register_function('x', function() end)"));
+    v.push(load(
+        "#!lua name=a name=b\nredis.register_function('x', function() end)",
+    ));
+    v.push(load(
+        "#!lua name=a foo=bar\nredis.register_function('x', function() end)",
+    ));
     v.push(load("#!lua name=a"));
     v.push(load("lua name=a\n"));
-    v.push(load("#!lua name=\"quoted\"\nredis.register_function('q', function() return 'q' end)"));
+    v.push(load(
+        "#!lua name=\"quoted\"\nredis.register_function('q', function() return 'q' end)",
+    ));
     v.push(load("#!lua name=l3\nlocal x = "));
     v.push(load("#!lua name=l3\nreturn 1"));
     v.push(load("#!lua name=l3\nredis.register_function()"));
-    v.push(load("#!lua name=l3\nredis.register_function('a', function() end, 3)"));
-    v.push(load("#!lua name=l3\nredis.register_function(1, function() end)"));
-    v.push(load("#!lua name=l3\nredis.register_function({}, function() end)"));
+    v.push(load(
+        "#!lua name=l3\nredis.register_function('a', function() end, 3)",
+    ));
+    v.push(load(
+        "#!lua name=l3\nredis.register_function(1, function() end)",
+    ));
+    v.push(load(
+        "#!lua name=l3\nredis.register_function({}, function() end)",
+    ));
     v.push(load("#!lua name=l3\nredis.register_function('a', 'b')"));
-    v.push(load("#!lua name=l3\nredis.register_function('a b', function() end)"));
-    v.push(load("#!lua name=l3\nredis.register_function('', function() end)"));
+    v.push(load(
+        "#!lua name=l3\nredis.register_function('a b', function() end)",
+    ));
+    v.push(load(
+        "#!lua name=l3\nredis.register_function('', function() end)",
+    ));
     v.push(load("#!lua name=l3\nredis.register_function('a', function() end)\nredis.register_function('a', function() end)"));
     v.push(load("#!lua name=l3\nredis.register_function('z')"));
-    v.push(load("#!lua name=l3\nredis.register_function('z', function() end, 'x')"));
+    v.push(load(
+        "#!lua name=l3\nredis.register_function('z', function() end, 'x')",
+    ));
     for named in [
         "{function_name='n', callback=function() end, flags={'bogus'}}",
         "{function_name='n', callback=function() end, flags='no-writes'}",
@@ -94,13 +118,20 @@ fn scenario() -> Vec<Vec<Vec<u8>>> {
     v.push(args("FCALL logged 0"));
     v.push(args("FUNCTION DELETE env"));
     // LOAD options.
-    v.push(c(&["FUNCTION", "LOAD", "BOGUS", &lib("l4", "f4", "return 4")]));
+    v.push(c(&[
+        "FUNCTION",
+        "LOAD",
+        "BOGUS",
+        &lib("l4", "f4", "return 4"),
+    ]));
     v.push(args("FUNCTION LOAD REPLACE"));
     v.push(load_replace(&lib("l1", "f1", "return 'replaced'")));
     v.push(args("FCALL f1 0"));
     v.push(args("FCALL F1 0"));
     // A failed replacement keeps the old library.
-    v.push(load_replace("#!lua name=l1\nredis.register_function('g', function() end)\nerror('x')"));
+    v.push(load_replace(
+        "#!lua name=l1\nredis.register_function('g', function() end)\nerror('x')",
+    ));
     v.push(args("FCALL f1 0"));
     v.push(args("FCALL g 0"));
     // FCALL / FCALL_RO.
@@ -140,7 +171,11 @@ fn scenario() -> Vec<Vec<Vec<u8>>> {
     v.push(args("FCALL resp3 1 h"));
     v.push(load(&lib("errs", "errs", "return redis.call('nosuch')")));
     v.push(args("FCALL errs 0"));
-    v.push(load(&lib("errs2", "errs2", "return redis.error_reply('MY err')")));
+    v.push(load(&lib(
+        "errs2",
+        "errs2",
+        "return redis.error_reply('MY err')",
+    )));
     v.push(args("FCALL errs2 0"));
     v.push(load(&lib("errs3", "errs3", "error('raised')")));
     v.push(args("FCALL errs3 0"));
@@ -148,13 +183,29 @@ fn scenario() -> Vec<Vec<Vec<u8>>> {
     v.push(args("FCALL errs4 0"));
     v.push(load(&lib("glob", "glob", "newglobal = 1")));
     v.push(args("FCALL glob 0"));
-    v.push(load(&lib("regin", "regin", "redis.register_function('x', function() end)")));
+    v.push(load(&lib(
+        "regin",
+        "regin",
+        "redis.register_function('x', function() end)",
+    )));
     v.push(args("FCALL regin 0"));
-    v.push(load(&lib("blk", "blk", "return redis.call('blpop', 'nolist', 0)")));
+    v.push(load(&lib(
+        "blk",
+        "blk",
+        "return redis.call('blpop', 'nolist', 0)",
+    )));
     v.push(args("FCALL blk 0"));
-    v.push(load(&lib("ev", "ev", "return redis.call('eval', 'return 1', 0)")));
+    v.push(load(&lib(
+        "ev",
+        "ev",
+        "return redis.call('eval', 'return 1', 0)",
+    )));
     v.push(args("FCALL ev 0"));
-    v.push(load(&lib("fl", "fl", "return redis.call('function', 'flush')")));
+    v.push(load(&lib(
+        "fl",
+        "fl",
+        "return redis.call('function', 'flush')",
+    )));
     v.push(args("FCALL fl 0"));
     // FUNCTION LIST (one function per library: Redis lists a library's functions in
     // hash order, which varies between runs).
@@ -293,9 +344,16 @@ fn dump_restores_across_servers() {
     let (pa, pb) = (bulk_payload(&da), bulk_payload(&db));
     pair.both(&args("FUNCTION FLUSH"));
     // Each restores the other's payload.
-    let ra = pair.a.cmd(&[b"FUNCTION".to_vec(), b"RESTORE".to_vec(), pb.clone()]);
-    let rb = pair.b.cmd(&[b"FUNCTION".to_vec(), b"RESTORE".to_vec(), pa.clone()]);
-    assert_eq!((show(&ra), show(&rb)), ("+OK\\r\\n".into(), "+OK\\r\\n".into()));
+    let ra = pair
+        .a
+        .cmd(&[b"FUNCTION".to_vec(), b"RESTORE".to_vec(), pb.clone()]);
+    let rb = pair
+        .b
+        .cmd(&[b"FUNCTION".to_vec(), b"RESTORE".to_vec(), pa.clone()]);
+    assert_eq!(
+        (show(&ra), show(&rb)),
+        ("+OK\\r\\n".into(), "+OK\\r\\n".into())
+    );
     let (la, lb) = pair.both(&args("FUNCTION LIST WITHCODE"));
     assert_eq!(show(&la), show(&lb));
     let (fa, fb) = pair.both(&args("FCALL dumped 0"));
@@ -319,21 +377,31 @@ fn dump_restores_across_servers() {
     // A payload whose function collides with another library's.
     pair.both(&args("FUNCTION FLUSH"));
     pair.both(&load(&lib("other", "dumped", "return 0")));
-    let ra = pair.a.cmd(&[b"FUNCTION".to_vec(), b"RESTORE".to_vec(), pb.clone()]);
-    let rb = pair.b.cmd(&[b"FUNCTION".to_vec(), b"RESTORE".to_vec(), pa.clone()]);
+    let ra = pair
+        .a
+        .cmd(&[b"FUNCTION".to_vec(), b"RESTORE".to_vec(), pb.clone()]);
+    let rb = pair
+        .b
+        .cmd(&[b"FUNCTION".to_vec(), b"RESTORE".to_vec(), pa.clone()]);
     assert_eq!(show(&ra), show(&rb), "RESTORE with a function collision");
     // A corrupted checksum.
     let mut bad = pa.clone();
     let n = bad.len();
     bad[n - 1] ^= 1;
-    let ra = pair.a.cmd(&[b"FUNCTION".to_vec(), b"RESTORE".to_vec(), bad.clone()]);
-    let rb = pair.b.cmd(&[b"FUNCTION".to_vec(), b"RESTORE".to_vec(), bad]);
+    let ra = pair
+        .a
+        .cmd(&[b"FUNCTION".to_vec(), b"RESTORE".to_vec(), bad.clone()]);
+    let rb = pair
+        .b
+        .cmd(&[b"FUNCTION".to_vec(), b"RESTORE".to_vec(), bad]);
     assert_eq!(show(&ra), show(&rb));
     // A key's DUMP payload is not a function payload.
     pair.both(&args("SET k v"));
     let (ka, _) = pair.both(&args("DUMP k"));
     let kp = bulk_payload(&ka);
-    let ra = pair.a.cmd(&[b"FUNCTION".to_vec(), b"RESTORE".to_vec(), kp.clone()]);
+    let ra = pair
+        .a
+        .cmd(&[b"FUNCTION".to_vec(), b"RESTORE".to_vec(), kp.clone()]);
     let rb = pair.b.cmd(&[b"FUNCTION".to_vec(), b"RESTORE".to_vec(), kp]);
     assert_eq!(show(&ra), show(&rb));
 }
@@ -357,7 +425,10 @@ fn cross_load(writer: &std::path::Path, reader: &std::path::Path) {
     }
     let r = start_in(reader, &dir.0);
     let mut cl = RawClient::connect(r.port);
-    assert_eq!(show(&cl.cmd(&args("FCALL rdb1 1 k"))), "$7\\r\\nfromrdb\\r\\n");
+    assert_eq!(
+        show(&cl.cmd(&args("FCALL rdb1 1 k"))),
+        "$7\\r\\nfromrdb\\r\\n"
+    );
     assert_eq!(show(&cl.cmd(&args("FCALL_RO rdb2 0"))), "$3\\r\\ntwo\\r\\n");
     let list = cl.cmd(&args("FUNCTION LIST LIBRARYNAME rdb2 WITHCODE"));
     let want = format!(
@@ -398,7 +469,12 @@ fn debug_reload_keeps_functions_and_flushall_does_not_delete_them() {
     ];
     for cmd in lines {
         let (ra, rb) = pair.both(&cmd);
-        assert_eq!(show(&ra), show(&rb), "{:?}", String::from_utf8_lossy(&cmd[0]));
+        assert_eq!(
+            show(&ra),
+            show(&rb),
+            "{:?}",
+            String::from_utf8_lossy(&cmd[0])
+        );
     }
 }
 
@@ -412,9 +488,11 @@ fn busy_function_is_killed_by_function_kill() {
     assert_eq!(ra, rb);
     for (port, name) in [(pair.a.port(), "ours"), (pair.b.port(), "real")] {
         let mut runner = RawClient::connect(port);
+        // Connected before: ours accepts no connection while a script is busy.
+        let mut other = RawClient::connect(port);
+        assert_eq!(show(&other.cmd(&args("PING"))), "+PONG\\r\\n");
         runner.send(&args("FCALL busy 0"));
         std::thread::sleep(Duration::from_millis(300));
-        let mut other = RawClient::connect(port);
         assert_eq!(
             show(&other.cmd(&args("PING"))),
             "-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\\r\\n",
@@ -431,12 +509,69 @@ fn busy_function_is_killed_by_function_kill() {
             s.starts_with("*4\\r\\n$14\\r\\nrunning_script\\r\\n*6\\r\\n$4\\r\\nname\\r\\n$4\\r\\nbusy\\r\\n$7\\r\\ncommand\\r\\n*3\\r\\n$5\\r\\nFCALL\\r\\n$4\\r\\nbusy\\r\\n$1\\r\\n0\\r\\n$11\\r\\nduration_ms\\r\\n:"),
             "{name}: {s}"
         );
-        assert_eq!(show(&other.cmd(&args("FUNCTION KILL"))), "+OK\\r\\n", "{name}");
+        assert_eq!(
+            show(&other.cmd(&args("FUNCTION KILL"))),
+            "+OK\\r\\n",
+            "{name}"
+        );
         let r = show(&runner.read());
         assert!(
-            r.starts_with("-ERR Script killed by user with SCRIPT KILL... script: busy, on @user_function:"),
+            r.starts_with(
+                "-ERR Script killed by user with SCRIPT KILL... script: busy, on @user_function:"
+            ),
             "{name}: {r}"
         );
         assert_eq!(show(&other.cmd(&args("PING"))), "+PONG\\r\\n", "{name}");
     }
+}
+
+/// The incremental AOF of a fresh server in `dir`.
+fn incr_aof(dir: &std::path::Path) -> Vec<u8> {
+    std::fs::read(dir.join("appendonlydir/appendonly.aof.1.incr.aof")).expect("incr AOF")
+}
+
+#[test]
+fn aof_propagation_matches_redis() {
+    let Some(real) = real_server() else {
+        return;
+    };
+    let opts = ["--appendonly", "yes", "--appendfsync", "always"];
+    let ours = Server::start(&our_server(), &opts);
+    let theirs = Server::start(&real, &opts);
+    let code = "#!lua name=al\nredis.register_function('w2', function(keys) redis.call('set', keys[1], 'a') redis.call('incr', 'cnt') return 1 end)\nredis.register_function('w1', function(keys) return redis.call('set', keys[1], 'b') end)\nredis.register_function{function_name='r0', callback=function(keys) return redis.call('get', keys[1]) end, flags={'no-writes'}}";
+    let lines: Vec<Vec<Vec<u8>>> = vec![
+        load(code),
+        args("FCALL w2 1 k"),
+        args("FCALL w1 1 k"),
+        args("FCALL r0 1 k"),
+        args("FCALL_RO r0 1 k"),
+        args("SELECT 3"),
+        args("FCALL w1 1 other"),
+        args("EVAL \"redis.call('set','e1','1') redis.call('set','e2','2')\" 0"),
+        args("FUNCTION DUMP"),
+        args("FUNCTION DELETE al"),
+        args("FUNCTION LOAD \"#!lua name=x\\nredis.register_function('x', function() end)\""),
+        args("FUNCTION FLUSH"),
+    ];
+    let (mut a, mut b) = (
+        RawClient::connect(ours.port),
+        RawClient::connect(theirs.port),
+    );
+    for cmd in &lines {
+        let (ra, rb) = (a.cmd(cmd), b.cmd(cmd));
+        assert_eq!(show(&ra), show(&rb));
+    }
+    // FUNCTION RESTORE of a payload is propagated as itself.
+    a.cmd(&load(code));
+    let d = bulk_payload(&a.cmd(&args("FUNCTION DUMP")));
+    let restore = vec![
+        b"FUNCTION".to_vec(),
+        b"RESTORE".to_vec(),
+        d,
+        b"REPLACE".to_vec(),
+    ];
+    assert_eq!(show(&a.cmd(&restore)), "+OK\\r\\n");
+    b.cmd(&load(code));
+    assert_eq!(show(&b.cmd(&restore)), "+OK\\r\\n");
+    assert_eq!(show(&incr_aof(&ours.dir.0)), show(&incr_aof(&theirs.dir.0)));
 }

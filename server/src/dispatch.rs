@@ -410,10 +410,13 @@ fn denies_oom(srv: &Server, spec: &CommandSpec, argv: &[&[u8]]) -> bool {
         "eval" | "evalsha" => {
             crate::scripting::shebang_denies_oom(srv, spec.name == "evalsha", argv)
         }
-        "fcall" => argv.get(1).and_then(|n| srv.functions.get(n)).is_some_and(|f| {
-            use crate::scripting::flags;
-            f.flags & (flags::ALLOW_OOM | flags::NO_WRITES) == 0
-        }),
+        "fcall" => argv
+            .get(1)
+            .and_then(|n| srv.functions.get(n))
+            .is_some_and(|f| {
+                use crate::scripting::flags;
+                f.flags & (flags::ALLOW_OOM | flags::NO_WRITES) == 0
+            }),
         _ => false,
     }
 }
@@ -686,14 +689,7 @@ fn protected_action_allowed(setting: crate::config::ProtectedAction, client: &Cl
 
 /// Commands that Redis marks `may-replicate` (an internal flag COMMAND INFO does not
 /// show): CLIENT PAUSE WRITE holds them like writes.
-const MAY_REPLICATE: &[&str] = &[
-    "eval",
-    "evalsha",
-    "fcall",
-    "publish",
-    "pfcount",
-    "spublish",
-];
+const MAY_REPLICATE: &[&str] = &["eval", "evalsha", "fcall", "publish", "pfcount", "spublish"];
 
 /// True if CLIENT PAUSE holds this request now (checked before [`execute`]).
 pub fn is_paused(srv: &mut Server, client: &Client, argv: &[&[u8]], now: i64) -> bool {

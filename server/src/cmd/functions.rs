@@ -211,9 +211,8 @@ fn function_list(ctx: &mut Ctx) -> CmdResult {
     }
     let f = &ctx.srv.functions;
     let out = &mut *ctx.out;
-    let matches = |name: &[u8]| {
-        pattern.is_none_or(|p| redis_formats::glob::glob_match(p, name, true))
-    };
+    let matches =
+        |name: &[u8]| pattern.is_none_or(|p| redis_formats::glob::glob_match(p, name, true));
     let n = f.libs.keys().filter(|n| matches(n)).count();
     out.array(n);
     for lib in f.libs.values().filter(|l| matches(&l.name)) {

@@ -18,9 +18,7 @@
 //! description and registry reference. A load either registers a whole library or
 //! leaves nothing behind.
 
-use super::{
-    make_proxy, push_error_table, raise, raise_error_table, redis_log, to_bytes, Engine,
-};
+use super::{make_proxy, push_error_table, raise, raise_error_table, redis_log, to_bytes, Engine};
 use mlua::ffi::*;
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
@@ -111,7 +109,10 @@ fn parse_meta(payload: &[u8]) -> Result<Meta<'_>, String> {
         return Err("Missing library metadata".into());
     }
     // Redis works on a C string: the shebang ends at the first line feed or NUL.
-    let nul = payload.iter().position(|&c| c == 0).unwrap_or(payload.len());
+    let nul = payload
+        .iter()
+        .position(|&c| c == 0)
+        .unwrap_or(payload.len());
     let Some(end) = payload[..nul].iter().position(|&c| c == b'\n') else {
         return Err("Invalid library metadata".into());
     };
@@ -151,10 +152,7 @@ fn parse_meta(payload: &[u8]) -> Result<Meta<'_>, String> {
 
 /// `[a-zA-Z0-9_]+`
 fn valid_name(name: &[u8]) -> bool {
-    !name.is_empty()
-        && name
-            .iter()
-            .all(|&c| c.is_ascii_alphanumeric() || c == b'_')
+    !name.is_empty() && name.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_')
 }
 
 fn lower(name: &[u8]) -> Vec<u8> {
@@ -303,7 +301,12 @@ impl Functions {
     /// Loads every library of `codes` as FUNCTION RESTORE does: with `flush` they
     /// replace all libraries; else they join the current ones, an existing library
     /// of the same name being an error unless `replace`. All or nothing.
-    pub fn restore(&mut self, codes: Vec<Vec<u8>>, flush: bool, replace: bool) -> Result<(), String> {
+    pub fn restore(
+        &mut self,
+        codes: Vec<Vec<u8>>,
+        flush: bool,
+        replace: bool,
+    ) -> Result<(), String> {
         // Compile into a scratch set first (names must not collide among themselves).
         let mut scratch = Functions {
             lua: self.lua.take(),
@@ -353,7 +356,9 @@ impl Functions {
                 self.delete(&n);
             }
         }
-        let Functions { libs, mut funcs, .. } = scratch;
+        let Functions {
+            libs, mut funcs, ..
+        } = scratch;
         for (name, lib) in libs {
             self.delete(&name);
             let registered = lib
@@ -427,8 +432,7 @@ pub fn parse_dump(payload: &[u8]) -> Result<Vec<Vec<u8>>, String> {
         let t = r
             .read_u8()
             .map_err(|_| String::from("can not read data type"))?;
-        if t != redis_rdb::reader::opcodes::FUNCTION && t != redis_rdb::reader::opcodes::FUNCTION2
-        {
+        if t != redis_rdb::reader::opcodes::FUNCTION && t != redis_rdb::reader::opcodes::FUNCTION2 {
             return Err("given type is not a function".into());
         }
         let code = r
@@ -687,7 +691,9 @@ unsafe fn named_args(l: *mut lua_State) -> Result<Registered, &'static str> {
         } else if key.eq_ignore_ascii_case(b"callback") {
             if lua_type(l, -1) != LUA_TFUNCTION {
                 release(l, func_ref);
-                return Err("callback argument given to redis.register_function must be a function");
+                return Err(
+                    "callback argument given to redis.register_function must be a function",
+                );
             }
             release(l, func_ref);
             func_ref = Some(luaL_ref(l, LUA_REGISTRYINDEX));
@@ -768,7 +774,10 @@ mod tests {
             e(b"#!lua name=a name=b\n"),
             "Invalid metadata value, name argument was given multiple times"
         );
-        assert_eq!(e(b"#!lua foo=bar\n"), "Invalid metadata value given: foo=bar");
+        assert_eq!(
+            e(b"#!lua foo=bar\n"),
+            "Invalid metadata value given: foo=bar"
+        );
         let m = parse_meta(b"#!lua name=\"foo\"\nx").unwrap();
         assert_eq!(m.name, b"foo");
         assert_eq!(m.code, b"\nx");
@@ -780,7 +789,10 @@ mod tests {
         assert_eq!(f.load(LIB, false, 0).unwrap(), b"mylib");
         assert_eq!(f.len(), 2);
         let f2 = f.get(b"F2").unwrap();
-        assert_eq!(f2.flags, super::super::flags::NO_WRITES | super::super::flags::ALLOW_OOM);
+        assert_eq!(
+            f2.flags,
+            super::super::flags::NO_WRITES | super::super::flags::ALLOW_OOM
+        );
         assert_eq!(f2.desc.as_deref(), Some(&b"d"[..]));
         assert_eq!(
             f.load(LIB, false, 0).unwrap_err(),
@@ -794,9 +806,15 @@ mod tests {
             .starts_with("Error registering functions: ERR user_function:3: Script attempted to access nonexistent global variable 'error'"));
         assert!(f.get(b"f1").is_some() && f.get(b"g").is_none());
         let other = b"#!lua name=other\nredis.register_function('F1', function() end)";
-        assert_eq!(f.load(other, false, 0).unwrap_err(), "Function F1 already exists");
+        assert_eq!(
+            f.load(other, false, 0).unwrap_err(),
+            "Function F1 already exists"
+        );
         let none = b"#!lua name=other\nlocal a = 1";
-        assert_eq!(f.load(none, false, 0).unwrap_err(), "No functions registered");
+        assert_eq!(
+            f.load(none, false, 0).unwrap_err(),
+            "No functions registered"
+        );
         assert!(f.delete(b"mylib"));
         assert!(f.is_empty() && f.funcs.is_empty());
     }
@@ -821,7 +839,11 @@ mod tests {
         );
         // With a time limit an endless load is stopped.
         let t = f
-            .load(b"#!lua name=l\nlocal a = 1 while 1 do a = a + 1 end", false, 50)
+            .load(
+                b"#!lua name=l\nlocal a = 1 while 1 do a = a + 1 end",
+                false,
+                50,
+            )
             .unwrap_err();
         assert_eq!(t, "Error registering functions: ERR FUNCTION LOAD timeout");
     }

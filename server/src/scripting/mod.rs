@@ -120,7 +120,7 @@ struct Run {
     /// EVAL (true) or FCALL (false): which KILL applies, which BUSY text.
     eval: bool,
     /// The caller's command (FUNCTION STATS shows it).
-    argv: *const [&'static [u8]],
+    argv: (*const &'static [u8], usize),
     /// Serving other clients once past busy-reply-threshold.
     busy: busy::BusyState,
 }
@@ -1479,7 +1479,7 @@ pub(crate) fn run_target(
         start: Instant::now(),
         name: target.name as *const [u8],
         eval: target.eval,
-        argv: ctx.argv as *const [&[u8]] as *const [&'static [u8]],
+        argv: (ctx.argv.as_ptr().cast(), ctx.argv.len()),
         busy: busy::BusyState::default(),
     };
     let hooked = ctx.srv.config.busy_reply_threshold > 0;
@@ -1571,7 +1571,10 @@ pub fn running() -> Option<Running> {
         Some(Running {
             eval: run.eval,
             name: (*run.name).to_vec(),
-            argv: (*run.argv).iter().map(|a| a.to_vec()).collect(),
+            argv: std::slice::from_raw_parts(run.argv.0, run.argv.1)
+                .iter()
+                .map(|a| a.to_vec())
+                .collect(),
             duration_ms: run.start.elapsed().as_millis() as i64,
         })
     }
