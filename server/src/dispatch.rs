@@ -344,9 +344,12 @@ fn run(
         return None;
     }
     // A failed background save stops writes (and PING, as Redis) when
-    // stop-writes-on-bgsave-error asks it.
+    // stop-writes-on-bgsave-error asks it; a script declaring its flags writes
+    // unless `no-writes`.
     if !srv.last_bgsave_ok
-        && (spec.has_flag(CommandFlags::WRITE) || spec.name == "ping")
+        && (spec.has_flag(CommandFlags::WRITE)
+            || spec.name == "ping"
+            || crate::scripting::declared_writes(srv, spec, argv) == Some(true))
         && crate::bgsave::writes_denied(srv)
     {
         reject(srv, client, out, Some(spec), crate::bgsave::MISCONF);
