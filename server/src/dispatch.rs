@@ -410,10 +410,10 @@ fn denies_oom(srv: &Server, spec: &CommandSpec, argv: &[&[u8]]) -> bool {
         return true;
     }
     match spec.name.as_str() {
-        "eval" | "evalsha" => {
-            crate::scripting::shebang_denies_oom(srv, spec.name == "evalsha", argv)
+        "eval" | "evalsha" | "eval_ro" | "evalsha_ro" => {
+            crate::scripting::shebang_denies_oom(srv, spec.name.starts_with("evalsha"), argv)
         }
-        "fcall" => argv
+        "fcall" | "fcall_ro" => argv
             .get(1)
             .and_then(|n| srv.functions.get(n))
             .is_some_and(|f| {
