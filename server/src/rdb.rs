@@ -426,9 +426,7 @@ fn load_keys(
                 // A library already loaded is an error unless `allow_dup` (then the
                 // file's replaces it), as for keys.
                 if let Err(e) = srv.functions.load(&code, allow_dup, 0) {
-                    let msg = format!("Failed loading library, {e}");
-                    log(Level::Warning, &msg);
-                    return Err(msg);
+                    return Err(format!("Failed loading library, {e}"));
                 }
             }
             redis_rdb::reader::Record::Eof { stored, computed } => {
