@@ -426,6 +426,22 @@ fn cross_load(writer: &std::path::Path, reader: &std::path::Path) {
         cl.cmd(&args("SET k fromrdb"));
         assert_eq!(show(&cl.cmd(&args("SAVE"))), "+OK\\r\\n");
     }
+    // Our redis-check-rdb accepts the file, with the same report as Debian's.
+    let rdb = dir.0.join("dump.rdb");
+    let check = |bin: &std::path::Path| {
+        let o = std::process::Command::new(bin)
+            .arg(&rdb)
+            .output()
+            .expect("run redis-check-rdb");
+        assert!(o.status.success(), "{}", bin.display());
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let ours = check(std::path::Path::new(env!("CARGO_BIN_EXE_redis-check-rdb")));
+    let debian = std::path::Path::new("/usr/bin/redis-check-rdb");
+    if debian.exists() {
+        assert_eq!(ours, check(debian));
+    }
+    assert!(ours.contains("RDB looks OK"), "{ours}");
     let r = start_in(reader, &dir.0);
     let mut cl = RawClient::connect(r.port);
     assert_eq!(
