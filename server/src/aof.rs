@@ -642,6 +642,11 @@ fn write_commands(srv: &Server, w: &mut impl Write, _now_ms: i64) -> std::io::Re
     if srv.config.aof_timestamp_enabled {
         write!(w, "#TS:{}\r\n", now_s())?;
     }
+    // The function libraries first, as FUNCTION LOAD commands (Redis's rewriteFunctions).
+    for lib in srv.functions.libs.values() {
+        w.write_all(b"*3\r\n$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n")?;
+        bulk(w, &lib.code)?;
+    }
     let delay = srv.config.rdb_key_save_delay;
     for (i, db) in srv.keyspace.dbs.iter().enumerate() {
         if db.is_empty() {

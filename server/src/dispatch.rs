@@ -278,7 +278,9 @@ pub fn execute(
     srv.pubsub.current = client.id;
     // A command refused before it ran took no time worth a second clock reading.
     *clock = run(shared, srv, client, argv, out, now, start).unwrap_or(start);
-    if srv.blocked_clients > 0 {
+    // Not for a command a busy script lets through: the keys it touched are served
+    // after it (Redis's isInsideYieldingLongCommand).
+    if srv.blocked_clients > 0 && !crate::scripting::is_running() {
         crate::blocking::handle_ready(srv, now);
     }
     if srv.pubsub.notify != 0 {
@@ -358,9 +360,12 @@ fn run(
         return None;
     }
     // A failed background save stops writes (and PING, as Redis) when
-    // stop-writes-on-bgsave-error asks it.
+    // stop-writes-on-bgsave-error asks it; a script declaring its flags writes
+    // unless `no-writes`.
     if !srv.last_bgsave_ok
-        && (spec.has_flag(CommandFlags::WRITE) || spec.name == "ping")
+        && (spec.has_flag(CommandFlags::WRITE)
+            || spec.name == "ping"
+            || crate::scripting::declared_writes(srv, spec, argv) == Some(true))
         && crate::bgsave::writes_denied(srv)
     {
         reject(srv, client, out, Some(spec), crate::bgsave::MISCONF);
@@ -421,9 +426,16 @@ fn denies_oom(srv: &Server, spec: &CommandSpec, argv: &[&[u8]]) -> bool {
         return true;
     }
     match spec.name.as_str() {
-        "eval" | "evalsha" => {
-            crate::scripting::shebang_denies_oom(srv, spec.name == "evalsha", argv)
+        "eval" | "evalsha" | "eval_ro" | "evalsha_ro" => {
+            crate::scripting::shebang_denies_oom(srv, spec.name.starts_with("evalsha"), argv)
         }
+        "fcall" | "fcall_ro" => argv
+            .get(1)
+            .and_then(|n| srv.functions.get(n))
+            .is_some_and(|f| {
+                use crate::scripting::flags;
+                f.flags & (flags::ALLOW_OOM | flags::NO_WRITES) == 0
+            }),
         _ => false,
     }
 }
@@ -596,7 +608,8 @@ fn call(
             argv,
             spec,
             srv.dirty > dirty_before,
-            client.in_exec,
+            // A script's commands are propagated with the script's other effects.
+            client.in_exec || client.in_script,
         );
     }
     if srv.pubsub.notify != 0 {
@@ -736,20 +749,7 @@ fn protected_action_allowed(setting: crate::config::ProtectedAction, client: &Cl
 
 /// Commands that Redis marks `may-replicate` (an internal flag COMMAND INFO does not
 /// show): CLIENT PAUSE WRITE holds them like writes.
-const MAY_REPLICATE: &[&str] = &[
-    "eval",
-    "evalsha",
-    "fcall",
-    "publish",
-    "pfcount",
-    "spublish",
-    "script|flush",
-    "script|load",
-    "function|delete",
-    "function|flush",
-    "function|load",
-    "function|restore",
-];
+const MAY_REPLICATE: &[&str] = &["eval", "evalsha", "fcall", "publish", "pfcount", "spublish"];
 
 /// True if CLIENT PAUSE holds this request now (checked before [`execute`]).
 pub fn is_paused(srv: &mut Server, client: &Client, argv: &[&[u8]], now: i64) -> bool {
@@ -766,17 +766,24 @@ pub fn is_paused(srv: &mut Server, client: &Client, argv: &[&[u8]], now: i64) ->
     match kind {
         PauseKind::All => true,
         PauseKind::Write => {
-            let may_replicate = |s: &CommandSpec| {
+            // A script that declares its flags writes only without `no-writes`
+            // (Redis's scriptFlagsToCmdFlags).
+            let may_replicate = |s: &CommandSpec, argv: &[&[u8]]| {
+                if let Some(writes) = crate::scripting::declared_writes(srv, s, argv) {
+                    return writes;
+                }
                 s.has_flag(CommandFlags::WRITE) || MAY_REPLICATE.contains(&s.name.as_str())
             };
             // EXEC counts as a write when its transaction holds one, as in Redis.
-            may_replicate(spec)
+            may_replicate(spec, argv)
                 || (spec.name == "exec"
                     && client.multi.as_ref().is_some_and(|m| {
-                        m.queue
-                            .iter()
-                            .filter_map(|q| redis_commands::table().lookup(q))
-                            .any(may_replicate)
+                        m.queue.iter().any(|q| {
+                            let qa: Vec<&[u8]> = q.iter().map(|a| &a[..]).collect();
+                            redis_commands::table()
+                                .lookup(q)
+                                .is_some_and(|s| may_replicate(s, &qa))
+                        })
                     }))
         }
     }

@@ -5,8 +5,8 @@
 //! empty collections skipped, encodings chosen by this server's thresholds).
 //!
 //! Partial: RDB version 10 only, written in the foreground; hash field TTLs (beyond
-//! Redis 7.0) have no RDB 10 form and are dropped with a warning; functions in a file
-//! are skipped with a warning (the server has no functions yet); no IDLE/FREQ records.
+//! Redis 7.0) have no RDB 10 form and are dropped with a warning; no IDLE/FREQ records.
+//! Function libraries are written (FUNCTION2 records, before the databases) and loaded.
 
 use crate::log::{log, Level};
 use crate::object::{Object, Value};
@@ -301,6 +301,10 @@ pub fn write_snapshot_to(
         crate::alloc::used_memory().to_string().as_bytes(),
     )?;
     w.aux(b"aof-base", if aof_base { b"1" } else { b"0" })?;
+    // Function libraries come before the databases, as Redis writes them.
+    for lib in srv.functions.libs.values() {
+        w.function(&lib.code)?;
+    }
     for (i, db) in srv.keyspace.dbs.iter().enumerate() {
         if db.is_empty() {
             continue;
@@ -418,11 +422,12 @@ fn load_keys(
                 }
                 stats.loaded += 1;
             }
-            redis_rdb::reader::Record::Function(_) => {
-                log(
-                    Level::Warning,
-                    "The RDB file holds a function library; this server has no functions yet, it is skipped",
-                );
+            redis_rdb::reader::Record::Function(code) => {
+                // A library already loaded is an error unless `allow_dup` (then the
+                // file's replaces it), as for keys.
+                if let Err(e) = srv.functions.load(&code, allow_dup, 0) {
+                    return Err(format!("Failed loading library, {e}"));
+                }
             }
             redis_rdb::reader::Record::Eof { stored, computed } => {
                 if let Some(s) = stored {

@@ -170,6 +170,8 @@ pub struct Server {
     /// The Lua interpreter and script cache (created on first use; out of the
     /// server while a script runs).
     pub lua: Option<Box<crate::scripting::Engine>>,
+    /// Function libraries (FUNCTION LOAD, FCALL) and their interpreter.
+    pub functions: crate::scripting::functions::Functions,
     /// maxmemory was exceeded (nothing could be evicted) before the command now
     /// running (Redis's pre_command_oom_state, which scripts check).
     pub oom_before_command: bool,
@@ -241,6 +243,7 @@ impl Server {
             prop: Default::default(),
             aof: Default::default(),
             lua: None,
+            functions: Default::default(),
             oom_before_command: false,
             script_disable_deny: false,
             skip_error_stats: false,

@@ -312,6 +312,12 @@ fn load_file_and_options() {
     );
     let c = load("save \"\"\n").unwrap();
     assert!(c.save.is_empty());
+    let c = load("save 900 1\nsave \"\"\nsave 60 5\n").unwrap();
+    assert_eq!(
+        c.save,
+        vec![(60, 5)],
+        "an empty save line resets the points"
+    );
     let c = load("list-max-ziplist-entries 5\nlua-replicate-commands yes\n").unwrap();
     assert_eq!(c, Config::default(), "deprecated directives are skipped");
 }

@@ -375,7 +375,10 @@ fn special_set(
             Ok(true)
         }
         Special::Save => {
+            // A single empty argument resets the save points at once, even after an
+            // earlier `save` line of the files (Redis's setConfigSaveOption).
             let args: &[Vec<u8>] = if args.len() == 1 && args[0].is_empty() {
+                c.save.clear();
                 &[]
             } else {
                 args

@@ -367,6 +367,8 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
                 for db in ctx.srv.keyspace.dbs.iter_mut() {
                     db.clear();
                 }
+                // Redis's emptyData takes the functions too.
+                ctx.srv.functions.flush();
             }
             if let Err(e) = crate::rdb::load(ctx.srv, &path, merge, now) {
                 log(Level::Warning, &e);

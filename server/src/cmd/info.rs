@@ -353,13 +353,17 @@ pub fn info_string(
         f!("used_memory_lua_human:{}", bytes_to_human(lua_vm));
         f!("used_memory_scripts_eval:{eval_mem}");
         f!("number_of_cached_scripts:{nscripts}");
-        f!("number_of_functions:0");
-        f!("number_of_libraries:0");
-        f!("used_memory_vm_functions:{IDLE_FUNCTIONS_VM}");
-        f!("used_memory_vm_total:{}", IDLE_FUNCTIONS_VM + lua_vm);
+        let fvm = srv
+            .functions
+            .vm_memory()
+            .map_or(IDLE_FUNCTIONS_VM, |m| m as u64);
+        f!("number_of_functions:{}", srv.functions.len());
+        f!("number_of_libraries:{}", srv.functions.libs.len());
+        f!("used_memory_vm_functions:{fvm}");
+        f!("used_memory_vm_total:{}", fvm + lua_vm);
         f!(
             "used_memory_vm_total_human:{}",
-            bytes_to_human(IDLE_FUNCTIONS_VM + lua_vm)
+            bytes_to_human(fvm + lua_vm)
         );
         f!("used_memory_functions:{IDLE_FUNCTIONS_CACHES}");
         f!("used_memory_scripts:{scripts}");

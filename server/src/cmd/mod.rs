@@ -18,6 +18,7 @@ mod config;
 pub mod connection;
 pub mod debug;
 mod expire;
+mod functions;
 mod geo;
 pub mod hash;
 pub mod help;
@@ -51,6 +52,7 @@ const GROUPS: &[&[(&str, Handler)]] = &[
     connection::HANDLERS,
     debug::HANDLERS,
     expire::HANDLERS,
+    functions::HANDLERS,
     geo::HANDLERS,
     hash::HANDLERS,
     hll::HANDLERS,

@@ -86,6 +86,8 @@ fn eval_generic(ctx: &mut Ctx, by_sha: bool, ro: bool) -> CmdResult {
     let r = scripting::run_script(&mut engine, ctx, &call);
     // A SCRIPT FLUSH cannot run inside a script, so the slot is still empty.
     ctx.srv.lua = Some(engine);
+    // Propagated by its effects (the commands it ran), not as itself.
+    ctx.prevent_propagation();
     r.map_err(Into::into)
 }
 

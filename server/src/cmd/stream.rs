@@ -757,6 +757,7 @@ fn serve_group_history(
 fn xread(ctx: &mut Ctx) -> CmdResult {
     // XREADGROUP propagates its effects (`GroupEffects`), never itself.
     ctx.prevent_propagation();
+    let in_script = ctx.client.in_script;
     let (argv, db, now, touch) = parts!(ctx);
     let xreadgroup = argv[0].len() == 10;
     let mut timeout: i64 = -1;
@@ -770,6 +771,14 @@ fn xread(ctx: &mut Ctx) -> CmdResult {
         let more = argv.len() - i - 1;
         let o = argv[i];
         if o.eq_ignore_ascii_case(b"block") && more > 0 {
+            if in_script {
+                // Redis refuses BLOCK in scripts outright (not only when it would block).
+                return Err(format!(
+                    "ERR {} command is not allowed with BLOCK option from scripts",
+                    String::from_utf8_lossy(argv[0])
+                )
+                .into());
+            }
             i += 1;
             let t = arg_ll_msg(argv[i], "ERR timeout is not an integer or out of range")?;
             if t < 0 {

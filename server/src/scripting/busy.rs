@@ -25,6 +25,8 @@ use std::ffi::c_int;
 
 pub const BUSY_EVAL: &str =
     "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+pub const BUSY_FUNCTION: &str =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
 
 /// Per-script state of the busy period.
 #[derive(Default)]
@@ -67,8 +69,10 @@ fn check(run: &mut Run) -> bool {
         crate::log::log(
             crate::log::Level::Warning,
             &format!(
-                "Slow script detected: still in execution after {elapsed} milliseconds. You can try killing the script using the SCRIPT KILL command. Script name is: {}.",
-                String::from_utf8_lossy(&run.name)
+                "Slow script detected: still in execution after {elapsed} milliseconds. You can try killing the script using the {} command. Script name is: {}.",
+                if run.eval { "SCRIPT KILL" } else { "FUNCTION KILL" },
+                // SAFETY: the name outlives the run.
+                String::from_utf8_lossy(unsafe { &*run.name })
             ),
         );
     }
@@ -184,20 +188,30 @@ fn answer(run: &mut Run, client: &mut Box<Client>, argv: &[&[u8]], out: &mut Rep
     let srv = unsafe { &mut *run.srv };
     let spec = redis_commands::table().lookup(argv);
     let allowed = spec.is_some_and(|s| s.has_flag(CommandFlags::ALLOW_BUSY));
+    let busy_err = if run.eval { BUSY_EVAL } else { BUSY_FUNCTION };
     match spec.map(|s| s.name.as_str()) {
-        Some("script|kill") if argv.len() == 2 => {
-            if run.flags & super::run_flags::WRITE_DIRTY != 0 {
-                let e = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
-                crate::dispatch::count_error(srv, e);
-                out.error(e);
+        Some(kill @ ("script|kill" | "function|kill")) if argv.len() == 2 => {
+            // Redis's scriptKill, in its order.
+            let by_script = kill == "script|kill";
+            let refusal = if run.flags & super::run_flags::WRITE_DIRTY != 0 {
+                Some("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.")
+            } else if by_script && !run.eval {
+                Some(BUSY_FUNCTION)
+            } else if !by_script && run.eval {
+                Some(BUSY_EVAL)
             } else {
-                run.flags |= super::run_flags::KILLED;
-                out.ok();
+                None
+            };
+            match refusal {
+                Some(e) => {
+                    crate::dispatch::count_error(srv, e);
+                    out.error(e);
+                }
+                None => {
+                    run.flags |= super::run_flags::KILLED;
+                    out.ok();
+                }
             }
-        }
-        Some("function|kill") if argv.len() == 2 => {
-            crate::dispatch::count_error(srv, BUSY_EVAL);
-            out.error(BUSY_EVAL);
         }
         _ if allowed => {
             let mut clock = std::time::Instant::now();
@@ -213,8 +227,8 @@ fn answer(run: &mut Run, client: &mut Box<Client>, argv: &[&[u8]], out: &mut Rep
             if let Some(s) = spec {
                 srv.command_stats[s.id].rejected_calls += 1;
             }
-            crate::dispatch::count_error(srv, BUSY_EVAL);
-            out.error(BUSY_EVAL);
+            crate::dispatch::count_error(srv, busy_err);
+            out.error(busy_err);
         }
     }
 }

@@ -24,6 +24,9 @@
 
 mod bit;
 mod busy;
+pub mod functions;
+
+pub use busy::{BUSY_EVAL, BUSY_FUNCTION};
 mod cjson;
 mod cmsgpack;
 mod lstruct;
@@ -112,9 +115,14 @@ struct Run {
     oom_at_start: bool,
     /// Numbers formatted as arguments of `redis.call`.
     numbuf: Vec<u8>,
-    /// When the script started, and its name for the logs.
+    /// When the script started, and its name for the logs and errors (the SHA, or
+    /// the function's name: both outlive the run).
     start: Instant,
-    name: [u8; 40],
+    name: *const [u8],
+    /// EVAL (true) or FCALL (false): which KILL applies, which BUSY text.
+    eval: bool,
+    /// The caller's command (FUNCTION STATS shows it).
+    argv: (*const &'static [u8], usize),
     /// Serving other clients once past busy-reply-threshold.
     busy: busy::BusyState,
 }
@@ -533,6 +541,30 @@ pub fn parse_shebang(body: &[u8]) -> Result<(u32, usize), String> {
         }
     }
     Ok((f, end))
+}
+
+/// For EVAL*/FCALL* of a script that declares its flags (a shebang, or a function):
+/// whether it may write (no `no-writes` flag). `None` for other commands and for
+/// scripts in compat mode or not known.
+pub fn declared_writes(
+    srv: &Server,
+    spec: &redis_commands::CommandSpec,
+    argv: &[&[u8]],
+) -> Option<bool> {
+    let body = argv.get(1)?;
+    let f = match spec.name.as_str() {
+        "fcall" | "fcall_ro" => srv.functions.get(body)?.flags,
+        "eval" | "eval_ro" => match srv.lua.as_ref().and_then(|e| e.get(&sha1_hex(body))) {
+            Some(s) => s.flags,
+            None => parse_shebang(body).ok()?.0,
+        },
+        "evalsha" | "evalsha_ro" => srv.lua.as_ref()?.get(body)?.flags,
+        _ => return None,
+    };
+    if f & flags::EVAL_COMPAT != 0 {
+        return None;
+    }
+    Some(f & flags::NO_WRITES == 0)
 }
 
 /// True if EVAL/EVALSHA of this script may not run over maxmemory: a shebang
@@ -1382,8 +1414,43 @@ pub fn run_script(
     call: &Call,
 ) -> Result<(), String> {
     let script = engine.scripts.get(&call.sha).expect("script cached");
-    let sflags = script.flags;
-    let func_ref = script.func_ref;
+    let target = Target {
+        func_ref: script.func_ref,
+        flags: script.flags,
+        name: &call.sha,
+        keys: call.keys,
+        args: call.args,
+        ro: call.ro,
+        eval: true,
+    };
+    run_target(engine, ctx, &target)
+}
+
+/// A compiled chunk (EVAL) or a library's function (FCALL) to run.
+pub(crate) struct Target<'a> {
+    pub func_ref: c_int,
+    /// Shebang or function flags.
+    pub flags: u32,
+    /// The SHA or the function's name (in error texts and logs).
+    pub name: &'a [u8],
+    pub keys: &'a [&'a [u8]],
+    pub args: &'a [&'a [u8]],
+    /// EVAL_RO / EVALSHA_RO / FCALL_RO.
+    pub ro: bool,
+    /// EVAL: KEYS and ARGV are globals and the chunk takes no argument; a function
+    /// gets them as its two arguments.
+    pub eval: bool,
+}
+
+/// Runs `target` for the command in `ctx` (Redis's scriptPrepareForRun, then the
+/// call), writing its reply (or error) into `ctx.out`.
+pub(crate) fn run_target(
+    engine: &mut Engine,
+    ctx: &mut crate::dispatch::Ctx,
+    target: &Target,
+) -> Result<(), String> {
+    let sflags = target.flags;
+    let func_ref = target.func_ref;
     let compat = sflags & flags::EVAL_COMPAT != 0;
     let oom = ctx.srv.oom_before_command;
     if !compat {
@@ -1391,7 +1458,7 @@ pub fn run_script(
             if !ctx.srv.last_bgsave_ok && crate::bgsave::writes_denied(ctx.srv) {
                 return Err("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts.".into());
             }
-            if call.ro {
+            if target.ro {
                 return Err(
                     "ERR Can not execute a script with write flag using *_ro command.".into(),
                 );
@@ -1405,7 +1472,7 @@ pub fn run_script(
         }
     }
     let mut rflags = 0;
-    if call.ro || (!compat && sflags & flags::NO_WRITES != 0) {
+    if target.ro || (!compat && sflags & flags::NO_WRITES != 0) {
         rflags |= run_flags::READ_ONLY;
     }
     if !compat && sflags & flags::ALLOW_OOM != 0 {
@@ -1431,7 +1498,9 @@ pub fn run_script(
         oom_at_start: oom,
         numbuf: Vec::new(),
         start: Instant::now(),
-        name: call.sha,
+        name: target.name as *const [u8],
+        eval: target.eval,
+        argv: (ctx.argv.as_ptr().cast(), ctx.argv.len()),
         busy: busy::BusyState::default(),
     };
     let hooked = ctx.srv.config.busy_reply_threshold > 0;
@@ -1441,18 +1510,28 @@ pub fn run_script(
     unsafe {
         lua_checkstack(l, 8);
         lua_rawgeti(l, LUA_REGISTRYINDEX, engine.handler_ref as lua_Integer);
-        lua_rawgeti(l, LUA_REGISTRYINDEX, engine.real_globals_ref as lua_Integer);
-        push_array(l, call.keys);
-        lua_setfield(l, -2, c"KEYS".as_ptr());
-        push_array(l, call.args);
-        lua_setfield(l, -2, c"ARGV".as_ptr());
-        lua_pop(l, 1);
-        lua_rawgeti(l, LUA_REGISTRYINDEX, func_ref as lua_Integer);
+        if target.eval {
+            lua_rawgeti(l, LUA_REGISTRYINDEX, engine.real_globals_ref as lua_Integer);
+            push_array(l, target.keys);
+            lua_setfield(l, -2, c"KEYS".as_ptr());
+            push_array(l, target.args);
+            lua_setfield(l, -2, c"ARGV".as_ptr());
+            lua_pop(l, 1);
+            lua_rawgeti(l, LUA_REGISTRYINDEX, func_ref as lua_Integer);
+        } else {
+            lua_rawgeti(l, LUA_REGISTRYINDEX, func_ref as lua_Integer);
+            push_array(l, target.keys);
+            push_array(l, target.args);
+        }
         if hooked {
             lua_sethook(l, Some(busy::hook), LUA_MASKCOUNT, 100_000);
         }
         RUN.with(|r| r.set(&mut run));
-        status = lua_pcall(l, 0, 1, -2);
+        status = if target.eval {
+            lua_pcall(l, 0, 1, -2)
+        } else {
+            lua_pcall(l, 2, 1, -4)
+        };
         RUN.with(|r| r.set(std::ptr::null_mut()));
         if hooked {
             lua_sethook(l, None, 0, 0);
@@ -1465,11 +1544,11 @@ pub fn run_script(
             engine.gc_count = 0;
         }
     }
-    let sha = std::str::from_utf8(&call.sha).unwrap_or("");
+    let name = String::from_utf8_lossy(target.name);
     // SAFETY: reading the result left on our own stack, then popping it and the handler.
     unsafe {
         let r = if status != 0 {
-            let (msg, ignore) = error_text(l, sha);
+            let (msg, ignore) = error_text(l, &name);
             ctx.srv.skip_error_stats = ignore;
             Err(msg)
         } else if let Some((msg, ignore)) = top_error_table(l) {
@@ -1483,6 +1562,42 @@ pub fn run_script(
         };
         lua_settop(l, 0);
         r
+    }
+}
+
+/// What FUNCTION STATS shows of the script running now (it is called from the busy
+/// hook, as the running script's thread serves other clients).
+pub struct Running {
+    pub eval: bool,
+    pub name: Vec<u8>,
+    pub argv: Vec<Vec<u8>>,
+    pub duration_ms: i64,
+}
+
+/// True while a script runs (its busy hook serves other clients).
+#[inline]
+pub fn is_running() -> bool {
+    !RUN.with(|r| r.get()).is_null()
+}
+
+/// The script running now, if any.
+pub fn running() -> Option<Running> {
+    let run = RUN.with(|r| r.get());
+    if run.is_null() {
+        return None;
+    }
+    // SAFETY: RUN points at the live run of this thread's script (cleared after it).
+    unsafe {
+        let run = &*run;
+        Some(Running {
+            eval: run.eval,
+            name: (*run.name).to_vec(),
+            argv: std::slice::from_raw_parts(run.argv.0, run.argv.1)
+                .iter()
+                .map(|a| a.to_vec())
+                .collect(),
+            duration_ms: run.start.elapsed().as_millis() as i64,
+        })
     }
 }
 
