@@ -185,9 +185,21 @@ impl Config {
     /// returns the full reply text, e.g. "ERR Rewriting config file: Permission
     /// denied".
     pub fn rewrite(&self, path: &Path, users: &[Vec<u8>]) -> Result<(), String> {
-        let err = |e: std::io::Error| format!("ERR Rewriting config file: {}", strerror(&e));
-        let st = State::read(path).map_err(err)?;
-        write_atomically(path, &self.rewrite_state(st, users)).map_err(err)
+        self.rewrite_file(path, users, false)
+            .map_err(|e| format!("ERR Rewriting config file: {}", strerror(&e)))
+    }
+
+    /// As [`rewrite`](Self::rewrite), but with `force_all` every parameter is written,
+    /// defaults included (DEBUG CONFIG-REWRITE-FORCE-ALL). The error is the I/O error.
+    pub fn rewrite_file(
+        &self,
+        path: &Path,
+        users: &[Vec<u8>],
+        force_all: bool,
+    ) -> Result<(), std::io::Error> {
+        let mut st = State::read(path)?;
+        st.force_write = force_all;
+        write_atomically(path, &self.rewrite_state(st, users))
     }
 
     /// The text CONFIG REWRITE would produce from `old` (a config file's content),

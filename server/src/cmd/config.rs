@@ -41,15 +41,24 @@ pub fn set(ctx: &mut Ctx) -> CmdResult {
         loading: false,
     };
     let changed = ctx.srv.config.set_with(&pairs, set_ctx)?;
-    for name in &changed {
+    for (i, name) in changed.iter().enumerate() {
+        // Setting the addresses already bound keeps the listeners (Redis closes and
+        // reopens them; ours are owned by their accept tasks, so reopening first would
+        // find the addresses in use).
+        if *name == "bind" && before.bind == ctx.srv.config.bind {
+            continue;
+        }
         if let Err(msg) = apply(ctx, name) {
+            // As Redis: the old values come back, and what was already applied is
+            // applied again with them (listeners, oom-score-adj, requirepass...).
+            let bind_changed = before.bind != ctx.srv.config.bind;
             ctx.srv.config.restore(before);
             ctx.srv.apply_notify_config();
-            if changed.contains(&"requirepass") {
-                let _ = apply(ctx, "requirepass");
+            for prev in &changed[..i] {
+                if *prev != "bind" || bind_changed {
+                    let _ = apply(ctx, prev);
+                }
             }
-            // Put the listeners back as they were if a later change failed.
-            let _ = apply(ctx, "port");
             return Err(apply_failed_error(name, &msg).into());
         }
     }

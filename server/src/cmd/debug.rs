@@ -343,6 +343,20 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
                 )
             }
         },
+        (b"config-rewrite-force-all", 2) => {
+            // Redis passes its config file path even when it has none (NULL), which
+            // then fails with EFAULT.
+            let Some(path) = ctx.srv.config_file.clone() else {
+                return Err("ERR CONFIG-REWRITE-FORCE-ALL failed: Bad address".into());
+            };
+            let users = crate::acl::user_lines(&ctx.srv.acl);
+            if let Err(e) = ctx.srv.config.rewrite_file(&path, &users, true) {
+                let msg = e.to_string();
+                let msg = msg.split(" (os error").next().unwrap_or(&msg).to_string();
+                return Err(format!("ERR CONFIG-REWRITE-FORCE-ALL failed: {msg}").into());
+            }
+            ctx.out.ok();
+        }
         (b"reload", _) => {
             let (mut save, mut flush, mut merge) = (true, true, false);
             for j in 2..argc {
