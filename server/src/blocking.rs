@@ -331,6 +331,22 @@ pub fn client_unblock(srv: &mut Server, id: u64, error: bool) -> bool {
     true
 }
 
+/// Unblocks `id` with the reply `write` makes (WAIT, when enough replicas acked).
+pub fn unblock_with_reply(
+    srv: &mut Server,
+    id: u64,
+    write: impl FnOnce(&mut ReplyBuf),
+) -> bool {
+    let Some(b) = unblock(srv, id) else {
+        return false;
+    };
+    let mut out = ReplyBuf::new();
+    out.proto = b.resp;
+    write(&mut out);
+    deliver(srv, &b, &out, 0, crate::state::now_ms());
+    true
+}
+
 /// Forgets a client whose connection ended.
 pub fn disconnect(srv: &mut Server, id: u64) {
     if let Some(b) = unblock(srv, id) {

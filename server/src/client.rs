@@ -267,6 +267,11 @@ pub struct Client {
     pub in_exec: bool,
     /// This is the fake client scripts run their commands as (Redis's CLIENT_SCRIPT).
     pub in_script: bool,
+    /// Replication role and REPLCONF settings (None for ordinary clients).
+    pub repl: Option<Box<crate::replication::ClientRepl>>,
+    /// The replication offset right after this client's last propagated write
+    /// (Redis's woff, what WAIT waits for).
+    pub woff: i64,
 }
 
 impl Client {
@@ -309,6 +314,8 @@ impl Client {
             subs: None,
             in_exec: false,
             in_script: false,
+            repl: None,
+            woff: 0,
         }
     }
 
@@ -330,6 +337,14 @@ impl Client {
 
     /// The client's kind for CLIENT LIST / KILL TYPE.
     pub fn kind(&self) -> ClientKind {
+        if let Some(r) = &self.repl {
+            if r.is_master {
+                return ClientKind::Master;
+            }
+            if r.is_replica {
+                return ClientKind::Replica;
+            }
+        }
         if self.subs.is_some() {
             ClientKind::PubSub
         } else {

@@ -336,7 +336,9 @@ fn run(
     // As Redis: evict before every command while over maxmemory; only commands that
     // may grow memory are refused when nothing could be freed.
     crate::evict::publish_maxmemory(srv.config.maxmemory);
-    srv.oom_before_command = srv.config.maxmemory > 0 && evict_and_propagate(srv, now).is_err();
+    srv.oom_before_command = srv.config.maxmemory > 0
+        && !crate::replication::ignores_maxmemory(srv)
+        && evict_and_propagate(srv, now).is_err();
     if srv.oom_before_command && denies_oom(srv, spec, argv) {
         reject(srv, client, out, Some(spec), errors::OOM);
         return None;
@@ -349,6 +351,14 @@ fn run(
     {
         reject(srv, client, out, Some(spec), crate::bgsave::MISCONF);
         return None;
+    }
+    // NOREPLICAS, READONLY, MASTERDOWN (`crate::replication`).
+    if srv.config.min_replicas_to_write > 0 || srv.repl.master.is_some() {
+        let write = spec.has_flag(CommandFlags::WRITE);
+        if let Some(msg) = crate::replication::check_command(srv, client, spec, write) {
+            reject(srv, client, out, Some(spec), msg);
+            return None;
+        }
     }
     // In RESP2 a subscribed client may only (un)subscribe, ping, quit or reset.
     if client.is_pubsub()
@@ -517,6 +527,7 @@ fn call(
     };
 
     crate::propagate::before_call(srv);
+    let repl_offset_before = srv.repl.offset;
     let (result, redacted, unchanged) = {
         let mut ctx = Ctx {
             shared,
@@ -541,6 +552,9 @@ fn call(
             srv.dirty > dirty_before,
             client.in_exec,
         );
+        if srv.repl.offset != repl_offset_before {
+            client.woff = srv.repl.offset;
+        }
     }
     if srv.pubsub.notify != 0 {
         srv.flush_db_events();

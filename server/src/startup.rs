@@ -472,6 +472,13 @@ async fn serve(
     if !load_data(&shared) {
         return 1;
     }
+    {
+        let mut st = shared.state.lock();
+        if let Some((host, port)) = st.config.replicaof.clone() {
+            let host = String::from_utf8_lossy(&host).into_owned();
+            crate::replication::replica::set_master(&mut st, host, port as u16);
+        }
+    }
     log(Level::Notice, "Ready to accept connections");
 
     // A signal schedules the shutdown; the cron carries it out (`cron_shutdown`),
@@ -512,6 +519,7 @@ fn load_data(shared: &Shared) -> bool {
     match crate::rdb::load(&mut st, &path, false, now) {
         Ok(stats) => {
             st.stats.rdb_last_load_keys_loaded = stats.loaded;
+            crate::replication::loaded_rdb_aux(&mut st, stats.repl.clone());
             st.stats.rdb_last_load_keys_expired = stats.expired;
             log(
                 Level::Notice,

@@ -83,6 +83,7 @@ fn apply(ctx: &mut Ctx, name: &str) -> Result<(), String> {
             ctx.srv.tcp_port = port;
         }
         "loglevel" => crate::log::set_level(crate::startup::log_level(cfg.loglevel)),
+        "repl-backlog-size" => crate::replication::resize_backlog(ctx.srv),
         "slowlog-max-len" => {
             let max = cfg.slowlog_max_len as i64;
             ctx.srv.slowlog.trim(max);

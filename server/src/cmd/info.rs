@@ -6,7 +6,6 @@ use crate::dispatch::{errors, CmdResult, Ctx};
 use crate::startup::REDIS_VERSION;
 use crate::state::Server;
 use std::fmt::Write as _;
-use std::sync::OnceLock;
 
 /// The commands of this module.
 pub const HANDLERS: &[(&str, super::Handler)] = &[
@@ -201,16 +200,6 @@ fn total_system_memory() -> u64 {
     (pages.max(0) as u64) * (size.max(0) as u64)
 }
 
-/// A process-wide replication id (no replication yet: it never changes).
-fn master_replid() -> &'static str {
-    static ID: OnceLock<String> = OnceLock::new();
-    ID.get_or_init(|| {
-        (0..40)
-            .map(|_| char::from_digit(fastrand::u32(..16), 16).expect("hex digit"))
-            .collect()
-    })
-}
-
 /// A stable build id for INFO server (Redis prints a hash of its build).
 fn build_id() -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -385,7 +374,10 @@ pub fn info_string(
         f!("mem_fragmentation_ratio:{:.2}", ratio(m.rss, m.used));
         f!("mem_fragmentation_bytes:{}", m.rss as i64 - m.used as i64);
         f!("mem_not_counted_for_evict:0");
-        f!("mem_replication_backlog:0");
+        f!(
+            "mem_replication_backlog:{}",
+            crate::replication::backlog_memory(srv)
+        );
         f!("mem_total_replication_buffers:0");
         f!("mem_clients_slaves:0");
         f!("mem_clients_normal:{}", m.clients_normal);
@@ -508,9 +500,9 @@ pub fn info_string(
         f!("instantaneous_input_repl_kbps:0.00");
         f!("instantaneous_output_repl_kbps:0.00");
         f!("rejected_connections:{}", st.rejected_connections);
-        f!("sync_full:0");
-        f!("sync_partial_ok:0");
-        f!("sync_partial_err:0");
+        f!("sync_full:{}", srv.repl.sync_full);
+        f!("sync_partial_ok:{}", srv.repl.sync_partial_ok);
+        f!("sync_partial_err:{}", srv.repl.sync_partial_err);
         f!("expired_keys:{expired}");
         f!("expired_stale_perc:{:.2}", st.expired_stale_perc * 100.0);
         f!(
@@ -566,17 +558,7 @@ pub fn info_string(
     }
     if sections.has("replication") {
         head(&mut s, "Replication");
-        f!("role:master");
-        f!("connected_slaves:0");
-        f!("master_failover_state:no-failover");
-        f!("master_replid:{}", master_replid());
-        f!("master_replid2:0000000000000000000000000000000000000000");
-        f!("master_repl_offset:0");
-        f!("second_repl_offset:-1");
-        f!("repl_backlog_active:0");
-        f!("repl_backlog_size:1048576");
-        f!("repl_backlog_first_byte_offset:0");
-        f!("repl_backlog_histlen:0");
+        crate::replication::info(srv, &mut s);
     }
     if sections.has("cpu") {
         head(&mut s, "CPU");

@@ -27,6 +27,7 @@ mod lcs;
 pub mod list;
 pub mod multi;
 mod persist;
+mod replication;
 mod pubsub;
 mod scripting;
 pub mod server;
@@ -57,6 +58,7 @@ const GROUPS: &[&[(&str, Handler)]] = &[
     multi::HANDLERS,
     list::HANDLERS,
     persist::HANDLERS,
+    replication::HANDLERS,
     scripting::HANDLERS,
     pubsub::HANDLERS,
     server::HANDLERS,

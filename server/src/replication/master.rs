@@ -1,0 +1,761 @@
+//! The master side: REPLCONF, SYNC / PSYNC, full syncs from a forked child, the
+//! replicas' acknowledgements (WAIT, min-replicas-to-write) and the replication
+//! cron (PINGs, keep-alive newlines, timeouts, the backlog's TTL).
+//!
+//! Every byte for a replica goes through its connection's `Outbox`, in order: the
+//! `+FULLRESYNC` line, the RDB payload (`$<len>\r\n` + file for a disk sync, or
+//! `$EOF:<mark>\r\n` + RDB + mark for a diskless one, forwarded from the child's
+//! pipe by a thread), then the stream fed meanwhile (held in `Replica::buffered`).
+//! After a diskless transfer the stream starts only on the replica's first ACK, as
+//! Redis does: the mark must end one of the replica's reads.
+
+use super::{ClientRepl, Replica, ReplicaState, Waiter};
+use crate::client::Outbox;
+use crate::dispatch::{errors, CmdResult, Ctx};
+use crate::log::{log, Level};
+use crate::state::Server;
+use std::io::Read;
+use std::os::fd::FromRawFd;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// A diskless transfer under way: the child writes the RDB into a pipe, a thread
+/// forwards it to the targets' outboxes.
+pub struct SocketTransfer {
+    pub pid: libc::pid_t,
+    pub targets: Vec<(u64, Arc<Outbox>)>,
+    pub mark: String,
+    /// The forwarding thread reached the pipe's end.
+    pub eof: bool,
+    /// The child was reaped: whether it succeeded.
+    pub child_ok: Option<bool>,
+}
+
+fn repl_conf<'a>(ctx: &'a mut Ctx) -> &'a mut ClientRepl {
+    ctx.client.repl.get_or_insert_with(Default::default)
+}
+
+/// REPLCONF option value ...
+pub fn replconf(ctx: &mut Ctx) -> CmdResult {
+    if ctx.argc() % 2 == 0 {
+        return Err(errors::SYNTAX.into());
+    }
+    let mut j = 1;
+    while j < ctx.argc() {
+        let opt = ctx.argv[j].to_ascii_lowercase();
+        let val = ctx.argv[j + 1];
+        match opt.as_slice() {
+            b"listening-port" => {
+                let p = ctx.arg_i64(j + 1)?;
+                repl_conf(ctx).listening_port = p as u16;
+            }
+            b"ip-address" => {
+                if val.len() >= 46 {
+                    return Err(format!(
+                        "ERR REPLCONF ip-address provided by replica instance is too long: {} bytes",
+                        val.len()
+                    )
+                    .into());
+                }
+                let ip = String::from_utf8_lossy(val).into_owned();
+                repl_conf(ctx).ip = Some(ip);
+            }
+            b"capa" => {
+                if val.eq_ignore_ascii_case(b"eof") {
+                    repl_conf(ctx).capa_eof = true;
+                } else if val.eq_ignore_ascii_case(b"psync2") {
+                    repl_conf(ctx).capa_psync2 = true;
+                }
+            }
+            b"ack" => {
+                // Only replicas ack, and nobody gets a reply.
+                if !ctx.client.repl.as_ref().is_some_and(|r| r.is_replica) {
+                    return Ok(());
+                }
+                let Some(off) = redis_formats::num::parse_i64(val) else {
+                    return Ok(());
+                };
+                let id = ctx.client.id;
+                ack(ctx.srv, id, off, ctx.now_ms);
+                return Ok(());
+            }
+            b"getack" => {
+                if ctx.srv.repl.master.is_some() {
+                    super::replica::request_ack(ctx.srv);
+                }
+                return Ok(());
+            }
+            b"rdb-only" => {
+                let v = ctx.arg_i64(j + 1)?;
+                if v != 0 && v != 1 {
+                    return Err(errors::SYNTAX.into());
+                }
+                repl_conf(ctx).rdb_only = v == 1;
+            }
+            _ => {
+                return Err(format!(
+                    "ERR Unrecognized REPLCONF option: {}",
+                    String::from_utf8_lossy(ctx.argv[j])
+                )
+                .into());
+            }
+        }
+        j += 2;
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
+/// A replica's REPLCONF ACK.
+pub fn ack(srv: &mut Server, id: u64, off: i64, now_ms: i64) {
+    let Some(r) = srv.repl.replicas.iter_mut().find(|r| r.id == id) else {
+        return;
+    };
+    if off > r.ack_off {
+        r.ack_off = off;
+    }
+    r.ack_time_s = now_ms / 1000;
+    if r.wait_first_ack && r.state == ReplicaState::Online {
+        r.wait_first_ack = false;
+        let held = std::mem::take(&mut r.buffered);
+        if !held.is_empty() && !r.rdb_only {
+            r.outbox.send(&held);
+        }
+    }
+    refresh_good_replicas(srv);
+    wake_waiters(srv);
+}
+
+/// Counts the replicas that acknowledged at least `off`.
+fn acks_at(srv: &Server, off: i64) -> usize {
+    srv.repl
+        .replicas
+        .iter()
+        .filter(|r| r.state == ReplicaState::Online && r.ack_off >= off)
+        .count()
+}
+
+/// Answers the WAITs that have enough acknowledgements.
+fn wake_waiters(srv: &mut Server) {
+    if srv.repl.waiters.is_empty() {
+        return;
+    }
+    let waiters = std::mem::take(&mut srv.repl.waiters);
+    let mut keep = Vec::with_capacity(waiters.len());
+    for w in waiters {
+        let n = acks_at(srv, w.woff);
+        w.acked.store(n, Ordering::Release);
+        if n >= w.numreplicas {
+            crate::blocking::unblock_with_reply(srv, w.id, |out| out.int(n as i64));
+        } else {
+            keep.push(w);
+        }
+    }
+    // WAITs added meanwhile (none: this runs under the lock) stay.
+    keep.append(&mut srv.repl.waiters);
+    srv.repl.waiters = keep;
+}
+
+/// The blocked part of WAIT: on timeout it answers the count reached.
+struct WaitOp {
+    acked: Arc<AtomicUsize>,
+}
+
+impl crate::blocking::BlockedOp for WaitOp {
+    fn serve(
+        &mut self,
+        _: &mut Server,
+        _: usize,
+        _: &[u8],
+        _: &mut redis_formats::ReplyBuf,
+        _: i64,
+    ) -> crate::blocking::Served {
+        crate::blocking::Served::NotReady
+    }
+
+    fn timeout_reply(&self, out: &mut redis_formats::ReplyBuf) {
+        out.int(self.acked.load(Ordering::Acquire) as i64);
+    }
+}
+
+/// WAIT numreplicas timeout
+pub fn wait(ctx: &mut Ctx) -> CmdResult {
+    if ctx.srv.repl.master.is_some() {
+        return Err("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.".into());
+    }
+    let num = ctx.arg_i64(1)?;
+    let timeout = redis_formats::num::parse_i64(ctx.argv[2])
+        .ok_or("ERR timeout is not an integer or out of range")?;
+    if timeout < 0 {
+        return Err("ERR timeout is negative".into());
+    }
+    let woff = ctx.client.woff;
+    let n = acks_at(ctx.srv, woff);
+    if n as i64 >= num || ctx.client.in_exec || ctx.client.deny_blocking {
+        ctx.out.int(n as i64);
+        return Ok(());
+    }
+    let deadline = if timeout > 0 { ctx.now_ms + timeout } else { 0 };
+    let acked = Arc::new(AtomicUsize::new(n));
+    crate::blocking::block(
+        ctx,
+        &[],
+        deadline,
+        Box::new(WaitOp {
+            acked: acked.clone(),
+        }),
+    );
+    ctx.srv.repl.waiters.push(Waiter {
+        id: ctx.client.id,
+        woff,
+        numreplicas: num.max(0) as usize,
+        acked,
+    });
+    request_acks(ctx.srv);
+    Ok(())
+}
+
+/// Sends REPLCONF GETACK * to the replicas, through the stream.
+pub fn request_acks(srv: &mut Server) {
+    if srv.repl.master.is_some() || srv.repl.replicas.is_empty() {
+        return;
+    }
+    super::feed_raw(srv, b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n");
+}
+
+/// Recounts the replicas whose lag is within min-replicas-max-lag.
+pub fn refresh_good_replicas(srv: &mut Server) {
+    let now_s = crate::state::now_ms() / 1000;
+    let max_lag = srv.config.min_replicas_max_lag as i64;
+    srv.repl.good_replicas = srv
+        .repl
+        .replicas
+        .iter()
+        .filter(|r| r.state == ReplicaState::Online && now_s - r.ack_time_s <= max_lag)
+        .count();
+}
+
+fn replica_name(ctx: &Ctx) -> String {
+    let port = ctx.client.repl.as_ref().map_or(0, |r| r.listening_port);
+    let ip = ctx
+        .client
+        .repl
+        .as_ref()
+        .and_then(|r| r.ip.clone())
+        .unwrap_or_else(|| peer_ip(ctx.client));
+    format!("{ip}:{port}")
+}
+
+fn peer_ip(c: &crate::client::Client) -> String {
+    match &c.peer {
+        crate::client::Peer::Tcp { addr, .. } => addr.ip().to_string(),
+        crate::client::Peer::Unix { path } => path.clone(),
+    }
+}
+
+/// SYNC, and PSYNC replid offset.
+pub fn sync(ctx: &mut Ctx) -> CmdResult {
+    let psync = ctx.arg_is(0, "psync");
+    if ctx.client.repl.as_ref().is_some_and(|r| r.is_replica) {
+        return Ok(());
+    }
+    if let Some(m) = &ctx.srv.repl.master {
+        if m.state != super::LinkState::Connected {
+            return Err("NOMASTERLINK Can't SYNC while not connected with my master".into());
+        }
+    }
+    let name = replica_name(ctx);
+    log(
+        Level::Notice,
+        &format!("Replica {name} asks for synchronization"),
+    );
+    if psync {
+        let off = ctx.arg_i64(2)?;
+        if try_partial(ctx, off, &name) {
+            ctx.srv.repl.sync_partial_ok += 1;
+            return Ok(());
+        }
+        if ctx.argv[1].first() != Some(&b'?') {
+            ctx.srv.repl.sync_partial_err += 1;
+        }
+    }
+    ctx.srv.repl.sync_full += 1;
+    let conf = repl_conf(ctx).clone();
+    let now = ctx.now_ms;
+    let rep = new_replica(ctx, &conf, ReplicaState::WaitBgsaveStart, !psync);
+    ctx.srv.repl.replicas.push(rep);
+    mark_replica(ctx);
+    if ctx.srv.repl.replicas.len() == 1 && ctx.srv.repl.backlog.is_none() {
+        ctx.srv.repl.change_id();
+        ctx.srv.repl.clear_id2();
+        super::create_backlog(ctx.srv);
+        log(
+            Level::Notice,
+            &format!(
+                "Replication backlog created, my new replication IDs are '{}' and '{}'",
+                ctx.srv.repl.replid, ctx.srv.repl.replid2
+            ),
+        );
+    }
+    let diskless = ctx.srv.config.repl_diskless_sync && conf.capa_eof;
+    if crate::bgsave::has_active_child(ctx.srv) {
+        log(
+            Level::Notice,
+            "Waiting for next BGSAVE for SYNC",
+        );
+    } else if diskless && ctx.srv.config.repl_diskless_sync_delay > 0 {
+        log(Level::Notice, "Delay next BGSAVE for diskless SYNC");
+    } else {
+        start_pending_syncs(ctx.srv, now, true);
+    }
+    Ok(())
+}
+
+fn new_replica(ctx: &Ctx, conf: &ClientRepl, state: ReplicaState, pre_psync: bool) -> Replica {
+    let tls = matches!(ctx.client.peer, crate::client::Peer::Tcp { tls: true, .. });
+    Replica {
+        id: ctx.client.id,
+        outbox: ctx.client.outbox.clone(),
+        ip: conf.ip.clone().unwrap_or_else(|| peer_ip(ctx.client)),
+        port: conf.listening_port,
+        state,
+        ack_off: 0,
+        ack_time_s: ctx.now_ms / 1000,
+        capa_eof: conf.capa_eof && !pre_psync,
+        capa_psync2: conf.capa_psync2,
+        pre_psync,
+        tls,
+        buffered: Vec::new(),
+        wait_first_ack: false,
+        since_ms: ctx.now_ms,
+        rdb_only: conf.rdb_only,
+    }
+}
+
+/// The client is now a replica: its replies stop (Redis never answers replicas).
+fn mark_replica(ctx: &mut Ctx) {
+    repl_conf(ctx).is_replica = true;
+    ctx.client.reply_mode = crate::client::ReplyMode::Off;
+}
+
+/// Redis's masterTryPartialResynchronization.
+fn try_partial(ctx: &mut Ctx, off: i64, name: &str) -> bool {
+    let id = ctx.argv[1];
+    let r = &ctx.srv.repl;
+    let same = id == r.replid.as_bytes();
+    let old = id == r.replid2.as_bytes() && off <= r.second_offset;
+    if !same && !old {
+        if id != b"?" {
+            log(
+                Level::Notice,
+                &format!(
+                    "Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '{}', my replication IDs are '{}' and '{}')",
+                    String::from_utf8_lossy(id),
+                    r.replid,
+                    r.replid2
+                ),
+            );
+        } else {
+            log(
+                Level::Notice,
+                &format!("Full resync requested by replica {name}"),
+            );
+        }
+        return false;
+    }
+    let Some(data) = r.backlog.as_ref().and_then(|b| b.copy_from(off)) else {
+        log(
+            Level::Notice,
+            &format!("Unable to partial resync with replica {name} for lack of backlog (Replica request was: {off})."),
+        );
+        return false;
+    };
+    let conf = repl_conf(ctx).clone();
+    let rep = new_replica(ctx, &conf, ReplicaState::Online, false);
+    let mut head = if conf.capa_psync2 {
+        format!("+CONTINUE {}\r\n", ctx.srv.repl.replid).into_bytes()
+    } else {
+        b"+CONTINUE\r\n".to_vec()
+    };
+    head.extend_from_slice(&data);
+    rep.outbox.send(&head);
+    ctx.srv.repl.replicas.push(rep);
+    mark_replica(ctx);
+    log(
+        Level::Notice,
+        &format!(
+            "Partial resynchronization request from {name} accepted. Sending {} bytes of backlog starting from offset {off}.",
+            data.len()
+        ),
+    );
+    refresh_good_replicas(ctx.srv);
+    true
+}
+
+/// Starts the child for the replicas waiting for a full sync, when none runs and
+/// (diskless) the delay has passed. `now_ok`: called by SYNC itself (no delay).
+pub fn start_pending_syncs(srv: &mut Server, now_ms: i64, now_ok: bool) {
+    if crate::bgsave::has_active_child(srv) {
+        return;
+    }
+    let waiting: Vec<usize> = (0..srv.repl.replicas.len())
+        .filter(|&i| srv.repl.replicas[i].state == ReplicaState::WaitBgsaveStart)
+        .collect();
+    if waiting.is_empty() {
+        return;
+    }
+    let diskless = srv.config.repl_diskless_sync
+        && waiting.iter().all(|&i| {
+            let r = &srv.repl.replicas[i];
+            r.capa_eof && !r.tls
+        });
+    if diskless && !now_ok {
+        let oldest = waiting
+            .iter()
+            .map(|&i| srv.repl.replicas[i].since_ms)
+            .min()
+            .unwrap_or(now_ms);
+        let max = srv.config.repl_diskless_sync_max_replicas as usize;
+        let delay = srv.config.repl_diskless_sync_delay as i64 * 1000;
+        if now_ms - oldest < delay && !(max > 0 && waiting.len() >= max) {
+            return;
+        }
+    }
+    // What the snapshot holds starts here: the replicas get the stream from now.
+    let head = format!("+FULLRESYNC {} {}\r\n", srv.repl.replid, srv.repl.offset);
+    for &i in &waiting {
+        let r = &mut srv.repl.replicas[i];
+        r.state = ReplicaState::WaitBgsaveEnd;
+        r.buffered.clear();
+        if !r.pre_psync {
+            r.outbox.send(head.as_bytes());
+        }
+    }
+    // The replicas start from db 0: the next command must be preceded by a SELECT.
+    srv.repl.seldb = None;
+    let started = if diskless {
+        log(
+            Level::Notice,
+            "Starting BGSAVE for SYNC with target: replicas sockets",
+        );
+        start_socket_child(srv, &waiting, now_ms)
+    } else {
+        log(Level::Notice, "Starting BGSAVE for SYNC with target: disk");
+        let ok = crate::bgsave::start(srv, now_ms).is_ok();
+        srv.repl.disk_child_for_repl = ok;
+        ok
+    };
+    if !started {
+        log(Level::Warning, "BGSAVE for replication failed");
+        for &i in &waiting {
+            srv.repl.replicas[i].outbox.kill();
+        }
+    }
+}
+
+/// Forks the child that writes the RDB into a pipe, and the thread that forwards
+/// it to the target replicas.
+fn start_socket_child(srv: &mut Server, targets: &[usize], now_ms: i64) -> bool {
+    let mut fds = [0i32; 2];
+    // SAFETY: a plain pipe(2) into a local array.
+    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+        return false;
+    }
+    let (rfd, wfd) = (fds[0], fds[1]);
+    let before = std::time::Instant::now();
+    // SAFETY: as BGSAVE's fork (see bgsave.rs): the child only reads its copy of the
+    // state, writes into the pipe and `_exit`s.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        crate::log::set_role(b'C');
+        // SAFETY: the child's own copies of the pipe's ends.
+        unsafe { libc::close(rfd) };
+        let f = unsafe { std::fs::File::from_raw_fd(wfd) };
+        let w = std::io::BufWriter::with_capacity(1 << 16, f);
+        let code = match crate::rdb::write_snapshot_into(srv, w, now_ms, false) {
+            Ok(_) => 0,
+            Err(_) => 1,
+        };
+        // SAFETY: leaves without the parent's destructors.
+        unsafe { libc::_exit(code) }
+    }
+    // SAFETY: the parent's copy of the write end is not used.
+    unsafe { libc::close(wfd) };
+    if pid < 0 {
+        // SAFETY: our read end, unused.
+        unsafe { libc::close(rfd) };
+        return false;
+    }
+    srv.rdb_saves += 1;
+    let fork_us = before.elapsed().as_micros() as u64;
+    crate::bgsave::child_started(srv, crate::bgsave::ChildKind::Rdb, pid, now_ms, fork_us);
+    log(
+        Level::Notice,
+        &format!("Background RDB transfer started by pid {pid}"),
+    );
+    let mark = super::random_id();
+    let mut outs = Vec::new();
+    for &i in targets {
+        let r = &srv.repl.replicas[i];
+        r.outbox.send(format!("$EOF:{mark}\r\n").as_bytes());
+        outs.push((r.id, r.outbox.clone()));
+    }
+    srv.repl.socket_child = Some(SocketTransfer {
+        pid,
+        targets: outs.clone(),
+        mark,
+        eof: false,
+        child_ok: None,
+    });
+    std::thread::spawn(move || {
+        // SAFETY: the read end belongs to this thread from now on.
+        let mut f = unsafe { std::fs::File::from_raw_fd(rfd) };
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            match f.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    for (_, o) in &outs {
+                        if !o.is_killed() {
+                            o.send(&buf[..n]);
+                        }
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        if let Some(shared) = crate::state::SHARED.get() {
+            let mut st = shared.state.lock();
+            if let Some(t) = st.repl.socket_child.as_mut() {
+                if t.pid == pid {
+                    t.eof = true;
+                }
+            }
+            finish_socket_transfer(&mut st);
+        }
+    });
+    true
+}
+
+/// The RDB child ended (from `bgsave::check_child`). True when it was a diskless
+/// transfer (then it is not counted as a save).
+pub fn rdb_child_done(srv: &mut Server, pid: libc::pid_t, ok: bool) -> bool {
+    if let Some(t) = srv.repl.socket_child.as_mut() {
+        if t.pid == pid {
+            t.child_ok = Some(ok);
+            if ok {
+                log(
+                    Level::Notice,
+                    "Background RDB transfer terminated with success",
+                );
+            } else {
+                log(Level::Warning, "Background transfer error");
+            }
+            finish_socket_transfer(srv);
+            return true;
+        }
+    }
+    false
+}
+
+/// Once the child is reaped and its pipe drained: the mark to each target, which
+/// goes online (its stream waits for its first ACK); on failure they are dropped.
+fn finish_socket_transfer(srv: &mut Server) {
+    let done = srv
+        .repl
+        .socket_child
+        .as_ref()
+        .is_some_and(|t| t.eof && t.child_ok.is_some());
+    if !done {
+        return;
+    }
+    let t = srv.repl.socket_child.take().expect("checked");
+    let ok = t.child_ok == Some(true);
+    let now_s = crate::state::now_ms() / 1000;
+    for (id, outbox) in &t.targets {
+        let Some(r) = srv.repl.replicas.iter_mut().find(|r| r.id == *id) else {
+            continue;
+        };
+        if r.state != ReplicaState::WaitBgsaveEnd {
+            continue;
+        }
+        if ok {
+            outbox.send(t.mark.as_bytes());
+            r.state = ReplicaState::Online;
+            r.wait_first_ack = true;
+            r.ack_time_s = now_s;
+            log(
+                Level::Notice,
+                &format!(
+                    "Synchronization with replica {}:{} succeeded",
+                    r.ip, r.port
+                ),
+            );
+        } else {
+            outbox.kill();
+        }
+    }
+    refresh_good_replicas(srv);
+}
+
+/// A disk BGSAVE ended: the replicas waiting for it get the file, then the stream
+/// held for them.
+pub fn disk_bgsave_done(srv: &mut Server, ok: bool) {
+    srv.repl.disk_child_for_repl = false;
+    let waiting: Vec<usize> = (0..srv.repl.replicas.len())
+        .filter(|&i| srv.repl.replicas[i].state == ReplicaState::WaitBgsaveEnd)
+        .collect();
+    if waiting.is_empty() {
+        return;
+    }
+    let data = if ok {
+        std::fs::read(crate::rdb::rdb_path(srv)).ok()
+    } else {
+        None
+    };
+    let now_s = crate::state::now_ms() / 1000;
+    for i in waiting {
+        let r = &mut srv.repl.replicas[i];
+        match &data {
+            Some(d) => {
+                let mut payload = format!("${}\r\n", d.len()).into_bytes();
+                payload.extend_from_slice(d);
+                if !r.rdb_only {
+                    payload.extend_from_slice(&r.buffered);
+                }
+                r.buffered = Vec::new();
+                r.outbox.send(&payload);
+                r.state = ReplicaState::Online;
+                r.ack_time_s = now_s;
+                log(
+                    Level::Notice,
+                    &format!(
+                        "Synchronization with replica {}:{} succeeded",
+                        r.ip, r.port
+                    ),
+                );
+            }
+            None => {
+                log(
+                    Level::Warning,
+                    "SYNC failed. BGSAVE child returned an error",
+                );
+                r.outbox.kill();
+            }
+        }
+    }
+    refresh_good_replicas(srv);
+}
+
+/// The RDB child was killed (FLUSHALL, shutdown): the replicas waiting for it are
+/// dropped, as their transfer cannot complete.
+pub fn rdb_child_killed(srv: &mut Server) {
+    if let Some(t) = srv.repl.socket_child.take() {
+        for (_, o) in &t.targets {
+            o.kill();
+        }
+    }
+    if srv.repl.disk_child_for_repl {
+        disk_bgsave_done(srv, false);
+    }
+}
+
+/// Closes every replica's connection (they reconnect and learn our new history).
+pub fn disconnect_replicas(srv: &mut Server) {
+    for r in &srv.repl.replicas {
+        r.outbox.kill();
+    }
+}
+
+/// The replication cron: called every tick; the once-a-second work runs when the
+/// second changes.
+pub fn cron(srv: &mut Server, now_ms: i64) {
+    start_pending_syncs(srv, now_ms, false);
+    let now_s = now_ms / 1000;
+    if now_s == srv.repl.last_cron_s {
+        return;
+    }
+    srv.repl.last_cron_s = now_s;
+    srv.repl.cron_loops += 1;
+    let period = srv.config.repl_ping_replica_period.max(1) as u64;
+    if srv.repl.master.is_none()
+        && !srv.repl.replicas.is_empty()
+        && srv.repl.cron_loops.is_multiple_of(period)
+    {
+        super::feed_raw(srv, b"*1\r\n$4\r\nPING\r\n");
+    }
+    let socket = srv.repl.socket_child.is_some();
+    let timeout = srv.config.repl_timeout as i64;
+    for r in &srv.repl.replicas {
+        let presync = r.state == ReplicaState::WaitBgsaveStart
+            || (r.state == ReplicaState::WaitBgsaveEnd && !socket);
+        if presync {
+            r.outbox.send(b"\n");
+        }
+        if r.state == ReplicaState::Online && !r.rdb_only && now_s - r.ack_time_s > timeout {
+            log(
+                Level::Warning,
+                &format!("Disconnecting timedout replica (streaming sync): {}:{}", r.ip, r.port),
+            );
+            r.outbox.kill();
+        }
+    }
+    let ttl = srv.config.repl_backlog_ttl;
+    if srv.repl.master.is_none()
+        && srv.repl.replicas.is_empty()
+        && srv.repl.backlog.is_some()
+        && ttl > 0
+        && now_s - srv.repl.no_replicas_since_s > ttl
+    {
+        srv.repl.change_id();
+        srv.repl.clear_id2();
+        super::free_backlog(srv);
+        log(
+            Level::Notice,
+            &format!(
+                "Replication backlog freed after {ttl} seconds without connected replicas."
+            ),
+        );
+    }
+    refresh_good_replicas(srv);
+    wake_waiters(srv);
+}
+
+/// ROLE
+pub fn role(ctx: &mut Ctx) -> CmdResult {
+    let out = &mut *ctx.out;
+    let r = &ctx.srv.repl;
+    match &r.master {
+        None => {
+            out.array(3);
+            out.bulk(b"master");
+            out.int(r.offset);
+            let online: Vec<&Replica> = r
+                .replicas
+                .iter()
+                .filter(|r| r.state == ReplicaState::Online)
+                .collect();
+            out.array(online.len());
+            for rep in online {
+                out.array(3);
+                out.bulk(rep.ip.as_bytes());
+                out.bulk(rep.port.to_string().as_bytes());
+                out.bulk(rep.ack_off.to_string().as_bytes());
+            }
+        }
+        Some(m) => {
+            out.array(5);
+            out.bulk(b"slave");
+            out.bulk(m.host.as_bytes());
+            out.int(m.port as i64);
+            out.bulk(m.state.role_name().as_bytes());
+            out.int(if m.client_id.is_some() {
+                m.applied_off
+            } else {
+                -1
+            });
+        }
+    }
+    Ok(())
+}
