@@ -332,11 +332,7 @@ pub fn client_unblock(srv: &mut Server, id: u64, error: bool) -> bool {
 }
 
 /// Unblocks `id` with the reply `write` makes (WAIT, when enough replicas acked).
-pub fn unblock_with_reply(
-    srv: &mut Server,
-    id: u64,
-    write: impl FnOnce(&mut ReplyBuf),
-) -> bool {
+pub fn unblock_with_reply(srv: &mut Server, id: u64, write: impl FnOnce(&mut ReplyBuf)) -> bool {
     let Some(b) = unblock(srv, id) else {
         return false;
     };

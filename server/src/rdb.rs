@@ -286,7 +286,12 @@ pub fn write_snapshot_to(
     now_ms: i64,
     aof_base: bool,
 ) -> std::io::Result<()> {
-    let out = write_snapshot_into(srv, BufWriter::with_capacity(1 << 16, file), now_ms, aof_base)?;
+    let out = write_snapshot_into(
+        srv,
+        BufWriter::with_capacity(1 << 16, file),
+        now_ms,
+        aof_base,
+    )?;
     out.get_ref().sync_all()
 }
 

@@ -162,7 +162,9 @@ impl Db {
         if self.expire_if_needed(key, now_ms) {
             return None;
         }
-        if expire_mode() == EXPIRE_REPLICA && !self.expires.is_empty() && self.is_expired(key, now_ms)
+        if expire_mode() == EXPIRE_REPLICA
+            && !self.expires.is_empty()
+            && self.is_expired(key, now_ms)
         {
             return None;
         }

@@ -299,10 +299,7 @@ pub fn sync(ctx: &mut Ctx) -> CmdResult {
     }
     let diskless = ctx.srv.config.repl_diskless_sync && conf.capa_eof;
     if crate::bgsave::has_active_child(ctx.srv) {
-        log(
-            Level::Notice,
-            "Waiting for next BGSAVE for SYNC",
-        );
+        log(Level::Notice, "Waiting for next BGSAVE for SYNC");
     } else if diskless && ctx.srv.config.repl_diskless_sync_delay > 0 {
         log(Level::Notice, "Delay next BGSAVE for diskless SYNC");
     } else {
@@ -587,10 +584,7 @@ fn finish_socket_transfer(srv: &mut Server) {
             r.ack_time_s = now_s;
             log(
                 Level::Notice,
-                &format!(
-                    "Synchronization with replica {}:{} succeeded",
-                    r.ip, r.port
-                ),
+                &format!("Synchronization with replica {}:{} succeeded", r.ip, r.port),
             );
         } else {
             outbox.kill();
@@ -630,10 +624,7 @@ pub fn disk_bgsave_done(srv: &mut Server, ok: bool) {
                 r.ack_time_s = now_s;
                 log(
                     Level::Notice,
-                    &format!(
-                        "Synchronization with replica {}:{} succeeded",
-                        r.ip, r.port
-                    ),
+                    &format!("Synchronization with replica {}:{} succeeded", r.ip, r.port),
                 );
             }
             None => {
@@ -696,7 +687,10 @@ pub fn cron(srv: &mut Server, now_ms: i64) {
         if r.state == ReplicaState::Online && !r.rdb_only && now_s - r.ack_time_s > timeout {
             log(
                 Level::Warning,
-                &format!("Disconnecting timedout replica (streaming sync): {}:{}", r.ip, r.port),
+                &format!(
+                    "Disconnecting timedout replica (streaming sync): {}:{}",
+                    r.ip, r.port
+                ),
             );
             r.outbox.kill();
         }
@@ -713,9 +707,7 @@ pub fn cron(srv: &mut Server, now_ms: i64) {
         super::free_backlog(srv);
         log(
             Level::Notice,
-            &format!(
-                "Replication backlog freed after {ttl} seconds without connected replicas."
-            ),
+            &format!("Replication backlog freed after {ttl} seconds without connected replicas."),
         );
     }
     refresh_good_replicas(srv);

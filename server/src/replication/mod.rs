@@ -449,10 +449,7 @@ pub fn client_gone(srv: &mut Server, id: u64) {
     let before = srv.repl.replicas.len();
     srv.repl.replicas.retain(|r| r.id != id);
     if srv.repl.replicas.len() != before {
-        crate::log::log(
-            crate::log::Level::Notice,
-            "Connection with replica lost.",
-        );
+        crate::log::log(crate::log::Level::Notice, "Connection with replica lost.");
         if srv.repl.replicas.is_empty() {
             srv.repl.no_replicas_since_s = crate::state::now_ms() / 1000;
         }
@@ -516,7 +513,11 @@ pub fn info(srv: &Server, s: &mut String) {
     let _ = write!(
         s,
         "role:{}\r\n",
-        if r.master.is_some() { "slave" } else { "master" }
+        if r.master.is_some() {
+            "slave"
+        } else {
+            "master"
+        }
     );
     if let Some(m) = &r.master {
         let up = m.state == LinkState::Connected;

@@ -170,7 +170,11 @@ fn drop_link(srv: &mut Server) {
 }
 
 fn remove_master_client(srv: &mut Server, id: u64) {
-    let slot = srv.clients.iter().find(|c| c.id == id).map(|c| (c.slot, c.db));
+    let slot = srv
+        .clients
+        .iter()
+        .find(|c| c.id == id)
+        .map(|c| (c.slot, c.db));
     if let Some((slot, db)) = slot {
         srv.repl.cached_db = db;
         if let Some(c) = srv.clients.remove(slot) {
@@ -317,10 +321,7 @@ async fn run_link(shared: &Arc<Shared>, generation: u64) -> Result<(), String> {
             host: String::new(),
             port: 0,
             timeout: Duration::from_secs(c.repl_timeout.max(1) as u64),
-            auth: c
-                .masterauth
-                .clone()
-                .map(|p| (c.masteruser.clone(), p)),
+            auth: c.masterauth.clone().map(|p| (c.masteruser.clone(), p)),
             listening_port: if c.replica_announce_port != 0 {
                 c.replica_announce_port
             } else {
@@ -336,10 +337,7 @@ async fn run_link(shared: &Arc<Shared>, generation: u64) -> Result<(), String> {
             ..cfg
         }
     };
-    log(
-        Level::Notice,
-        &format!("MASTER <-> REPLICA sync started"),
-    );
+    log(Level::Notice, &format!("MASTER <-> REPLICA sync started"));
     let addr = format!("{}:{}", cfg.host, cfg.port);
     let sock = match tokio::time::timeout(cfg.timeout, TcpStream::connect(&addr)).await {
         Err(_) => return Err("Timeout connecting to the MASTER...".into()),
@@ -434,7 +432,10 @@ async fn run_link(shared: &Arc<Shared>, generation: u64) -> Result<(), String> {
         else {
             return Err(format!("Bad reply to PSYNC from master: {reply}"));
         };
-        log(Level::Notice, &format!("Full resync from master: {rid}:{roff}"));
+        log(
+            Level::Notice,
+            &format!("Full resync from master: {rid}:{roff}"),
+        );
         full_sync(shared, generation, &mut link, rid.to_string(), roff).await?;
     } else if let Some(rest) = reply.strip_prefix("+CONTINUE") {
         log(
@@ -555,8 +556,9 @@ async fn full_sync(
         }
     }
     let tmp = format!("temp-{}.{}.rdb", now_ms() / 1000, std::process::id());
-    let mut file = std::fs::File::create(&tmp)
-        .map_err(|e| format!("Opening the temp file needed for MASTER <-> REPLICA synchronization: {e}"))?;
+    let mut file = std::fs::File::create(&tmp).map_err(|e| {
+        format!("Opening the temp file needed for MASTER <-> REPLICA synchronization: {e}")
+    })?;
     let r = receive(shared, generation, link, &mut file, mark.as_deref(), size).await;
     let r = r.and_then(|()| file.sync_all().map_err(|e| e.to_string()));
     drop(file);
@@ -582,7 +584,10 @@ async fn full_sync(
         let _ = std::fs::remove_file(&tmp);
         return Err(format!("Failed trying to rename the temp DB into {} in MASTER <-> REPLICA synchronization: {e}", path.display()));
     }
-    log(Level::Notice, "MASTER <-> REPLICA sync: Loading DB in memory");
+    log(
+        Level::Notice,
+        "MASTER <-> REPLICA sync: Loading DB in memory",
+    );
     let now = now_ms();
     if let Err(e) = crate::rdb::load(st, &path, false, now) {
         for db in st.keyspace.dbs.iter_mut() {
