@@ -37,7 +37,7 @@ fn repl_conf<'a>(ctx: &'a mut Ctx) -> &'a mut ClientRepl {
 
 /// REPLCONF option value ...
 pub fn replconf(ctx: &mut Ctx) -> CmdResult {
-    if ctx.argc() % 2 == 0 {
+    if ctx.argc().is_multiple_of(2) {
         return Err(errors::SYNTAX.into());
     }
     let mut j = 1;

@@ -136,6 +136,7 @@ pub fn set_master(srv: &mut Server, host: String, port: u16) {
     );
     srv.repl.master = Some(link);
     crate::keyspace::set_expire_mode(crate::keyspace::EXPIRE_REPLICA);
+    crate::log::set_role(b'S');
     crate::propagate::refresh_active(srv);
 }
 
@@ -147,6 +148,7 @@ pub fn unset_master(srv: &mut Server) {
     }
     drop_link(srv);
     crate::keyspace::set_expire_mode(crate::keyspace::EXPIRE_MASTER);
+    crate::log::set_role(b'M');
     srv.repl.shift_id();
     super::master::disconnect_replicas(srv);
     srv.repl.seldb = None;
@@ -337,7 +339,7 @@ async fn run_link(shared: &Arc<Shared>, generation: u64) -> Result<(), String> {
             ..cfg
         }
     };
-    log(Level::Notice, &format!("MASTER <-> REPLICA sync started"));
+    log(Level::Notice, "MASTER <-> REPLICA sync started");
     let addr = format!("{}:{}", cfg.host, cfg.port);
     let sock = match tokio::time::timeout(cfg.timeout, TcpStream::connect(&addr)).await {
         Err(_) => return Err("Timeout connecting to the MASTER...".into()),
