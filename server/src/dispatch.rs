@@ -556,6 +556,9 @@ fn call(
             client.woff = srv.repl.offset;
         }
     }
+    if srv.repl.master.is_some() && srv.dirty > dirty_before {
+        crate::replication::remember_replica_keys(srv, client, argv, spec);
+    }
     if srv.pubsub.notify != 0 {
         srv.flush_db_events();
     }

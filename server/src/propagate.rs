@@ -109,6 +109,10 @@ impl Propagation {
 /// tells the databases whether to log the deletions they make by themselves.
 pub fn refresh_active(srv: &mut Server) {
     let active = srv.aof.accepts_feed() || srv.repl.backlog.is_some();
+    if active && !srv.prop.active {
+        // Flags a command set while nothing listened are stale (FLUSHALL's force).
+        srv.prop.begin();
+    }
     srv.prop.active = active;
     for db in srv.keyspace.dbs.iter_mut() {
         db.log_deletions = active;

@@ -662,6 +662,9 @@ pub fn disconnect_replicas(srv: &mut Server) {
 /// The replication cron: called every tick; the once-a-second work runs when the
 /// second changes.
 pub fn cron(srv: &mut Server, now_ms: i64) {
+    if srv.repl.master.is_some() {
+        super::expire_replica_keys(srv, now_ms);
+    }
     start_pending_syncs(srv, now_ms, false);
     let now_s = now_ms / 1000;
     if now_s == srv.repl.last_cron_s {

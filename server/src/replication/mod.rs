@@ -279,6 +279,9 @@ pub struct ReplState {
     pub waiters: Vec<Waiter>,
     /// A GETACK is to be sent to the replicas (WAIT).
     pub get_ack: bool,
+    /// Keys with a TTL written by clients of a writable replica: the replica
+    /// expires those itself (Redis's slaveKeysWithExpire).
+    pub replica_keys: std::collections::HashSet<(usize, Vec<u8>)>,
 }
 
 impl Default for ReplState {
@@ -306,6 +309,7 @@ impl Default for ReplState {
             cached_db: 0,
             waiters: Vec::new(),
             get_ack: false,
+            replica_keys: Default::default(),
         }
     }
 }
@@ -454,6 +458,50 @@ pub fn client_gone(srv: &mut Server, id: u64) {
             srv.repl.no_replicas_since_s = crate::state::now_ms() / 1000;
         }
         master::refresh_good_replicas(srv);
+    }
+}
+
+/// After a write on a replica by one of its own clients: the written keys that
+/// have a TTL are remembered, to be expired by the replica itself.
+pub fn remember_replica_keys(
+    srv: &mut Server,
+    client: &crate::client::Client,
+    argv: &[&[u8]],
+    spec: &redis_commands::CommandSpec,
+) {
+    if client.repl.as_ref().is_some_and(|r| r.is_master) {
+        return;
+    }
+    for k in spec.keys(argv) {
+        let key = argv[k.pos];
+        if srv.keyspace.dbs[client.db].expire_of(key).is_some() {
+            srv.repl.replica_keys.insert((client.db, key.to_vec()));
+        }
+    }
+}
+
+/// Deletes the remembered keys of a writable replica whose TTL passed (Redis's
+/// expireSlaveKeys); forgets those without a TTL now.
+pub fn expire_replica_keys(srv: &mut Server, now_ms: i64) {
+    if srv.repl.replica_keys.is_empty() {
+        return;
+    }
+    let keys = std::mem::take(&mut srv.repl.replica_keys);
+    for (dbi, key) in keys {
+        let Some(db) = srv.keyspace.dbs.get_mut(dbi) else {
+            continue;
+        };
+        match db.expire_of(&key) {
+            Some(t) if t <= now_ms => {
+                db.remove(&key);
+                db.expired_keys += 1;
+                db.log_event(crate::config::notify::EXPIRED, "expired", &key);
+            }
+            Some(_) => {
+                srv.repl.replica_keys.insert((dbi, key));
+            }
+            None => {}
+        }
     }
 }
 
