@@ -270,7 +270,9 @@ pub fn execute(
     // A command refused before it ran took no time worth a second clock reading.
     *clock = run(shared, srv, client, argv, out, now, start).unwrap_or(start);
     if srv.blocked_clients > 0 {
-        crate::blocking::handle_ready(srv, now);
+        // A fresh time, as Redis's handleClientsBlockedOnKeys: a key that expired
+        // while the command ran (DEBUG SLEEP in EXEC) serves nobody.
+        crate::blocking::handle_ready(srv, crate::state::now_ms());
     }
     if srv.pubsub.notify != 0 {
         srv.flush_db_events();

@@ -103,7 +103,14 @@ fn apply(ctx: &mut Ctx, name: &str) -> Result<(), String> {
             let _ = crate::evict::perform_evictions(ctx.srv, now);
         }
         "notify-keyspace-events" => ctx.srv.apply_notify_config(),
-        "oom-score-adj" | "oom-score-adj-values" => crate::oom::apply(cfg, crate::oom::MASTER)?,
+        "oom-score-adj" | "oom-score-adj-values" => {
+            let class = if ctx.srv.repl.master.is_some() {
+                crate::oom::REPLICA
+            } else {
+                crate::oom::MASTER
+            };
+            crate::oom::apply(&ctx.srv.config, class)?
+        }
         // Redis rebuilds its TLS context when a TLS setting changes while TLS is in
         // use; the new context serves the next connections.
         "tls-session-cache-size"

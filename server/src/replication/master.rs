@@ -465,6 +465,7 @@ fn start_socket_child(srv: &mut Server, targets: &[usize], now_ms: i64) -> bool 
     let pid = unsafe { libc::fork() };
     if pid == 0 {
         crate::log::set_role(b'C');
+        let _ = crate::oom::apply(&srv.config, crate::oom::BACKGROUND_CHILD);
         // SAFETY: the child's own copies of the pipe's ends.
         unsafe { libc::close(rfd) };
         let f = unsafe { std::fs::File::from_raw_fd(wfd) };

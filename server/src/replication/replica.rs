@@ -137,6 +137,7 @@ pub fn set_master(srv: &mut Server, host: String, port: u16) {
     srv.repl.master = Some(link);
     crate::keyspace::set_expire_mode(crate::keyspace::EXPIRE_REPLICA);
     crate::log::set_role(b'S');
+    let _ = crate::oom::apply(&srv.config, crate::oom::REPLICA);
     crate::propagate::refresh_active(srv);
 }
 
@@ -149,6 +150,7 @@ pub fn unset_master(srv: &mut Server) {
     drop_link(srv);
     crate::keyspace::set_expire_mode(crate::keyspace::EXPIRE_MASTER);
     crate::log::set_role(b'M');
+    let _ = crate::oom::apply(&srv.config, crate::oom::MASTER);
     srv.repl.shift_id();
     super::master::disconnect_replicas(srv);
     srv.repl.seldb = None;
