@@ -99,8 +99,13 @@ fn apply(ctx: &mut Ctx, name: &str) -> Result<(), String> {
                     ),
                 );
             }
-            let now = ctx.now_ms;
-            let _ = crate::evict::perform_evictions(ctx.srv, now);
+            // Redis evicts from a timer right after the command (startEvictionTimeProc):
+            // not inside EXEC (the cron does it then), each deletion propagated alone.
+            if !ctx.client.in_exec {
+                let now = ctx.now_ms;
+                let _ = crate::evict::perform_evictions(ctx.srv, now);
+                crate::propagate::flush_no_multi(ctx.srv);
+            }
         }
         "notify-keyspace-events" => ctx.srv.apply_notify_config(),
         "oom-score-adj" | "oom-score-adj-values" => {

@@ -250,6 +250,8 @@ struct Link {
     sock: TcpStream,
     buf: BytesMut,
     timeout: Duration,
+    /// What a read timeout is reported as (Redis's wording per phase).
+    timeout_msg: &'static str,
 }
 
 impl Link {
@@ -267,7 +269,7 @@ impl Link {
             self.buf.reserve(64 * 1024);
         }
         match tokio::time::timeout(self.timeout, self.sock.read_buf(&mut self.buf)).await {
-            Err(_) => Err("Timeout receiving data from MASTER".into()),
+            Err(_) => Err(self.timeout_msg.into()),
             Ok(Ok(0)) => Err("Connection with master lost (EOF)".into()),
             Ok(Ok(n)) => Ok(n),
             Ok(Err(e)) => Err(format!("Error reading from MASTER: {e}")),
@@ -358,6 +360,7 @@ async fn run_link(shared: &Arc<Shared>, generation: u64) -> Result<(), String> {
         sock,
         buf: BytesMut::with_capacity(64 * 1024),
         timeout: cfg.timeout,
+        timeout_msg: "Timeout connecting to the MASTER...",
     };
     let pong = link.command(&[b"PING"]).await?;
     if pong.starts_with('-')
@@ -559,6 +562,7 @@ async fn full_sync(
             m.last_io_ms = now_ms();
         }
     }
+    link.timeout_msg = "Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value.";
     let tmp = format!("temp-{}.{}.rdb", now_ms() / 1000, std::process::id());
     let mut file = std::fs::File::create(&tmp).map_err(|e| {
         format!("Opening the temp file needed for MASTER <-> REPLICA synchronization: {e}")
