@@ -141,6 +141,11 @@ impl Blocking {
         self.clients.values().filter(|b| b.deadline_ms != 0).count()
     }
 
+    /// The blocked clients' ids.
+    pub fn ids(&self) -> Vec<u64> {
+        self.clients.keys().copied().collect()
+    }
+
     /// True when nobody is blocked.
     pub fn is_empty(&self) -> bool {
         self.clients.is_empty()

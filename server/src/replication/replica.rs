@@ -102,6 +102,15 @@ pub fn parse_command(buf: &[u8]) -> Result<Option<Parsed>, String> {
 /// the link task.
 pub fn set_master(srv: &mut Server, host: String, port: u16) {
     let was_master = srv.repl.master.is_none();
+    // Redis's disconnectAllBlockedClients: what they wait for may never come now.
+    srv.repl.waiters.clear();
+    for id in srv.blocking.ids() {
+        crate::blocking::unblock_with_reply(srv, id, |out| {
+            out.error(
+                "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)",
+            )
+        });
+    }
     drop_link(srv);
     super::master::disconnect_replicas(srv);
     if was_master {
