@@ -457,6 +457,21 @@ pub fn client_gone(srv: &mut Server, id: u64) {
         if srv.repl.replicas.is_empty() {
             srv.repl.no_replicas_since_s = crate::state::now_ms() / 1000;
         }
+        // A diskless transfer nobody receives any more is stopped.
+        let orphan = srv.repl.socket_child.as_ref().is_some_and(|t| {
+            t.child_ok.is_none()
+                && !t
+                    .targets
+                    .iter()
+                    .any(|(tid, _)| srv.repl.replicas.iter().any(|r| r.id == *tid))
+        });
+        if orphan {
+            crate::log::log(
+                crate::log::Level::Warning,
+                "Diskless rdb transfer, last replica dropped, killing fork child.",
+            );
+            crate::bgsave::kill_child(srv);
+        }
         master::refresh_good_replicas(srv);
     }
 }
