@@ -533,7 +533,7 @@ pub fn info_string(
         f!("latest_fork_usec:{}", srv.bgsave.last_fork_us);
         f!("total_forks:{}", srv.bgsave.total_forks);
         f!("migrate_cached_sockets:0");
-        f!("slave_expires_tracked_keys:0");
+        f!("slave_expires_tracked_keys:{}", srv.repl.replica_keys.len());
         f!("active_defrag_hits:0");
         f!("active_defrag_misses:0");
         f!("active_defrag_key_hits:0");

@@ -833,13 +833,13 @@ mod tests {
     fn parses_the_master_stream() {
         let s = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n*1\r\n$4\r\nPING\r\n";
         let (spans, used) = parse_command(s).unwrap().unwrap();
-        assert_eq!(used, 25);
+        assert_eq!(used, 26);
         let args: Vec<&[u8]> = spans.iter().map(|&(a, b)| &s[a..b]).collect();
         assert_eq!(args, [&b"SET"[..], b"k", b""]);
-        let (spans, used) = parse_command(&s[25..]).unwrap().unwrap();
+        let (spans, used) = parse_command(&s[26..]).unwrap().unwrap();
         assert_eq!((spans.len(), used), (1, 14));
         // Every incomplete prefix waits for more.
-        for i in 0..25 {
+        for i in 0..26 {
             assert_eq!(parse_command(&s[..i]).unwrap(), None, "{i}");
         }
         // A newline (keep-alive) is one byte of the stream, with no argument.
