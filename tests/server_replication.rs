@@ -319,3 +319,82 @@ fn chain_and_restart_from_rdb() {
     live_writes(&restarted, "c");
     wait_synced(&restarted, &replica);
 }
+
+/// The replication commands' replies and errors on a standalone master, byte for
+/// byte against Debian's, in RESP2 and RESP3.
+const SCENARIOS: &[&[&str]] = &[
+    &["ROLE", "INFO nosuchsection"],
+    &[
+        "WAIT 0 0",
+        "WAIT 1 10",
+        "WAIT abc 0",
+        "WAIT 1 abc",
+        "WAIT 1 -1",
+        "WAIT 1 1.5",
+        "WAIT -1 0",
+        "WAIT",
+        "WAIT 1",
+    ],
+    &[
+        "REPLCONF",
+        "REPLCONF listening-port",
+        "REPLCONF listening-port abc",
+        "REPLCONF listening-port 1234",
+        "REPLCONF ip-address 1.2.3.4",
+        "REPLCONF capa eof capa psync2",
+        "REPLCONF capa foo",
+        "REPLCONF foo bar",
+        "REPLCONF rdb-only 2",
+        "REPLCONF rdb-only x",
+        "REPLCONF rdb-only 1",
+        "REPLCONF rdb-only 0",
+        "REPLCONF rdb-filter-only functions",
+        "REPLCONF rdb-filter-only \"\"",
+        "REPLCONF rdb-filter-only bad",
+        "REPLCONF rdb-filter-only \"functions bad\"",
+        "REPLCONF listening-port 1 capa eof",
+        "REPLCONF listening-port 1 nope 2",
+        "REPLCONF ip-address 0123456789012345678901234567890123456789012345",
+    ],
+    &[
+        "REPLICAOF",
+        "REPLICAOF a",
+        "REPLICAOF 127.0.0.1 abc",
+        "REPLICAOF 127.0.0.1 70000",
+        "REPLICAOF 127.0.0.1 -1",
+        "REPLICAOF NO ONE",
+        "SLAVEOF no one",
+        "REPLICAOF a b c",
+        "PSYNC",
+        "PSYNC ?",
+        "PSYNC ? abc",
+        "PSYNC ? -1 FAILOVER",
+        "SYNC extra",
+        "ROLE extra",
+    ],
+    &[
+        "CONFIG SET min-replicas-to-write 1",
+        "SET k v",
+        "GET k",
+        "INCR n",
+        "MULTI",
+        "SET k v",
+        "EXEC",
+        "CONFIG SET min-replicas-to-write 0",
+        "SET k v",
+    ],
+];
+
+#[test]
+fn replication_commands_differential() {
+    let Some(mut pair) = common::raw::Pair::start(&["--enable-debug-command", "yes"]) else {
+        return;
+    };
+    let mut skipped = Vec::new();
+    let diffs = pair.run(SCENARIOS, &mut skipped);
+    assert!(diffs.is_empty(), "RESP2:\n{}", diffs.join("\n"));
+    assert!(pair.hello3());
+    let diffs = pair.run(SCENARIOS, &mut skipped);
+    assert!(diffs.is_empty(), "RESP3:\n{}", diffs.join("\n"));
+    assert!(skipped.is_empty(), "skipped: {skipped:?}");
+}

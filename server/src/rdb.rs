@@ -304,6 +304,18 @@ pub fn write_snapshot_into<W: Write>(
     now_ms: i64,
     aof_base: bool,
 ) -> std::io::Result<W> {
+    write_snapshot_filtered(srv, out, now_ms, aof_base, true)
+}
+
+/// [`write_snapshot_into`], with the keys left out unless `data` (a replica's
+/// REPLCONF rdb-filter-only).
+pub fn write_snapshot_filtered<W: Write>(
+    srv: &Server,
+    out: W,
+    now_ms: i64,
+    aof_base: bool,
+    data: bool,
+) -> std::io::Result<W> {
     let opts = redis_rdb::writer::Options {
         compression: srv.config.rdbcompression,
         checksum: srv.config.rdbchecksum,
@@ -327,7 +339,7 @@ pub fn write_snapshot_into<W: Write>(
     }
     w.aux(b"aof-base", if aof_base { b"1" } else { b"0" })?;
     for (i, db) in srv.keyspace.dbs.iter().enumerate() {
-        if db.is_empty() {
+        if db.is_empty() || !data {
             continue;
         }
         w.select_db(i as u64)?;

@@ -50,7 +50,7 @@ pub fn replconf(ctx: &mut Ctx) -> CmdResult {
                 repl_conf(ctx).listening_port = p as u16;
             }
             b"ip-address" => {
-                if val.len() >= 46 {
+                if val.len() >= 256 {
                     return Err(format!(
                         "ERR REPLCONF ip-address provided by replica instance is too long: {} bytes",
                         val.len()
@@ -88,9 +88,25 @@ pub fn replconf(ctx: &mut Ctx) -> CmdResult {
             b"rdb-only" => {
                 let v = ctx.arg_i64(j + 1)?;
                 if v != 0 && v != 1 {
-                    return Err(errors::SYNTAX.into());
+                    return Err("ERR value is out of range, value must between 0 and 1".into());
                 }
                 repl_conf(ctx).rdb_only = v == 1;
+            }
+            b"rdb-filter-only" => {
+                let Some(filters) = redis_formats::request::split_args(val) else {
+                    return Err("ERR Missing rdb-filter-only values".into());
+                };
+                for f in &filters {
+                    if !f.eq_ignore_ascii_case(b"functions") {
+                        return Err(format!(
+                            "ERR Unsupported rdb-filter-only option: {}",
+                            String::from_utf8_lossy(f)
+                        )
+                        .into());
+                    }
+                }
+                // Only functions are kept (this server's RDBs hold none yet): no data.
+                repl_conf(ctx).rdb_exclude_data = true;
             }
             _ => {
                 return Err(format!(
@@ -259,10 +275,37 @@ pub fn sync(ctx: &mut Ctx) -> CmdResult {
     if ctx.client.repl.as_ref().is_some_and(|r| r.is_replica) {
         return Ok(());
     }
+    // PSYNC replid offset FAILOVER: our master hands over to us.
+    if psync && ctx.argc() > 3 && ctx.arg_is(3, "failover") {
+        log(
+            Level::Warning,
+            &format!(
+                "Failover request received for replid {}.",
+                String::from_utf8_lossy(ctx.argv[1])
+            ),
+        );
+        if ctx.srv.repl.master.is_none() {
+            return Err("ERR PSYNC FAILOVER can't be sent to a master.".into());
+        }
+        if ctx.argv[1] != ctx.srv.repl.replid.as_bytes() {
+            return Err("ERR PSYNC FAILOVER replid must match my replid.".into());
+        }
+        super::replica::unset_master(ctx.srv);
+        let who = crate::cmd::client::info_line(ctx.client, ctx.now_ms, None);
+        log(
+            Level::Notice,
+            &format!("MASTER MODE enabled (failover request from '{who}')"),
+        );
+    }
     if let Some(m) = &ctx.srv.repl.master {
         if m.state != super::LinkState::Connected {
             return Err("NOMASTERLINK Can't SYNC while not connected with my master".into());
         }
+    }
+    let filtered = ctx.client.repl.as_ref().is_some_and(|r| r.rdb_exclude_data);
+    let eof = ctx.client.repl.as_ref().is_some_and(|r| r.capa_eof);
+    if filtered && !eof {
+        return Err("ERR Filtered replica requires EOF capability".into());
     }
     let name = replica_name(ctx);
     log(
@@ -326,6 +369,7 @@ fn new_replica(ctx: &Ctx, conf: &ClientRepl, state: ReplicaState, pre_psync: boo
         wait_first_ack: false,
         since_ms: ctx.now_ms,
         rdb_only: conf.rdb_only,
+        exclude_data: conf.rdb_exclude_data,
     }
 }
 
@@ -395,13 +439,23 @@ pub fn start_pending_syncs(srv: &mut Server, now_ms: i64, now_ok: bool) {
     if crate::bgsave::has_active_child(srv) {
         return;
     }
-    let waiting: Vec<usize> = (0..srv.repl.replicas.len())
-        .filter(|&i| srv.repl.replicas[i].state == ReplicaState::WaitBgsaveStart)
-        .collect();
-    if waiting.is_empty() {
+    let first = srv
+        .repl
+        .replicas
+        .iter()
+        .find(|r| r.state == ReplicaState::WaitBgsaveStart)
+        .map(|r| r.exclude_data);
+    let Some(exclude) = first else {
         return;
-    }
-    let diskless = srv.config.repl_diskless_sync
+    };
+    // One child serves the replicas that want the same snapshot.
+    let waiting: Vec<usize> = (0..srv.repl.replicas.len())
+        .filter(|&i| {
+            let r = &srv.repl.replicas[i];
+            r.state == ReplicaState::WaitBgsaveStart && r.exclude_data == exclude
+        })
+        .collect();
+    let diskless = (srv.config.repl_diskless_sync || exclude)
         && waiting.iter().all(|&i| {
             let r = &srv.repl.replicas[i];
             r.capa_eof && !r.tls
@@ -435,7 +489,7 @@ pub fn start_pending_syncs(srv: &mut Server, now_ms: i64, now_ok: bool) {
             Level::Notice,
             "Starting BGSAVE for SYNC with target: replicas sockets",
         );
-        start_socket_child(srv, &waiting, now_ms)
+        start_socket_child(srv, &waiting, now_ms, !exclude)
     } else {
         log(Level::Notice, "Starting BGSAVE for SYNC with target: disk");
         let ok = crate::bgsave::start(srv, now_ms).is_ok();
@@ -452,7 +506,7 @@ pub fn start_pending_syncs(srv: &mut Server, now_ms: i64, now_ok: bool) {
 
 /// Forks the child that writes the RDB into a pipe, and the thread that forwards
 /// it to the target replicas.
-fn start_socket_child(srv: &mut Server, targets: &[usize], now_ms: i64) -> bool {
+fn start_socket_child(srv: &mut Server, targets: &[usize], now_ms: i64, data: bool) -> bool {
     let mut fds = [0i32; 2];
     // SAFETY: a plain pipe(2) into a local array.
     if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
@@ -470,7 +524,7 @@ fn start_socket_child(srv: &mut Server, targets: &[usize], now_ms: i64) -> bool 
         unsafe { libc::close(rfd) };
         let f = unsafe { std::fs::File::from_raw_fd(wfd) };
         let w = std::io::BufWriter::with_capacity(1 << 16, f);
-        let code = match crate::rdb::write_snapshot_into(srv, w, now_ms, false) {
+        let code = match crate::rdb::write_snapshot_filtered(srv, w, now_ms, false, data) {
             Ok(_) => 0,
             Err(_) => 1,
         };

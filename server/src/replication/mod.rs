@@ -168,6 +168,8 @@ pub struct Replica {
     pub since_ms: i64,
     /// REPLCONF rdb-only: it wants the RDB and no stream.
     pub rdb_only: bool,
+    /// REPLCONF rdb-filter-only: its RDB holds no keys.
+    pub exclude_data: bool,
 }
 
 /// What a client told with REPLCONF before PSYNC, and its role.
@@ -178,6 +180,7 @@ pub struct ClientRepl {
     pub capa_eof: bool,
     pub capa_psync2: bool,
     pub rdb_only: bool,
+    pub rdb_exclude_data: bool,
     /// This client is a replica of ours (after SYNC/PSYNC).
     pub is_replica: bool,
     /// This client is our master.
