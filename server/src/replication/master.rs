@@ -370,6 +370,7 @@ fn new_replica(ctx: &Ctx, conf: &ClientRepl, state: ReplicaState, pre_psync: boo
         since_ms: ctx.now_ms,
         rdb_only: conf.rdb_only,
         exclude_data: conf.rdb_exclude_data,
+        limit_armed: false,
     }
 }
 

@@ -170,6 +170,10 @@ pub struct Replica {
     pub rdb_only: bool,
     /// REPLCONF rdb-filter-only: its RDB holds no keys.
     pub exclude_data: bool,
+    /// Its output went empty once since it came online: from then on what it holds
+    /// is stream only, which client-output-buffer-limit replica bounds (the RDB
+    /// payload does not count, as in Redis).
+    pub limit_armed: bool,
 }
 
 /// What a client told with REPLCONF before PSYNC, and its role.
@@ -346,11 +350,13 @@ impl ReplState {
 
 /// Stream bytes to the backlog and the replicas, counted in the offset.
 pub fn feed_raw(srv: &mut Server, bytes: &[u8]) {
+    let limit = srv.config.client_output_buffer_limit[crate::config::ClientClass::Replica as usize];
     let r = &mut srv.repl;
     r.offset += bytes.len() as i64;
     if let Some(b) = r.backlog.as_mut() {
         b.feed(bytes);
     }
+    let mut over = Vec::new();
     for rep in r.replicas.iter_mut() {
         match rep.state {
             ReplicaState::WaitBgsaveStart => {}
@@ -359,10 +365,34 @@ pub fn feed_raw(srv: &mut Server, bytes: &[u8]) {
                 if rep.wait_first_ack {
                     rep.buffered.extend_from_slice(bytes)
                 } else if !rep.rdb_only {
-                    rep.outbox.send(bytes)
+                    if !rep.limit_armed && rep.outbox.output_bytes() == 0 {
+                        rep.limit_armed = true;
+                    }
+                    rep.outbox.send(bytes);
+                    if rep.limit_armed
+                        && !rep.outbox.is_killed()
+                        && crate::pubsub::over_limit(&rep.outbox, &limit)
+                    {
+                        over.push(rep.id);
+                    }
                 }
             }
         }
+    }
+    for id in over {
+        let now = crate::state::now_ms();
+        let Some(c) = srv.clients.iter().find(|c| c.id == id) else {
+            continue;
+        };
+        let info = crate::cmd::client::info_line(c, now, None);
+        c.outbox.kill();
+        srv.stats.client_outbuf_limit_disconnections += 1;
+        crate::log::log(
+            crate::log::Level::Warning,
+            &format!(
+                "Client {info} scheduled to be closed ASAP for overcoming of output buffer limits."
+            ),
+        );
     }
 }
 
