@@ -825,7 +825,11 @@ pub fn lookup_key<'s>(
         return None;
     }
     let cfg = &srv.config;
-    let found = srv.keyspace.dbs[db].lookup(key, now_ms);
+    let found = if read {
+        srv.keyspace.dbs[db].lookup(key, now_ms)
+    } else {
+        srv.keyspace.dbs[db].lookup_write(key, now_ms)
+    };
     match found {
         Some(o) => {
             if read {

@@ -171,6 +171,22 @@ impl Db {
         self.keys.get_mut(key)
     }
 
+    /// [`lookup`](Self::lookup) for a write: on a replica an expired key is
+    /// deleted (Redis's EXPIRE_FORCE_DELETE_EXPIRED for lookupKeyWrite), so the
+    /// write re-creates it.
+    pub fn lookup_write(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Object> {
+        if expire_mode() == EXPIRE_REPLICA
+            && !self.expires.is_empty()
+            && self.is_expired(key, now_ms)
+        {
+            self.remove(key);
+            self.expired_keys += 1;
+            self.log_event(crate::config::notify::EXPIRED, "expired", key);
+            return None;
+        }
+        self.lookup(key, now_ms)
+    }
+
     /// Finds a live key without removing expired ones (read-only paths that must not
     /// modify the keyspace, e.g. while iterating).
     pub fn peek(&self, key: &[u8], now_ms: i64) -> Option<&Object> {
@@ -261,6 +277,11 @@ impl Db {
 
     /// Adds a key known to be absent.
     pub fn add(&mut self, key: &[u8], obj: Object) {
+        // A replica hides expired keys without deleting them: one found absent by
+        // a read is still there.
+        if expire_mode() == EXPIRE_REPLICA && self.keys.contains_key(key) {
+            self.remove(key);
+        }
         debug_assert!(!self.keys.contains_key(key));
         let has_expire = obj.has_expire;
         self.signal_ready(key, &obj.value);
