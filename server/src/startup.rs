@@ -558,16 +558,19 @@ pub struct ShutdownFlags {
     pub save: bool,
     pub nosave: bool,
     pub force: bool,
+    /// Do not wait for lagging replicas (SHUTDOWN NOW).
+    pub now: bool,
 }
 
 impl ShutdownFlags {
     /// From a shutdown-on-sig* config value (`redis_server_config::shutdown_flags`).
     pub fn from_config(bits: u32) -> Self {
-        use redis_server_config::shutdown_flags::{FORCE, NOSAVE, SAVE};
+        use redis_server_config::shutdown_flags::{FORCE, NOSAVE, NOW, SAVE};
         ShutdownFlags {
             save: bits & SAVE != 0,
             nosave: bits & NOSAVE != 0,
             force: bits & FORCE != 0,
+            now: bits & NOW != 0,
         }
     }
 }
@@ -577,6 +580,7 @@ impl ShutdownFlags {
 /// unix socket, and exits the process. Returns only when the save failed without
 /// FORCE (the server goes on).
 pub fn shutdown(st: &mut crate::state::Server, flags: ShutdownFlags) -> bool {
+    crate::replication::master::log_replicas_at_shutdown(st);
     crate::bgsave::kill_for_shutdown(st);
     if st.aof.status != crate::aof::Status::Off {
         log(Level::Notice, "Calling fsync() on the AOF file.");
@@ -633,13 +637,21 @@ pub fn cron_shutdown(st: &mut crate::state::Server) {
     let Some(sig) = st.shutdown_signal else {
         return;
     };
+    // Already waiting for lagging replicas (`crate::replication`).
+    if st.repl.shutdown.is_some() {
+        return;
+    }
     let bits = if sig == libc::SIGINT {
         st.config.shutdown_on_sigint
     } else {
         st.config.shutdown_on_sigterm
     };
     log(Level::Warning, "User requested shutdown...");
-    shutdown(st, ShutdownFlags::from_config(bits));
+    let flags = ShutdownFlags::from_config(bits);
+    if crate::replication::master::begin_shutdown_wait(st, flags, crate::state::now_ms()) {
+        return;
+    }
+    shutdown(st, flags);
 }
 
 /// Installs the raw SIGINT action that ends the process at once on a second SIGINT

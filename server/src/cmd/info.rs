@@ -279,6 +279,12 @@ pub fn info_string(
                 .unwrap_or_default()
         );
         f!("io_threads_active:0");
+        if let Some(w) = &srv.repl.shutdown {
+            f!(
+                "shutdown_in_milliseconds:{}",
+                (w.deadline_ms - now_ms).max(0)
+            );
+        }
     }
     if sections.has("clients") {
         head(&mut s, "Clients");

@@ -718,6 +718,7 @@ pub fn disconnect_replicas(srv: &mut Server) {
 /// The replication cron: called every tick; the once-a-second work runs when the
 /// second changes.
 pub fn cron(srv: &mut Server, now_ms: i64) {
+    shutdown_cron(srv, now_ms);
     if srv.repl.master.is_some() {
         super::expire_replica_keys(srv, now_ms);
     }
@@ -809,4 +810,159 @@ pub fn role(ctx: &mut Ctx) -> CmdResult {
         }
     }
     Ok(())
+}
+
+/// A shutdown waiting for the replicas to acknowledge everything (Redis 7.0's
+/// shutdown-timeout): writes are paused meanwhile.
+pub struct ShutdownWait {
+    pub flags: crate::startup::ShutdownFlags,
+    pub deadline_ms: i64,
+    /// SHUTDOWN callers blocked until it ends.
+    pub clients: Vec<u64>,
+    /// We paused writes (a CLIENT PAUSE already in force is left alone).
+    pub paused: bool,
+}
+
+/// Redis's isReadyToShutdown: every replica acknowledged the whole stream.
+fn ready_to_shutdown(srv: &Server) -> bool {
+    srv.repl
+        .replicas
+        .iter()
+        .all(|r| r.ack_off == srv.repl.offset)
+}
+
+/// Starts waiting for lagging replicas before a shutdown (unless NOW, no
+/// shutdown-timeout, or nobody lags). True while a wait is under way: the caller
+/// does not shut down now.
+pub fn begin_shutdown_wait(
+    srv: &mut Server,
+    flags: crate::startup::ShutdownFlags,
+    now_ms: i64,
+) -> bool {
+    if srv.repl.shutdown.is_some() {
+        return true;
+    }
+    if flags.now || srv.config.shutdown_timeout == 0 || ready_to_shutdown(srv) {
+        return false;
+    }
+    let paused = srv.pause.is_none();
+    if paused {
+        request_acks(srv);
+        srv.pause = Some((crate::state::PauseKind::Write, i64::MAX));
+    }
+    srv.repl.shutdown = Some(ShutdownWait {
+        flags,
+        deadline_ms: now_ms + srv.config.shutdown_timeout as i64 * 1000,
+        clients: Vec::new(),
+        paused,
+    });
+    log(Level::Notice, "Waiting for replicas before shutting down.");
+    true
+}
+
+/// The blocked part of SHUTDOWN: answered only if the shutdown fails or is aborted.
+struct ShutdownOp;
+
+impl crate::blocking::BlockedOp for ShutdownOp {
+    fn serve(
+        &mut self,
+        _: &mut Server,
+        _: usize,
+        _: &[u8],
+        _: &mut redis_formats::ReplyBuf,
+        _: i64,
+    ) -> crate::blocking::Served {
+        crate::blocking::Served::NotReady
+    }
+
+    fn timeout_reply(&self, out: &mut redis_formats::ReplyBuf) {
+        out.error("ERR Errors trying to SHUTDOWN. Check logs.");
+    }
+}
+
+/// Blocks the SHUTDOWN caller until the wait ends.
+pub fn block_on_shutdown(ctx: &mut Ctx) {
+    crate::blocking::block(ctx, &[], 0, Box::new(ShutdownOp));
+    let id = ctx.client.id;
+    if let Some(w) = ctx.srv.repl.shutdown.as_mut() {
+        w.clients.push(id);
+    }
+}
+
+/// Ends a wait that did not shut down: the SHUTDOWN callers get an error, writes
+/// resume.
+fn end_shutdown_wait(srv: &mut Server, w: ShutdownWait) {
+    for id in w.clients {
+        crate::blocking::unblock_with_reply(srv, id, |out| {
+            out.error("ERR Errors trying to SHUTDOWN. Check logs.")
+        });
+    }
+    if w.paused {
+        srv.pause = None;
+        if let Some(shared) = crate::state::SHARED.get() {
+            shared.unpause.notify_waiters();
+        }
+    }
+}
+
+/// SHUTDOWN ABORT of a wait: true if one was under way.
+pub fn cancel_shutdown_wait(srv: &mut Server) -> bool {
+    match srv.repl.shutdown.take() {
+        Some(w) => {
+            end_shutdown_wait(srv, w);
+            true
+        }
+        None => false,
+    }
+}
+
+/// The cron's part: the shutdown goes on once the replicas caught up or the
+/// timeout passed.
+fn shutdown_cron(srv: &mut Server, now_ms: i64) {
+    let Some(w) = &srv.repl.shutdown else {
+        return;
+    };
+    if now_ms < w.deadline_ms && !ready_to_shutdown(srv) {
+        return;
+    }
+    let w = srv.repl.shutdown.take().expect("checked");
+    // Exits the process, unless the final save failed.
+    crate::startup::shutdown(srv, w.flags);
+    end_shutdown_wait(srv, w);
+}
+
+/// Redis's finishShutdown report on the replicas.
+pub fn log_replicas_at_shutdown(srv: &Server) {
+    let r = &srv.repl;
+    if r.replicas.is_empty() {
+        return;
+    }
+    let now_s = crate::state::now_ms() / 1000;
+    let mut lagging = 0;
+    for rep in &r.replicas {
+        if rep.ack_off != r.offset {
+            lagging += 1;
+            let (lag, state) = match rep.state {
+                ReplicaState::Online => (now_s - rep.ack_time_s, "online"),
+                _ => (0, "wait_bgsave"),
+            };
+            log(
+                Level::Warning,
+                &format!(
+                    "Lagging replica {}:{} reported offset {} behind master, lag={lag}, state={state}.",
+                    rep.ip,
+                    rep.port,
+                    r.offset - rep.ack_off
+                ),
+            );
+        }
+    }
+    log(
+        Level::Notice,
+        &format!(
+            "{} of {} replicas are in sync when shutting down.",
+            r.replicas.len() - lagging,
+            r.replicas.len()
+        ),
+    );
 }

@@ -289,6 +289,8 @@ pub struct ReplState {
     /// Keys with a TTL written by clients of a writable replica: the replica
     /// expires those itself (Redis's slaveKeysWithExpire).
     pub replica_keys: std::collections::HashSet<(usize, Vec<u8>)>,
+    /// A shutdown waiting for lagging replicas (shutdown-timeout).
+    pub shutdown: Option<master::ShutdownWait>,
 }
 
 impl Default for ReplState {
@@ -317,6 +319,7 @@ impl Default for ReplState {
             waiters: Vec::new(),
             get_ack: false,
             replica_keys: Default::default(),
+            shutdown: None,
         }
     }
 }
