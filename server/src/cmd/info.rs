@@ -379,13 +379,22 @@ pub fn info_string(
         f!("rss_overhead_bytes:{}", m.rss as i64 - m.resident as i64);
         f!("mem_fragmentation_ratio:{:.2}", ratio(m.rss, m.used));
         f!("mem_fragmentation_bytes:{}", m.rss as i64 - m.used as i64);
-        f!("mem_not_counted_for_evict:0");
+        f!(
+            "mem_not_counted_for_evict:{}",
+            crate::evict::not_counted_memory(srv)
+        );
         f!(
             "mem_replication_backlog:{}",
             crate::replication::backlog_memory(srv)
         );
-        f!("mem_total_replication_buffers:0");
-        f!("mem_clients_slaves:0");
+        f!(
+            "mem_total_replication_buffers:{}",
+            crate::replication::backlog_memory(srv) + crate::replication::replica_buffers(srv)
+        );
+        f!(
+            "mem_clients_slaves:{}",
+            crate::replication::replica_buffers(srv)
+        );
         f!("mem_clients_normal:{}", m.clients_normal);
         f!("mem_cluster_links:0");
         f!("mem_aof_buffer:0");

@@ -705,7 +705,16 @@ pub fn info(srv: &Server, s: &mut String) {
 
 /// Bytes the backlog holds (INFO mem_replication_backlog).
 pub fn backlog_memory(srv: &Server) -> usize {
-    srv.repl.backlog.as_ref().map_or(0, |b| b.buf.capacity())
+    srv.repl.backlog.as_ref().map_or(0, |b| b.histlen())
+}
+
+/// Bytes queued for the replicas (their unsent output and held stream).
+pub fn replica_buffers(srv: &Server) -> usize {
+    srv.repl
+        .replicas
+        .iter()
+        .map(|r| r.outbox.output_bytes() + r.buffered.len())
+        .sum()
 }
 
 #[cfg(test)]
