@@ -581,6 +581,22 @@ impl ShutdownFlags {
 /// FORCE (the server goes on).
 pub fn shutdown(st: &mut crate::state::Server, flags: ShutdownFlags) -> bool {
     crate::replication::master::log_replicas_at_shutdown(st);
+    // An AOF not written yet would lose the dataset (Redis's finishShutdown).
+    if st.aof.status == crate::aof::Status::WaitRewrite
+        && st.bgsave.child.map(|c| c.kind) == Some(crate::bgsave::ChildKind::Aof)
+    {
+        if flags.force {
+            log(Level::Warning, "Writing initial AOF. Exit anyway.");
+        } else {
+            log(Level::Warning, "Writing initial AOF, can't exit.");
+            log(
+                Level::Warning,
+                "Errors trying to shut down the server. Check the logs for more information.",
+            );
+            cancel_shutdown(st);
+            return false;
+        }
+    }
     crate::bgsave::kill_for_shutdown(st);
     if st.aof.status != crate::aof::Status::Off {
         log(Level::Notice, "Calling fsync() on the AOF file.");
@@ -606,6 +622,8 @@ pub fn shutdown(st: &mut crate::state::Server, flags: ShutdownFlags) -> bool {
             }
         }
     }
+    // Best effort: what is queued for the replicas goes out before the exit.
+    crate::replication::master::flush_replicas_at_exit(st);
     {
         let fds = LISTEN_FDS.lock();
         let tls = TLS_LISTEN_FDS.lock();

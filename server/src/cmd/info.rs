@@ -290,7 +290,13 @@ pub fn info_string(
         head(&mut s, "Clients");
         // Killed clients are gone for Redis (freed at once); ours until their task ends.
         let killed = srv.clients.iter().filter(|c| c.outbox.is_killed()).count();
-        let connected = srv.clients.len() - killed;
+        // Replicas are not counted (Redis: clients minus slaves).
+        let replicas = srv
+            .clients
+            .iter()
+            .filter(|c| !c.outbox.is_killed() && c.kind() == crate::client::ClientKind::Replica)
+            .count();
+        let connected = srv.clients.len() - killed - replicas;
         let max_in = srv
             .clients
             .iter()

@@ -966,3 +966,38 @@ pub fn log_replicas_at_shutdown(srv: &Server) {
         ),
     );
 }
+
+/// Best-effort write of what is queued for the (plain TCP) replicas, right before
+/// the process exits (Redis's flushSlavesOutputBuffers).
+pub fn flush_replicas_at_exit(srv: &Server) {
+    for r in &srv.repl.replicas {
+        // Not while its connection is half-way through writing earlier bytes.
+        if r.tls
+            || r.state != ReplicaState::Online
+            || r.wait_first_ack
+            || r.outbox.inflight.load(Ordering::Acquire) != 0
+        {
+            continue;
+        }
+        let Some(c) = srv.clients.iter().find(|c| c.id == r.id) else {
+            continue;
+        };
+        let pending = r.outbox.take_pending();
+        let mut off = 0;
+        while off < pending.len() {
+            // SAFETY: writes from our buffer to the replica's socket, which stays
+            // open until the process exits right after this.
+            let n = unsafe {
+                libc::write(
+                    c.fd as i32,
+                    pending[off..].as_ptr().cast(),
+                    pending.len() - off,
+                )
+            };
+            if n <= 0 {
+                break;
+            }
+            off += n as usize;
+        }
+    }
+}
