@@ -13,10 +13,14 @@ pub const HANDLERS: &[(&str, super::Handler)] = &[
     ("slaveof", replicaof),
     ("role", master::role),
     ("wait", master::wait),
+    ("failover", master::failover),
 ];
 
 /// REPLICAOF host port | NO ONE (and SLAVEOF).
 fn replicaof(ctx: &mut Ctx) -> CmdResult {
+    if ctx.srv.repl.failover.is_some() {
+        return Err("ERR REPLICAOF not allowed while failing over.".into());
+    }
     if ctx.arg_is(1, "no") && ctx.arg_is(2, "one") {
         if ctx.srv.repl.master.is_some() {
             replica::unset_master(ctx.srv);

@@ -297,6 +297,9 @@ pub fn sync(ctx: &mut Ctx) -> CmdResult {
             &format!("MASTER MODE enabled (failover request from '{who}')"),
         );
     }
+    if ctx.srv.repl.failover.is_some() {
+        return Err("NOMASTERLINK Can't SYNC while failing over".into());
+    }
     if let Some(m) = &ctx.srv.repl.master {
         if m.state != super::LinkState::Connected {
             return Err("NOMASTERLINK Can't SYNC while not connected with my master".into());
@@ -719,6 +722,7 @@ pub fn disconnect_replicas(srv: &mut Server) {
 /// second changes.
 pub fn cron(srv: &mut Server, now_ms: i64) {
     shutdown_cron(srv, now_ms);
+    update_failover(srv, now_ms);
     if srv.repl.master.is_some() {
         super::expire_replica_keys(srv, now_ms);
     }
@@ -1000,4 +1004,196 @@ pub fn flush_replicas_at_exit(srv: &Server) {
             off += n as usize;
         }
     }
+}
+
+/// A FAILOVER under way (Redis's failover_state and target).
+pub struct Failover {
+    /// Waiting for the target to catch up (false: we already follow it).
+    pub waiting: bool,
+    pub target: Option<(String, u16)>,
+    /// Unix ms it gives up (0: never), and whether it then fails over anyway.
+    pub end_ms: i64,
+    pub force: bool,
+    /// We paused writes (a CLIENT PAUSE already in force is left alone).
+    pub paused: bool,
+}
+
+/// INFO master_failover_state.
+pub fn failover_state_name(srv: &Server) -> &'static str {
+    match &srv.repl.failover {
+        None => "no-failover",
+        Some(f) if f.waiting => "waiting-for-sync",
+        Some(_) => "failover-in-progress",
+    }
+}
+
+fn find_replica<'a>(srv: &'a Server, host: &str, port: u16) -> Option<&'a Replica> {
+    srv.repl
+        .replicas
+        .iter()
+        .find(|r| r.ip.eq_ignore_ascii_case(host) && r.port == port)
+}
+
+/// FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms]
+pub fn failover(ctx: &mut Ctx) -> CmdResult {
+    if ctx.argc() == 2 && ctx.arg_is(1, "abort") {
+        if ctx.srv.repl.failover.is_none() {
+            return Err("ERR No failover in progress.".into());
+        }
+        abort_failover(ctx.srv, "Failover manually aborted");
+        ctx.out.ok();
+        return Ok(());
+    }
+    let (mut timeout, mut force, mut target): (i64, bool, Option<(String, i64)>) = (0, false, None);
+    let mut j = 1;
+    while j < ctx.argc() {
+        if ctx.arg_is(j, "timeout") && j + 1 < ctx.argc() && timeout == 0 {
+            timeout = ctx.arg_i64(j + 1)?;
+            if timeout <= 0 {
+                return Err("ERR FAILOVER timeout must be greater than 0".into());
+            }
+            j += 2;
+        } else if ctx.arg_is(j, "to") && j + 2 < ctx.argc() && target.is_none() {
+            let port = ctx.arg_i64(j + 2)?;
+            target = Some((String::from_utf8_lossy(ctx.argv[j + 1]).into_owned(), port));
+            j += 3;
+        } else if ctx.arg_is(j, "force") && !force {
+            force = true;
+            j += 1;
+        } else {
+            return Err(errors::SYNTAX.into());
+        }
+    }
+    if ctx.srv.repl.failover.is_some() {
+        return Err("ERR FAILOVER already in progress.".into());
+    }
+    if ctx.srv.repl.master.is_some() {
+        return Err("ERR FAILOVER is not valid when server is a replica.".into());
+    }
+    if ctx.srv.repl.replicas.is_empty() {
+        return Err("ERR FAILOVER requires connected replicas.".into());
+    }
+    if force && (timeout == 0 || target.is_none()) {
+        return Err(
+            "ERR FAILOVER with force option requires both a timeout and target HOST and IP.".into(),
+        );
+    }
+    let target = match target {
+        Some((host, port)) => {
+            let port = u16::try_from(port).unwrap_or(0);
+            let Some(r) = find_replica(ctx.srv, &host, port) else {
+                return Err("ERR FAILOVER target HOST and PORT is not a replica.".into());
+            };
+            if r.state != ReplicaState::Online {
+                return Err("ERR FAILOVER target replica is not online.".into());
+            }
+            log(
+                Level::Notice,
+                &format!("FAILOVER requested to {host}:{port}."),
+            );
+            Some((host, port))
+        }
+        None => {
+            log(Level::Notice, "FAILOVER requested to any replica.");
+            None
+        }
+    };
+    let paused = ctx.srv.pause.is_none();
+    if paused {
+        ctx.srv.pause = Some((crate::state::PauseKind::Write, i64::MAX));
+    }
+    ctx.srv.repl.failover = Some(Failover {
+        waiting: true,
+        target,
+        end_ms: if timeout > 0 { ctx.now_ms + timeout } else { 0 },
+        force,
+        paused,
+    });
+    request_acks(ctx.srv);
+    ctx.out.ok();
+    Ok(())
+}
+
+/// The failover ended (either way): writes resume.
+pub fn clear_failover(srv: &mut Server) {
+    if let Some(f) = srv.repl.failover.take() {
+        if f.paused {
+            srv.pause = None;
+            if let Some(shared) = crate::state::SHARED.get() {
+                shared.unpause.notify_waiters();
+            }
+        }
+    }
+}
+
+/// Redis's abortFailover.
+pub fn abort_failover(srv: &mut Server, why: &str) {
+    let Some(f) = &srv.repl.failover else {
+        return;
+    };
+    match &f.target {
+        Some((h, p)) => log(
+            Level::Notice,
+            &format!("FAILOVER to {h}:{p} aborted: {why}"),
+        ),
+        None => log(
+            Level::Notice,
+            &format!("FAILOVER to any replica aborted: {why}"),
+        ),
+    }
+    if !f.waiting {
+        super::replica::unset_master(srv);
+    }
+    clear_failover(srv);
+}
+
+/// Redis's updateFailoverStatus: once the target (or any replica) acknowledged
+/// everything, we become its replica and PSYNC ... FAILOVER hands it the role.
+fn update_failover(srv: &mut Server, now_ms: i64) {
+    let Some(f) = &srv.repl.failover else {
+        return;
+    };
+    if !f.waiting {
+        return;
+    }
+    if f.end_ms != 0 && f.end_ms <= now_ms {
+        if f.force {
+            let (h, p) = f.target.clone().expect("FORCE needs a target");
+            log(
+                Level::Notice,
+                &format!("FAILOVER to {h}:{p} time out exceeded, failing over."),
+            );
+            start_failover(srv, h, p);
+        } else {
+            abort_failover(srv, "Replica never caught up before timeout");
+        }
+        return;
+    }
+    let off = srv.repl.offset;
+    let found = match &f.target {
+        Some((h, p)) => find_replica(srv, h, *p)
+            .filter(|r| r.ack_off == off)
+            .map(|r| (r.ip.clone(), r.port)),
+        None => srv
+            .repl
+            .replicas
+            .iter()
+            .find(|r| r.ack_off == off)
+            .map(|r| (r.ip.clone(), r.port)),
+    };
+    if let Some((h, p)) = found {
+        log(
+            Level::Notice,
+            &format!("Failover target {h}:{p} is synced, failing over."),
+        );
+        start_failover(srv, h, p);
+    }
+}
+
+fn start_failover(srv: &mut Server, host: String, port: u16) {
+    if let Some(f) = srv.repl.failover.as_mut() {
+        f.waiting = false;
+        f.target = Some((host.clone(), port));
+    }
+    super::replica::set_master(srv, host, port);
 }

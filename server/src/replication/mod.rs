@@ -291,6 +291,8 @@ pub struct ReplState {
     pub replica_keys: std::collections::HashSet<(usize, Vec<u8>)>,
     /// A shutdown waiting for lagging replicas (shutdown-timeout).
     pub shutdown: Option<master::ShutdownWait>,
+    /// A FAILOVER under way.
+    pub failover: Option<master::Failover>,
 }
 
 impl Default for ReplState {
@@ -320,6 +322,7 @@ impl Default for ReplState {
             get_ack: false,
             replica_keys: Default::default(),
             shutdown: None,
+            failover: None,
         }
     }
 }
@@ -691,7 +694,8 @@ pub fn info(srv: &Server, s: &mut String) {
         .map_or((0, 0), |b| (b.first_offset(), b.histlen()));
     let _ = write!(
         s,
-        "master_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:{}\r\nrepl_backlog_histlen:{}\r\n",
+        "master_failover_state:{}\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:{}\r\nrepl_backlog_histlen:{}\r\n",
+        master::failover_state_name(srv),
         r.replid,
         r.replid2,
         r.offset,

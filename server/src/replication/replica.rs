@@ -439,9 +439,32 @@ async fn run_link(shared: &Arc<Shared>, generation: u64) -> Result<(), String> {
             &format!("Trying a partial resynchronization (request {id}:{off})."),
         );
     }
-    let reply = link
-        .command(&[b"PSYNC", id.as_bytes(), off.as_bytes()])
-        .await?;
+    let failing_over = shared
+        .state
+        .lock()
+        .repl
+        .failover
+        .as_ref()
+        .is_some_and(|f| !f.waiting);
+    let reply = if failing_over {
+        link.command(&[b"PSYNC", id.as_bytes(), off.as_bytes(), b"FAILOVER"])
+            .await?
+    } else {
+        link.command(&[b"PSYNC", id.as_bytes(), off.as_bytes()])
+            .await?
+    };
+    if failing_over {
+        let mut st = shared.state.lock();
+        if !is_current(&st, generation) {
+            return Err("replication canceled".into());
+        }
+        if reply.starts_with("+FULLRESYNC") || reply.starts_with("+CONTINUE") {
+            super::master::clear_failover(&mut st);
+        } else {
+            super::master::abort_failover(&mut st, "Failover target rejected psync request");
+            return Err(format!("Unexpected reply to PSYNC FAILOVER: {reply}"));
+        }
+    }
     if let Some(rest) = reply.strip_prefix("+FULLRESYNC") {
         let mut it = rest.split_whitespace();
         let (Some(rid), Some(roff)) = (it.next(), it.next().and_then(|o| o.parse::<i64>().ok()))
