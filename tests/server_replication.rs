@@ -373,6 +373,22 @@ const SCENARIOS: &[&[&str]] = &[
         "ROLE extra",
     ],
     &[
+        "FAILOVER",
+        "FAILOVER ABORT",
+        "FAILOVER TIMEOUT 0",
+        "FAILOVER TIMEOUT -1",
+        "FAILOVER TIMEOUT abc",
+        "FAILOVER TIMEOUT 10 TIMEOUT 10",
+        "FAILOVER TO h",
+        "FAILOVER TO h x",
+        "FAILOVER TO h 1",
+        "FAILOVER FORCE",
+        "FAILOVER TO 127.0.0.1 1 FORCE",
+        "FAILOVER TO 127.0.0.1 1 FORCE TIMEOUT 10",
+        "FAILOVER foo",
+        "FAILOVER ABORT extra",
+    ],
+    &[
         "CONFIG SET min-replicas-to-write 1",
         "SET k v",
         "GET k",
@@ -397,4 +413,36 @@ fn replication_commands_differential() {
     let diffs = pair.run(SCENARIOS, &mut skipped);
     assert!(diffs.is_empty(), "RESP3:\n{}", diffs.join("\n"));
     assert!(skipped.is_empty(), "skipped: {skipped:?}");
+}
+
+/// FAILOVER hands the master role to the replica (PSYNC ... FAILOVER), both ways.
+fn failover_between(master_bin: &std::path::Path, replica_bin: &std::path::Path) {
+    let master = start(master_bin, &[]);
+    let replica = start(replica_bin, &[]);
+    populate(&master, "a");
+    replicate(&replica, &master);
+    wait_synced(&master, &replica);
+    let port = replica.port.to_string();
+    assert_eq!(cmd(&master, &["FAILOVER", "TO", "127.0.0.1", &port]), "OK");
+    wait_until("roles swapped", || {
+        info(&replica, "role") == "master"
+            && info(&master, "role") == "slave"
+            && info(&master, "master_link_status") == "up"
+            && info(&master, "master_failover_state") == "no-failover"
+    });
+    assert_eq!(stat(&replica, "sync_partial_ok"), 1);
+    live_writes(&replica, "b");
+    wait_synced(&replica, &master);
+}
+
+#[test]
+fn failover_ours_to_debian() {
+    let Some(real) = real_server() else { return };
+    failover_between(&our_server(), &real);
+}
+
+#[test]
+fn failover_debian_to_ours() {
+    let Some(real) = real_server() else { return };
+    failover_between(&real, &our_server());
 }
