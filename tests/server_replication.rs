@@ -124,6 +124,7 @@ fn live_writes(s: &Server, tag: &str) {
         "EXEC".to_string(),
         format!("SETEX {tag}:ex 100 v"),
         format!("INCRBYFLOAT {tag}:f 2.25"),
+        format!("EVAL \"redis.call('incr',KEYS[1]) return redis.call('incr',KEYS[1])\" 1 {tag}:ev"),
         "SELECT 3".to_string(),
         format!("SET {tag}:db3 v"),
         format!("DEL {tag}:missing"),

@@ -546,13 +546,18 @@ fn call(
         (r, ctx.redacted, ctx.unchanged_keys)
     };
     if srv.prop.active {
+        // Scripts replicate their effects (Redis 7.0): the commands a script runs
+        // are one unit with it, and the script itself is not propagated.
+        if is_script_run(spec) {
+            crate::propagate::prevent(srv);
+        }
         crate::propagate::after_call(
             srv,
             client.db,
             argv,
             spec,
             srv.dirty > dirty_before,
-            client.in_exec,
+            client.in_exec || client.in_script,
         );
         if srv.repl.offset != repl_offset_before {
             client.woff = srv.repl.offset;
@@ -626,6 +631,15 @@ fn call(
         crate::introspection::feed_monitors(srv, client, argv, redacted);
     }
     end
+}
+
+/// EVAL, EVALSHA, FCALL and their read-only forms: what they ran is propagated,
+/// not themselves.
+fn is_script_run(spec: &CommandSpec) -> bool {
+    matches!(
+        spec.name.as_str(),
+        "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro"
+    )
 }
 
 /// Flags the clients watching keys this command changed: the written keys of a write

@@ -230,6 +230,11 @@ fn emit(srv: &mut Server, db: usize, cmd: &[u8]) {
     crate::replication::feed(srv, db, cmd);
 }
 
+/// The command now ending is not propagated itself (a script: its commands are).
+pub fn prevent(srv: &mut Server) {
+    srv.prop.prevent = true;
+}
+
 impl Ctx<'_> {
     /// Propagates this command as `argv` instead of its own arguments (Redis's
     /// rewriteClientCommandVector), if it changes the dataset.
