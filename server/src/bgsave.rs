@@ -154,6 +154,17 @@ pub fn check_child(srv: &mut Server, now_ms: i64) {
         crate::aof::rewrite_done(srv, child, if r < 0 { None } else { Some(status) }, now_ms);
         return;
     }
+    let ok = r >= 0 && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    // A diskless replication transfer is not a save.
+    if crate::replication::master::rdb_child_done(srv, child.pid, ok) {
+        return;
+    }
+    rdb_child_reaped(srv, child, r, status, now_ms);
+    crate::replication::master::disk_bgsave_done(srv, ok);
+}
+
+/// Counts the end of a BGSAVE child (`r`, `status`: waitpid's).
+fn rdb_child_reaped(srv: &mut Server, child: Child, r: libc::pid_t, status: i32, now_ms: i64) {
     srv.bgsave.last_duration_s = (now_ms - child.started_ms) / 1000;
     if r < 0 {
         // Not our child any more (reaped elsewhere): nothing to count.
@@ -195,7 +206,10 @@ pub fn kill_child(srv: &mut Server) {
         libc::waitpid(child.pid, &mut status, 0);
     }
     match child.kind {
-        ChildKind::Rdb => remove_temp_file(child.pid),
+        ChildKind::Rdb => {
+            remove_temp_file(child.pid);
+            crate::replication::master::rdb_child_killed(srv);
+        }
         ChildKind::Aof => crate::aof::rewrite_killed(srv, child.pid),
     }
 }

@@ -141,6 +141,11 @@ impl Blocking {
         self.clients.values().filter(|b| b.deadline_ms != 0).count()
     }
 
+    /// The blocked clients' ids.
+    pub fn ids(&self) -> Vec<u64> {
+        self.clients.keys().copied().collect()
+    }
+
     /// True when nobody is blocked.
     pub fn is_empty(&self) -> bool {
         self.clients.is_empty()
@@ -327,6 +332,18 @@ pub fn client_unblock(srv: &mut Server, id: u64, error: bool) -> bool {
     } else {
         b.op.timeout_reply(&mut out);
     }
+    deliver(srv, &b, &out, 0, crate::state::now_ms());
+    true
+}
+
+/// Unblocks `id` with the reply `write` makes (WAIT, when enough replicas acked).
+pub fn unblock_with_reply(srv: &mut Server, id: u64, write: impl FnOnce(&mut ReplyBuf)) -> bool {
+    let Some(b) = unblock(srv, id) else {
+        return false;
+    };
+    let mut out = ReplyBuf::new();
+    out.proto = b.resp;
+    write(&mut out);
     deliver(srv, &b, &out, 0, crate::state::now_ms());
     true
 }

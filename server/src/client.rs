@@ -270,6 +270,11 @@ pub struct Client {
     /// Commands come from the AOF (or, later, the master): they were checked when first
     /// run, so limits meant for users are not applied again (Redis's mustObeyClient).
     pub must_obey: bool,
+    /// Replication role and REPLCONF settings (None for ordinary clients).
+    pub repl: Option<Box<crate::replication::ClientRepl>>,
+    /// The replication offset right after this client's last propagated write
+    /// (Redis's woff, what WAIT waits for).
+    pub woff: i64,
 }
 
 impl Client {
@@ -313,6 +318,8 @@ impl Client {
             in_exec: false,
             in_script: false,
             must_obey: false,
+            repl: None,
+            woff: 0,
         }
     }
 
@@ -334,6 +341,14 @@ impl Client {
 
     /// The client's kind for CLIENT LIST / KILL TYPE.
     pub fn kind(&self) -> ClientKind {
+        if let Some(r) = &self.repl {
+            if r.is_master {
+                return ClientKind::Master;
+            }
+            if r.is_replica {
+                return ClientKind::Replica;
+            }
+        }
         if self.subs.is_some() {
             ClientKind::PubSub
         } else {

@@ -47,7 +47,10 @@ fn effort(srv: &Server) -> Effort {
 /// but compares a fraction with a percentage, so in effect only the time-out counts;
 /// we keep that behaviour.)
 fn fast_cycle_wanted(srv: &Server, st: &ExpireCycleState) -> bool {
-    srv.active_expire_enabled && st.timed_out && srv.keyspace.total_expires() > 0
+    srv.active_expire_enabled
+        && st.timed_out
+        && srv.keyspace.total_expires() > 0
+        && !crate::replication::no_active_expire(srv)
 }
 
 /// Runs the cron until the process exits. Between ticks, while expired keys pile up,
@@ -104,8 +107,9 @@ fn tick(shared: &Shared, srv: &mut Server, ticks: u64, expire_state: &mut Expire
     crate::bgsave::cron(srv, now);
     crate::aof::cron(srv, now);
     crate::startup::cron_shutdown(srv);
+    crate::replication::master::cron(srv, now);
     let hz = srv.config.hz.clamp(1, 500) as u64;
-    if srv.active_expire_enabled {
+    if srv.active_expire_enabled && !crate::replication::no_active_expire(srv) {
         let budget_us = effort(srv).slow_perc * 1_000_000 / hz / 100;
         expire_state.timed_out = active_expire_cycle(srv, now, budget_us, expire_state);
         // Hash fields with TTLs (Redis 7.4): a bounded sweep of the hashes that
@@ -143,6 +147,8 @@ fn tick(shared: &Shared, srv: &mut Server, ticks: u64, expire_state: &mut Expire
             && !c.is_pubsub()
             // As Redis, a blocked (or paused) client is never idle.
             && !c.outbox.is_blocked_or_paused()
+            // Nor for replicas and the master.
+            && c.repl.as_ref().is_none_or(|r| !r.is_replica && !r.is_master)
         {
             log(Level::Verbose, "Closing idle client");
             c.outbox.kill();

@@ -279,9 +279,11 @@ pub fn execute(
     // A command refused before it ran took no time worth a second clock reading.
     *clock = run(shared, srv, client, argv, out, now, start).unwrap_or(start);
     // Not for a command a busy script lets through: the keys it touched are served
-    // after it (Redis's isInsideYieldingLongCommand).
+    // after it (Redis's isInsideYieldingLongCommand). A fresh time, as Redis's
+    // handleClientsBlockedOnKeys: a key that expired while the command ran (DEBUG
+    // SLEEP in EXEC) serves nobody.
     if srv.blocked_clients > 0 && !crate::scripting::is_running() {
-        crate::blocking::handle_ready(srv, now);
+        crate::blocking::handle_ready(srv, crate::state::now_ms());
     }
     if srv.pubsub.notify != 0 {
         srv.flush_db_events();
@@ -354,7 +356,9 @@ fn run(
     // As Redis: evict before every command while over maxmemory; only commands that
     // may grow memory are refused when nothing could be freed.
     crate::evict::publish_maxmemory(srv.config.maxmemory);
-    srv.oom_before_command = srv.config.maxmemory > 0 && evict_and_propagate(srv, now).is_err();
+    srv.oom_before_command = srv.config.maxmemory > 0
+        && !crate::replication::ignores_maxmemory(srv)
+        && evict_and_propagate(srv, now).is_err();
     if srv.oom_before_command && denies_oom(srv, spec, argv) {
         reject(srv, client, out, Some(spec), errors::OOM);
         return None;
@@ -370,6 +374,14 @@ fn run(
     {
         reject(srv, client, out, Some(spec), crate::bgsave::MISCONF);
         return None;
+    }
+    // NOREPLICAS, READONLY, MASTERDOWN (`crate::replication`).
+    if srv.config.min_replicas_to_write > 0 || srv.repl.master.is_some() {
+        let write = spec.has_flag(CommandFlags::WRITE);
+        if let Some(msg) = crate::replication::check_command(srv, client, spec, write) {
+            reject(srv, client, out, Some(spec), msg);
+            return None;
+        }
     }
     // In RESP2 a subscribed client may only (un)subscribe, ping, quit or reset.
     if client.is_pubsub()
@@ -586,6 +598,7 @@ fn call(
     };
 
     crate::propagate::before_call(srv);
+    let repl_offset_before = srv.repl.offset;
     let (result, redacted, unchanged) = {
         let mut ctx = Ctx {
             shared,
@@ -611,6 +624,12 @@ fn call(
             // A script's commands are propagated with the script's other effects.
             client.in_exec || client.in_script,
         );
+        if srv.repl.offset != repl_offset_before {
+            client.woff = srv.repl.offset;
+        }
+    }
+    if srv.repl.master.is_some() && srv.dirty > dirty_before {
+        crate::replication::remember_replica_keys(srv, client, argv, spec);
     }
     if srv.pubsub.notify != 0 {
         srv.flush_db_events();
@@ -870,7 +889,11 @@ pub fn lookup_key<'s>(
         return None;
     }
     let cfg = &srv.config;
-    let found = srv.keyspace.dbs[db].lookup(key, now_ms);
+    let found = if read {
+        srv.keyspace.dbs[db].lookup(key, now_ms)
+    } else {
+        srv.keyspace.dbs[db].lookup_write(key, now_ms)
+    };
     match found {
         Some(o) => {
             if read {

@@ -188,6 +188,12 @@ impl EvictionPool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OutOfMemory;
 
+/// Memory eviction does not count: what is queued for replicas, the AOF buffer
+/// (INFO mem_not_counted_for_evict).
+pub fn not_counted_memory(srv: &Server) -> u64 {
+    (crate::replication::replica_buffers(srv) + srv.aof.buf.len()) as u64
+}
+
 /// Frees memory by evicting keys until `used_memory` is under `maxmemory`, as Redis's
 /// performEvictions. `Err(OutOfMemory)` when memory is over the limit and nothing can be
 /// evicted (noeviction, or no candidate keys): write commands then get the OOM error.
@@ -195,7 +201,11 @@ pub struct OutOfMemory;
 /// left to the cron and the call succeeds.
 pub fn perform_evictions(srv: &mut Server, now_ms: i64) -> Result<(), OutOfMemory> {
     let maxmemory = srv.config.maxmemory;
-    if maxmemory == 0 || crate::alloc::used_memory() <= maxmemory {
+    // Replica output buffers and the AOF buffer do not count (Redis's
+    // freeMemoryGetNotCountedMemory): evicting cannot shrink them.
+    let not_counted = not_counted_memory(srv);
+    let used = || crate::alloc::used_memory().saturating_sub(not_counted);
+    if maxmemory == 0 || used() <= maxmemory {
         srv.evict_pool.running = false;
         if let Some(t) = srv.evict_pool.exceeded_since.take() {
             srv.stats.total_eviction_exceeded_time_ms += t.elapsed().as_millis() as u64;
@@ -215,7 +225,7 @@ pub fn perform_evictions(srv: &mut Server, now_ms: i64) -> Result<(), OutOfMemor
     let samples = srv.config.maxmemory_samples.max(1) as usize;
     let mut freed_keys = 0u64;
     srv.evict_pool.running = false;
-    while crate::alloc::used_memory() > maxmemory {
+    while used() > maxmemory {
         let victim = match policy {
             MaxmemoryPolicy::AllkeysRandom | MaxmemoryPolicy::VolatileRandom => {
                 random_victim(srv, volatile)
@@ -242,7 +252,7 @@ pub fn perform_evictions(srv: &mut Server, now_ms: i64) -> Result<(), OutOfMemor
         freed_keys += 1;
         // Check the clock every 16 keys, as Redis does.
         if freed_keys & 15 == 0 && start.elapsed().as_micros() as u64 > limit_us {
-            srv.evict_pool.running = crate::alloc::used_memory() > maxmemory;
+            srv.evict_pool.running = used() > maxmemory;
             break;
         }
     }

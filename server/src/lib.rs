@@ -28,6 +28,7 @@ pub mod oom;
 pub mod propagate;
 pub mod pubsub;
 pub mod rdb;
+pub mod replication;
 pub mod scripting;
 pub mod startup;
 pub mod state;

@@ -138,6 +138,7 @@ where
         crate::pubsub::forget_client(&mut st, &mut c);
     }
     st.monitors.retain(|(cid, _)| *cid != id);
+    crate::replication::client_gone(&mut st, id);
 }
 
 struct Connection {

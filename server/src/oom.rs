@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 /// Index of the master's value in `oom-score-adj-values`.
 pub const MASTER: usize = 0;
+/// Index of a replica's value.
+pub const REPLICA: usize = 1;
 /// Index of a background child's value (BGSAVE, AOF rewrite).
 pub const BACKGROUND_CHILD: usize = 2;
 

@@ -32,7 +32,7 @@ use redis_commands::CommandSpec;
 /// Pending propagation of the current execution unit.
 #[derive(Debug, Default)]
 pub struct Propagation {
-    /// Whether anything listens (the AOF is on, or replicas: later).
+    /// Whether anything listens (the AOF is on, or a replication backlog exists).
     pub active: bool,
     /// Encoded pending operations (RESP arrays, back to back).
     buf: Vec<u8>,
@@ -108,7 +108,11 @@ impl Propagation {
 /// Turns propagation on or off as the sinks need it (AOF state; later replicas), and
 /// tells the databases whether to log the deletions they make by themselves.
 pub fn refresh_active(srv: &mut Server) {
-    let active = srv.aof.accepts_feed();
+    let active = srv.aof.accepts_feed() || srv.repl.backlog.is_some();
+    if active && !srv.prop.active {
+        // Flags a command set while nothing listened are stale (FLUSHALL's force).
+        srv.prop.begin();
+    }
     srv.prop.active = active;
     for db in srv.keyspace.dbs.iter_mut() {
         db.log_deletions = active;
@@ -223,6 +227,7 @@ pub fn flush_no_multi(srv: &mut Server) {
 /// One operation to every sink.
 fn emit(srv: &mut Server, db: usize, cmd: &[u8]) {
     crate::aof::feed(srv, db, cmd);
+    crate::replication::feed(srv, db, cmd);
 }
 
 impl Ctx<'_> {

@@ -163,7 +163,7 @@ fn deliver(
 }
 
 /// Redis's checkClientOutputBufferLimits for a pub/sub client.
-fn over_limit(o: &Outbox, limit: &crate::config::OutputBufferLimit) -> bool {
+pub(crate) fn over_limit(o: &Outbox, limit: &crate::config::OutputBufferLimit) -> bool {
     if limit.hard_bytes == 0 && limit.soft_bytes == 0 {
         return false;
     }

@@ -286,11 +286,41 @@ pub fn write_snapshot_to(
     now_ms: i64,
     aof_base: bool,
 ) -> std::io::Result<()> {
+    let out = write_snapshot_into(
+        srv,
+        BufWriter::with_capacity(1 << 16, file),
+        now_ms,
+        aof_base,
+    )?;
+    out.get_ref().sync_all()
+}
+
+/// Writes the dataset as an RDB into `out` (flushed, not synced) and gives it back.
+/// A snapshot that is not an AOF base carries the replication id and offset
+/// (`repl-stream-db`, `repl-id`, `repl-offset`) when Redis would write them.
+pub fn write_snapshot_into<W: Write>(
+    srv: &Server,
+    out: W,
+    now_ms: i64,
+    aof_base: bool,
+) -> std::io::Result<W> {
+    write_snapshot_filtered(srv, out, now_ms, aof_base, true)
+}
+
+/// [`write_snapshot_into`], with the keys left out unless `data` (a replica's
+/// REPLCONF rdb-filter-only).
+pub fn write_snapshot_filtered<W: Write>(
+    srv: &Server,
+    out: W,
+    now_ms: i64,
+    aof_base: bool,
+    data: bool,
+) -> std::io::Result<W> {
     let opts = redis_rdb::writer::Options {
         compression: srv.config.rdbcompression,
         checksum: srv.config.rdbchecksum,
     };
-    let mut w = redis_rdb::writer::Writer::new(BufWriter::with_capacity(1 << 16, file), opts)?;
+    let mut w = redis_rdb::writer::Writer::new(out, opts)?;
     // rdb-key-save-delay: a pause per key, which tests use to catch a save under way.
     let delay = srv.config.rdb_key_save_delay;
     w.aux(b"redis-ver", b"7.0.15")?;
@@ -300,13 +330,20 @@ pub fn write_snapshot_to(
         b"used-mem",
         crate::alloc::used_memory().to_string().as_bytes(),
     )?;
+    if !aof_base {
+        if let Some((db, id, off)) = crate::replication::rdb_aux(srv) {
+            w.aux(b"repl-stream-db", db.to_string().as_bytes())?;
+            w.aux(b"repl-id", id.as_bytes())?;
+            w.aux(b"repl-offset", off.to_string().as_bytes())?;
+        }
+    }
     w.aux(b"aof-base", if aof_base { b"1" } else { b"0" })?;
     // Function libraries come before the databases, as Redis writes them.
     for lib in srv.functions.libs.values() {
         w.function(&lib.code)?;
     }
     for (i, db) in srv.keyspace.dbs.iter().enumerate() {
-        if db.is_empty() {
+        if db.is_empty() || !data {
             continue;
         }
         w.select_db(i as u64)?;
@@ -337,7 +374,7 @@ pub fn write_snapshot_to(
     }
     let mut out = w.finish()?;
     out.flush()?;
-    out.get_ref().sync_all()
+    Ok(out)
 }
 
 /// Redis's debugDelay: sleeps `usec` microseconds, or for a negative value sleeps
@@ -354,10 +391,13 @@ pub fn debug_delay(usec: i32) {
 }
 
 /// What a load found.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct LoadStats {
     pub loaded: u64,
     pub expired: u64,
+    /// The replication fields (repl-stream-db, repl-id, repl-offset), when all
+    /// were present.
+    pub repl: Option<(i64, String, i64)>,
 }
 
 /// Loads an RDB file into the databases. Keys already present are an error unless
@@ -387,6 +427,8 @@ fn load_keys(
     let mut r = redis_rdb::reader::Reader::new(BufReader::with_capacity(1 << 16, file));
     r.read_header().map_err(|e| e.check_message())?;
     let mut stats = LoadStats::default();
+    let (mut repl_db, mut repl_id, mut repl_off): (Option<i64>, Option<String>, Option<i64>) =
+        (None, None, None);
     let lru = crate::evict::initial_lru(srv, now_ms);
     loop {
         let rec = r.next_record().map_err(|e| e.check_message())?;
@@ -399,7 +441,8 @@ fn load_keys(
                         srv.keyspace.dbs.len()
                     ));
                 }
-                if k.expire_ms.is_some_and(|t| t < now_ms) {
+                // A replica keeps expired keys: its master will send their DELs.
+                if k.expire_ms.is_some_and(|t| t < now_ms) && srv.repl.master.is_none() {
                     stats.expired += 1;
                     continue;
                 }
@@ -429,6 +472,15 @@ fn load_keys(
                     return Err(format!("Failed loading library, {e}"));
                 }
             }
+            redis_rdb::reader::Record::Aux { key, value } => {
+                let v = String::from_utf8_lossy(&value).into_owned();
+                match key.as_slice() {
+                    b"repl-stream-db" => repl_db = v.parse().ok(),
+                    b"repl-id" => repl_id = Some(v),
+                    b"repl-offset" => repl_off = v.parse().ok(),
+                    _ => {}
+                }
+            }
             redis_rdb::reader::Record::Eof { stored, computed } => {
                 if let Some(s) = stored {
                     if s != 0 && s != computed && srv.config.rdbchecksum {
@@ -439,6 +491,9 @@ fn load_keys(
             }
             _ => {}
         }
+    }
+    if let (Some(db), Some(id), Some(off)) = (repl_db, repl_id, repl_off) {
+        stats.repl = Some((db, id, off));
     }
     Ok(stats)
 }

@@ -478,6 +478,13 @@ async fn serve(
     if !load_data(&shared) {
         return 1;
     }
+    {
+        let mut st = shared.state.lock();
+        if let Some((host, port)) = st.config.replicaof.clone() {
+            let host = String::from_utf8_lossy(&host).into_owned();
+            crate::replication::replica::set_master(&mut st, host, port as u16);
+        }
+    }
     log(Level::Notice, "Ready to accept connections");
 
     // A signal schedules the shutdown; the cron carries it out (`cron_shutdown`),
@@ -518,6 +525,7 @@ fn load_data(shared: &Shared) -> bool {
     match crate::rdb::load(&mut st, &path, false, now) {
         Ok(stats) => {
             st.stats.rdb_last_load_keys_loaded = stats.loaded;
+            crate::replication::loaded_rdb_aux(&mut st, stats.repl.clone());
             st.stats.rdb_last_load_keys_expired = stats.expired;
             log(
                 Level::Notice,
@@ -556,16 +564,19 @@ pub struct ShutdownFlags {
     pub save: bool,
     pub nosave: bool,
     pub force: bool,
+    /// Do not wait for lagging replicas (SHUTDOWN NOW).
+    pub now: bool,
 }
 
 impl ShutdownFlags {
     /// From a shutdown-on-sig* config value (`redis_server_config::shutdown_flags`).
     pub fn from_config(bits: u32) -> Self {
-        use redis_server_config::shutdown_flags::{FORCE, NOSAVE, SAVE};
+        use redis_server_config::shutdown_flags::{FORCE, NOSAVE, NOW, SAVE};
         ShutdownFlags {
             save: bits & SAVE != 0,
             nosave: bits & NOSAVE != 0,
             force: bits & FORCE != 0,
+            now: bits & NOW != 0,
         }
     }
 }
@@ -575,6 +586,23 @@ impl ShutdownFlags {
 /// unix socket, and exits the process. Returns only when the save failed without
 /// FORCE (the server goes on).
 pub fn shutdown(st: &mut crate::state::Server, flags: ShutdownFlags) -> bool {
+    crate::replication::master::log_replicas_at_shutdown(st);
+    // An AOF not written yet would lose the dataset (Redis's finishShutdown).
+    if st.aof.status == crate::aof::Status::WaitRewrite
+        && st.bgsave.child.map(|c| c.kind) == Some(crate::bgsave::ChildKind::Aof)
+    {
+        if flags.force {
+            log(Level::Warning, "Writing initial AOF. Exit anyway.");
+        } else {
+            log(Level::Warning, "Writing initial AOF, can't exit.");
+            log(
+                Level::Warning,
+                "Errors trying to shut down the server. Check the logs for more information.",
+            );
+            cancel_shutdown(st);
+            return false;
+        }
+    }
     crate::bgsave::kill_for_shutdown(st);
     if st.aof.status != crate::aof::Status::Off {
         log(Level::Notice, "Calling fsync() on the AOF file.");
@@ -600,6 +628,8 @@ pub fn shutdown(st: &mut crate::state::Server, flags: ShutdownFlags) -> bool {
             }
         }
     }
+    // Best effort: what is queued for the replicas goes out before the exit.
+    crate::replication::master::flush_replicas_at_exit(st);
     {
         let fds = LISTEN_FDS.lock();
         let tls = TLS_LISTEN_FDS.lock();
@@ -631,13 +661,21 @@ pub fn cron_shutdown(st: &mut crate::state::Server) {
     let Some(sig) = st.shutdown_signal else {
         return;
     };
+    // Already waiting for lagging replicas (`crate::replication`).
+    if st.repl.shutdown.is_some() {
+        return;
+    }
     let bits = if sig == libc::SIGINT {
         st.config.shutdown_on_sigint
     } else {
         st.config.shutdown_on_sigterm
     };
     log(Level::Warning, "User requested shutdown...");
-    shutdown(st, ShutdownFlags::from_config(bits));
+    let flags = ShutdownFlags::from_config(bits);
+    if crate::replication::master::begin_shutdown_wait(st, flags, crate::state::now_ms()) {
+        return;
+    }
+    shutdown(st, flags);
 }
 
 /// Installs the raw SIGINT action that ends the process at once on a second SIGINT

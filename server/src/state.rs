@@ -167,6 +167,8 @@ pub struct Server {
     pub prop: crate::propagate::Propagation,
     /// The append-only file.
     pub aof: crate::aof::AofState,
+    /// Replication: ids, offsets, backlog, replicas, the link to our master.
+    pub repl: crate::replication::ReplState,
     /// The Lua interpreter and script cache (created on first use; out of the
     /// server while a script runs).
     pub lua: Option<Box<crate::scripting::Engine>>,
@@ -242,6 +244,7 @@ impl Server {
             pubsub: Default::default(),
             prop: Default::default(),
             aof: Default::default(),
+            repl: Default::default(),
             lua: None,
             functions: Default::default(),
             oom_before_command: false,

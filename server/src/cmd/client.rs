@@ -134,6 +134,11 @@ fn request_len(argv: &[&[u8]]) -> usize {
 /// The one-character client flags of CLIENT LIST.
 fn flags_of(c: &Client) -> String {
     let mut f = String::new();
+    match c.kind() {
+        ClientKind::Replica => f.push('S'),
+        ClientKind::Master => f.push('M'),
+        _ => {}
+    }
     if c.monitor {
         f.push('O');
     }

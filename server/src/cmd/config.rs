@@ -99,6 +99,7 @@ fn apply(ctx: &mut Ctx, name: &str) -> Result<(), String> {
             crate::acl::set_default_password(ctx.srv, ctx.client, pass.as_deref());
         }
         "loglevel" => crate::log::set_level(crate::startup::log_level(cfg.loglevel)),
+        "repl-backlog-size" => crate::replication::resize_backlog(ctx.srv),
         "slowlog-max-len" => {
             let max = cfg.slowlog_max_len as i64;
             ctx.srv.slowlog.trim(max);
@@ -114,11 +115,23 @@ fn apply(ctx: &mut Ctx, name: &str) -> Result<(), String> {
                     ),
                 );
             }
-            let now = ctx.now_ms;
-            let _ = crate::evict::perform_evictions(ctx.srv, now);
+            // Redis evicts from a timer right after the command (startEvictionTimeProc):
+            // not inside EXEC (the cron does it then), each deletion propagated alone.
+            if !ctx.client.in_exec {
+                let now = ctx.now_ms;
+                let _ = crate::evict::perform_evictions(ctx.srv, now);
+                crate::propagate::flush_no_multi(ctx.srv);
+            }
         }
         "notify-keyspace-events" => ctx.srv.apply_notify_config(),
-        "oom-score-adj" | "oom-score-adj-values" => crate::oom::apply(cfg, crate::oom::MASTER)?,
+        "oom-score-adj" | "oom-score-adj-values" => {
+            let class = if ctx.srv.repl.master.is_some() {
+                crate::oom::REPLICA
+            } else {
+                crate::oom::MASTER
+            };
+            crate::oom::apply(&ctx.srv.config, class)?
+        }
         // Redis rebuilds its TLS context when a TLS setting changes while TLS is in
         // use; the new context serves the next connections.
         "tls-session-cache-size"

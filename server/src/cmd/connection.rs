@@ -183,7 +183,11 @@ select the RESP protocol version at the same time"
     out.bulk(b"mode");
     out.bulk(b"standalone");
     out.bulk(b"role");
-    out.bulk(b"master");
+    out.bulk(if ctx.srv.repl.master.is_some() {
+        &b"replica"[..]
+    } else {
+        b"master"
+    });
     out.bulk(b"modules");
     out.array(0);
     Ok(())

@@ -6,7 +6,6 @@ use crate::dispatch::{errors, CmdResult, Ctx};
 use crate::startup::REDIS_VERSION;
 use crate::state::Server;
 use std::fmt::Write as _;
-use std::sync::OnceLock;
 
 /// The commands of this module.
 pub const HANDLERS: &[(&str, super::Handler)] = &[
@@ -201,16 +200,6 @@ fn total_system_memory() -> u64 {
     (pages.max(0) as u64) * (size.max(0) as u64)
 }
 
-/// A process-wide replication id (no replication yet: it never changes).
-fn master_replid() -> &'static str {
-    static ID: OnceLock<String> = OnceLock::new();
-    ID.get_or_init(|| {
-        (0..40)
-            .map(|_| char::from_digit(fastrand::u32(..16), 16).expect("hex digit"))
-            .collect()
-    })
-}
-
 /// A stable build id for INFO server (Redis prints a hash of its build).
 fn build_id() -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -290,12 +279,24 @@ pub fn info_string(
                 .unwrap_or_default()
         );
         f!("io_threads_active:0");
+        if let Some(w) = &srv.repl.shutdown {
+            f!(
+                "shutdown_in_milliseconds:{}",
+                (w.deadline_ms - now_ms).max(0)
+            );
+        }
     }
     if sections.has("clients") {
         head(&mut s, "Clients");
         // Killed clients are gone for Redis (freed at once); ours until their task ends.
         let killed = srv.clients.iter().filter(|c| c.outbox.is_killed()).count();
-        let connected = srv.clients.len() - killed;
+        // Replicas are not counted (Redis: clients minus slaves).
+        let replicas = srv
+            .clients
+            .iter()
+            .filter(|c| !c.outbox.is_killed() && c.kind() == crate::client::ClientKind::Replica)
+            .count();
+        let connected = srv.clients.len() - killed - replicas;
         let max_in = srv
             .clients
             .iter()
@@ -388,10 +389,22 @@ pub fn info_string(
         f!("rss_overhead_bytes:{}", m.rss as i64 - m.resident as i64);
         f!("mem_fragmentation_ratio:{:.2}", ratio(m.rss, m.used));
         f!("mem_fragmentation_bytes:{}", m.rss as i64 - m.used as i64);
-        f!("mem_not_counted_for_evict:0");
-        f!("mem_replication_backlog:0");
-        f!("mem_total_replication_buffers:0");
-        f!("mem_clients_slaves:0");
+        f!(
+            "mem_not_counted_for_evict:{}",
+            crate::evict::not_counted_memory(srv)
+        );
+        f!(
+            "mem_replication_backlog:{}",
+            crate::replication::backlog_memory(srv)
+        );
+        f!(
+            "mem_total_replication_buffers:{}",
+            crate::replication::backlog_memory(srv) + crate::replication::replica_buffers(srv)
+        );
+        f!(
+            "mem_clients_slaves:{}",
+            crate::replication::replica_buffers(srv)
+        );
         f!("mem_clients_normal:{}", m.clients_normal);
         f!("mem_cluster_links:0");
         f!("mem_aof_buffer:0");
@@ -512,9 +525,9 @@ pub fn info_string(
         f!("instantaneous_input_repl_kbps:0.00");
         f!("instantaneous_output_repl_kbps:0.00");
         f!("rejected_connections:{}", st.rejected_connections);
-        f!("sync_full:0");
-        f!("sync_partial_ok:0");
-        f!("sync_partial_err:0");
+        f!("sync_full:{}", srv.repl.sync_full);
+        f!("sync_partial_ok:{}", srv.repl.sync_partial_ok);
+        f!("sync_partial_err:{}", srv.repl.sync_partial_err);
         f!("expired_keys:{expired}");
         f!("expired_stale_perc:{:.2}", st.expired_stale_perc * 100.0);
         f!(
@@ -545,7 +558,7 @@ pub fn info_string(
         f!("latest_fork_usec:{}", srv.bgsave.last_fork_us);
         f!("total_forks:{}", srv.bgsave.total_forks);
         f!("migrate_cached_sockets:0");
-        f!("slave_expires_tracked_keys:0");
+        f!("slave_expires_tracked_keys:{}", srv.repl.replica_keys.len());
         f!("active_defrag_hits:0");
         f!("active_defrag_misses:0");
         f!("active_defrag_key_hits:0");
@@ -570,17 +583,7 @@ pub fn info_string(
     }
     if sections.has("replication") {
         head(&mut s, "Replication");
-        f!("role:master");
-        f!("connected_slaves:0");
-        f!("master_failover_state:no-failover");
-        f!("master_replid:{}", master_replid());
-        f!("master_replid2:0000000000000000000000000000000000000000");
-        f!("master_repl_offset:0");
-        f!("second_repl_offset:-1");
-        f!("repl_backlog_active:0");
-        f!("repl_backlog_size:1048576");
-        f!("repl_backlog_first_byte_offset:0");
-        f!("repl_backlog_histlen:0");
+        crate::replication::info(srv, &mut s);
     }
     if sections.has("cpu") {
         head(&mut s, "CPU");

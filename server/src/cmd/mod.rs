@@ -30,6 +30,7 @@ pub mod list;
 pub mod multi;
 mod persist;
 mod pubsub;
+mod replication;
 mod scripting;
 pub mod server;
 mod set;
@@ -61,6 +62,7 @@ const GROUPS: &[&[(&str, Handler)]] = &[
     multi::HANDLERS,
     list::HANDLERS,
     persist::HANDLERS,
+    replication::HANDLERS,
     scripting::HANDLERS,
     pubsub::HANDLERS,
     server::HANDLERS,

@@ -136,21 +136,30 @@ pub fn shutdown(ctx: &mut Ctx) -> CmdResult {
         return Err(errors::SYNTAX.into());
     }
     if abort {
-        // Only a shutdown a signal asked for can be pending (SHUTDOWN itself never
-        // waits: there are no replicas to wait for).
-        if crate::startup::cancel_shutdown(ctx.srv) {
+        // A shutdown waiting for replicas, or one a signal asked for.
+        let waiting = crate::replication::master::cancel_shutdown_wait(ctx.srv);
+        if crate::startup::cancel_shutdown(ctx.srv) || waiting {
             log(Level::Notice, "Shutdown manually aborted.");
             ctx.out.ok();
             return Ok(());
         }
         return Err("ERR No shutdown in progress.".into());
     }
-    log(Level::Warning, "User requested shutdown...");
+    // Waiting for replicas blocks the client: not inside MULTI or a script.
+    let now = now || ctx.client.deny_blocking || ctx.client.in_exec;
+    if ctx.srv.repl.shutdown.is_none() {
+        log(Level::Warning, "User requested shutdown...");
+    }
     let flags = crate::startup::ShutdownFlags {
         save,
         nosave,
         force,
+        now,
     };
+    if crate::replication::master::begin_shutdown_wait(ctx.srv, flags, ctx.now_ms) {
+        crate::replication::master::block_on_shutdown(ctx);
+        return Ok(());
+    }
     // Exits the process unless the save failed.
     crate::startup::shutdown(ctx.srv, flags);
     Err("ERR Errors trying to SHUTDOWN. Check logs.".into())

@@ -58,6 +58,28 @@ pub fn is_loading() -> bool {
     LOADING.load(std::sync::atomic::Ordering::Relaxed)
 }
 
+/// How expiry works on a replica (Redis 7.0): keys never expire by themselves
+/// (the master sends DELs), reads hide the logically expired ones, and commands
+/// from the master see every key. See [`set_expire_mode`].
+static EXPIRE_MODE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// Keys expire as on a master.
+pub const EXPIRE_MASTER: u8 = 0;
+/// A replica: expired keys are hidden, never deleted.
+pub const EXPIRE_REPLICA: u8 = 1;
+/// A replica running its master's command: no key is expired.
+pub const EXPIRE_FROM_MASTER: u8 = 2;
+
+/// Sets the expiry mode (the replication code switches it).
+pub fn set_expire_mode(mode: u8) {
+    EXPIRE_MODE.store(mode, std::sync::atomic::Ordering::Relaxed);
+}
+
+#[inline]
+fn expire_mode() -> u8 {
+    EXPIRE_MODE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 impl Default for Db {
     fn default() -> Self {
         Db {
@@ -99,7 +121,9 @@ impl Db {
 
     /// True if `key` has a TTL that has passed at `now_ms`.
     pub fn is_expired(&self, key: &[u8], now_ms: i64) -> bool {
-        self.expires.get(key).is_some_and(|&t| t <= now_ms) && !is_loading()
+        self.expires.get(key).is_some_and(|&t| t <= now_ms)
+            && !is_loading()
+            && expire_mode() != EXPIRE_FROM_MASTER
     }
 
     /// Logs a deletion the database made by itself, for propagation.
@@ -113,6 +137,9 @@ impl Db {
     /// Removes `key` if its TTL has passed. Returns true if it was removed.
     pub fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
         if self.expires.is_empty() || !self.is_expired(key, now_ms) {
+            return false;
+        }
+        if expire_mode() == EXPIRE_REPLICA {
             return false;
         }
         self.remove(key);
@@ -132,8 +159,32 @@ impl Db {
 
     /// Finds a live key, removing it first if it has expired.
     pub fn lookup(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Object> {
-        self.expire_if_needed(key, now_ms);
+        if self.expire_if_needed(key, now_ms) {
+            return None;
+        }
+        if expire_mode() == EXPIRE_REPLICA
+            && !self.expires.is_empty()
+            && self.is_expired(key, now_ms)
+        {
+            return None;
+        }
         self.keys.get_mut(key)
+    }
+
+    /// [`lookup`](Self::lookup) for a write: on a replica an expired key is
+    /// deleted (Redis's EXPIRE_FORCE_DELETE_EXPIRED for lookupKeyWrite), so the
+    /// write re-creates it.
+    pub fn lookup_write(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Object> {
+        if expire_mode() == EXPIRE_REPLICA
+            && !self.expires.is_empty()
+            && self.is_expired(key, now_ms)
+        {
+            self.remove(key);
+            self.expired_keys += 1;
+            self.log_event(crate::config::notify::EXPIRED, "expired", key);
+            return None;
+        }
+        self.lookup(key, now_ms)
     }
 
     /// Finds a live key without removing expired ones (read-only paths that must not
@@ -226,6 +277,11 @@ impl Db {
 
     /// Adds a key known to be absent.
     pub fn add(&mut self, key: &[u8], obj: Object) {
+        // A replica hides expired keys without deleting them: one found absent by
+        // a read is still there.
+        if expire_mode() == EXPIRE_REPLICA && self.keys.contains_key(key) {
+            self.remove(key);
+        }
         debug_assert!(!self.keys.contains_key(key));
         let has_expire = obj.has_expire;
         self.signal_ready(key, &obj.value);
