@@ -377,8 +377,19 @@ fn run(
     }
     // NOREPLICAS, READONLY, MASTERDOWN (`crate::replication`).
     if srv.config.min_replicas_to_write > 0 || srv.repl.master.is_some() {
-        let write = spec.has_flag(CommandFlags::WRITE);
-        if let Some(msg) = crate::replication::check_command(srv, client, spec, write) {
+        // A script declaring its flags writes unless `no-writes` and runs stale only
+        // with `allow-stale`.
+        let (write, stale) = match crate::scripting::declared_flags(srv, spec, argv) {
+            Some(f) => (
+                f & crate::scripting::flags::NO_WRITES == 0,
+                f & crate::scripting::flags::ALLOW_STALE != 0,
+            ),
+            None => (
+                spec.has_flag(CommandFlags::WRITE),
+                spec.has_flag(CommandFlags::STALE),
+            ),
+        };
+        if let Some(msg) = crate::replication::check_command(srv, client, write, stale) {
             reject(srv, client, out, Some(spec), msg);
             return None;
         }

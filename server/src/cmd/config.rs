@@ -34,6 +34,13 @@ pub fn set(ctx: &mut Ctx) -> CmdResult {
     if !ctx.argc().is_multiple_of(2) {
         return Err(errors::SYNTAX.into());
     }
+    // Values of sensitive parameters never reach SLOWLOG or MONITOR, even when the
+    // command fails (Redis redacts them all before checking any).
+    for i in (2..ctx.argc()).step_by(2) {
+        if crate::config::is_sensitive(ctx.argv[i]) {
+            ctx.redact(i + 1);
+        }
+    }
     let pairs: Vec<(&[u8], &[u8])> = ctx.argv[2..].chunks(2).map(|p| (p[0], p[1])).collect();
     let before = ctx.srv.config.snapshot();
     let set_ctx = SetContext {

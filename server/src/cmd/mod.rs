@@ -13,6 +13,7 @@ pub mod args;
 mod bitfield;
 mod bits;
 pub mod client;
+mod cluster;
 mod command;
 mod config;
 pub mod connection;
@@ -48,6 +49,7 @@ const GROUPS: &[&[(&str, Handler)]] = &[
     acl::HANDLERS,
     bits::HANDLERS,
     client::HANDLERS,
+    cluster::HANDLERS,
     command::HANDLERS,
     config::HANDLERS,
     connection::HANDLERS,

@@ -570,15 +570,30 @@ pub fn ignores_maxmemory(srv: &Server) -> bool {
     srv.repl.master.is_some() && srv.config.replica_ignore_maxmemory
 }
 
+/// A replica whose link is down with replica-serve-stale-data off: only commands
+/// flagged `stale` run (Redis's "running stale").
+pub fn running_stale(srv: &Server) -> bool {
+    srv.repl
+        .master
+        .as_ref()
+        .is_some_and(|m| m.state != LinkState::Connected && !srv.config.replica_serve_stale_data)
+}
+
+/// A replica with replica-read-only: clients other than its master may not write.
+pub fn read_only_replica(srv: &Server) -> bool {
+    srv.repl.master.is_some() && srv.config.replica_read_only
+}
+
 /// Errors of the write checks Redis makes in processCommand for replication
-/// (NOREPLICAS, READONLY, MASTERDOWN), in its order; `write`: the command writes.
+/// (NOREPLICAS, READONLY, MASTERDOWN), in its order; `write`: the command writes,
+/// `stale`: it may run on a stale replica (for scripts declaring flags, from those).
 pub fn check_command(
     srv: &Server,
     client: &crate::client::Client,
-    spec: &redis_commands::CommandSpec,
     write: bool,
+    stale: bool,
 ) -> Option<&'static str> {
-    let obey = client.repl.as_ref().is_some_and(|r| r.is_master);
+    let obey = client.must_obey || client.repl.as_ref().is_some_and(|r| r.is_master);
     if obey {
         return None;
     }
@@ -595,10 +610,7 @@ pub fn check_command(
         return Some("READONLY You can't write against a read only replica.");
     }
     if let Some(m) = &r.master {
-        if m.state != LinkState::Connected
-            && !srv.config.replica_serve_stale_data
-            && !spec.has_flag(redis_commands::CommandFlags::STALE)
-        {
+        if m.state != LinkState::Connected && !srv.config.replica_serve_stale_data && !stale {
             return Some(
                 "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
             );

@@ -143,6 +143,9 @@ pub fn set_master(srv: &mut Server, host: String, port: u16) {
         Level::Notice,
         &format!("Connecting to MASTER {}:{}", link.host, link.port),
     );
+    // CONFIG GET replicaof and CONFIG REWRITE report the current master, as Redis's
+    // masterhost / masterport.
+    srv.config.replicaof = Some((link.host.clone().into_bytes(), link.port as _));
     srv.repl.master = Some(link);
     crate::keyspace::set_expire_mode(crate::keyspace::EXPIRE_REPLICA);
     crate::log::set_role(b'S');
@@ -157,6 +160,7 @@ pub fn unset_master(srv: &mut Server) {
         return;
     }
     drop_link(srv);
+    srv.config.replicaof = None;
     crate::keyspace::set_expire_mode(crate::keyspace::EXPIRE_MASTER);
     crate::log::set_role(b'M');
     let _ = crate::oom::apply(&srv.config, crate::oom::MASTER);

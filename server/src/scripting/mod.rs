@@ -551,6 +551,17 @@ pub fn declared_writes(
     spec: &redis_commands::CommandSpec,
     argv: &[&[u8]],
 ) -> Option<bool> {
+    declared_flags(srv, spec, argv).map(|f| f & flags::NO_WRITES == 0)
+}
+
+/// The flags (`flags::*`) a script run by EVAL*/FCALL* declares, which replace the
+/// command's own write / stale / deny-oom flags (Redis's scriptFlagsToCmdFlags).
+/// `None` for other commands and for scripts in compat mode or not known.
+pub fn declared_flags(
+    srv: &Server,
+    spec: &redis_commands::CommandSpec,
+    argv: &[&[u8]],
+) -> Option<u32> {
     let body = argv.get(1)?;
     let f = match spec.name.as_str() {
         "fcall" | "fcall_ro" => srv.functions.get(body)?.flags,
@@ -564,7 +575,7 @@ pub fn declared_writes(
     if f & flags::EVAL_COMPAT != 0 {
         return None;
     }
-    Some(f & flags::NO_WRITES == 0)
+    Some(f)
 }
 
 /// True if EVAL/EVALSHA of this script may not run over maxmemory: a shebang
@@ -1016,6 +1027,9 @@ unsafe fn script_checks(
     if crate::cmd::handler(spec).is_none() {
         return Err((None, "Unknown Redis command called from script".into()));
     }
+    if !spec.has_flag(CommandFlags::STALE) && crate::replication::running_stale(srv) {
+        return refuse("Can not execute the command on a stale replica");
+    }
     let fake = &*run.fake;
     if !fake.user.unrestricted {
         if let Err(d) = fake.user.check(spec, argv) {
@@ -1032,6 +1046,16 @@ unsafe fn script_checks(
     let is_write = spec.has_flag(CommandFlags::WRITE);
     if run.flags & run_flags::READ_ONLY != 0 && (is_write || crate::dispatch::may_replicate(spec)) {
         return refuse("Write commands are not allowed from read-only scripts.");
+    }
+    if is_write
+        && run.flags & run_flags::WRITE_DIRTY == 0
+        && !(*run.caller).must_obey
+        && crate::replication::read_only_replica(srv)
+    {
+        return Err((
+            Some(spec),
+            "-READONLY You can't write against a read only replica.".into(),
+        ));
     }
     if is_write
         && run.flags & run_flags::WRITE_DIRTY == 0
@@ -1454,7 +1478,14 @@ pub(crate) fn run_target(
     let compat = sflags & flags::EVAL_COMPAT != 0;
     let oom = ctx.srv.oom_before_command;
     if !compat {
+        let obey = ctx.client.must_obey;
+        if sflags & flags::ALLOW_STALE == 0 && crate::replication::running_stale(ctx.srv) {
+            return Err("MASTERDOWN Link with MASTER is down, replica-serve-stale-data is set to 'no' and 'allow-stale' flag is not set on the script.".into());
+        }
         if sflags & flags::NO_WRITES == 0 {
+            if !obey && crate::replication::read_only_replica(ctx.srv) {
+                return Err("READONLY Can not run script with write flag on readonly replica".into());
+            }
             if !ctx.srv.last_bgsave_ok && crate::bgsave::writes_denied(ctx.srv) {
                 return Err("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts.".into());
             }
