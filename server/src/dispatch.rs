@@ -297,6 +297,9 @@ pub fn execute(
     // Pushes for this client (its own subscriptions) go out whatever CLIENT REPLY
     // says, as Redis's CLIENT_PUSHING.
     crate::pubsub::flush_self(srv, out);
+    if srv.tracking.active() {
+        crate::tracking::after_command(srv, client, &mut out.buf);
+    }
     srv.pubsub.current = 0;
 }
 
@@ -634,6 +637,16 @@ fn call(
     if !blocked {
         record_latency(srv, spec.id, duration_us);
     }
+    if srv.tracking.active() {
+        track_call(
+            srv,
+            client,
+            argv,
+            spec,
+            (dirty_before, unchanged),
+            &watch_swap,
+        );
+    }
     if !srv.watched_keys.is_empty() {
         touch_watched(
             srv,
@@ -677,6 +690,43 @@ fn call(
         crate::introspection::feed_monitors(srv, client, argv, redacted);
     }
     end
+}
+
+/// Client-side caching after a call: remembers the keys a tracking client read,
+/// invalidates the keys a write changed (the same keys WATCH sees touched).
+#[cold]
+#[inline(never)]
+fn track_call(
+    srv: &mut Server,
+    client: &Client,
+    argv: &[&[u8]],
+    spec: &'static CommandSpec,
+    (dirty_before, unchanged): (u64, u64),
+    swapped: &[(usize, Vec<u8>)],
+) {
+    use redis_commands::KeyFlags;
+    if spec.has_flag(CommandFlags::READONLY)
+        && !matches!(spec.name.as_str(), "eval_ro" | "evalsha_ro" | "fcall_ro")
+    {
+        crate::tracking::remember_keys(srv, client, spec, argv);
+    }
+    for (_, key) in swapped {
+        crate::tracking::invalidate_key(srv, key, true);
+    }
+    if srv.dirty != dirty_before && spec.has_flag(CommandFlags::WRITE) {
+        for k in spec.keys(argv) {
+            if k.pos < 64 && unchanged & (1 << k.pos) != 0 {
+                continue;
+            }
+            if k.flags.contains(KeyFlags::RW)
+                || k.flags.contains(KeyFlags::OW)
+                || k.flags.contains(KeyFlags::RM)
+            {
+                crate::tracking::invalidate_key(srv, argv[k.pos], true);
+            }
+        }
+    }
+    crate::tracking::limit_used_slots(srv);
 }
 
 /// Flags the clients watching keys this command changed: the written keys of a write
