@@ -260,6 +260,10 @@ pub fn active_expire_cycle(
     if srv.pubsub.notify != 0 {
         srv.flush_db_events();
     }
+    if srv.tracking.deletions_on {
+        crate::tracking::drain_deletions(srv);
+        crate::tracking::broadcast(srv);
+    }
     let elapsed_ms = start.elapsed().as_millis() as u64;
     srv.stats.expire_cycle_cpu_milliseconds += elapsed_ms;
     // LATENCY's "expire-cycle" event, as Redis records it.

@@ -297,6 +297,9 @@ pub fn execute(
     // Pushes for this client (its own subscriptions) go out whatever CLIENT REPLY
     // says, as Redis's CLIENT_PUSHING.
     crate::pubsub::flush_self(srv, out);
+    if srv.tracking.deletions_on {
+        crate::tracking::drain_deletions(srv);
+    }
     if srv.tracking.active() {
         crate::tracking::after_command(srv, client, &mut out.buf);
     }
@@ -705,13 +708,15 @@ fn track_call(
     swapped: &[(usize, Vec<u8>)],
 ) {
     use redis_commands::KeyFlags;
+    // Keys the command expired come first: a read then tracks them again.
+    crate::tracking::drain_deletions(srv);
     if spec.has_flag(CommandFlags::READONLY)
         && !matches!(spec.name.as_str(), "eval_ro" | "evalsha_ro" | "fcall_ro")
     {
         crate::tracking::remember_keys(srv, client, spec, argv);
     }
     for (_, key) in swapped {
-        crate::tracking::invalidate_key(srv, key, true);
+        crate::tracking::invalidate_key(srv, key, true, client.id);
     }
     if srv.dirty != dirty_before && spec.has_flag(CommandFlags::WRITE) {
         for k in spec.keys(argv) {
@@ -722,7 +727,7 @@ fn track_call(
                 || k.flags.contains(KeyFlags::OW)
                 || k.flags.contains(KeyFlags::RM)
             {
-                crate::tracking::invalidate_key(srv, argv[k.pos], true);
+                crate::tracking::invalidate_key(srv, argv[k.pos], true, client.id);
             }
         }
     }

@@ -58,6 +58,9 @@ pub struct Tracking {
     pub prefixes: BTreeMap<Vec<u8>, Bcast>,
     /// Invalidations for the running client, sent after its reply.
     pub self_buf: Vec<u8>,
+    /// Databases keep the keys they expire or evict for us (set once some client
+    /// enabled tracking): [`drain_deletions`] invalidates them.
+    pub deletions_on: bool,
     /// Consecutive checks that found the table over its limit.
     limit_rounds: usize,
 }
@@ -144,13 +147,14 @@ fn deliver(self_buf: &mut Vec<u8>, current: u64, dest_id: u64, dest: &Outbox, m:
 
 /// A key was modified (Redis's trackingInvalidateKey): invalidates it for the
 /// clients that read it and, with `bcast`, records it for the BCAST prefixes.
-pub fn invalidate_key(srv: &mut Server, key: &[u8], bcast: bool) {
+/// `by` is the id of the client that modified it (0: the server itself).
+pub fn invalidate_key(srv: &mut Server, key: &[u8], bcast: bool, by: u64) {
     let current = srv.pubsub.current;
     let tr = &mut srv.tracking;
     if bcast && !tr.prefixes.is_empty() {
         for (p, b) in tr.prefixes.iter_mut() {
             if key.starts_with(p) {
-                b.keys.insert(key.to_vec(), current);
+                b.keys.insert(key.to_vec(), by);
             }
         }
     }
@@ -163,7 +167,7 @@ pub fn invalidate_key(srv: &mut Server, key: &[u8], bcast: bool) {
         let Some(t) = tr.trackers.get(&id) else {
             continue;
         };
-        if t.flags & flag::BCAST != 0 || (t.flags & flag::NOLOOP != 0 && id == current) {
+        if t.flags & flag::BCAST != 0 || (t.flags & flag::NOLOOP != 0 && id == by) {
             continue;
         }
         send(tr, current, id, &value);
@@ -248,7 +252,7 @@ pub fn limit_used_slots(srv: &mut Server) {
         let Some(k) = srv.tracking.table.keys().next().cloned() else {
             break;
         };
-        invalidate_key(srv, &k, false);
+        invalidate_key(srv, &k, false, 0);
         if srv.tracking.table.len() <= max {
             srv.tracking.limit_rounds = 0;
             return;
@@ -308,6 +312,19 @@ fn encode_keys<'a>(keys: impl Iterator<Item = &'a [u8]>, n: usize) -> Vec<u8> {
     v
 }
 
+/// Invalidates the keys the databases expired or evicted by themselves.
+pub fn drain_deletions(srv: &mut Server) {
+    for i in 0..srv.keyspace.dbs.len() {
+        if srv.keyspace.dbs[i].tracked_deletions.is_empty() {
+            continue;
+        }
+        let keys = std::mem::take(&mut srv.keyspace.dbs[i].tracked_deletions);
+        for k in &keys {
+            invalidate_key(srv, k, true, 0);
+        }
+    }
+}
+
 /// Turns tracking on for `client` (Redis's enableTracking); the options were checked.
 pub fn enable(
     srv: &mut Server,
@@ -328,6 +345,12 @@ pub fn enable(
     });
     if t.flags & flag::ON == 0 {
         tr.clients += 1;
+    }
+    if !tr.deletions_on {
+        tr.deletions_on = true;
+        for db in srv.keyspace.dbs.iter_mut() {
+            db.track_deletions = true;
+        }
     }
     t.flags = flag::ON | (options & (flag::OPTIN | flag::OPTOUT | flag::NOLOOP | flag::BCAST));
     t.redirect = redirect;
