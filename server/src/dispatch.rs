@@ -713,10 +713,20 @@ fn track_call(
     if spec.has_flag(CommandFlags::READONLY)
         && !matches!(spec.name.as_str(), "eval_ro" | "evalsha_ro" | "fcall_ro")
     {
-        crate::tracking::remember_keys(srv, client, spec, argv);
+        if client.in_script {
+            // A script's reads track the keys its caller declared.
+            let caller = srv.pubsub.current;
+            crate::scripting::with_caller_argv(|cargv| {
+                if let Some(cspec) = redis_commands::table().lookup(cargv) {
+                    crate::tracking::remember_keys(srv, caller, cspec, cargv);
+                }
+            });
+        } else {
+            crate::tracking::remember_keys(srv, client.id, spec, argv);
+        }
     }
     for (_, key) in swapped {
-        crate::tracking::invalidate_key(srv, key, true, client.id);
+        crate::tracking::invalidate_key(srv, key, true, srv.pubsub.current);
     }
     if srv.dirty != dirty_before && spec.has_flag(CommandFlags::WRITE) {
         for k in spec.keys(argv) {
@@ -727,7 +737,7 @@ fn track_call(
                 || k.flags.contains(KeyFlags::OW)
                 || k.flags.contains(KeyFlags::RM)
             {
-                crate::tracking::invalidate_key(srv, argv[k.pos], true, client.id);
+                crate::tracking::invalidate_key(srv, argv[k.pos], true, srv.pubsub.current);
             }
         }
     }

@@ -193,11 +193,11 @@ pub fn invalidate_all(srv: &mut Server) {
 /// Remembers the keys of read-only command `argv` for `client` (default mode).
 pub fn remember_keys(
     srv: &mut Server,
-    client: &Client,
+    id: u64,
     spec: &redis_commands::CommandSpec,
     argv: &[&[u8]],
 ) {
-    let Some(t) = srv.tracking.trackers.get(&client.id) else {
+    let Some(t) = srv.tracking.trackers.get(&id) else {
         return;
     };
     let f = t.flags;
@@ -214,8 +214,8 @@ pub fn remember_keys(
     let tr = &mut srv.tracking;
     for k in spec.keys(argv) {
         let ids = tr.table.entry(argv[k.pos].to_vec()).or_default();
-        if !ids.contains(&client.id) {
-            ids.push(client.id);
+        if !ids.contains(&id) {
+            ids.push(id);
             tr.items += 1;
         }
     }

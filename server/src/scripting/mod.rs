@@ -1580,6 +1580,21 @@ pub fn is_running() -> bool {
     !RUN.with(|r| r.get()).is_null()
 }
 
+/// Calls `f` with the argv of the command that runs the script (EVAL, FCALL...),
+/// if a script runs.
+pub fn with_caller_argv<R>(f: impl FnOnce(&[&[u8]]) -> R) -> Option<R> {
+    let run = RUN.with(|r| r.get());
+    if run.is_null() {
+        return None;
+    }
+    // SAFETY: RUN points at the live run of this thread's script, whose caller's
+    // argv outlives it.
+    unsafe {
+        let (p, n) = (*run).argv;
+        Some(f(std::slice::from_raw_parts(p as *const &[u8], n)))
+    }
+}
+
 /// The script running now, if any.
 pub fn running() -> Option<Running> {
     let run = RUN.with(|r| r.get());
