@@ -361,6 +361,10 @@ fn run(
     // may grow memory are refused when nothing could be freed.
     crate::evict::publish_maxmemory(srv.config.maxmemory);
     srv.oom_before_command = srv.config.maxmemory > 0 && evict_and_propagate(srv, now).is_err();
+    if !srv.tracking.self_buf.is_empty() {
+        out.buf.extend_from_slice(&srv.tracking.self_buf);
+        srv.tracking.self_buf.clear();
+    }
     if srv.oom_before_command && denies_oom(srv, spec, argv) {
         reject(srv, client, out, Some(spec), errors::OOM);
         return None;
@@ -421,6 +425,10 @@ fn run(
 fn evict_and_propagate(srv: &mut Server, now: i64) -> Result<(), crate::evict::OutOfMemory> {
     let r = crate::evict::perform_evictions(srv, now);
     crate::propagate::flush_no_multi(srv);
+    // Evicted keys are invalidated before the reply (Redis flushes them here).
+    if srv.tracking.deletions_on {
+        crate::tracking::drain_deletions(srv);
+    }
     r
 }
 
