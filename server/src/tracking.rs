@@ -277,7 +277,7 @@ pub fn broadcast(srv: &mut Server) {
         work.push((b.clients.clone(), keys));
     }
     for (clients, keys) in work {
-        let all = encode_keys(keys.iter().map(|(k, _)| &k[..]), keys.len());
+        let all = encode_keys(keys.keys().map(|k| &k[..]), keys.len());
         for id in clients {
             let noloop = tr
                 .trackers

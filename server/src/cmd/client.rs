@@ -513,25 +513,6 @@ pub fn unpause(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn request_len_matches_resp() {
-        let argv: [&[u8]; 2] = [b"client", b"list"];
-        // "*2\r\n$6\r\nclient\r\n$4\r\nlist\r\n"
-        assert_eq!(request_len(&argv), 26);
-    }
-
-    #[test]
-    fn types() {
-        assert_eq!(kind_by_name(b"REPLICA"), Some(ClientKind::Replica));
-        assert_eq!(kind_by_name(b"slave"), Some(ClientKind::Replica));
-        assert_eq!(kind_by_name(b"x"), None);
-    }
-}
-
 /// CLIENT TRACKING on|off [REDIRECT id] [BCAST] [PREFIX p ...] [OPTIN] [OPTOUT] [NOLOOP]
 pub fn tracking(ctx: &mut Ctx) -> CmdResult {
     use crate::tracking::flag;
@@ -735,4 +716,23 @@ pub fn trackinginfo(ctx: &mut Ctx) -> CmdResult {
         None => out.array(0),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_len_matches_resp() {
+        let argv: [&[u8]; 2] = [b"client", b"list"];
+        // "*2\r\n$6\r\nclient\r\n$4\r\nlist\r\n"
+        assert_eq!(request_len(&argv), 26);
+    }
+
+    #[test]
+    fn types() {
+        assert_eq!(kind_by_name(b"REPLICA"), Some(ClientKind::Replica));
+        assert_eq!(kind_by_name(b"slave"), Some(ClientKind::Replica));
+        assert_eq!(kind_by_name(b"x"), None);
+    }
 }

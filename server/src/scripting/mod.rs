@@ -1591,7 +1591,7 @@ pub fn with_caller_argv<R>(f: impl FnOnce(&[&[u8]]) -> R) -> Option<R> {
     // argv outlives it.
     unsafe {
         let (p, n) = (*run).argv;
-        Some(f(std::slice::from_raw_parts(p as *const &[u8], n)))
+        Some(f(std::slice::from_raw_parts(p, n)))
     }
 }
 
