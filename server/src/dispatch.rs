@@ -649,14 +649,7 @@ fn call(
         record_latency(srv, spec.id, duration_us);
     }
     if srv.tracking.active() {
-        track_call(
-            srv,
-            client,
-            argv,
-            spec,
-            (dirty_before, unchanged),
-            &watch_swap,
-        );
+        track_call(srv, client, argv, spec, (dirty_before, unchanged));
     }
     if !srv.watched_keys.is_empty() {
         touch_watched(
@@ -713,7 +706,6 @@ fn track_call(
     argv: &[&[u8]],
     spec: &'static CommandSpec,
     (dirty_before, unchanged): (u64, u64),
-    swapped: &[(usize, Vec<u8>)],
 ) {
     use redis_commands::KeyFlags;
     // Keys the command expired come first: a read then tracks them again.
@@ -732,9 +724,6 @@ fn track_call(
         } else {
             crate::tracking::remember_keys(srv, client.id, spec, argv);
         }
-    }
-    for (_, key) in swapped {
-        crate::tracking::invalidate_key(srv, key, true, srv.pubsub.current);
     }
     if srv.dirty != dirty_before && spec.has_flag(CommandFlags::WRITE) {
         for k in spec.keys(argv) {
