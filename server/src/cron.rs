@@ -104,6 +104,11 @@ fn tick(shared: &Shared, srv: &mut Server, ticks: u64, expire_state: &mut Expire
     crate::bgsave::cron(srv, now);
     crate::aof::cron(srv, now);
     crate::startup::cron_shutdown(srv);
+    // tracking-table-max-keys, with growing effort while still over (serverCron).
+    if srv.tracking.clients != 0 {
+        crate::tracking::limit_used_slots(srv);
+        crate::tracking::broadcast(srv);
+    }
     let hz = srv.config.hz.clamp(1, 500) as u64;
     if srv.active_expire_enabled {
         let budget_us = effort(srv).slow_perc * 1_000_000 / hz / 100;
