@@ -346,11 +346,9 @@ pub fn enable(
     if t.flags & flag::ON == 0 {
         tr.clients += 1;
     }
-    if !tr.deletions_on {
-        tr.deletions_on = true;
-        for db in srv.keyspace.dbs.iter_mut() {
-            db.track_deletions = true;
-        }
+    tr.deletions_on = true;
+    for db in srv.keyspace.dbs.iter_mut() {
+        db.track_deletions = true;
     }
     t.flags = flag::ON | (options & (flag::OPTIN | flag::OPTOUT | flag::NOLOOP | flag::BCAST));
     t.redirect = redirect;

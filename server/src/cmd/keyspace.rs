@@ -270,6 +270,7 @@ fn empty_db(db: &mut Db, lazy: bool, garbage: &mut Vec<Db>) -> usize {
         let mut old = std::mem::take(db);
         db.expired_keys = old.expired_keys;
         db.notify = old.notify;
+        db.track_deletions = old.track_deletions;
         db.events = std::mem::take(&mut old.events);
         garbage.push(old);
     } else {
