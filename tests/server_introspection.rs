@@ -432,7 +432,7 @@ fn command_like_redis() {
         .map(|v| v.as_bytes().unwrap())
         .collect();
     assert!(names.contains(&&b"client|list"[..]) && names.contains(&&b"get"[..]));
-    assert!(!names.contains(&&b"client|tracking"[..]), "not implemented");
+    assert!(names.contains(&&b"client|tracking"[..]));
 }
 
 /// `(section, [field names])` of an INFO text, in order.

@@ -292,11 +292,23 @@ fn serve_key(srv: &mut Server, dbi: usize, key: &[u8], now_ms: i64) {
                 crate::cmd::multi::touch_key(srv, dbi, dest);
             }
         }
+        // Client-side caching: the served client hears of its keys after its reply.
+        let tracked = if served == Served::Done && srv.tracking.active() {
+            Some((id, b.op.also_writes().map(|d| d.to_vec())))
+        } else {
+            None
+        };
         srv.blocking.clients.insert(id, b);
         if served == Served::Done {
             if let Some(b) = unblock(srv, id) {
                 let us = start.elapsed().as_micros() as u64;
                 deliver(srv, &b, &out, us, now_ms);
+            }
+        }
+        if let Some((by, dest)) = tracked {
+            crate::tracking::invalidate_key(srv, key, true, by);
+            if let Some(d) = dest {
+                crate::tracking::invalidate_key(srv, &d, true, by);
             }
         }
         if present && srv.keyspace.dbs[dbi].peek(key, now_ms).is_none() {

@@ -9,7 +9,7 @@
 use parking_lot::Mutex;
 use redis_formats::ProtoVersion;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -48,6 +48,14 @@ pub struct Outbox {
     /// Bytes a busy script read from the socket that do not make a whole command:
     /// the connection parses them first when it runs again.
     pub reinjected: Mutex<Vec<u8>>,
+    /// CLIENT TRACKING flags (`crate::tracking::flag`) and redirection (-1: none),
+    /// for CLIENT LIST; the tracking module owns them.
+    pub tracking: AtomicU32,
+    pub tracking_redir: AtomicI64,
+    /// The client is in pub/sub mode (tracking redirections to RESP2 clients).
+    pub pubsub: AtomicBool,
+    /// The connection closed (a tracking redirection to it is broken).
+    pub closed: AtomicBool,
 }
 
 impl Outbox {

@@ -108,6 +108,11 @@ fn tick(shared: &Shared, srv: &mut Server, ticks: u64, expire_state: &mut Expire
     crate::aof::cron(srv, now);
     crate::startup::cron_shutdown(srv);
     crate::replication::master::cron(srv, now);
+    // tracking-table-max-keys, with growing effort while still over (serverCron).
+    if srv.tracking.clients != 0 {
+        crate::tracking::limit_used_slots(srv);
+        crate::tracking::broadcast(srv);
+    }
     let hz = srv.config.hz.clamp(1, 500) as u64;
     if srv.active_expire_enabled && !crate::replication::no_active_expire(srv) {
         let budget_us = effort(srv).slow_perc * 1_000_000 / hz / 100;
@@ -265,6 +270,10 @@ pub fn active_expire_cycle(
     }
     if srv.pubsub.notify != 0 {
         srv.flush_db_events();
+    }
+    if srv.tracking.deletions_on {
+        crate::tracking::drain_deletions(srv);
+        crate::tracking::broadcast(srv);
     }
     let elapsed_ms = start.elapsed().as_millis() as u64;
     srv.stats.expire_cycle_cpu_milliseconds += elapsed_ms;

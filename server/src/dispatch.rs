@@ -299,6 +299,12 @@ pub fn execute(
     // Pushes for this client (its own subscriptions) go out whatever CLIENT REPLY
     // says, as Redis's CLIENT_PUSHING.
     crate::pubsub::flush_self(srv, out);
+    if srv.tracking.deletions_on {
+        crate::tracking::drain_deletions(srv);
+    }
+    if srv.tracking.active() {
+        crate::tracking::after_command(srv, client, &mut out.buf);
+    }
     srv.pubsub.current = 0;
 }
 
@@ -359,6 +365,10 @@ fn run(
     srv.oom_before_command = srv.config.maxmemory > 0
         && !crate::replication::ignores_maxmemory(srv)
         && evict_and_propagate(srv, now).is_err();
+    if !srv.tracking.self_buf.is_empty() {
+        out.buf.extend_from_slice(&srv.tracking.self_buf);
+        srv.tracking.self_buf.clear();
+    }
     if srv.oom_before_command && denies_oom(srv, spec, argv) {
         reject(srv, client, out, Some(spec), errors::OOM);
         return None;
@@ -438,6 +448,10 @@ fn run(
 fn evict_and_propagate(srv: &mut Server, now: i64) -> Result<(), crate::evict::OutOfMemory> {
     let r = crate::evict::perform_evictions(srv, now);
     crate::propagate::flush_no_multi(srv);
+    // Evicted keys are invalidated before the reply (Redis flushes them here).
+    if srv.tracking.deletions_on {
+        crate::tracking::drain_deletions(srv);
+    }
     r
 }
 
@@ -664,6 +678,9 @@ fn call(
     if !blocked {
         record_latency(srv, spec.id, duration_us);
     }
+    if srv.tracking.active() {
+        track_call(srv, client, argv, spec, (dirty_before, unchanged));
+    }
     if !srv.watched_keys.is_empty() {
         touch_watched(
             srv,
@@ -707,6 +724,51 @@ fn call(
         crate::introspection::feed_monitors(srv, client, argv, redacted);
     }
     end
+}
+
+/// Client-side caching after a call: remembers the keys a tracking client read,
+/// invalidates the keys a write changed (the same keys WATCH sees touched).
+#[cold]
+#[inline(never)]
+fn track_call(
+    srv: &mut Server,
+    client: &Client,
+    argv: &[&[u8]],
+    spec: &'static CommandSpec,
+    (dirty_before, unchanged): (u64, u64),
+) {
+    use redis_commands::KeyFlags;
+    // Keys the command expired come first: a read then tracks them again.
+    crate::tracking::drain_deletions(srv);
+    if spec.has_flag(CommandFlags::READONLY)
+        && !matches!(spec.name.as_str(), "eval_ro" | "evalsha_ro" | "fcall_ro")
+    {
+        if client.in_script {
+            // A script's reads track the keys its caller declared.
+            let caller = srv.pubsub.current;
+            crate::scripting::with_caller_argv(|cargv| {
+                if let Some(cspec) = redis_commands::table().lookup(cargv) {
+                    crate::tracking::remember_keys(srv, caller, cspec, cargv);
+                }
+            });
+        } else {
+            crate::tracking::remember_keys(srv, client.id, spec, argv);
+        }
+    }
+    if srv.dirty != dirty_before && spec.has_flag(CommandFlags::WRITE) {
+        for k in spec.keys(argv) {
+            if k.pos < 64 && unchanged & (1 << k.pos) != 0 {
+                continue;
+            }
+            if k.flags.contains(KeyFlags::RW)
+                || k.flags.contains(KeyFlags::OW)
+                || k.flags.contains(KeyFlags::RM)
+            {
+                crate::tracking::invalidate_key(srv, argv[k.pos], true, srv.pubsub.current);
+            }
+        }
+    }
+    crate::tracking::limit_used_slots(srv);
 }
 
 /// Flags the clients watching keys this command changed: the written keys of a write

@@ -33,6 +33,7 @@ pub mod scripting;
 pub mod startup;
 pub mod state;
 pub mod tls;
+pub mod tracking;
 pub mod types;
 
 #[global_allocator]

@@ -136,6 +136,7 @@ where
     if let Some(mut c) = st.clients.remove(slot) {
         crate::cmd::multi::unwatch_all(&mut st, &mut c);
         crate::pubsub::forget_client(&mut st, &mut c);
+        crate::tracking::disconnect(&mut st, &c);
     }
     st.monitors.retain(|(cid, _)| *cid != id);
     crate::replication::client_gone(&mut st, id);
@@ -506,6 +507,10 @@ impl Connection {
                         blocked = true;
                         break;
                     }
+                }
+                // BCAST invalidations are sent once per batch (Redis's beforeSleep).
+                if st.tracking.active() {
+                    crate::tracking::broadcast(st);
                 }
                 // The AOF is written (and fsynced with appendfsync always) before
                 // the replies leave, as Redis's beforeSleep.

@@ -287,6 +287,7 @@ fn count_for(subs: &ClientSubs, kind: Kind) -> usize {
 
 /// Subscribes the running client to `name` and confirms it.
 pub fn subscribe(srv: &mut Server, client: &mut Client, kind: Kind, name: &[u8]) {
+    client.outbox.pubsub.store(true, Ordering::Release);
     let subs = client.subs.get_or_insert_with(Default::default);
     let added = match kind {
         Kind::Channel | Kind::Shard => {
@@ -403,11 +404,16 @@ pub fn update_mode(client: &mut Client) {
     if client.subs.as_ref().is_some_and(|s| s.total() == 0) {
         client.subs = None;
     }
+    client
+        .outbox
+        .pubsub
+        .store(client.subs.is_some(), Ordering::Release);
 }
 
 /// Drops every subscription of a client (disconnection, RESET), silently.
 pub fn forget_client(srv: &mut Server, client: &mut Client) {
     let subs = client.subs.take();
+    client.outbox.pubsub.store(false, Ordering::Release);
     forget_subs(srv, client.id, subs);
 }
 

@@ -153,6 +153,8 @@ pub struct Server {
     pub blocked_clients: usize,
     /// WATCHed keys and the clients watching them (`cmd::multi`).
     pub watched_keys: crate::cmd::multi::WatchIndex,
+    /// Client-side caching (CLIENT TRACKING).
+    pub tracking: crate::tracking::Tracking,
     /// Clients blocked on keys and what they wait to do.
     pub blocking: crate::blocking::Blocking,
     /// `rename-command` renames: original name to new name (`""`: disabled).
@@ -236,6 +238,7 @@ impl Server {
             startup_memory: crate::alloc::used_memory(),
             blocked_clients: 0,
             watched_keys: Default::default(),
+            tracking: Default::default(),
             blocking: Default::default(),
             renames: Default::default(),
             ops_samples: Default::default(),

@@ -20,6 +20,10 @@ pub const HANDLERS: &[(&str, super::Handler)] = &[
     ("client|setname", setname),
     ("client|unblock", unblock),
     ("client|unpause", unpause),
+    ("client|tracking", tracking),
+    ("client|caching", caching),
+    ("client|getredir", getredir),
+    ("client|trackinginfo", trackinginfo),
 ];
 
 const HELP: &[&str] = &[
@@ -151,6 +155,17 @@ fn flags_of(c: &Client) -> String {
     if c.outbox.is_blocked_or_paused() {
         f.push('b');
     }
+    let tf = c.outbox.tracking.load(std::sync::atomic::Ordering::Acquire);
+    if tf != 0 {
+        use crate::tracking::flag;
+        f.push('t');
+        if tf & flag::BROKEN_REDIR != 0 {
+            f.push('R');
+        }
+        if tf & flag::BCAST != 0 {
+            f.push('B');
+        }
+    }
     if c.close_after_reply {
         f.push('c');
     }
@@ -193,7 +208,7 @@ pub fn info_line(c: &Client, now_ms: i64, current: Option<(&[&[u8]], usize)>) ->
         s,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} \
 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} \
-tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
+tot-mem={} events=r cmd={} user={} redir={} resp={}",
         c.id,
         c.addr_string(),
         c.laddr_string(),
@@ -221,6 +236,13 @@ tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
         tot_mem + omem,
         c.last_cmd,
         c.user,
+        if c.outbox.tracking.load(std::sync::atomic::Ordering::Acquire) != 0 {
+            c.outbox
+                .tracking_redir
+                .load(std::sync::atomic::Ordering::Acquire)
+        } else {
+            -1
+        },
         if c.resp == redis_formats::ProtoVersion::Resp3 {
             3
         } else {
@@ -493,6 +515,211 @@ pub fn unpause(ctx: &mut Ctx) -> CmdResult {
     ctx.srv.pause = None;
     ctx.shared.unpause.notify_waiters();
     ctx.out.ok();
+    Ok(())
+}
+
+/// CLIENT TRACKING on|off [REDIRECT id] [BCAST] [PREFIX p ...] [OPTIN] [OPTOUT] [NOLOOP]
+pub fn tracking(ctx: &mut Ctx) -> CmdResult {
+    use crate::tracking::flag;
+    let argc = ctx.argc();
+    let mut redir: i64 = 0;
+    let mut redir_outbox = None;
+    let mut options = 0u32;
+    let mut prefixes: Vec<&[u8]> = Vec::new();
+    let mut j = 3;
+    while j < argc {
+        let more = argc - 1 - j;
+        if ctx.arg_is(j, "redirect") && more > 0 {
+            j += 1;
+            if redir != 0 {
+                return Err("ERR A client can only redirect to a single other client".into());
+            }
+            redir = ctx.arg_i64(j)?;
+            let found = if redir as u64 == ctx.client.id {
+                Some(ctx.client.outbox.clone())
+            } else {
+                ctx.srv
+                    .clients
+                    .iter()
+                    .find(|c| c.id == redir as u64)
+                    .map(|c| c.outbox.clone())
+            };
+            if found.is_none() {
+                return Err("ERR The client ID you want redirect to does not exist".into());
+            }
+            redir_outbox = found;
+        } else if ctx.arg_is(j, "bcast") {
+            options |= flag::BCAST;
+        } else if ctx.arg_is(j, "optin") {
+            options |= flag::OPTIN;
+        } else if ctx.arg_is(j, "optout") {
+            options |= flag::OPTOUT;
+        } else if ctx.arg_is(j, "noloop") {
+            options |= flag::NOLOOP;
+        } else if ctx.arg_is(j, "prefix") && more > 0 {
+            j += 1;
+            prefixes.push(ctx.argv[j]);
+        } else {
+            return Err(errors::SYNTAX.into());
+        }
+        j += 1;
+    }
+    if ctx.arg_is(2, "on") {
+        if options & flag::BCAST == 0 && !prefixes.is_empty() {
+            return Err("ERR PREFIX option requires BCAST mode to be enabled".into());
+        }
+        let (cur, own) = ctx
+            .srv
+            .tracking
+            .trackers
+            .get(&ctx.client.id)
+            .map_or((0, &[][..]), |t| (t.flags, &t.prefixes[..]));
+        if cur & flag::ON != 0 && (cur & flag::BCAST != 0) != (options & flag::BCAST != 0) {
+            return Err("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.".into());
+        }
+        if options & flag::BCAST != 0 && options & (flag::OPTIN | flag::OPTOUT) != 0 {
+            return Err("ERR OPTIN and OPTOUT are not compatible with BCAST".into());
+        }
+        if options & flag::OPTIN != 0 && options & flag::OPTOUT != 0 {
+            return Err("ERR You can't specify both OPTIN mode and OPTOUT mode".into());
+        }
+        if (options & flag::OPTIN != 0 && cur & flag::OPTOUT != 0)
+            || (options & flag::OPTOUT != 0 && cur & flag::OPTIN != 0)
+        {
+            return Err("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.".into());
+        }
+        if options & flag::BCAST != 0 {
+            let overlap = |a: &[u8], b: &[u8]| {
+                let n = a.len().min(b.len());
+                a[..n] == b[..n]
+            };
+            let txt = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+            for (i, p) in prefixes.iter().enumerate() {
+                if let Some(q) = own.iter().find(|q| overlap(q, p)) {
+                    return Err(format!(
+                        "ERR Prefix '{}' overlaps with an existing prefix '{}'. Prefixes for a single client must not overlap.",
+                        txt(p),
+                        txt(q)
+                    )
+                    .into());
+                }
+                if let Some(q) = prefixes[i + 1..].iter().find(|q| overlap(q, p)) {
+                    return Err(format!(
+                        "ERR Prefix '{}' overlaps with another provided prefix '{}'. Prefixes for a single client must not overlap.",
+                        txt(p),
+                        txt(q)
+                    )
+                    .into());
+                }
+            }
+        }
+        crate::tracking::enable(
+            ctx.srv,
+            ctx.client,
+            redir as u64,
+            redir_outbox,
+            options,
+            &prefixes,
+        );
+    } else if ctx.arg_is(2, "off") {
+        crate::tracking::disable(ctx.srv, ctx.client.id);
+    } else {
+        return Err(errors::SYNTAX.into());
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
+/// CLIENT CACHING yes|no
+pub fn caching(ctx: &mut Ctx) -> CmdResult {
+    use crate::tracking::flag;
+    let Some(t) = ctx.srv.tracking.trackers.get_mut(&ctx.client.id) else {
+        return Err("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled".into());
+    };
+    let yes = ctx.argv[2].eq_ignore_ascii_case(b"yes");
+    if yes {
+        if t.flags & flag::OPTIN == 0 {
+            return Err(
+                "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."
+                    .into(),
+            );
+        }
+    } else if ctx.argv[2].eq_ignore_ascii_case(b"no") {
+        if t.flags & flag::OPTOUT == 0 {
+            return Err(
+                "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."
+                    .into(),
+            );
+        }
+    } else {
+        return Err(errors::SYNTAX.into());
+    }
+    t.flags |= flag::CACHING;
+    t.outbox
+        .tracking
+        .store(t.flags, std::sync::atomic::Ordering::Release);
+    ctx.out.ok();
+    Ok(())
+}
+
+/// CLIENT GETREDIR
+pub fn getredir(ctx: &mut Ctx) -> CmdResult {
+    let r = ctx
+        .srv
+        .tracking
+        .trackers
+        .get(&ctx.client.id)
+        .map_or(-1, |t| t.redirect as i64);
+    ctx.out.int(r);
+    Ok(())
+}
+
+/// CLIENT TRACKINGINFO
+pub fn trackinginfo(ctx: &mut Ctx) -> CmdResult {
+    use crate::tracking::flag;
+    let t = ctx.srv.tracking.trackers.get(&ctx.client.id);
+    let f = t.map_or(0, |t| t.flags);
+    let out = &mut *ctx.out;
+    out.map(3);
+    out.bulk(b"flags");
+    let mut names: Vec<&[u8]> = vec![if f & flag::ON != 0 { b"on" } else { b"off" }];
+    if f & flag::BCAST != 0 {
+        names.push(b"bcast");
+    }
+    if f & flag::OPTIN != 0 {
+        names.push(b"optin");
+        if f & flag::CACHING != 0 {
+            names.push(b"caching-yes");
+        }
+    }
+    if f & flag::OPTOUT != 0 {
+        names.push(b"optout");
+        if f & flag::CACHING != 0 {
+            names.push(b"caching-no");
+        }
+    }
+    if f & flag::NOLOOP != 0 {
+        names.push(b"noloop");
+    }
+    if f & flag::BROKEN_REDIR != 0 {
+        names.push(b"broken_redirect");
+    }
+    out.set(names.len());
+    for n in names {
+        out.bulk(n);
+    }
+    out.bulk(b"redirect");
+    out.int(t.map_or(-1, |t| t.redirect as i64));
+    out.bulk(b"prefixes");
+    match t {
+        Some(t) => {
+            out.array(t.prefixes.len());
+            for p in &t.prefixes {
+                out.bulk(p);
+            }
+        }
+        None => out.array(0),
+    }
     Ok(())
 }
 

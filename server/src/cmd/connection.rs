@@ -203,6 +203,9 @@ pub fn reset(ctx: &mut Ctx) -> CmdResult {
     ctx.client.multi = None;
     super::multi::unwatch_all(ctx.srv, ctx.client);
     crate::pubsub::forget_client(ctx.srv, ctx.client);
+    if ctx.srv.tracking.clients != 0 {
+        crate::tracking::disable(ctx.srv, ctx.client.id);
+    }
     ctx.client.db = 0;
     ctx.client.set_resp(ProtoVersion::Resp2);
     ctx.out.proto = ProtoVersion::Resp2;

@@ -120,6 +120,10 @@ pub fn pfcount(ctx: &mut Ctx) -> CmdResult {
         // The value changed (its cache): a write as far as Redis counts.
         ctx.dirty(1);
         crate::cmd::multi::touch_key(ctx.srv, ctx.client.db, key);
+        if ctx.srv.tracking.active() {
+            let by = ctx.srv.pubsub.current;
+            crate::tracking::invalidate_key(ctx.srv, key, true, by);
+        }
     }
     ctx.out.int(card as i64);
     Ok(())

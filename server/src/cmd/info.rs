@@ -310,7 +310,7 @@ pub fn info_string(
         f!("client_recent_max_input_buffer:{max_in}");
         f!("client_recent_max_output_buffer:0");
         f!("blocked_clients:{}", srv.blocked_clients);
-        f!("tracking_clients:0");
+        f!("tracking_clients:{}", srv.tracking.clients);
         f!("clients_in_timeout_table:{}", srv.blocking.with_timeout());
     }
     if sections.has("memory") {
@@ -565,9 +565,9 @@ pub fn info_string(
         f!("active_defrag_key_misses:0");
         f!("total_active_defrag_time:0");
         f!("current_active_defrag_time:0");
-        f!("tracking_total_keys:0");
-        f!("tracking_total_items:0");
-        f!("tracking_total_prefixes:0");
+        f!("tracking_total_keys:{}", srv.tracking.table.len());
+        f!("tracking_total_items:{}", srv.tracking.items);
+        f!("tracking_total_prefixes:{}", srv.tracking.prefixes.len());
         f!("unexpected_error_replies:{}", st.unexpected_error_replies);
         f!("total_error_replies:{}", st.total_error_replies);
         f!(

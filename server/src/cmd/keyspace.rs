@@ -270,6 +270,7 @@ fn empty_db(db: &mut Db, lazy: bool, garbage: &mut Vec<Db>) -> usize {
         let mut old = std::mem::take(db);
         db.expired_keys = old.expired_keys;
         db.notify = old.notify;
+        db.track_deletions = old.track_deletions;
         db.events = std::mem::take(&mut old.events);
         garbage.push(old);
     } else {
@@ -295,6 +296,7 @@ pub fn flushdb(ctx: &mut Ctx) -> CmdResult {
     let n = empty_db(ctx.db(), lazy, &mut garbage);
     free_in_background(garbage);
     ctx.dirty(n as u64);
+    crate::tracking::invalidate_all(ctx.srv);
     // Propagated even when the database was already empty.
     ctx.force_propagation();
     ctx.out.ok();
@@ -311,6 +313,7 @@ pub fn flushall(ctx: &mut Ctx) -> CmdResult {
     }
     free_in_background(garbage);
     ctx.dirty(n as u64);
+    crate::tracking::invalidate_all(ctx.srv);
     // As Redis: a running BGSAVE would write the old data; with save points the
     // empty dataset is saved at once (which resets the change count).
     crate::bgsave::kill_rdb_child(ctx.srv);

@@ -42,6 +42,10 @@ pub struct Db {
     pub log_deletions: bool,
     /// Those deletions not yet propagated: (key, true if evicted).
     pub deletions: Vec<(Vec<u8>, bool)>,
+    /// Whether those deletions are also kept for client-side caching
+    /// (`crate::tracking`, set once a client enabled tracking), and the keys.
+    pub track_deletions: bool,
+    pub tracked_deletions: Vec<Vec<u8>>,
 }
 
 /// While a data file loads nothing expires (keys past their TTL are removed once the
@@ -94,6 +98,8 @@ impl Default for Db {
             events: Vec::new(),
             log_deletions: false,
             deletions: Vec::new(),
+            track_deletions: false,
+            tracked_deletions: Vec::new(),
         }
     }
 }
@@ -131,6 +137,9 @@ impl Db {
     pub fn log_deletion(&mut self, key: &[u8], evicted: bool) {
         if self.log_deletions {
             self.deletions.push((key.to_vec(), evicted));
+        }
+        if self.track_deletions {
+            self.tracked_deletions.push(key.to_vec());
         }
     }
 

@@ -1484,7 +1484,9 @@ pub(crate) fn run_target(
         }
         if sflags & flags::NO_WRITES == 0 {
             if !obey && crate::replication::read_only_replica(ctx.srv) {
-                return Err("READONLY Can not run script with write flag on readonly replica".into());
+                return Err(
+                    "READONLY Can not run script with write flag on readonly replica".into(),
+                );
             }
             if !ctx.srv.last_bgsave_ok && crate::bgsave::writes_denied(ctx.srv) {
                 return Err("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts.".into());
@@ -1609,6 +1611,21 @@ pub struct Running {
 #[inline]
 pub fn is_running() -> bool {
     !RUN.with(|r| r.get()).is_null()
+}
+
+/// Calls `f` with the argv of the command that runs the script (EVAL, FCALL...),
+/// if a script runs.
+pub fn with_caller_argv<R>(f: impl FnOnce(&[&[u8]]) -> R) -> Option<R> {
+    let run = RUN.with(|r| r.get());
+    if run.is_null() {
+        return None;
+    }
+    // SAFETY: RUN points at the live run of this thread's script, whose caller's
+    // argv outlives it.
+    unsafe {
+        let (p, n) = (*run).argv;
+        Some(f(std::slice::from_raw_parts(p, n)))
+    }
 }
 
 /// The script running now, if any.
