@@ -607,9 +607,8 @@ struct GroupEffects {
     /// NOACK created the consumer: `XGROUP CREATECONSUMER` (without NOACK the XCLAIMs
     /// create it).
     created: bool,
-    /// Each entry added to the PEL: (id, delivery time, delivery count, the group's
-    /// last ID then), as `XCLAIM ... FORCE JUSTID LASTID`.
-    claims: Vec<(StreamId, i64, u64, StreamId)>,
+    /// Each entry added to the PEL, as `XCLAIM ... FORCE JUSTID LASTID`.
+    claims: Vec<ClaimEffect>,
     /// NOACK moved the last ID: (last ID, entries read), as `XGROUP SETID`.
     last_id: Option<(StreamId, i64)>,
 }
@@ -623,30 +622,10 @@ impl GroupEffects {
                 &[b"XGROUP", b"CREATECONSUMER", key, &g.group, &g.consumer],
             );
         }
-        let mut idb = [0u8; 42];
-        let mut lastb = [0u8; 42];
-        for &(id, time, count, last) in &self.claims {
-            let (time, count) = (time.to_string(), count.to_string());
-            prop.push(
-                db,
-                &[
-                    b"XCLAIM",
-                    key,
-                    &g.group,
-                    &g.consumer,
-                    b"0",
-                    fmt_id(id, &mut idb),
-                    b"TIME",
-                    time.as_bytes(),
-                    b"RETRYCOUNT",
-                    count.as_bytes(),
-                    b"FORCE",
-                    b"JUSTID",
-                    b"LASTID",
-                    fmt_id(last, &mut lastb),
-                ],
-            );
+        for c in &self.claims {
+            c.encode(key, &g.group, None, |args| prop.push(db, args));
         }
+        let mut lastb = [0u8; 42];
         if let Some((last, read)) = self.last_id {
             let read = read.to_string();
             prop.push(
@@ -707,9 +686,7 @@ fn serve_group_new(
         if !g.noack {
             gr.deliver(id, &g.consumer, now);
             if let Some(fx) = fx.as_deref_mut() {
-                let n = &gr.pel[&id];
-                fx.claims
-                    .push((id, n.delivery_time, n.delivery_count, gr.last_id));
+                fx.claims.push(ClaimEffect::new(gr, id, None));
             }
         }
     }
@@ -1384,37 +1361,38 @@ impl ClaimEffect {
             last: g.last_id,
         }
     }
+
+    /// Calls `f` with the XCLAIM arguments (`id_arg`: the ID as the user wrote it).
+    fn encode(&self, key: &[u8], group: &[u8], id_arg: Option<&[u8]>, f: impl FnOnce(&[&[u8]])) {
+        let (mut idb, mut lastb) = ([0u8; 42], [0u8; 42]);
+        let (time, count) = (self.time.to_string(), self.count.to_string());
+        f(&[
+            b"XCLAIM",
+            key,
+            group,
+            &self.consumer,
+            b"0",
+            id_arg.unwrap_or_else(|| fmt_id(self.id, &mut idb)),
+            b"TIME",
+            time.as_bytes(),
+            b"RETRYCOUNT",
+            count.as_bytes(),
+            b"FORCE",
+            b"JUSTID",
+            b"LASTID",
+            fmt_id(self.last, &mut lastb),
+        ]);
+    }
 }
 
 /// Queues the claim effects of the running command (which is not propagated itself).
 fn propagate_claims(ctx: &mut Ctx, effects: &[ClaimEffect]) {
     let (argv, db) = (ctx.argv, ctx.client.db);
-    let (mut idb, mut lastb) = ([0u8; 42], [0u8; 42]);
     for c in effects {
-        let (time, count) = (c.time.to_string(), c.count.to_string());
-        let id = match c.id_arg {
-            Some(j) => argv[j],
-            None => fmt_id(c.id, &mut idb),
-        };
-        ctx.also_propagate(
-            db,
-            &[
-                b"XCLAIM",
-                argv[1],
-                argv[2],
-                &c.consumer,
-                b"0",
-                id,
-                b"TIME",
-                time.as_bytes(),
-                b"RETRYCOUNT",
-                count.as_bytes(),
-                b"FORCE",
-                b"JUSTID",
-                b"LASTID",
-                fmt_id(c.last, &mut lastb),
-            ],
-        );
+        let id_arg = c.id_arg.map(|j| argv[j]);
+        c.encode(argv[1], argv[2], id_arg, |args| {
+            ctx.also_propagate(db, args)
+        });
     }
 }
 
