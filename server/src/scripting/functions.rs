@@ -471,19 +471,7 @@ fn new_engine() -> Box<Engine> {
         lua_setfield(l, -2, c"register_function".as_ptr());
         lua_pushcfunction(l, redis_log);
         lua_setfield(l, -2, c"log".as_ptr());
-        let nums: &[(&CStr, f64)] = &[
-            (c"LOG_DEBUG", 0.0),
-            (c"LOG_VERBOSE", 1.0),
-            (c"LOG_NOTICE", 2.0),
-            (c"LOG_WARNING", 3.0),
-            (c"REDIS_VERSION_NUM", 0x0007_000f as f64),
-        ];
-        for (name, v) in nums {
-            lua_pushnumber(l, *v);
-            lua_setfield(l, -2, name.as_ptr());
-        }
-        lua_pushstring(l, c"7.0.15".as_ptr());
-        lua_setfield(l, -2, c"REDIS_VERSION".as_ptr());
+        super::set_log_and_version_fields(l);
         make_proxy(l, true);
         lua_setfield(l, -2, c"redis".as_ptr());
         make_proxy(l, true);

@@ -308,24 +308,18 @@ impl Engine {
                 lua_pushcfunction(l, *f);
                 lua_setfield(l, -2, name.as_ptr());
             }
+            set_log_and_version_fields(l);
             let nums: &[(&CStr, f64)] = &[
-                (c"LOG_DEBUG", 0.0),
-                (c"LOG_VERBOSE", 1.0),
-                (c"LOG_NOTICE", 2.0),
-                (c"LOG_WARNING", 3.0),
                 (c"REPL_NONE", 0.0),
                 (c"REPL_AOF", 1.0),
                 (c"REPL_SLAVE", 2.0),
                 (c"REPL_REPLICA", 2.0),
                 (c"REPL_ALL", 3.0),
-                (c"REDIS_VERSION_NUM", 0x0007_000f as f64),
             ];
             for (name, v) in nums {
                 lua_pushnumber(l, *v);
                 lua_setfield(l, -2, name.as_ptr());
             }
-            lua_pushstring(l, c"7.0.15".as_ptr());
-            lua_setfield(l, -2, c"REDIS_VERSION".as_ptr());
             lua_setfield(l, LUA_GLOBALSINDEX, c"redis".as_ptr());
             // The error handler keeps `debug` in an upvalue; scripts lose it.
             let rc = luaL_loadbuffer(
@@ -600,6 +594,24 @@ pub fn shebang_denies_oom(srv: &Server, by_sha: bool, argv: &[&[u8]]) -> bool {
         },
     };
     f & flags::EVAL_COMPAT == 0 && f & (flags::ALLOW_OOM | flags::NO_WRITES) == 0
+}
+
+/// Sets the `redis` table fields EVAL's and FUNCTION LOAD's environments share on the
+/// table at the top of the stack: the LOG_* levels, REDIS_VERSION and REDIS_VERSION_NUM.
+pub(crate) unsafe fn set_log_and_version_fields(l: *mut lua_State) {
+    let nums: &[(&CStr, f64)] = &[
+        (c"LOG_DEBUG", 0.0),
+        (c"LOG_VERBOSE", 1.0),
+        (c"LOG_NOTICE", 2.0),
+        (c"LOG_WARNING", 3.0),
+        (c"REDIS_VERSION_NUM", 0x0007_000f as f64),
+    ];
+    for (name, v) in nums {
+        lua_pushnumber(l, *v);
+        lua_setfield(l, -2, name.as_ptr());
+    }
+    lua_pushstring(l, c"7.0.15".as_ptr());
+    lua_setfield(l, -2, c"REDIS_VERSION".as_ptr());
 }
 
 // ---------------------------------------------------------------------------
